@@ -1,0 +1,31 @@
+# Each target does its own set-up, so that a fresh machine needs nothing else.
+# CI (.ci/run) calls `make test`, the same command the README gives.
+
+GO ?= go
+FUZZTIME ?= 20s
+
+.PHONY: test fmt-check vet unit fuzz bench
+
+test: fmt-check vet unit fuzz
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# A short run of every fuzz target, on top of their seeds that `unit` runs.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench:
+	$(GO) run ./cmd/ltbench -suite engine

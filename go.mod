@@ -1,0 +1,3 @@
+module github.com/livetemplate/livetemplate
+
+go 1.26
