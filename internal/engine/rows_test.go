@@ -1,0 +1,206 @@
+package engine
+
+import (
+	"fmt"
+	"html/template"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+const keyedSrc = `<ul>{{range .}}<li data-key="{{.ID}}">{{.Title}}</li>{{end}}</ul>`
+
+// rowChange counts what a comprehension patch does.
+type rowChange struct {
+	deleted, moved, inserted, updated int
+}
+
+// comprehensionPatch finds the patch of the first range slot in a diff of a
+// template whose root is <ul>{{range}}</ul>.
+func comprehensionPatch(t *testing.T, msg []byte) rowChange {
+	t.Helper()
+	if len(msg) == 0 {
+		return rowChange{}
+	}
+	f, ok := decodeDiff(t, msg)["f"].(map[string]any)
+	if !ok {
+		t.Fatalf("diff %s: root is not a patch", msg)
+	}
+	p, ok := f["0"].(map[string]any)
+	if !ok {
+		t.Fatalf("diff %s: range slot is not a patch", msg)
+	}
+	var c rowChange
+	if d, ok := p["d"].([]any); ok {
+		c.deleted = len(d)
+	}
+	if pl, ok := p["p"].([]any); ok {
+		for _, e := range pl {
+			if _, isMove := e.([]any)[1].(float64); isMove {
+				c.moved++
+			} else {
+				c.inserted++
+			}
+		}
+	}
+	if u, ok := p["u"].(map[string]any); ok {
+		c.updated = len(u)
+	}
+	return c
+}
+
+// minMoves is the fewest moves that turn the kept rows of old into their
+// order in new: the kept rows minus a longest increasing run.
+func minMoves(old, new []todoRow) int {
+	pos := map[int]int{}
+	for i, r := range old {
+		pos[r.ID] = i
+	}
+	var seq []int
+	for _, r := range new {
+		if i, ok := pos[r.ID]; ok {
+			seq = append(seq, i)
+		}
+	}
+	var tails []int
+	for _, v := range seq {
+		i, _ := slices.BinarySearch(tails, v)
+		if i == len(tails) {
+			tails = append(tails, v)
+		} else {
+			tails[i] = v
+		}
+	}
+	return len(seq) - len(tails)
+}
+
+// TestKeyedRowsRandom reshapes a keyed list at random and checks parity, and
+// that the patch deletes, inserts and moves exactly as few rows as needed and
+// never resends a kept row whose content did not change.
+func TestKeyedRowsRandom(t *testing.T) {
+	tmpl := template.Must(template.New("keyed").Parse(keyedSrc))
+	rng := rand.New(rand.NewPCG(1, 2))
+	nextID := 1
+	row := func() todoRow {
+		nextID++
+		return todoRow{ID: nextID, Title: fmt.Sprintf("t%d", nextID)}
+	}
+	var old []todoRow
+	for range 8 {
+		old = append(old, row())
+	}
+	for step := range 300 {
+		next := slices.Clone(old)
+		rng.Shuffle(len(next), func(i, j int) {
+			if rng.IntN(3) == 0 {
+				next[i], next[j] = next[j], next[i]
+			}
+		})
+		for range rng.IntN(3) {
+			if len(next) > 0 {
+				i := rng.IntN(len(next))
+				next = slices.Delete(next, i, i+1)
+			}
+		}
+		for range rng.IntN(3) {
+			next = slices.Insert(next, rng.IntN(len(next)+1), row())
+		}
+		steps := checkSequence(t, tmpl, old, next)
+		got := comprehensionPatch(t, steps[1].msg)
+		want := rowChange{
+			deleted:  len(old) + countNew(old, next) - len(next),
+			inserted: countNew(old, next),
+			moved:    minMoves(old, next),
+		}
+		if got != want {
+			t.Fatalf("step %d: %v -> %v: patch %s\n got %+v\nwant %+v", step, ids(old), ids(next), steps[1].msg, got, want)
+		}
+		old = next
+	}
+}
+
+func countNew(old, new []todoRow) int {
+	n := 0
+	for _, r := range new {
+		if !slices.ContainsFunc(old, func(o todoRow) bool { return o.ID == r.ID }) {
+			n++
+		}
+	}
+	return n
+}
+
+func ids(rows []todoRow) []int {
+	var out []int
+	for _, r := range rows {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+// TestKeyedRowsCases covers the reshapes that broke earlier implementations.
+func TestKeyedRowsCases(t *testing.T) {
+	tmpl := template.Must(template.New("keyed").Parse(keyedSrc))
+	r := func(ids ...int) []todoRow {
+		var rows []todoRow
+		for _, id := range ids {
+			rows = append(rows, todoRow{ID: id, Title: fmt.Sprint("t", id)})
+		}
+		return rows
+	}
+	cases := []struct {
+		name     string
+		old, new []todoRow
+		want     rowChange
+	}{
+		{"several inserts after one anchor", r(1, 2), r(1, 10, 11, 12, 2), rowChange{inserted: 3}},
+		{"reorder with insert and delete", r(1, 2, 3, 4, 5), r(5, 9, 3, 1, 2), rowChange{deleted: 1, inserted: 1, moved: 2}},
+		{"move last to front", r(1, 2, 3, 4, 5), r(5, 1, 2, 3, 4), rowChange{moved: 1}},
+		{"move first to back", r(1, 2, 3, 4, 5), r(2, 3, 4, 5, 1), rowChange{moved: 1}},
+		{"reverse", r(1, 2, 3, 4), r(4, 3, 2, 1), rowChange{moved: 3}},
+		{"clear", r(1, 2, 3), nil, rowChange{deleted: 3}},
+		{"fill", nil, r(1, 2), rowChange{inserted: 2}},
+		{"swap all", r(1, 2), r(3, 4), rowChange{deleted: 2, inserted: 2}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			steps := checkSequence(t, tmpl, c.old, c.new)
+			if got := comprehensionPatch(t, steps[1].msg); got != c.want {
+				t.Errorf("patch %s: got %+v, want %+v", steps[1].msg, got, c.want)
+			}
+		})
+	}
+}
+
+// TestKeyedRowUpdate checks that a moved row whose content changed is moved
+// and patched, not resent.
+func TestKeyedRowUpdate(t *testing.T) {
+	tmpl := template.Must(template.New("keyed").Parse(keyedSrc))
+	old := []todoRow{{1, "a", false}, {2, "b", false}, {3, "c", false}}
+	next := []todoRow{{3, "c!", false}, {1, "a", false}, {2, "b", false}}
+	steps := checkSequence(t, tmpl, old, next)
+	want := rowChange{moved: 1, updated: 1}
+	if got := comprehensionPatch(t, steps[1].msg); got != want {
+		t.Errorf("patch %s: got %+v, want %+v", steps[1].msg, got, want)
+	}
+}
+
+// TestPositionalRows checks the documented fallback: rows without keys, or
+// with a repeated key, are paired by index.
+func TestPositionalRows(t *testing.T) {
+	unkeyed := template.Must(template.New("u").Parse(`{{range .}}<li>{{.Title}}</li>{{end}}`))
+	keyed := template.Must(template.New("k").Parse(keyedSrc))
+	old := []todoRow{{1, "a", false}, {2, "b", false}, {3, "c", false}}
+	shorter := []todoRow{{2, "b", false}, {3, "c", false}}
+	dup := []todoRow{{2, "b", false}, {2, "b", false}, {3, "c", false}, {4, "d", false}}
+
+	steps := checkSequence(t, unkeyed, old, shorter)
+	f := decodeDiff(t, steps[1].msg)["f"].(map[string]any)["0"].(map[string]any)
+	if fmt.Sprint(f["d"]) != "[2]" || len(f["u"].(map[string]any)) != 2 {
+		t.Errorf("unkeyed removal of the first row: %s, want rows 0 and 1 updated and row 2 deleted", steps[1].msg)
+	}
+	steps = checkSequence(t, keyed, old, dup)
+	got := comprehensionPatch(t, steps[1].msg)
+	if want := (rowChange{inserted: 1, updated: 1}); got != want {
+		t.Errorf("duplicate keys: patch %s: got %+v, want %+v (row 0 rewritten, row 3 appended)", steps[1].msg, got, want)
+	}
+}
