@@ -114,33 +114,37 @@ func Compile(t *template.Template) (*Program, error) {
 	return c.prog, nil
 }
 
+// errEscaped stops the escape wrapper's execution before it calls anything.
+var errEscaped = errors.New("escaped")
+
 // escape makes html/template escape clone's entry and every template it
-// reaches, without executing any of them: it executes a wrapper whose only
-// action calls the entry inside {{if false}}. Escaping analyses both branches
-// of an if, so everything is escaped, and nothing of the user's runs. The
-// entry's later first Execute finds the escaper's memoized result and rewrites
-// nothing again.
+// reaches, without executing any of them. It executes a wrapper that first
+// stops with errEscaped and then calls the entry: html/template escapes the
+// whole wrapper before executing it, and the execution stops before the
+// call, so nothing of the user's runs. The wrapper starts and ends where the
+// entry does, so its escaping errors are the entry's. The entry's later first
+// Execute finds the escaper's memoized result and rewrites nothing again.
 func escape(clone *template.Template) error {
 	name := clone.Name()
-	src := "{{if false}}{{template " + strconv.Quote(name) + " .}}{{end}}"
-	w, err := clone.New(escapeWrapper).Parse(src)
+	if clone.Tree == nil {
+		return fmt.Errorf("template: %q is an incomplete or empty template", name)
+	}
+	src := "{{livetemplateEscaped}}{{template " + strconv.Quote(name) + " .}}"
+	w, err := clone.New(escapeWrapper).Funcs(template.FuncMap{
+		"livetemplateEscaped": func() (string, error) { return "", errEscaped },
+	}).Parse(src)
 	if err != nil {
 		return fmt.Errorf("engine: template %q: %w", name, err)
 	}
-	wrapperIf := w.Tree.Root.Nodes[0]
 	err = w.Execute(io.Discard, nil)
+	if errors.Is(err, errEscaped) {
+		return nil
+	}
 	var e *template.Error
-	if !errors.As(err, &e) {
-		return err
+	if errors.As(err, &e) && e.Name == escapeWrapper {
+		e.Name = name
 	}
-	e.Name = name
-	if e.ErrorCode == template.ErrBranchEnd && e.Node == wrapperIf {
-		// The wrapper's if joins "entry ran" with "entry did not run": they
-		// differ only when the entry ends outside HTML text.
-		return &template.Error{ErrorCode: template.ErrEndContext, Name: name,
-			Description: "ends in a non-text context"}
-	}
-	return e
+	return err
 }
 
 // template compiles the escaped tree of the named template, once.

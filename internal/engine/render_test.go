@@ -1,0 +1,87 @@
+package engine
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestRenderConcurrent renders one program from many goroutines (run with
+// -race) and checks every tree against html/template.
+func TestRenderConcurrent(t *testing.T) {
+	tmpl := template.Must(template.New("todo").Parse(todoSrc))
+	oracle := template.Must(tmpl.Clone())
+	prog, err := Compile(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				p := newTodoPage(g + i%7)
+				tree, err := prog.Render(p)
+				if err != nil {
+					errs <- err
+					return
+				}
+				var want strings.Builder
+				if err := oracle.Execute(&want, p); err != nil {
+					errs <- err
+					return
+				}
+				if string(tree.HTML()) != want.String() {
+					errs <- fmt.Errorf("goroutine %d step %d: HTML differs from Execute", g, i)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestRenderErrorKeepsTree checks that a failed render returns no tree and
+// that diffs continue from the last good one.
+func TestRenderErrorKeepsTree(t *testing.T) {
+	tmpl := template.Must(template.New("t").Option("missingkey=error").Parse(`<p>{{.a}}</p>`))
+	prog, err := Compile(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := prog.Render(map[string]string{"a": "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := prog.Render(map[string]string{})
+	if err == nil || bad != nil {
+		t.Fatalf("Render of a missing key: tree %v, error %v", bad, err)
+	}
+	if !strings.Contains(err.Error(), `template: t:1:5: executing "t" at <.a>`) {
+		t.Errorf("error %q does not give the template's name and position", err)
+	}
+	next, err := prog.Render(map[string]string{"a": "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := AppendDiff(nil, good, next)
+	if err != nil || string(d) != `{"f":{"0":"2"}}` {
+		t.Errorf("diff after a failed render: %s, %v", d, err)
+	}
+}
+
+func TestDiffOtherProgram(t *testing.T) {
+	a, _ := Compile(template.Must(template.New("a").Parse(`{{.}}`)))
+	b, _ := Compile(template.Must(template.New("b").Parse(`{{.}}`)))
+	ta, _ := a.Render(1)
+	tb, _ := b.Render(1)
+	if _, _, err := AppendDiff(nil, ta, tb); err != ErrOtherProgram {
+		t.Errorf("diff across programs: %v, want ErrOtherProgram", err)
+	}
+}
