@@ -1,0 +1,164 @@
+package engine
+
+import (
+	"errors"
+	"html/template"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// genCase is one generated template set and its data sequence.
+type genCase struct {
+	seed int64
+	text string
+	data []*genData
+}
+
+func newGenCase(seed int64) genCase {
+	r := rand.New(rand.NewPCG(uint64(seed), 0x6c697665))
+	return genCase{seed: seed, text: genTemplate(r), data: randSequence(r)}
+}
+
+// genResult is what running one case covered.
+type genResult struct {
+	rejected   bool // html/template rejected the template when escaping
+	steps, ran int  // data values, and those that executed without error
+}
+
+// run checks c with checkSequence. A template html/template rejects is not
+// checked further, after making sure that Compile reports html/template's
+// own error for it.
+func (c genCase) run(t testing.TB) genResult {
+	t.Helper()
+	tmpl, err := template.New("page").Funcs(genFuncs).Parse(c.text)
+	if err != nil {
+		t.Fatalf("generated template does not parse: %v", err)
+	}
+	if _, err := Compile(tmpl); err != nil {
+		oracle, cerr := tmpl.Clone()
+		if cerr != nil {
+			t.Fatalf("clone: %v", cerr)
+		}
+		execErr := oracle.Execute(io.Discard, c.data[0])
+		var e *template.Error
+		if !errors.As(execErr, &e) || execErr.Error() != err.Error() {
+			t.Fatalf("Compile error %v, but Execute: %v", err, execErr)
+		}
+		return genResult{rejected: true}
+	}
+	data := make([]any, len(c.data))
+	for i, d := range c.data {
+		data[i] = d
+	}
+	steps := checkSequence(t, tmpl, data...)
+	return genResult{steps: len(data), ran: len(steps)}
+}
+
+// envInt reads an integer from the environment, or returns def.
+func envInt(t *testing.T, name string, def int64) int64 {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", name, s, err)
+	}
+	return n
+}
+
+// TestParityRandom checks generated templates against html/template over
+// generated data sequences. It is deterministic; PARITY_SEED sets the first
+// seed and PARITY_N the number of templates, so that a failure reported for
+// seed s is rerun alone with PARITY_SEED=s PARITY_N=1.
+func TestParityRandom(t *testing.T) {
+	const defaultN = 600
+	base := envInt(t, "PARITY_SEED", 1)
+	n := envInt(t, "PARITY_N", defaultN)
+	if testing.Short() {
+		n = min(n, 50)
+	}
+	var (
+		total       genResult
+		rejected    int
+		checked     []string
+		rejectedOne string
+	)
+	for seed := base; seed < base+n; seed++ {
+		c := newGenCase(seed)
+		var res genResult
+		if !t.Run(strconv.FormatInt(seed, 10), func(t *testing.T) { res = c.run(t) }) {
+			t.Errorf("reproduce with PARITY_SEED=%d PARITY_N=1\ntemplate:\n%s\n%s", seed, c.text, dataString(c.data))
+			continue
+		}
+		if res.rejected {
+			rejected++
+			rejectedOne = c.text
+			continue
+		}
+		total.steps += res.steps
+		total.ran += res.ran
+		checked = append(checked, c.text)
+	}
+	t.Logf("%d templates checked over %d data values (%d executed without error); %d rejected by html/template",
+		len(checked), total.steps, total.ran, rejected)
+	if rejected*5 > int(n) {
+		t.Errorf("html/template rejected %d of %d generated templates; the generator drifted. One of them:\n%s", rejected, n, rejectedOne)
+	}
+	if total.ran*4 < total.steps*3 {
+		t.Errorf("only %d of %d executions succeeded; the generator drifted", total.ran, total.steps)
+	}
+	if n >= defaultN {
+		checkCoverage(t, checked)
+	}
+}
+
+// genConstructs are pieces of template text that the checked templates must
+// contain between them, so that the generator cannot quietly stop reaching a
+// construct or an escaping context.
+var genConstructs = []string{
+	// Fields, methods, maps, variables.
+	".S", ".Items", ".M.a", ".Label", ".Ptr", ".Greet ", "$.", " := ", " = ", "range $v",
+	// Pipelines, builtins and FuncMap functions.
+	" | printf", " | upper", "and ", "or ", "not ", "len ", "index ", "slice ", "print ", "printf ",
+	"println ", "eq ", "ne ", "lt ", "le ", "gt ", "ge ", "call ", "join ", "add ", "check ",
+	// Control structures.
+	"{{if ", "else if ", "{{else}}", "with ", "else with ", "{{break}}", "{{continue}}",
+	// Ranges over slices, arrays, maps, ints, channels and iterators.
+	"range .Items", ".Arr", "range .M", "range 3", "range .N", ".Chan", ".Seq}}", ".Seq2", "seq ", "pairs ",
+	// Templates, blocks, recursion, zero values.
+	`{{template "val"`, `{{block "blk`, `{{template "tree"`, `{{template "item"`, `template "zero" 0`,
+	`template "zero" }}`,
+	// Comments and trim markers.
+	"{{/*", "<!--", "{{- ", " -}}",
+	// Escaping contexts.
+	`href="`, "href={{", `src='`, "srcset=", "?q=", "http://x/?a=b&c=", `onclick="`, "onmouseover='",
+	"<script>", "`a ${", "var re = /", "<style>", `style="`, "url(", "<textarea>", "<title>",
+	"value=", `{{template "breakout"`, `var o = {{template "val"`, "<span {{",
+	// Keyed rows.
+	`<li data-key="{{.ID}}">`, "data-key='", "data-key={{", `data-key="{{.Name}}"`,
+}
+
+func checkCoverage(t *testing.T, texts []string) {
+	all := strings.Join(texts, "\n")
+	for _, c := range genConstructs {
+		if !strings.Contains(all, c) {
+			t.Errorf("no checked template contains %q", c)
+		}
+	}
+}
+
+// The generator must be deterministic: a seed names a failure.
+func TestParityGeneratorDeterministic(t *testing.T) {
+	a, b := newGenCase(42), newGenCase(42)
+	if a.text != b.text || dataString(a.data) != dataString(b.data) {
+		t.Fatalf("seed 42 made two different cases:\n%s\n%s", a.text, b.text)
+	}
+	if c := newGenCase(43); c.text == a.text {
+		t.Fatalf("seeds 42 and 43 made the same template:\n%s", a.text)
+	}
+}
