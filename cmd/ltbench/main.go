@@ -28,7 +28,7 @@ func main() {
 
 	ms, err := ltbench.Run(*suite, ltbench.Options{Rounds: *rounds, Duration: *dur})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "ltbench:", err)
+		fmt.Fprintln(os.Stderr, err) // already says "ltbench:"
 		os.Exit(1)
 	}
 	print := printTable
