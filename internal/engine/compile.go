@@ -232,6 +232,10 @@ func (c *compiler) rangeOp(r *parse.RangeNode) (op, *parse.TextNode) {
 	o.m1 = -1
 	if r.ElseList != nil {
 		o.alt, o.m1 = c.markedList(r.ElseList)
+		// A break in the else list ends this range, but a continue there
+		// continues the enclosing range (text/template recovers only break
+		// in a range): it leaves the list that holds this range early.
+		o.exit = o.alt.mayExit()
 	}
 	end, m2 := c.marker()
 	o.m2 = m2

@@ -351,6 +351,20 @@ func TestParityConstructs(t *testing.T) {
 			data: []any{[]int{1, 2}, []int{3}, []int{}, []int{0, 4, 5}, []int{6, 7}},
 		},
 		{
+			// text/template lets a break in a range's else list end that
+			// range, but a continue there continues the enclosing range,
+			// skipping the rest of its body.
+			name: "break and continue in a range's else list",
+			tmpl: cxParse(`{{range $a := .A}}<p>{{range $.B}}x{{else}}E{{continue}}F{{end}}y</p>{{end}}|` +
+				`{{range .A}}<p>{{range $.B}}x{{else}}{{if eq . 2}}{{continue}}{{end}}E{{break}}F{{end}}y</p>{{end}}`),
+			data: []any{
+				pm{"A": []int{1, 2}, "B": []int{}},
+				pm{"A": []int{1, 2}, "B": []int{1}},
+				pm{"A": []int{1, 2, 3}, "B": nil},
+				pm{"A": []int{2}, "B": nil},
+			},
+		},
+		{
 			name: "template with zero values and nil",
 			tmpl: cxParse(`{{define "x"}}[{{.}}]{{with .}}<b>{{.}}</b>{{end}}{{end}}` +
 				`{{template "x" .Zero}}{{template "x" .Nil}}{{template "x" .Str}}{{template "x"}}{{template "x" .}}`),

@@ -161,7 +161,9 @@ func (w *walker) list(l *list) (val, exit) {
 			}
 			w.stack = append(w.stack, v)
 		case opRange:
-			w.stack = append(w.stack, w.rangeVal(o))
+			var v val
+			v, e = w.rangeVal(o)
+			w.stack = append(w.stack, v)
 		case opCall:
 			v, _ := w.list(o.body)
 			w.stack = append(w.stack, v)
@@ -179,15 +181,20 @@ func (w *walker) list(l *list) (val, exit) {
 	return w.pop(kindFrag, l.sid, base), exitNone
 }
 
-// rangeVal walks a range: its rows as a comprehension, or its else list.
-func (w *walker) rangeVal(o *op) val {
+// rangeVal walks a range: its rows as a comprehension, or its else list. It
+// reports exitContinue when a continue in the else list left the range, and
+// with it the enclosing iteration, before the range's end marker.
+func (w *walker) rangeVal(o *op) (val, exit) {
 	m := w.marker()
 	if m == o.m1 {
-		v, _ := w.list(o.alt)
+		v, e := w.list(o.alt)
+		if e == exitContinue {
+			return v, e
+		}
 		if w.marker() != o.m2 {
 			panic(errDesync{w.next - 1})
 		}
-		return v
+		return v, exitNone
 	}
 	base := len(w.stack)
 	for m == o.m0 {
@@ -201,7 +208,7 @@ func (w *walker) rangeVal(o *op) val {
 	if m != o.m2 {
 		panic(errDesync{w.next - 1})
 	}
-	return w.pop(kindComp, o.key, base)
+	return w.pop(kindComp, o.key, base), exitNone
 }
 
 // opaque takes everything between a begin marker and its matching end
