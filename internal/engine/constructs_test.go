@@ -457,6 +457,54 @@ func TestParityConstructs(t *testing.T) {
 			data: []any{pm{"T": "a"}, pm{"T": `"b" & <c>`}, pm{"T": "</script>"}, pm{"T": "d"}},
 		},
 		{
+			// "x", called in an attribute, leaves it and calls "y" in HTML
+			// text, the same "y" the entry calls: the attribute's value then
+			// holds writes of an instrumented template.
+			name: "derived callee that leaves its attribute",
+			tmpl: cxParse(`{{define "y"}}<b>{{.}}</b>{{if .}}!{{end}}{{end}}` +
+				`{{define "x"}}{{.}}"><i>{{template "y" .}}</i><span title="{{end}}` +
+				`<p title="{{template "x" .}}">z</span>{{template "y" .}}`),
+			data: []any{"a", "", "c<", "d"},
+		},
+		{
+			name: "recursion through an attribute call site",
+			tmpl: cxParse(`{{define "n"}}<li title="{{template "m" .}}">{{.Name}}</li>{{end}}` +
+				`{{define "m"}}{{.Name}}"><ul>{{range .Kids}}{{template "n" .}}{{end}}</ul><i title="{{end}}` +
+				`<ul>{{template "n" .}}</ul>`),
+			data: []any{
+				cxTree("a", cxLeaf("b")),
+				cxLeaf("a"),
+				cxTree("a", cxTree("b", cxLeaf("c")), cxLeaf(`"d"`)),
+				cxTree("x", cxLeaf("y")),
+			},
+		},
+		{
+			name: "callee that ends inside an attribute",
+			tmpl: cxParse(`{{define "open"}}<a href="/{{.}}{{end}}{{template "open" .}}/x">link</a>`),
+			data: []any{"a", "b c", "javascript:x", "d"},
+		},
+		{
+			name: "entry defined in a set",
+			tmpl: func() *template.Template {
+				return cxParse(`{{define "inner"}}<p>{{.}}</p>{{template "leaf" .}}{{end}}` +
+					`{{define "leaf"}}<i title="{{.}}">{{.}}</i>{{end}}root`)().Lookup("inner")
+			},
+			data: []any{"a", "b", "<c>"},
+		},
+		{
+			name: "data changing type between steps",
+			tmpl: cxParse(`{{range $k, $v := .}}<i>{{$k}}={{$v}}</i>{{else}}none{{end}}`),
+			// An int cannot be ranged over with two variables: an error.
+			data:  []any{[]string{"a"}, map[string]int{"x": 1}, 2, map[int]string{}, []string{"b", "c"}},
+			fails: 1,
+		},
+		{
+			name: "keyed rows with break and continue",
+			tmpl: cxParse(`<ul>{{range .}}<li data-key="{{.}}">{{if eq . 3}}{{continue}}{{end}}{{.}}</li>` +
+				`{{if eq . 4}}{{break}}{{end}}{{end}}</ul>`),
+			data: []any{[]int{1, 2, 3, 4, 5}, []int{3, 1}, []int{2, 1, 5, 3, 9}, []int{4, 3}, []int{3, 3, 1}},
+		},
+		{
 			name: "recursive callee in attribute",
 			tmpl: cxParse(`{{define "path"}}{{.Name}}{{range .Kids}}/{{template "path" .}}{{end}}{{end}}` +
 				`<p title="{{template "path" .}}">{{template "path" .}}</p>`),
