@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"strconv"
+	"unsafe"
 )
 
 // rowOps is the reshaping of a comprehension's rows, in the order a client
@@ -132,21 +133,21 @@ func keyedOps(ot *Tree, o val, nt *Tree, n val) (rowOps, []int32, bool) {
 		if !ok {
 			return rowOps{}, nil, false
 		}
-		if _, dup := oldIndex[string(k)]; dup {
+		if _, dup := oldIndex[keyString(k)]; dup {
 			return rowOps{}, nil, false
 		}
-		oldIndex[string(k)] = int32(i)
+		oldIndex[keyString(k)] = int32(i)
 	}
 	src := make([]int32, len(newRows))
 	seen := make(map[string]bool, len(newRows))
 	kept := make([]bool, len(oldRows))
 	for j, r := range newRows {
 		k, ok := nt.rowKey(n, r)
-		if !ok || seen[string(k)] {
+		if !ok || seen[keyString(k)] {
 			return rowOps{}, nil, false
 		}
-		seen[string(k)] = true
-		i, found := oldIndex[string(k)]
+		seen[keyString(k)] = true
+		i, found := oldIndex[keyString(k)]
 		src[j] = -1
 		if found {
 			src[j] = i
@@ -154,6 +155,16 @@ func keyedOps(ot *Tree, o val, nt *Tree, n val) (rowOps, []int32, bool) {
 		}
 	}
 	return placeRows(src, kept), src, true
+}
+
+// keyString views a row key as a string without copying it. Keys are slices
+// of a tree's HTML, which is never modified once the tree is built, so the
+// string stays valid and unchanged for as long as the maps that hold it.
+func keyString(k []byte) string {
+	if len(k) == 0 {
+		return ""
+	}
+	return unsafe.String(&k[0], len(k))
 }
 
 // sameKeys reports whether old and new rows have the same keys in the same
