@@ -216,6 +216,22 @@ func TestParityEscaping(t *testing.T) {
 			},
 		},
 		{
+			// Invalid UTF-8 reaches the client as U+FFFD (checkSequence
+			// allows for that), JS line terminators and NUL bytes as
+			// html/template escapes them in each context.
+			name: "odd bytes in every context",
+			src: `<p title="{{.X}}">{{.X}}</p><script>var x = {{.X}}; var y = "{{.X}}";</script>` +
+				`<style>p { content: "{{.X}}" }</style><textarea>{{.X}}</textarea>`,
+			steps: []escStep{
+				{data: pm{"X": "a"}},
+				{data: pm{"X": "\xff\xfe"}},
+				{data: pm{"X": "\u2028\u2029"}},
+				{data: pm{"X": "\x00\x01\t\r\n"}},
+				{data: pm{"X": "é\xc3"}},
+				{data: pm{"X": "\U0001F600"}},
+			},
+		},
+		{
 			name: "keyed rows",
 			src: `<ul>{{range .L}}<li data-key="{{.ID}}"><a href="{{.U}}" onclick="go({{.U}})">go</a>` +
 				`<script>var u = {{.U}};</script></li>{{end}}</ul>`,
