@@ -32,6 +32,8 @@ type Program struct {
 	markers    []byte
 	markerBase uintptr
 
+	maxHTML int // MaxHTML; lower in tests
+
 	// Sizes of the last tree, so that the next render allocates once.
 	lastSize, lastVals atomic.Int64
 }
@@ -101,7 +103,7 @@ func Compile(t *template.Template) (*Program, error) {
 		return nil, err
 	}
 	c := &compiler{
-		prog:    &Program{name: t.Name(), tmpl: clone},
+		prog:    &Program{name: t.Name(), tmpl: clone, maxHTML: MaxHTML},
 		set:     make(map[string]*template.Template),
 		done:    make(map[string]*list),
 		byParts: make(map[string]int32),

@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"unsafe"
 )
@@ -20,7 +22,17 @@ type recorder struct {
 	writes []write
 }
 
+// ErrTooLarge is returned by Render when the output would pass MaxHTML.
+var ErrTooLarge = errors.New("engine: rendered HTML exceeds MaxHTML")
+
+// MaxHTML is the largest output Render accepts: the tree addresses its HTML
+// with 32-bit offsets.
+const MaxHTML = math.MaxInt32
+
 func (r *recorder) Write(p []byte) (int, error) {
+	if len(p) > r.prog.maxHTML-len(r.html) {
+		return 0, ErrTooLarge
+	}
 	off := int32(len(r.html))
 	if len(p) == 1 {
 		// Markers are told apart by address: no output can be taken for one.

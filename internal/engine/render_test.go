@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"html/template"
 	"strings"
@@ -83,5 +84,19 @@ func TestDiffOtherProgram(t *testing.T) {
 	tb, _ := b.Render(1)
 	if _, _, err := AppendDiff(nil, ta, tb); err != ErrOtherProgram {
 		t.Errorf("diff across programs: %v, want ErrOtherProgram", err)
+	}
+}
+
+func TestRenderTooLarge(t *testing.T) {
+	prog, err := Compile(template.Must(template.New("t").Parse(`<p>{{.}}</p>`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog.maxHTML = 10
+	if _, err := prog.Render("0123"); err != nil {
+		t.Fatalf("10 bytes: %v", err)
+	}
+	if tree, err := prog.Render("01234"); !errors.Is(err, ErrTooLarge) || tree != nil {
+		t.Fatalf("11 bytes: tree %v, error %v, want ErrTooLarge", tree, err)
 	}
 }
