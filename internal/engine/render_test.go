@@ -93,10 +93,10 @@ func TestRenderTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	prog.maxHTML = 10
-	if _, err := prog.Render("0123"); err != nil {
+	if _, err := prog.Render("012"); err != nil {
 		t.Fatalf("10 bytes: %v", err)
 	}
-	if tree, err := prog.Render("01234"); !errors.Is(err, ErrTooLarge) || tree != nil {
+	if tree, err := prog.Render("0123"); !errors.Is(err, ErrTooLarge) || tree != nil {
 		t.Fatalf("11 bytes: tree %v, error %v, want ErrTooLarge", tree, err)
 	}
 }
