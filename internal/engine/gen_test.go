@@ -112,13 +112,14 @@ var genFuncs = template.FuncMap{
 func genFn(s string) string { return "fn(" + s + ")" }
 
 // Hostile values: markup, quotes, ampersands, script ends, JS and CSS syntax,
-// URLs with schemes, non-ASCII and the empty string.
+// URLs with schemes, non-ASCII, invalid UTF-8 and the empty string.
 var (
 	genStrings = []string{
 		"", "plain", "<script>alert(1)</script>", `"dq" & 'sq'`, "</script><b>x</b>",
 		"héllo wörld ✓ 日本", "a\nb\tc", "${x}`y`", "/* c */ // d", "url(x) expression(1)",
 		"&amp;&lt;", "<!-- c -->", " ", "\u2028\u2029", "😀", "-->", "{{.S}}", `\`, "%s%d",
 		"\x00nul", "</style>", "</textarea>", "a b=c", "onclick=alert(1)",
+		"bad\xffbyte", // invalid UTF-8, but no rune to split: arrives as U+FFFD
 	}
 	genURLs = []string{
 		"javascript:alert(1)", "http://x/?a=b&c", "https://example.com/p q", "/rel/path?x=<y>",
@@ -802,6 +803,13 @@ func (g *tgen) htmlItem(sc *scope) string {
 	case 21:
 		return g.block(*sc)
 	case 22:
+		switch g.n(5) {
+		case 0:
+			// A JSON script holds JS values; a non-JS type holds HTML text.
+			return `<script type="application/ld+json">{"a": ` + g.act(g.value(*sc)) + "}</script>"
+		case 1:
+			return `<script type="text/x-template"><p>` + g.act(g.value(*sc)) + "</p></script>"
+		}
 		return "<script>" + g.js(*sc, false) + "</script>"
 	case 23:
 		return "<style>p { " + g.css(*sc, false) + " } .c" + g.act(g.intOp(*sc)) + " { margin: 0 }</style>"
@@ -1052,6 +1060,8 @@ func (g *tgen) element(sc scope) string {
 		return `<a title="` + g.act(`template "breakout" `+g.strOp(sc)) + `">t</a>`
 	case 10:
 		return `<a href="/s?q=` + g.act(g.value(sc)) + `" onmouseover='f(` + g.act(g.value(sc)) + `)'>q</a>`
+	case 11:
+		return `<iframe srcdoc="` + g.attr(sc) + `"></iframe><form action="` + g.url(sc) + `"></form>`
 	}
 	return `<span title="` + g.attr(sc) + `">` + g.html(sc.nested()) + "</span>"
 }
@@ -1132,7 +1142,8 @@ func (g *tgen) js(sc scope, inAttr bool) string {
 			}
 		case 7:
 			g.defineVal()
-			b.WriteString(`var o = {{template "val" ` + g.value(sc) + "}};")
+			v := `{{template "val" ` + g.value(sc) + "}}"
+			b.WriteString(g.pick("var o = "+v+";", "var o = '"+v+"';", "var o = `"+v+"`;"))
 		case 8:
 			if d := g.dataBase(sc); d != "" {
 				b.WriteString("var j = {k: " + g.act(sel(d, "Items")) + ", m: " + g.act(sel(d, "M")) + "};")
@@ -1152,7 +1163,7 @@ func (g *tgen) css(sc scope, inAttr bool) string {
 		q = "'"
 	}
 	for range 1 + g.n(3) {
-		switch g.n(7) {
+		switch g.n(8) {
 		case 0:
 			b.WriteString("color: " + g.act(g.strOp(sc)) + "; ")
 		case 1:
@@ -1165,6 +1176,9 @@ func (g *tgen) css(sc scope, inAttr bool) string {
 			b.WriteString("font-family: " + q + g.act(g.value(sc)) + q + "; ")
 		case 5:
 			b.WriteString("{{if " + g.cond(sc) + "}}display: none; {{end}}")
+		case 6:
+			g.defineVal()
+			b.WriteString(`color: {{template "val" ` + g.strOp(sc) + "}}; ")
 		default:
 			b.WriteString("/* c */ ")
 		}
@@ -1174,7 +1188,7 @@ func (g *tgen) css(sc scope, inAttr bool) string {
 
 // rcdata generates the content of a textarea or title.
 func (g *tgen) rcdata(sc scope) string {
-	switch g.n(4) {
+	switch g.n(5) {
 	case 0:
 		return "a < b & c " + g.act(g.value(sc))
 	case 1:
@@ -1182,6 +1196,9 @@ func (g *tgen) rcdata(sc scope) string {
 	case 2:
 		head, in, _ := g.rangeHead(sc)
 		return "{{" + head + "}}" + g.act(g.anyOp(in)) + " {{end}}"
+	case 3:
+		g.defineVal()
+		return `{{template "val" ` + g.value(sc) + "}}"
 	}
 	return g.act(g.value(sc))
 }

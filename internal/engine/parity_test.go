@@ -138,7 +138,9 @@ var genConstructs = []string{
 	// Escaping contexts.
 	`href="`, "href={{", `src='`, "srcset=", "?q=", "http://x/?a=b&c=", `onclick="`, "onmouseover='",
 	"<script>", "`a ${", "var re = /", "<style>", `style="`, "url(", "<textarea>", "<title>",
-	"value=", `{{template "breakout"`, `var o = {{template "val"`, "<span {{",
+	"value=", `{{template "breakout"`, `var o = {{template "val"`, "var o = '{{template", "var o = `{{template",
+	`color: {{template "val"`, `<textarea>{{template "val"`, `type="application/ld+json"`, `type="text/x-template"`,
+	"srcdoc=", "<span {{",
 	// Keyed rows.
 	`<li data-key="{{.ID}}">`, "data-key='", "data-key={{", `data-key="{{.Name}}"`,
 }
