@@ -65,6 +65,9 @@ func FuzzParity(f *testing.F) {
 		if len(text) > fuzzMaxText || len(s1) > fuzzMaxString || len(s2) > fuzzMaxString || !utf8.ValidString(text) {
 			t.Skip("input too large or not UTF-8")
 		}
+		if splitsRunes(text, s1, s2) {
+			t.Skip("a rune could be split between two values")
+		}
 		tmpl, err := template.New("f").Funcs(genFuncs).Parse(text)
 		if err != nil {
 			t.Skip("does not parse")
@@ -95,6 +98,27 @@ func FuzzGenerated(f *testing.F) {
 			t.Skip("rejected by html/template")
 		}
 	})
+}
+
+// splitsRunes reports whether the output could hold a rune whose bytes are
+// split between two values: from invalid UTF-8 in the data, or from slice
+// cutting a string inside a rune. Each value crosses the wire as its own
+// JSON string, so such a rune arrives as U+FFFDs (a known limit that
+// docs/protocol.md does not yet state).
+func splitsRunes(text, s1, s2 string) bool {
+	if !utf8.ValidString(s1) || !utf8.ValidString(s2) {
+		return true
+	}
+	return strings.Contains(text, "slice") && !isASCII(s1+s2)
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // checkRejected checks that a Compile error is html/template's own verdict
