@@ -76,8 +76,8 @@ func envInt(t *testing.T, name string, def int64) int64 {
 // seed and PARITY_N the number of templates, so that a failure reported for
 // seed s is rerun alone with PARITY_SEED=s PARITY_N=1.
 func TestParityRandom(t *testing.T) {
-	const defaultN = 600
-	base := envInt(t, "PARITY_SEED", 1)
+	const defaultSeed, defaultN = 1, 600
+	base := envInt(t, "PARITY_SEED", defaultSeed)
 	n := envInt(t, "PARITY_N", defaultN)
 	if testing.Short() {
 		n = min(n, 50)
@@ -112,7 +112,8 @@ func TestParityRandom(t *testing.T) {
 	if total.ran*4 < total.steps*3 {
 		t.Errorf("only %d of %d executions succeeded; the generator drifted", total.ran, total.steps)
 	}
-	if n >= defaultN {
+	if base == defaultSeed && n >= defaultN {
+		// Other seed ranges may miss a rare construct by chance.
 		checkCoverage(t, checked)
 	}
 }
