@@ -123,7 +123,7 @@ func isASCII(s string) bool {
 
 // checkRejected checks that a Compile error is html/template's own verdict
 // on the template: Execute fails with the same escaping error.
-func checkRejected(t *testing.T, tmpl *template.Template, err error, data any) {
+func checkRejected(t testing.TB, tmpl *template.Template, err error, data any) {
 	t.Helper()
 	oracle, cerr := tmpl.Clone()
 	if cerr != nil {

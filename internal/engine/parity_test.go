@@ -1,9 +1,7 @@
 package engine
 
 import (
-	"errors"
 	"html/template"
-	"io"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -39,15 +37,7 @@ func (c genCase) run(t testing.TB) genResult {
 		t.Fatalf("generated template does not parse: %v", err)
 	}
 	if _, err := Compile(tmpl); err != nil {
-		oracle, cerr := tmpl.Clone()
-		if cerr != nil {
-			t.Fatalf("clone: %v", cerr)
-		}
-		execErr := oracle.Execute(io.Discard, c.data[0])
-		var e *template.Error
-		if !errors.As(execErr, &e) || execErr.Error() != err.Error() {
-			t.Fatalf("Compile error %v, but Execute: %v", err, execErr)
-		}
+		checkRejected(t, tmpl, err, c.data[0])
 		return genResult{rejected: true}
 	}
 	data := make([]any, len(c.data))
