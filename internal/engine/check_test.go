@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"html/template"
 	"strings"
 	"testing"
@@ -104,4 +105,90 @@ func wireHTML(html string) string {
 		i += n
 	}
 	return b.String()
+}
+
+// decodeMessage decodes a full tree or a diff.
+func decodeMessage(t testing.TB, msg []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(msg, &m); err != nil {
+		t.Fatalf("message %s: %v", msg, err)
+	}
+	return m
+}
+
+// messageValues returns every string in v, a decoded part of a message: in
+// "f" these are the dynamic values it carries (statics ids and row indices
+// are numbers), in "s" the statics.
+func messageValues(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, e := range v {
+			out = append(out, messageValues(e)...)
+		}
+		return out
+	case map[string]any:
+		var out []string
+		for _, e := range v {
+			out = append(out, messageValues(e)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// rowCounts counts what a comprehension patch does.
+type rowCounts struct {
+	deleted, moved, inserted, updated int
+}
+
+// rangePatch is the patch of the range in slot 0 of a message's root.
+type rangePatch struct {
+	rowCounts
+	values []string // every string the patch carries
+}
+
+// rootRangePatch decodes the patch of the range in slot 0 of the root of a
+// diff; an empty diff patches nothing.
+func rootRangePatch(t testing.TB, msg []byte) rangePatch {
+	t.Helper()
+	if len(msg) == 0 {
+		return rangePatch{}
+	}
+	f, ok := decodeMessage(t, msg)["f"].(map[string]any)
+	if !ok {
+		t.Fatalf("message %s: root is not a patch", msg)
+	}
+	p, ok := f["0"].(map[string]any)
+	if !ok {
+		t.Fatalf("message %s: range slot is not a patch", msg)
+	}
+	if _, full := p["r"]; full {
+		t.Fatalf("message %s: rows sent in full, not patched", msg)
+	}
+	var c rangePatch
+	if d, ok := p["d"].([]any); ok {
+		c.deleted = len(d)
+	}
+	if pl, ok := p["p"].([]any); ok {
+		for _, e := range pl {
+			pair, ok := e.([]any)
+			if !ok || len(pair) != 2 {
+				t.Fatalf("message %s: placement %v", msg, e)
+			}
+			if _, isMove := pair[1].(float64); isMove {
+				c.moved++
+			} else {
+				c.inserted++
+			}
+		}
+	}
+	if u, ok := p["u"].(map[string]any); ok {
+		c.updated = len(u)
+	}
+	c.values = messageValues(p)
+	return c
 }

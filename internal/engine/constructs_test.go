@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -564,49 +563,16 @@ func TestParityExecErrors(t *testing.T) {
 	if len(after) == 0 {
 		t.Fatal("no diff after the failed steps")
 	}
-	d := parityJSON(t, after)
+	d := decodeMessage(t, after)
 	if _, ok := d["f"].(map[string]any); !ok {
 		t.Fatalf("message after failed steps %s is not a patch of the root", after)
 	}
 	if _, ok := d["s"]; ok {
 		t.Errorf("message after failed steps %s resends statics", after)
 	}
-	got := parityValues(d["f"])
+	got := messageValues(d["f"])
 	slices.Sort(got)
 	if want := []string{"6", "d", "ok(3)"}; !slices.Equal(got, want) {
 		t.Errorf("message after failed steps %s carries values %q, want %q", after, got, want)
 	}
-}
-
-// parityValues returns the strings in v, the "f" part of a message: the
-// dynamic values it carries (statics are under "s"; ids and indices are
-// numbers).
-func parityValues(v any) []string {
-	switch v := v.(type) {
-	case string:
-		return []string{v}
-	case []any:
-		var out []string
-		for _, e := range v {
-			out = append(out, parityValues(e)...)
-		}
-		return out
-	case map[string]any:
-		var out []string
-		for _, e := range v {
-			out = append(out, parityValues(e)...)
-		}
-		return out
-	}
-	return nil
-}
-
-// parityJSON decodes a message of the engine.
-func parityJSON(t *testing.T, msg []byte) map[string]any {
-	t.Helper()
-	var v map[string]any
-	if err := json.Unmarshal(msg, &v); err != nil {
-		t.Fatalf("message %s: %v", msg, err)
-	}
-	return v
 }

@@ -55,22 +55,29 @@ func diffFrag(dst []byte, ot *Tree, o val, nt *Tree, n val) ([]byte, bool) {
 	changed := false
 	os, ns := ot.slots(o), nt.slots(n)
 	for i := range ns {
-		mark := len(dst)
-		if changed {
-			dst = append(dst, ',')
-		}
-		dst = appendKey(dst, i)
 		var c bool
-		if dst, c = diffVal(dst, ot, os[i], nt, ns[i]); !c {
-			dst = dst[:mark]
-			continue
-		}
-		changed = true
+		dst, c = appendEntry(dst, changed, i, ot, os[i], nt, ns[i])
+		changed = changed || c
 	}
 	if !changed {
 		return dst[:start], false
 	}
 	return append(dst, '}'), true
+}
+
+// appendEntry appends "key":change for o and n, after a comma unless first,
+// or nothing when they are equal.
+func appendEntry(dst []byte, comma bool, key int, ot *Tree, o val, nt *Tree, n val) ([]byte, bool) {
+	mark := len(dst)
+	if comma {
+		dst = append(dst, ',')
+	}
+	dst = appendKey(dst, key)
+	dst, changed := diffVal(dst, ot, o, nt, n)
+	if !changed {
+		return dst[:mark], false
+	}
+	return dst, true
 }
 
 func appendKey(dst []byte, i int) []byte {

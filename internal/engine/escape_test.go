@@ -283,7 +283,7 @@ func TestParityEscaping(t *testing.T) {
 				t.Fatalf("%d of %d steps rendered", len(steps), len(data))
 			}
 			for i, s := range steps {
-				values := parityValues(parityJSON(t, orEmptyDiff(s.msg))["f"])
+				values := messageValues(decodeMessage(t, orEmptyDiff(s.msg))["f"])
 				for _, v := range values {
 					for _, bad := range c.forbid {
 						if strings.Contains(strings.ToLower(v), strings.ToLower(bad)) {

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"slices"
@@ -36,36 +35,6 @@ func (p todoPage) clone() todoPage {
 	return p
 }
 
-// leaves returns every string in a decoded JSON value, keys excluded.
-func leaves(v any) []string {
-	switch v := v.(type) {
-	case string:
-		return []string{v}
-	case []any:
-		var out []string
-		for _, e := range v {
-			out = append(out, leaves(e)...)
-		}
-		return out
-	case map[string]any:
-		var out []string
-		for _, e := range v {
-			out = append(out, leaves(e)...)
-		}
-		return out
-	}
-	return nil
-}
-
-func decodeDiff(t *testing.T, msg []byte) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(msg, &m); err != nil {
-		t.Fatalf("diff %s: %v", msg, err)
-	}
-	return m
-}
-
 // TestDiffMinimal checks that a change of one field yields a diff that holds
 // that value and nothing else: no statics, no other text, and a size close to
 // the value's own.
@@ -88,11 +57,11 @@ func TestDiffMinimal(t *testing.T) {
 			c.change(&b)
 			steps := checkSequence(t, tmpl, a, b)
 			msg := steps[1].msg
-			d := decodeDiff(t, msg)
+			d := decodeMessage(t, msg)
 			if _, ok := d["s"]; ok {
 				t.Errorf("diff %s sends statics for a changed value", msg)
 			}
-			if got := leaves(d); !slices.Equal(got, []string{c.want}) {
+			if got := messageValues(d); !slices.Equal(got, []string{c.want}) {
 				t.Errorf("diff %s carries %q, want only %q", msg, got, c.want)
 			}
 			if max := len(c.want) + 40; len(msg) > max {
@@ -121,22 +90,22 @@ func TestDiffBranchStatics(t *testing.T) {
 		T  string
 	}
 	steps := checkSequence(t, tmpl, data{false, "a"}, data{true, "a"}, data{false, "a"}, data{true, "b"})
-	flip := decodeDiff(t, steps[1].msg)
+	flip := decodeMessage(t, steps[1].msg)
 	s, ok := flip["s"].(map[string]any)
 	if !ok || len(s) != 1 {
 		t.Fatalf("first flip %s: want the new branch's statics", steps[1].msg)
 	}
 	for _, parts := range s {
-		if !slices.Equal(leaves(parts), []string{`<b title="`, `">on</b>`}) {
+		if !slices.Equal(messageValues(parts), []string{`<b title="`, `">on</b>`}) {
 			t.Errorf("statics sent %v, want the then-branch's", parts)
 		}
 	}
 	// A diff defines the statics its new tree uses and its old tree does not:
 	// a client that joined after the first flip must get them too.
-	if _, ok := decodeDiff(t, steps[3].msg)["s"]; !ok {
+	if _, ok := decodeMessage(t, steps[3].msg)["s"]; !ok {
 		t.Errorf("second flip %s: want the branch's statics again", steps[3].msg)
 	}
-	if _, ok := decodeDiff(t, steps[2].msg)["s"]; !ok {
+	if _, ok := decodeMessage(t, steps[2].msg)["s"]; !ok {
 		t.Errorf("flip back %s: want the else branch's statics again", steps[2].msg)
 	}
 }

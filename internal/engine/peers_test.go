@@ -29,45 +29,13 @@ func peerRows(ids ...int) []peerRow {
 const peerRowsSrc = `<ul>{{range .}}<li data-key="{{.ID}}">` +
 	`{{if .Done}}<s>{{.Title}}</s> <em>done</em>{{else}}<b>{{.Title}}</b>{{end}}</li>{{end}}</ul>`
 
-// peerPatch is what one comprehension patch does, counted from its JSON.
-type peerPatch struct {
-	deleted, moved, inserted int
-	values                   []string // every string the patch carries
-}
-
-// rootRangePatch returns the patch of the range in slot 0 of the root.
-func rootRangePatch(t *testing.T, msg []byte) peerPatch {
-	t.Helper()
-	f, ok := parityJSON(t, msg)["f"].(map[string]any)
-	if !ok {
-		t.Fatalf("message %s: root is not a patch", msg)
+// rowSteps makes a data sequence of row lists.
+func rowSteps(seq [][]peerRow) []any {
+	data := make([]any, len(seq))
+	for i, rows := range seq {
+		data[i] = rows
 	}
-	p, ok := f["0"].(map[string]any)
-	if !ok {
-		t.Fatalf("message %s: range slot is not a patch", msg)
-	}
-	if _, full := p["r"]; full {
-		t.Fatalf("message %s: rows sent in full, not patched", msg)
-	}
-	var c peerPatch
-	if d, ok := p["d"].([]any); ok {
-		c.deleted = len(d)
-	}
-	if pl, ok := p["p"].([]any); ok {
-		for _, e := range pl {
-			pair, ok := e.([]any)
-			if !ok || len(pair) != 2 {
-				t.Fatalf("message %s: placement %v", msg, e)
-			}
-			if _, isMove := pair[1].(float64); isMove {
-				c.moved++
-			} else {
-				c.inserted++
-			}
-		}
-	}
-	c.values = parityValues(p)
-	return c
+	return data
 }
 
 // keyDiff returns the rows of new whose IDs old lacks, and the number of
@@ -148,7 +116,7 @@ func checkStaticsSent(t *testing.T, steps []step) []map[int][]string {
 			defined = append(defined, nil)
 			continue
 		}
-		m := parityJSON(t, s.msg)
+		m := decodeMessage(t, s.msg)
 		def := map[int][]string{}
 		if st, ok := m["s"].(map[string]any); ok {
 			for id, parts := range st {
@@ -157,7 +125,7 @@ func checkStaticsSent(t *testing.T, steps []step) []map[int][]string {
 					t.Fatalf("step %d: statics id %q", i, id)
 				}
 				known[sid] = true
-				def[sid] = parityValues(parts)
+				def[sid] = messageValues(parts)
 			}
 		}
 		for _, sid := range sidsUsed(t, m["f"]) {
@@ -192,7 +160,7 @@ func TestParityPeerBugs(t *testing.T) {
 		// script, style. cur follows what the client holds in each.
 		var cur [4]string
 		for i, s := range steps {
-			switch f := parityJSON(t, s.msg)["f"].(type) {
+			switch f := decodeMessage(t, s.msg)["f"].(type) {
 			case []any:
 				for k := range cur {
 					cur[k], _ = f[k+1].(string)
@@ -296,11 +264,7 @@ func TestParityPeerBugs(t *testing.T) {
 			peerRows(16, 15, 14, 3, 2, 1),   // a permutation only
 			peerRows(20, 16, 21, 15, 14, 3), // prepends and an insert, deletes at the end
 		}
-		data := make([]any, len(seq))
-		for i, rows := range seq {
-			data[i] = rows
-		}
-		steps := checkSequence(t, tmpl, data...)
+		steps := checkSequence(t, tmpl, rowSteps(seq)...)
 		for i := 1; i < len(steps); i++ {
 			p := rootRangePatch(t, steps[i].msg)
 			added, removed := keyDiff(seq[i-1], seq[i])
@@ -328,11 +292,7 @@ func TestParityPeerBugs(t *testing.T) {
 			peerRows(1, 13, 10, 14, 11, 15, 12, 2, 3),
 			peerRows(16, 17, 18, 1, 13, 10, 14, 11, 15, 12, 2, 3, 19, 20),
 		}
-		data := make([]any, len(seq))
-		for i, rows := range seq {
-			data[i] = rows
-		}
-		steps := checkSequence(t, tmpl, data...)
+		steps := checkSequence(t, tmpl, rowSteps(seq)...)
 		for i := 1; i < len(steps); i++ {
 			p := rootRangePatch(t, steps[i].msg)
 			added, _ := keyDiff(seq[i-1], seq[i])

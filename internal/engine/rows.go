@@ -74,24 +74,16 @@ func appendRowPatches(dst []byte, sep bool, ot *Tree, oldRows []val, nt *Tree, n
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"u":{`...)
-	any := false
+	sent := false
 	for j, i := range src {
 		if i < 0 {
 			continue
 		}
-		mark := len(dst)
-		if any {
-			dst = append(dst, ',')
-		}
-		dst = appendKey(dst, j)
 		var c bool
-		if dst, c = diffVal(dst, ot, oldRows[i], nt, newRows[j]); !c {
-			dst = dst[:mark]
-			continue
-		}
-		any = true
+		dst, c = appendEntry(dst, sent, j, ot, oldRows[i], nt, newRows[j])
+		sent = sent || c
 	}
-	if !any {
+	if !sent {
 		return dst[:start], sep
 	}
 	return append(dst, '}'), true

@@ -10,45 +10,6 @@ import (
 
 const keyedSrc = `<ul>{{range .}}<li data-key="{{.ID}}">{{.Title}}</li>{{end}}</ul>`
 
-// rowChange counts what a comprehension patch does.
-type rowChange struct {
-	deleted, moved, inserted, updated int
-}
-
-// comprehensionPatch finds the patch of the first range slot in a diff of a
-// template whose root is <ul>{{range}}</ul>.
-func comprehensionPatch(t *testing.T, msg []byte) rowChange {
-	t.Helper()
-	if len(msg) == 0 {
-		return rowChange{}
-	}
-	f, ok := decodeDiff(t, msg)["f"].(map[string]any)
-	if !ok {
-		t.Fatalf("diff %s: root is not a patch", msg)
-	}
-	p, ok := f["0"].(map[string]any)
-	if !ok {
-		t.Fatalf("diff %s: range slot is not a patch", msg)
-	}
-	var c rowChange
-	if d, ok := p["d"].([]any); ok {
-		c.deleted = len(d)
-	}
-	if pl, ok := p["p"].([]any); ok {
-		for _, e := range pl {
-			if _, isMove := e.([]any)[1].(float64); isMove {
-				c.moved++
-			} else {
-				c.inserted++
-			}
-		}
-	}
-	if u, ok := p["u"].(map[string]any); ok {
-		c.updated = len(u)
-	}
-	return c
-}
-
 // minMoves is the fewest moves that turn the kept rows of old into their
 // order in new: the kept rows minus a longest increasing run.
 func minMoves(old, new []todoRow) int {
@@ -106,8 +67,8 @@ func TestKeyedRowsRandom(t *testing.T) {
 			next = slices.Insert(next, rng.IntN(len(next)+1), row())
 		}
 		steps := checkSequence(t, tmpl, old, next)
-		got := comprehensionPatch(t, steps[1].msg)
-		want := rowChange{
+		got := rootRangePatch(t, steps[1].msg).rowCounts
+		want := rowCounts{
 			deleted:  len(old) + countNew(old, next) - len(next),
 			inserted: countNew(old, next),
 			moved:    minMoves(old, next),
@@ -150,21 +111,21 @@ func TestKeyedRowsCases(t *testing.T) {
 	cases := []struct {
 		name     string
 		old, new []todoRow
-		want     rowChange
+		want     rowCounts
 	}{
-		{"several inserts after one anchor", r(1, 2), r(1, 10, 11, 12, 2), rowChange{inserted: 3}},
-		{"reorder with insert and delete", r(1, 2, 3, 4, 5), r(5, 9, 3, 1, 2), rowChange{deleted: 1, inserted: 1, moved: 2}},
-		{"move last to front", r(1, 2, 3, 4, 5), r(5, 1, 2, 3, 4), rowChange{moved: 1}},
-		{"move first to back", r(1, 2, 3, 4, 5), r(2, 3, 4, 5, 1), rowChange{moved: 1}},
-		{"reverse", r(1, 2, 3, 4), r(4, 3, 2, 1), rowChange{moved: 3}},
-		{"clear", r(1, 2, 3), nil, rowChange{deleted: 3}},
-		{"fill", nil, r(1, 2), rowChange{inserted: 2}},
-		{"swap all", r(1, 2), r(3, 4), rowChange{deleted: 2, inserted: 2}},
+		{"several inserts after one anchor", r(1, 2), r(1, 10, 11, 12, 2), rowCounts{inserted: 3}},
+		{"reorder with insert and delete", r(1, 2, 3, 4, 5), r(5, 9, 3, 1, 2), rowCounts{deleted: 1, inserted: 1, moved: 2}},
+		{"move last to front", r(1, 2, 3, 4, 5), r(5, 1, 2, 3, 4), rowCounts{moved: 1}},
+		{"move first to back", r(1, 2, 3, 4, 5), r(2, 3, 4, 5, 1), rowCounts{moved: 1}},
+		{"reverse", r(1, 2, 3, 4), r(4, 3, 2, 1), rowCounts{moved: 3}},
+		{"clear", r(1, 2, 3), nil, rowCounts{deleted: 3}},
+		{"fill", nil, r(1, 2), rowCounts{inserted: 2}},
+		{"swap all", r(1, 2), r(3, 4), rowCounts{deleted: 2, inserted: 2}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			steps := checkSequence(t, tmpl, c.old, c.new)
-			if got := comprehensionPatch(t, steps[1].msg); got != c.want {
+			if got := rootRangePatch(t, steps[1].msg).rowCounts; got != c.want {
 				t.Errorf("patch %s: got %+v, want %+v", steps[1].msg, got, c.want)
 			}
 		})
@@ -178,8 +139,8 @@ func TestKeyedRowUpdate(t *testing.T) {
 	old := []todoRow{{1, "a", false}, {2, "b", false}, {3, "c", false}}
 	next := []todoRow{{3, "c!", false}, {1, "a", false}, {2, "b", false}}
 	steps := checkSequence(t, tmpl, old, next)
-	want := rowChange{moved: 1, updated: 1}
-	if got := comprehensionPatch(t, steps[1].msg); got != want {
+	want := rowCounts{moved: 1, updated: 1}
+	if got := rootRangePatch(t, steps[1].msg).rowCounts; got != want {
 		t.Errorf("patch %s: got %+v, want %+v", steps[1].msg, got, want)
 	}
 }
@@ -194,13 +155,13 @@ func TestPositionalRows(t *testing.T) {
 	dup := []todoRow{{2, "b", false}, {2, "b", false}, {3, "c", false}, {4, "d", false}}
 
 	steps := checkSequence(t, unkeyed, old, shorter)
-	f := decodeDiff(t, steps[1].msg)["f"].(map[string]any)["0"].(map[string]any)
+	f := decodeMessage(t, steps[1].msg)["f"].(map[string]any)["0"].(map[string]any)
 	if fmt.Sprint(f["d"]) != "[2]" || len(f["u"].(map[string]any)) != 2 {
 		t.Errorf("unkeyed removal of the first row: %s, want rows 0 and 1 updated and row 2 deleted", steps[1].msg)
 	}
 	steps = checkSequence(t, keyed, old, dup)
-	got := comprehensionPatch(t, steps[1].msg)
-	if want := (rowChange{inserted: 1, updated: 1}); got != want {
+	got := rootRangePatch(t, steps[1].msg).rowCounts
+	if want := (rowCounts{inserted: 1, updated: 1}); got != want {
 		t.Errorf("duplicate keys: patch %s: got %+v, want %+v (row 0 rewritten, row 3 appended)", steps[1].msg, got, want)
 	}
 }
