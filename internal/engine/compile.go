@@ -17,7 +17,7 @@ const escapeWrapper = "\x00livetemplate-escape"
 
 // ErrExecuted is returned by Compile for a template that has already been
 // executed: html/template then forbids the Clone that Compile needs.
-var ErrExecuted = errors.New("template was executed before it was compiled; compile it first or pass a Clone")
+var ErrExecuted = errors.New("template was executed before it was compiled; compile it before its first Execute")
 
 // Program is a template compiled for live rendering. It is safe for
 // concurrent use.

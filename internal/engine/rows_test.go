@@ -165,3 +165,44 @@ func TestPositionalRows(t *testing.T) {
 		t.Errorf("duplicate keys: patch %s: got %+v, want %+v (row 0 rewritten, row 3 appended)", steps[1].msg, got, want)
 	}
 }
+
+// FuzzRows turns two byte strings into two lists of keyed rows (a byte is a
+// key; repeats make duplicate keys) and checks parity, and that a keyed
+// patch never moves more rows than needed.
+func FuzzRows(f *testing.F) {
+	f.Add([]byte("abcde"), []byte("eabxd"))
+	f.Add([]byte("aab"), []byte("ba"))
+	f.Add([]byte(""), []byte("zyx"))
+	f.Add([]byte("abcdefgh"), []byte("hgfedcba"))
+	tmpl := template.Must(template.New("keyed").Parse(keyedSrc))
+	rows := func(keys []byte) []todoRow {
+		out := make([]todoRow, len(keys))
+		for i, k := range keys {
+			out[i] = todoRow{ID: int(k), Title: fmt.Sprint("t", k, "-", i%2)}
+		}
+		return out
+	}
+	unique := func(keys []byte) bool {
+		seen := map[byte]bool{}
+		for _, k := range keys {
+			if seen[k] {
+				return false
+			}
+			seen[k] = true
+		}
+		return true
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		if len(a) > 64 || len(b) > 64 {
+			t.Skip("long lists add nothing over short ones")
+		}
+		old, next := rows(a), rows(b)
+		steps := checkSequence(t, tmpl, old, next)
+		if !unique(a) || !unique(b) {
+			return
+		}
+		if got, want := rootRangePatch(t, steps[1].msg).moved, minMoves(old, next); got != want {
+			t.Errorf("%q -> %q: %d moves, want %d: %s", a, b, got, want, steps[1].msg)
+		}
+	})
+}
