@@ -19,9 +19,12 @@ func AppendDiff(dst []byte, old, new *Tree) ([]byte, bool, error) {
 	}
 	start := len(dst)
 	dst = append(dst, '{')
-	if s := new.appendStatics(nil, old); len(s) > 2 {
-		dst = append(dst, `"s":`...)
-		dst = append(dst, s...)
+	mark := len(dst)
+	dst = append(dst, `"s":`...)
+	n := len(dst)
+	if dst = new.appendStatics(dst, old); len(dst) == n+len("{}") {
+		dst = dst[:mark] // no new statics: leave "s" out
+	} else {
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"f":`...)
