@@ -1,0 +1,277 @@
+package livetemplate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"sync"
+	"time"
+
+	"github.com/livetemplate/livetemplate/internal/engine"
+	"github.com/livetemplate/livetemplate/internal/token"
+)
+
+// Application holds registered templates and the pages made from them. Create
+// one with [NewApplication], register templates, then create pages with
+// [Application.NewPage] and find them again by token with
+// [Application.GetPage]. All its methods are safe for concurrent use.
+type Application struct {
+	cfg   config
+	keys  *token.Keyring
+	store Store
+	pages *pageSet
+
+	// tokenPlaceholder is what PAGE_TOKEN writes; a page replaces it with
+	// its token. It is random so that no data can forge it.
+	tokenPlaceholder string
+
+	tmu       sync.RWMutex
+	templates map[string]*registered
+	legacy    map[*template.Template]*registered
+
+	ctx       context.Context // cancelled by Close
+	cancel    context.CancelFunc
+	sweeper   sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// NewApplication returns an application configured by opts. It starts one
+// goroutine that expires idle pages; [Application.Close] stops it.
+func NewApplication(opts ...Option) (*Application, error) {
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("livetemplate: new application: %w", err)
+	}
+	if len(cfg.keys) == 0 {
+		cfg.keys = [][]byte{token.RandomKey()}
+	}
+	keys, err := token.NewKeyring(cfg.keys...)
+	if err != nil {
+		return nil, fmt.Errorf("livetemplate: new application: %w", err)
+	}
+	if cfg.store == nil {
+		cfg.store = new(MemoryStore)
+	}
+	_, placeholder := keys.New()
+	a := &Application{
+		cfg:              cfg,
+		keys:             keys,
+		store:            cfg.store,
+		pages:            newPageSet(&cfg),
+		tokenPlaceholder: "livetemplatepagetoken" + placeholder,
+		templates:        make(map[string]*registered),
+		legacy:           make(map[*template.Template]*registered),
+	}
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.sweeper.Add(1)
+	go a.sweep(sweepInterval(&cfg))
+	return a, nil
+}
+
+func (c *config) validate() error {
+	switch {
+	case c.idleTTL <= 0:
+		return fmt.Errorf("idle TTL %v: must be positive", c.idleTTL)
+	case c.unjoinedTTL <= 0:
+		return fmt.Errorf("unjoined TTL %v: must be positive", c.unjoinedTTL)
+	case c.maxPages <= 0:
+		return fmt.Errorf("max pages %d: must be positive", c.maxPages)
+	case c.maxPageSize <= 0:
+		return fmt.Errorf("max page size %d: must be positive", c.maxPageSize)
+	case c.storeTimeout <= 0:
+		return fmt.Errorf("store timeout %v: must be positive", c.storeTimeout)
+	}
+	return nil
+}
+
+// sweepInterval is how often expired pages are released: a quarter of the
+// shorter time to live, so a page outlives its TTL by at most that much
+// (a page used after its TTL is expired at once, without waiting for a sweep).
+func sweepInterval(c *config) time.Duration {
+	return max(min(c.idleTTL, c.unjoinedTTL)/4, 10*time.Millisecond)
+}
+
+func (a *Application) sweep(every time.Duration) {
+	defer a.sweeper.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-t.C:
+			a.release(a.pages.expire(time.Now()))
+		}
+	}
+}
+
+// release deletes the records of pages that ended.
+func (a *Application) release(ended []*Page) {
+	for _, p := range ended {
+		ctx, cancel := a.storeContext()
+		a.store.Delete(ctx, p.id) // a record left behind expires by its TTL
+		cancel()
+	}
+}
+
+func (a *Application) storeContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(a.ctx, a.cfg.storeTimeout)
+}
+
+// Close ends every page (their methods then return [ErrApplicationClosed])
+// and stops the application's goroutine. Records in a store given with
+// [WithStore] are kept until they expire, so that another instance, or this
+// one restarted with the same signing keys, can serve their tokens. Close is
+// idempotent.
+func (a *Application) Close() error {
+	a.closeOnce.Do(func() {
+		a.pages.close()
+		a.cancel()
+		a.sweeper.Wait()
+	})
+	return nil
+}
+
+// NewPage creates a page that renders the template registered as
+// templateName with data. The page lives until it is closed, expires (see
+// [WithIdleTTL] and [WithUnjoinedTTL]) or is evicted ([WithMaxPages]).
+// Template execution errors are returned, as Execute returns them.
+func (a *Application) NewPage(templateName string, data any) (*Page, error) {
+	reg := a.template(templateName)
+	if reg == nil {
+		return nil, fmt.Errorf("livetemplate: new page: template %q: %w", templateName, ErrUnknownTemplate)
+	}
+	p, err := a.newPage(reg, data)
+	if err != nil {
+		return nil, fmt.Errorf("livetemplate: new page: template %q: %w", templateName, err)
+	}
+	return p, nil
+}
+
+// NewApplicationPage creates a page from t, registering t the first time it
+// sees it.
+//
+// Deprecated: register the template once with [Application.RegisterTemplate]
+// and use [Application.NewPage].
+func (a *Application) NewApplicationPage(t *template.Template, data any) (*Page, error) {
+	reg, err := a.legacyTemplate(t)
+	if err != nil {
+		return nil, fmt.Errorf("livetemplate: new application page: %w", err)
+	}
+	p, err := a.newPage(reg, data)
+	if err != nil {
+		return nil, fmt.Errorf("livetemplate: new application page: %w", err)
+	}
+	return p, nil
+}
+
+func (a *Application) newPage(reg *registered, data any) (*Page, error) {
+	tree, err := a.render(reg, data)
+	if err != nil {
+		return nil, err
+	}
+	id, tok := a.keys.New()
+	p := &Page{app: a, id: id.String(), token: tok, tmpl: reg, data: data, tree: tree, version: 1}
+	if err := p.store(p.record()); err != nil {
+		return nil, err
+	}
+	if _, err := a.admit(p); err != nil {
+		ctx, cancel := a.storeContext()
+		defer cancel()
+		a.store.Delete(ctx, p.id)
+		return nil, err
+	}
+	return p, nil
+}
+
+// admit adds p to the live pages, or returns the live page of its id.
+func (a *Application) admit(p *Page) (*Page, error) {
+	live, evicted, err := a.pages.add(p, time.Now())
+	a.release(evicted)
+	return live, err
+}
+
+func (a *Application) render(reg *registered, data any) (*engine.Tree, error) {
+	tree, err := reg.prog.Render(data)
+	if err != nil {
+		return nil, err
+	}
+	if n := len(tree.HTML()); n > a.cfg.maxPageSize {
+		return nil, fmt.Errorf("page renders %d bytes, more than the %d of WithMaxPageSize: %w", n, a.cfg.maxPageSize, ErrLimitReached)
+	}
+	return tree, nil
+}
+
+// GetPage returns the page of a token: the same token for the page's whole
+// life, from any number of connections and devices. It fails with
+// [ErrInvalidToken] for a token that this application's keys did not sign,
+// with [ErrPageExpired], [ErrPageClosed] or [ErrPageEvicted] for a page that
+// ended, and with [ErrPageNotFound] for a page that neither this application
+// nor its store knows. A page fetched by token is joined: it has the full
+// idle time to live from then on.
+func (a *Application) GetPage(tok string) (*Page, error) {
+	p, err := a.getPage(tok)
+	if err != nil {
+		return nil, fmt.Errorf("livetemplate: get page: %w", err)
+	}
+	return p, nil
+}
+
+// GetApplicationPage returns the page of a token.
+//
+// Deprecated: use [Application.GetPage].
+func (a *Application) GetApplicationPage(tok string) (*Page, error) {
+	return a.GetPage(tok)
+}
+
+func (a *Application) getPage(tok string) (*Page, error) {
+	id, err := a.keys.Verify(tok)
+	if err != nil {
+		return nil, ErrInvalidToken
+	}
+	p, err := a.pages.lookup(id.String())
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		if p, err = a.load(id.String(), tok); err != nil {
+			return nil, err
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.use(useJoin); err != nil {
+		return nil, err
+	}
+	if err := p.keepStored(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// load rebuilds a page from its record in the store.
+func (a *Application) load(id, tok string) (*Page, error) {
+	ctx, cancel := a.storeContext()
+	defer cancel()
+	rec, err := a.store.Get(ctx, id)
+	if errors.Is(err, ErrPageNotFound) {
+		return nil, ErrPageNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	reg := a.template(rec.Template)
+	if reg == nil {
+		return nil, fmt.Errorf("template %q of the stored page: %w", rec.Template, ErrUnknownTemplate)
+	}
+	tree, err := a.render(reg, rec.Data)
+	if err != nil {
+		return nil, fmt.Errorf("template %q of the stored page: %w", rec.Template, err)
+	}
+	p := &Page{app: a, id: id, token: tok, tmpl: reg, data: rec.Data, tree: tree, version: rec.Version, rev: rec.Revision, stored: time.Now()}
+	return a.admit(p)
+}

@@ -1,0 +1,201 @@
+package livetemplate
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/livetemplate/livetemplate/internal/engine"
+)
+
+// Page is one live instance of a registered template: its data, its version
+// and its last rendering, named by a token. All its methods are safe for
+// concurrent use; changes are applied one at a time, in the order they take
+// the page's lock.
+type Page struct {
+	app   *Application
+	id    string
+	token string
+	tmpl  *registered
+
+	mu      sync.Mutex
+	data    any
+	tree    *engine.Tree
+	version uint64
+	rev     uint64    // the store record's revision
+	stored  time.Time // when the store record was last written
+
+	// Guarded by app.pages.mu.
+	used       time.Time
+	joined     bool
+	list       *pageList
+	prev, next *Page
+	gone       error // why the page ended; nil while it is live
+}
+
+// GetToken returns the page's token: the name by which any connection, tab or
+// device finds the page with [Application.GetPage], for the page's whole
+// life. Treat it as a secret of the page's users: whoever has it sees and
+// changes the page.
+func (p *Page) GetToken() string { return p.token }
+
+// Render returns the page's HTML, for the HTTP response that shows the page:
+// exactly what html/template's Execute writes for the page's data, with the
+// page's token wherever the template calls PAGE_TOKEN. A page that is
+// rendered and then never fetched by its token expires after the shorter
+// [WithUnjoinedTTL].
+func (p *Page) Render() (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.use(useRender); err != nil {
+		return "", fmt.Errorf("livetemplate: render page: %w", err)
+	}
+	if err := p.keepStored(); err != nil {
+		return "", fmt.Errorf("livetemplate: render page: %w", err)
+	}
+	return string(p.withToken(p.tree.HTML())), nil
+}
+
+// Data returns the page's current data.
+func (p *Page) Data() any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.data
+}
+
+// Version returns the page's version: 1 when it is created, plus one for
+// every [Page.Update] that changed its HTML.
+func (p *Page) Version() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.version
+}
+
+// Update replaces the page's data, renders it and returns what changed in
+// the HTML, ready to send to a client that holds the page's previous version.
+// If the HTML did not change, the version stays and the Update has no diff.
+// On error (a template execution error, [ErrLimitReached], a store error) the
+// page keeps its data, HTML and version.
+//
+// The new data may be the previous value modified in place: the diff compares
+// renderings, not data.
+func (p *Page) Update(data any) (Update, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	u, err := p.update(data)
+	if err != nil {
+		return Update{}, fmt.Errorf("livetemplate: update page: %w", err)
+	}
+	return u, nil
+}
+
+func (p *Page) update(data any) (Update, error) {
+	if err := p.use(useTouch); err != nil {
+		return Update{}, err
+	}
+	tree, err := p.app.render(p.tmpl, data)
+	if err != nil {
+		return Update{}, err
+	}
+	diff, changed, err := engine.AppendDiff(nil, p.tree, tree)
+	if err != nil {
+		return Update{}, err
+	}
+	version := p.version
+	if changed {
+		version++
+	}
+	rec := p.record()
+	rec.Data, rec.Version = data, version
+	if err := p.store(rec); err != nil {
+		return Update{}, err
+	}
+	u := Update{Version: version, Base: p.version}
+	if changed {
+		u.Body = p.withToken(diff)
+	}
+	p.data, p.tree, p.version = data, tree, version
+	return u, nil
+}
+
+// Snapshot returns the page's whole current rendering as an Update with Base
+// 0, for a client that holds nothing yet (the statics and all the values).
+func (p *Page) Snapshot() (Update, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.use(useTouch); err != nil {
+		return Update{}, fmt.Errorf("livetemplate: snapshot page: %w", err)
+	}
+	if err := p.keepStored(); err != nil {
+		return Update{}, fmt.Errorf("livetemplate: snapshot page: %w", err)
+	}
+	return Update{Version: p.version, Body: p.withToken(p.tree.AppendJSON(nil))}, nil
+}
+
+// Close ends the page: its record is deleted from the store and its token
+// stops working ([ErrPageClosed]). Close is idempotent; closing a page that
+// already ended does nothing.
+func (p *Page) Close() error {
+	p.mu.Lock()
+	live := p.app.pages.remove(p, ErrPageClosed)
+	p.mu.Unlock()
+	if !live {
+		return nil
+	}
+	ctx, cancel := p.app.storeContext()
+	defer cancel()
+	if err := p.app.store.Delete(ctx, p.id); err != nil && !errors.Is(err, ErrPageNotFound) {
+		return fmt.Errorf("livetemplate: close page: store: %w", err)
+	}
+	return nil
+}
+
+// use records a use of the page. It fails with why the page ended. p.mu is
+// held.
+func (p *Page) use(how use) error {
+	expired, err := p.app.pages.use(p, time.Now(), how)
+	if expired {
+		p.app.release([]*Page{p})
+	}
+	return err
+}
+
+// keepStored rewrites the store record when it would otherwise expire before
+// the page: a page that is used but not changed for long. p.mu is held.
+func (p *Page) keepStored() error {
+	if time.Since(p.stored) < p.app.cfg.idleTTL {
+		return nil
+	}
+	return p.store(p.record())
+}
+
+// storeTTL is the TTL of store records: a record written at t outlives every
+// page deadline up to t + idleTTL, and use rewrites it past that.
+func (p *Page) storeTTL() time.Duration { return 2 * p.app.cfg.idleTTL }
+
+// store writes rec, based on the revision the page holds. p.mu is held.
+func (p *Page) store(rec PageRecord) error {
+	ctx, cancel := p.app.storeContext()
+	defer cancel()
+	rev, err := p.app.store.Put(ctx, p.id, rec, p.storeTTL())
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	p.rev, p.stored = rev, time.Now()
+	return nil
+}
+
+// record is the page's store record. p.mu is held.
+func (p *Page) record() PageRecord {
+	return PageRecord{Template: p.tmpl.name, Data: p.data, Version: p.version, Revision: p.rev}
+}
+
+// withToken replaces PAGE_TOKEN's placeholder in b with the page's token.
+func (p *Page) withToken(b []byte) []byte {
+	if !p.tmpl.usesToken {
+		return b
+	}
+	return bytes.ReplaceAll(b, []byte(p.app.tokenPlaceholder), []byte(p.token))
+}

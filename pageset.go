@@ -1,0 +1,211 @@
+package livetemplate
+
+import (
+	"sync"
+	"time"
+)
+
+// pageSet holds an application's live pages, in two lists ordered by last use
+// (most recent first), so that the pages due to expire and the least recently
+// used page are at the lists' tails.
+type pageSet struct {
+	mu       sync.Mutex
+	byID     map[string]*Page
+	idle     pageList // expire idleTTL after their last use
+	unjoined pageList // rendered, never joined: expire unjoinedTTL after their last use
+	ended    endedPages
+	max      int
+	closed   bool
+}
+
+// pageList is a doubly linked list threaded through Page.prev and Page.next;
+// an intrusive list costs a page two pointers and no allocation.
+type pageList struct {
+	head, tail *Page
+	ttl        time.Duration
+	n          int
+}
+
+func (l *pageList) pushFront(p *Page) {
+	p.list, p.prev, p.next = l, nil, l.head
+	if l.head != nil {
+		l.head.prev = p
+	} else {
+		l.tail = p
+	}
+	l.head = p
+	l.n++
+}
+
+func (l *pageList) remove(p *Page) {
+	if p.prev != nil {
+		p.prev.next = p.next
+	} else {
+		l.head = p.next
+	}
+	if p.next != nil {
+		p.next.prev = p.prev
+	} else {
+		l.tail = p.prev
+	}
+	p.list, p.prev, p.next = nil, nil, nil
+	l.n--
+}
+
+// use says how a page is being used.
+type use uint8
+
+const (
+	useTouch  use = iota // a change or a read: the page stays in its list
+	useRender            // rendered: a never-joined page moves to the unjoined list
+	useJoin              // fetched by token: the page moves to the idle list for good
+)
+
+func newPageSet(cfg *config) *pageSet {
+	return &pageSet{
+		byID:     make(map[string]*Page),
+		idle:     pageList{ttl: cfg.idleTTL},
+		unjoined: pageList{ttl: cfg.unjoinedTTL},
+		ended:    endedPages{byID: make(map[string]error)},
+		max:      cfg.maxPages,
+	}
+}
+
+// add adds p, or returns the live page of p's id if there is one. It returns
+// the pages evicted to make room, for the caller to release.
+func (s *pageSet) add(p *Page, now time.Time) (live *Page, evicted []*Page, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, nil, ErrApplicationClosed
+	}
+	if q := s.byID[p.id]; q != nil {
+		return q, nil, nil
+	}
+	p.used = now
+	s.byID[p.id] = p
+	s.idle.pushFront(p)
+	for len(s.byID) > s.max {
+		victim := s.leastRecent()
+		s.end(victim, ErrPageEvicted)
+		evicted = append(evicted, victim)
+	}
+	return p, evicted, nil
+}
+
+func (s *pageSet) leastRecent() *Page {
+	a, b := s.idle.tail, s.unjoined.tail
+	if a == nil || (b != nil && b.used.Before(a.used)) {
+		return b
+	}
+	return a
+}
+
+// use records a use of p at now. It fails with the reason p ended, and ends
+// p as expired if its time to live has passed; expired is then true and the
+// caller releases p.
+func (s *pageSet) use(p *Page, now time.Time, how use) (expired bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.gone != nil {
+		return false, p.gone
+	}
+	if !now.Before(p.used.Add(p.list.ttl)) {
+		s.end(p, ErrPageExpired)
+		return true, ErrPageExpired
+	}
+	list := p.list
+	switch {
+	case how == useJoin:
+		p.joined = true
+		list = &s.idle
+	case how == useRender && !p.joined:
+		list = &s.unjoined
+	}
+	p.list.remove(p)
+	p.used = now
+	list.pushFront(p)
+	return false, nil
+}
+
+// lookup returns the live page of id, or why it ended if it ended recently,
+// or nil and no error if the set does not know it.
+func (s *pageSet) lookup(id string) (*Page, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.byID[id]; p != nil {
+		return p, nil
+	}
+	if s.closed {
+		return nil, ErrApplicationClosed
+	}
+	return nil, s.ended.byID[id]
+}
+
+// remove ends p for reason. It reports whether p was live.
+func (s *pageSet) remove(p *Page, reason error) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.gone != nil {
+		return false
+	}
+	s.end(p, reason)
+	return true
+}
+
+// expire ends every page whose time to live has passed at now, and returns
+// them for the caller to release.
+func (s *pageSet) expire(now time.Time) []*Page {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var expired []*Page
+	for _, l := range []*pageList{&s.idle, &s.unjoined} {
+		for p := l.tail; p != nil && !now.Before(p.used.Add(l.ttl)); p = l.tail {
+			s.end(p, ErrPageExpired)
+			expired = append(expired, p)
+		}
+	}
+	return expired
+}
+
+// close ends every page and refuses new ones.
+func (s *pageSet) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	for _, p := range s.byID {
+		p.gone = ErrApplicationClosed
+		p.list.remove(p)
+	}
+	s.byID = nil
+	s.ended = endedPages{}
+}
+
+func (s *pageSet) end(p *Page, reason error) {
+	p.gone = reason
+	p.list.remove(p)
+	delete(s.byID, p.id)
+	s.ended.add(p.id, reason)
+}
+
+// endedPages remembers why the most recent pages ended, so that a token of one
+// of them gets ErrPageExpired, ErrPageClosed or ErrPageEvicted rather than
+// ErrPageNotFound.
+type endedPages struct {
+	byID map[string]error
+	ring [endedRemembered]string
+	next int
+}
+
+// endedRemembered is how many ended pages a pageSet remembers.
+const endedRemembered = 4096
+
+func (e *endedPages) add(id string, reason error) {
+	if e.byID == nil {
+		return
+	}
+	delete(e.byID, e.ring[e.next])
+	e.ring[e.next] = id
+	e.next = (e.next + 1) % endedRemembered
+	e.byID[id] = reason
+}

@@ -1,0 +1,164 @@
+package livetemplate
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/livetemplate/livetemplate/internal/engine"
+)
+
+// pageTokenFunc is the name of the template function that writes the page's
+// token.
+const pageTokenFunc = "PAGE_TOKEN"
+
+// FuncMap returns the template functions that LiveTemplate gives every
+// registered template, for templates that the application parses itself
+// before [Application.RegisterTemplate]:
+//
+//	t := template.Must(template.New("dashboard").Funcs(livetemplate.FuncMap()).Parse(src))
+//
+// PAGE_TOKEN writes the token of the page being rendered, so that
+// `const pageToken = "{{PAGE_TOKEN}}";` in a script holds it. Outside an
+// application, as here, it writes nothing; a registered template gets the
+// application's own PAGE_TOKEN in place of any function of that name.
+func FuncMap() template.FuncMap {
+	return template.FuncMap{pageTokenFunc: func() string { return "" }}
+}
+
+// registered is a template compiled for an application.
+type registered struct {
+	name      string
+	prog      *engine.Program
+	usesToken bool // some action may call PAGE_TOKEN
+}
+
+// RegisterTemplate registers t under name for [Application.NewPage]. It
+// compiles t at once and returns parse and escaping errors, and
+// [ErrTemplateExists] if name is taken. t is not modified and must not have
+// been executed yet (html/template forbids the clone that compiling needs);
+// the application works on its own copy, so t's later changes do not affect
+// it. It is safe to call concurrently with page creation.
+func (a *Application) RegisterTemplate(name string, t *template.Template) error {
+	if name == "" {
+		return errors.New("livetemplate: register template: empty name")
+	}
+	if t == nil {
+		return fmt.Errorf("livetemplate: register template %q: nil template", name)
+	}
+	if a.template(name) != nil {
+		return fmt.Errorf("livetemplate: register template %q: %w", name, ErrTemplateExists)
+	}
+	reg, err := a.compile(name, t)
+	if err != nil {
+		return fmt.Errorf("livetemplate: register template %q: %w", name, err)
+	}
+	a.tmu.Lock()
+	defer a.tmu.Unlock()
+	if _, ok := a.templates[name]; ok {
+		return fmt.Errorf("livetemplate: register template %q: %w", name, ErrTemplateExists)
+	}
+	a.templates[name] = reg
+	return nil
+}
+
+// RegisterTemplateFromFile parses the file with html/template, with
+// [FuncMap] and the functions of [WithFuncs], and registers it under name.
+func (a *Application) RegisterTemplateFromFile(name, file string) error {
+	t, err := template.New(filepath.Base(file)).Funcs(a.parseFuncs()).ParseFiles(file)
+	if err != nil {
+		return fmt.Errorf("livetemplate: register template %q: %w", name, err)
+	}
+	return a.RegisterTemplate(name, t)
+}
+
+// RegisterTemplateFS parses the files of fsys that match patterns (as
+// [template.ParseFS] does, so an [embed.FS] works) and registers them under
+// name. The page renders the first file that the first pattern matches; the
+// others define templates that it may call.
+func (a *Application) RegisterTemplateFS(name string, fsys fs.FS, patterns ...string) error {
+	if len(patterns) == 0 {
+		return fmt.Errorf("livetemplate: register template %q: no file pattern", name)
+	}
+	files, err := fs.Glob(fsys, patterns[0])
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("livetemplate: register template %q: pattern %q matches no file", name, patterns[0])
+	}
+	t, err := template.New(path.Base(files[0])).Funcs(a.parseFuncs()).ParseFS(fsys, patterns...)
+	if err != nil {
+		return fmt.Errorf("livetemplate: register template %q: %w", name, err)
+	}
+	return a.RegisterTemplate(name, t)
+}
+
+func (a *Application) parseFuncs() template.FuncMap {
+	funcs := FuncMap()
+	for k, v := range a.cfg.funcs {
+		funcs[k] = v
+	}
+	return funcs
+}
+
+// compile compiles a clone of t in which PAGE_TOKEN writes the application's
+// token placeholder; Page replaces the placeholder with its token.
+func (a *Application) compile(name string, t *template.Template) (*registered, error) {
+	c, err := t.Clone()
+	if err != nil {
+		return nil, engine.ErrExecuted
+	}
+	placeholder := a.tokenPlaceholder
+	c.Funcs(template.FuncMap{pageTokenFunc: func() string { return placeholder }})
+	prog, err := engine.Compile(c)
+	if err != nil {
+		return nil, err
+	}
+	return &registered{name: name, prog: prog, usesToken: mentions(c, pageTokenFunc)}, nil
+}
+
+// mentions reports whether the source of any template of t's set may
+// contain word. A false positive only costs a search of the output.
+func mentions(t *template.Template, word string) bool {
+	for _, x := range t.Templates() {
+		if x.Tree != nil && x.Tree.Root != nil && strings.Contains(x.Tree.Root.String(), word) {
+			return true
+		}
+	}
+	return false
+}
+
+// template returns the registered template of that name, or nil.
+func (a *Application) template(name string) *registered {
+	a.tmu.RLock()
+	defer a.tmu.RUnlock()
+	return a.templates[name]
+}
+
+// legacyTemplate registers t for [Application.NewApplicationPage] the first
+// time it is seen, under a name that RegisterTemplate's names cannot take.
+func (a *Application) legacyTemplate(t *template.Template) (*registered, error) {
+	if t == nil {
+		return nil, errors.New("nil template")
+	}
+	a.tmu.RLock()
+	reg := a.legacy[t]
+	a.tmu.RUnlock()
+	if reg != nil {
+		return reg, nil
+	}
+	a.tmu.Lock()
+	defer a.tmu.Unlock()
+	if reg := a.legacy[t]; reg != nil {
+		return reg, nil
+	}
+	reg, err := a.compile(fmt.Sprintf("\x00legacy %d %s", len(a.legacy), t.Name()), t)
+	if err != nil {
+		return nil, err
+	}
+	a.legacy[t] = reg
+	a.templates[reg.name] = reg
+	return reg, nil
+}
