@@ -41,6 +41,11 @@ type Page struct {
 // changes the page.
 func (p *Page) GetToken() string { return p.token }
 
+// ID returns the page's id: its key in the [Store]. Unlike the token it is
+// not a secret (it opens nothing), so it is what logs and metrics should name
+// a page by.
+func (p *Page) ID() string { return p.id }
+
 // Render returns the page's HTML, for the HTTP response that shows the page:
 // exactly what html/template's Execute writes for the page's data, with the
 // page's token wherever the template calls PAGE_TOKEN. A page that is
