@@ -1,0 +1,140 @@
+package livetemplate_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/livetemplate/livetemplate"
+	"github.com/livetemplate/livetemplate/internal/storetest"
+)
+
+func TestMemoryStoreContract(t *testing.T) {
+	storetest.Run(t, func(*testing.T) livetemplate.Store { return new(livetemplate.MemoryStore) }, time.Second, true)
+}
+
+func TestMemoryStoreRejectsNoTTL(t *testing.T) {
+	var s livetemplate.MemoryStore
+	if _, err := s.Put(t.Context(), "a", livetemplate.PageRecord{}, 0); err == nil {
+		t.Fatal("Put with no TTL: no error")
+	}
+}
+
+// TestPageOutlivesItsApplication: with a shared store and the same signing
+// key, a page's token keeps working after its application closes, in
+// another application (a restart, or another instance).
+func TestPageOutlivesItsApplication(t *testing.T) {
+	key := bytes.Repeat([]byte{1}, 32)
+	store := new(livetemplate.MemoryStore)
+	const src = `<p>{{.}}</p><i>{{PAGE_TOKEN}}</i>`
+	first := newApp(t, livetemplate.WithSigningKeys(key), livetemplate.WithStore(store))
+	register(t, first, "p", src)
+	p := newPage(t, first, "p", "one")
+	if _, err := p.Update("two"); err != nil {
+		t.Fatal(err)
+	}
+	tok := p.GetToken()
+	first.Close()
+
+	second := newApp(t, livetemplate.WithSigningKeys(key), livetemplate.WithStore(store))
+	register(t, second, "p", src)
+	q, err := second.GetPage(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if html, _ := q.Render(); html != execute(t, src, "two", tok) || q.Version() != 2 || q.GetToken() != tok || q.ID() != p.ID() {
+		t.Fatalf("restored page renders %q at version %d", html, q.Version())
+	}
+	u, err := q.Update("three")
+	if err != nil || u.Base != 2 || u.Version != 3 {
+		t.Fatalf("update of the restored page: %+v, %v", u, err)
+	}
+
+	// An application without the template cannot serve the page.
+	third := newApp(t, livetemplate.WithSigningKeys(key), livetemplate.WithStore(store))
+	if _, err := third.GetPage(tok); !errors.Is(err, livetemplate.ErrUnknownTemplate) {
+		t.Fatalf("GetPage without the template: got %v, want ErrUnknownTemplate", err)
+	}
+}
+
+// TestStoreConflict: two applications that change one page from the same
+// revision: the second is refused, and keeps its page as it was.
+func TestStoreConflict(t *testing.T) {
+	key := bytes.Repeat([]byte{2}, 32)
+	store := new(livetemplate.MemoryStore)
+	a := newApp(t, livetemplate.WithSigningKeys(key), livetemplate.WithStore(store))
+	b := newApp(t, livetemplate.WithSigningKeys(key), livetemplate.WithStore(store))
+	register(t, a, "p", `<p>{{.}}</p>`)
+	register(t, b, "p", `<p>{{.}}</p>`)
+	pa := newPage(t, a, "p", 1)
+	pb, err := b.GetPage(pa.GetToken())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pa.Update(2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pb.Update(3); !errors.Is(err, livetemplate.ErrVersionConflict) {
+		t.Fatalf("update from a stale revision: got %v, want ErrVersionConflict", err)
+	}
+	if html, _ := pb.Render(); html != "<p>1</p>" || pb.Version() != 1 {
+		t.Fatalf("refused page: %q at version %d", html, pb.Version())
+	}
+}
+
+func TestSigningKeyRotation(t *testing.T) {
+	oldKey, newKey := bytes.Repeat([]byte{3}, 32), bytes.Repeat([]byte{4}, 32)
+	store := new(livetemplate.MemoryStore)
+	app := func(keys ...[]byte) *livetemplate.Application {
+		a := newApp(t, livetemplate.WithSigningKeys(keys...), livetemplate.WithStore(store))
+		register(t, a, "p", `<p>{{.}}</p>`)
+		return a
+	}
+	before := app(oldKey)
+	old := newPage(t, before, "p", "old")
+
+	rotated := app(newKey, oldKey)
+	if _, err := rotated.GetPage(old.GetToken()); err != nil {
+		t.Fatalf("token of the old key after rotation: %v", err)
+	}
+	fresh := newPage(t, rotated, "p", "new")
+	if _, err := before.GetPage(fresh.GetToken()); !errors.Is(err, livetemplate.ErrInvalidToken) {
+		t.Fatalf("the rotated application signs with the old key: %v", err)
+	}
+	if _, err := app(oldKey).GetPage(fresh.GetToken()); !errors.Is(err, livetemplate.ErrInvalidToken) {
+		t.Fatalf("a token of the new key verified with the old key alone: %v", err)
+	}
+	retired := app(newKey)
+	if _, err := retired.GetPage(old.GetToken()); !errors.Is(err, livetemplate.ErrInvalidToken) {
+		t.Fatalf("token of a retired key: got %v, want ErrInvalidToken", err)
+	}
+	if _, err := retired.GetPage(fresh.GetToken()); err != nil {
+		t.Fatalf("token of the new key: %v", err)
+	}
+}
+
+// stuckStore never answers until its context ends.
+type stuckStore struct{ livetemplate.MemoryStore }
+
+func (s *stuckStore) Put(ctx context.Context, id string, rec livetemplate.PageRecord, ttl time.Duration) (uint64, error) {
+	<-ctx.Done()
+	return 0, ctx.Err()
+}
+
+func TestWithStoreTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		app := newApp(t, livetemplate.WithStore(new(stuckStore)), livetemplate.WithStoreTimeout(3*time.Second))
+		register(t, app, "p", `<p>{{.}}</p>`)
+		start := time.Now()
+		_, err := app.NewPage("p", 1)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("NewPage on a stuck store: got %v, want a deadline error", err)
+		}
+		if waited := time.Since(start); waited != 3*time.Second {
+			t.Fatalf("NewPage waited %v for the store, want the 3s of WithStoreTimeout", waited)
+		}
+	})
+}
