@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -45,6 +46,16 @@ func (p *Page) GetToken() string { return p.token }
 // not a secret (it opens nothing), so it is what logs and metrics should name
 // a page by.
 func (p *Page) ID() string { return p.id }
+
+// String names the page by its id, never by its token, so that printing a
+// page (fmt's %v, %+v, %#v) cannot leak the token into a log.
+func (p *Page) String() string { return "livetemplate.Page(" + p.id + ")" }
+
+// GoString is String: fmt's %#v would otherwise print every field.
+func (p *Page) GoString() string { return p.String() }
+
+// LogValue names the page by its id in log/slog records.
+func (p *Page) LogValue() slog.Value { return slog.StringValue(p.id) }
 
 // Render returns the page's HTML, for the HTTP response that shows the page:
 // exactly what html/template's Execute writes for the page's data, with the

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -260,5 +261,22 @@ func TestPageTokensDiffer(t *testing.T) {
 	hb, _ := b.Render()
 	if a.GetToken() == b.GetToken() || !strings.Contains(ha, a.GetToken()) || !strings.Contains(hb, b.GetToken()) {
 		t.Fatalf("pages render %q and %q for tokens %q and %q", ha, hb, a.GetToken(), b.GetToken())
+	}
+}
+
+// TestPageNeverPrintsItsToken: printing or logging a page names it by its id.
+func TestPageNeverPrintsItsToken(t *testing.T) {
+	app := newApp(t)
+	register(t, app, "p", `<p>{{.}}</p>`)
+	p := newPage(t, app, "p", 1)
+	var log strings.Builder
+	slog.New(slog.NewJSONHandler(&log, nil)).Info("page", "page", p)
+	slog.New(slog.NewTextHandler(&log, nil)).Info("page", "page", p)
+	printed := fmt.Sprintf("%v %+v %#v %s", p, p, p, p) + log.String()
+	if strings.Contains(printed, p.GetToken()) || strings.Contains(printed, p.GetToken()[26:]) {
+		t.Fatalf("printed page shows its token: %s", printed)
+	}
+	if !strings.Contains(printed, p.ID()) {
+		t.Fatalf("printed page does not name its id: %s", printed)
 	}
 }
