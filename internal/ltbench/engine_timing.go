@@ -3,15 +3,17 @@ package ltbench
 import (
 	"fmt"
 	"html/template"
+	"time"
 
 	"github.com/livetemplate/livetemplate/internal/engine"
 )
 
-// race is one timed change: its update and its Execute baseline, measured
-// in alternation round after round, so that a noisy neighbour slows both.
+// race is one timed comparison: an op (an update, or for the pages suite
+// also a new page) and its Execute baseline, measured in alternation round
+// after round, so that a noisy neighbour slows both.
 type race struct {
-	name            string
-	update, execute side
+	name             string
+	subject, execute side
 }
 
 // side is one op of a race, the loop count that makes it last the asked
@@ -22,6 +24,58 @@ type side struct {
 	costs []cost
 }
 
+// newRace sizes the loops of subject and execute to d.
+func newRace(name string, subject, execute op, d time.Duration) (*race, error) {
+	r := &race{name: name, subject: side{op: subject}, execute: side{op: execute}}
+	for _, s := range []*side{&r.execute, &r.subject} {
+		var err error
+		if s.n, err = iterations(d, s.op); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return r, nil
+}
+
+// runRaces times every race's two sides in alternation, rounds times.
+func runRaces(races []*race, rounds int) error {
+	for round := range rounds {
+		for _, r := range races {
+			// Alternate which side goes first, so that drift favours neither.
+			sides := [2]*side{&r.execute, &r.subject}
+			if round%2 == 1 {
+				sides[0], sides[1] = sides[1], sides[0]
+			}
+			for _, s := range sides {
+				c, err := measure(s.n, s.op)
+				if err != nil {
+					return fmt.Errorf("%s: %w", r.name, err)
+				}
+				s.costs = append(s.costs, c)
+			}
+		}
+	}
+	return nil
+}
+
+// medians are a race's results over its rounds: the ratios of subject over
+// Execute, each taken within its round, and both sides' times in ns.
+type medians struct {
+	time, allocs      float64
+	subjectNs, execNs float64
+}
+
+func (r *race) medians() medians {
+	var times, allocs, subNs, execNs []float64
+	for i, s := range r.subject.costs {
+		e := r.execute.costs[i]
+		times = append(times, s.ns/e.ns)
+		allocs = append(allocs, s.allocs/e.allocs)
+		subNs = append(subNs, s.ns)
+		execNs = append(execNs, e.ns)
+	}
+	return medians{time: median(times), allocs: median(allocs), subjectNs: median(subNs), execNs: median(execNs)}
+}
+
 // timeChanges times the changes listed in timed against Execute and returns
 // the median ratios.
 func timeChanges(tmpl *template.Template, prog *engine.Program, cs []change, opts Options) ([]Metric, error) {
@@ -30,70 +84,38 @@ func timeChanges(tmpl *template.Template, prog *engine.Program, cs []change, opt
 		if !timed[c.name] {
 			continue
 		}
-		r, err := newRace(c, tmpl, prog, opts)
+		upd, err := c.update(prog)
+		if err != nil {
+			return nil, err
+		}
+		r, err := newRace(c.name, upd, c.execute(tmpl), opts.Duration)
 		if err != nil {
 			return nil, err
 		}
 		races = append(races, r)
 	}
-	for round := range opts.Rounds {
-		for _, r := range races {
-			// Alternate which side goes first, so that drift favours neither.
-			sides := [2]*side{&r.execute, &r.update}
-			if round%2 == 1 {
-				sides[0], sides[1] = sides[1], sides[0]
-			}
-			for _, s := range sides {
-				c, err := measure(s.n, s.op)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", r.name, err)
-				}
-				s.costs = append(s.costs, c)
-			}
-		}
+	if err := runRaces(races, opts.Rounds); err != nil {
+		return nil, err
 	}
 	var ms []Metric
 	for _, r := range races {
-		ms = append(ms, r.metrics()...)
+		ms = append(ms, engineMetrics(r)...)
 	}
 	return ms, nil
 }
 
-// newRace prepares c's ops and sizes their loops to opts.Duration.
-func newRace(c change, tmpl *template.Template, prog *engine.Program, opts Options) (*race, error) {
-	upd, err := c.update(prog)
-	if err != nil {
-		return nil, err
-	}
-	r := &race{name: c.name, update: side{op: upd}, execute: side{op: c.execute(tmpl)}}
-	for _, s := range []*side{&r.execute, &r.update} {
-		if s.n, err = iterations(opts.Duration, s.op); err != nil {
-			return nil, fmt.Errorf("%s: %w", c.name, err)
-		}
-	}
-	return r, nil
-}
-
-// metrics returns the medians over the rounds of update over Execute, each
-// round's ratio taken within the round. The headline update also reports
-// its allocations and both absolute times.
-func (r *race) metrics() []Metric {
-	var times, allocs, updNs, execNs []float64
-	for i, u := range r.update.costs {
-		e := r.execute.costs[i]
-		times = append(times, u.ns/e.ns)
-		allocs = append(allocs, u.allocs/e.allocs)
-		updNs = append(updNs, u.ns)
-		execNs = append(execNs, e.ns)
-	}
-	t := ratio("engine."+r.name+"_vs_execute_ratio", median(times))
+// engineMetrics returns the medians over the rounds of update over Execute.
+// The headline update also reports its allocations and both absolute times.
+func engineMetrics(r *race) []Metric {
+	m := r.medians()
+	t := ratio("engine."+r.name+"_vs_execute_ratio", m.time)
 	if r.name != "update" {
 		return []Metric{t}
 	}
 	return []Metric{
 		t.withGoal(1.5),
-		ratio("engine.update_allocs_vs_execute_ratio", median(allocs)).withGoal(2),
-		duration("engine.update_time", median(updNs)),
-		duration("engine.execute_time", median(execNs)),
+		ratio("engine.update_allocs_vs_execute_ratio", m.allocs).withGoal(2),
+		duration("engine.update_time", m.subjectNs),
+		duration("engine.execute_time", m.execNs),
 	}
 }
