@@ -29,3 +29,4 @@ fuzz:
 
 bench:
 	$(GO) run ./cmd/ltbench -suite engine
+	$(GO) run ./cmd/ltbench -suite pages

@@ -24,9 +24,10 @@ func main() {
 	asJSON := flag.Bool("json", false, "print one JSON object per metric and line")
 	rounds := flag.Int("rounds", ltbench.DefaultOptions.Rounds, "times each measurement is repeated; the median is reported")
 	dur := flag.Duration("time", ltbench.DefaultOptions.Duration, "duration of one timed measurement")
+	pages := flag.Int("pages", ltbench.DefaultPages, "live pages the pages suite holds to measure the memory of one")
 	flag.Parse()
 
-	ms, err := ltbench.Run(*suite, ltbench.Options{Rounds: *rounds, Duration: *dur})
+	ms, err := ltbench.Run(*suite, ltbench.Options{Rounds: *rounds, Duration: *dur, Pages: *pages})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err) // already says "ltbench:"
 		os.Exit(1)

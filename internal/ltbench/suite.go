@@ -31,7 +31,15 @@ type Options struct {
 	Rounds int
 	// Duration is how long one timed measurement runs.
 	Duration time.Duration
+	// Pages is how many live pages the pages suite holds at once to measure
+	// the memory of one; 0 means [DefaultPages].
+	Pages int
 }
+
+// DefaultPages is the pages suite's default Options.Pages: enough that the
+// per-page share of a map's growth and of the heap's bookkeeping averages
+// out, few enough to take about a second.
+const DefaultPages = 2000
 
 // DefaultOptions keeps the engine suite under a minute on two cores. Many
 // short rounds beat few long ones on a shared machine: a burst of load from
@@ -65,8 +73,8 @@ func Run(name string, opts Options) ([]Metric, error) {
 	if !ok {
 		return nil, fmt.Errorf("ltbench: unknown suite %q (known: %s)", name, strings.Join(Suites(), ", "))
 	}
-	if opts.Rounds < 1 || opts.Duration <= 0 {
-		return nil, fmt.Errorf("ltbench: suite %q: rounds (%d) and duration (%v) must be positive", name, opts.Rounds, opts.Duration)
+	if opts.Rounds < 1 || opts.Duration <= 0 || opts.Pages < 0 {
+		return nil, fmt.Errorf("ltbench: suite %q: rounds (%d) and duration (%v) must be positive, pages (%d) not negative", name, opts.Rounds, opts.Duration, opts.Pages)
 	}
 	ms, err := s.run(opts)
 	if err != nil {

@@ -13,19 +13,11 @@ func TestRunEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make(map[string]Metric)
-	for _, m := range ms {
-		if m.Value <= 0 {
-			t.Errorf("%s = %v, want a positive value", m.Name, m.Value)
-		}
-		got[m.Name] = m
-	}
-	goals := map[string]float64{
+	checkMetrics(t, ms, map[string]float64{
 		"engine.update_vs_execute_ratio":        1.5,
 		"engine.update_allocs_vs_execute_ratio": 2,
 		"engine.update_bytes_ratio":             0.005,
-	}
-	names := []string{
+	}, []string{
 		"engine.update_message_bytes",
 		"engine.insert_middle_bytes", "engine.insert_middle_vs_execute_ratio",
 		"engine.reverse_bytes", "engine.reverse_vs_execute_ratio",
@@ -33,6 +25,20 @@ func TestRunEngine(t *testing.T) {
 		"engine.change_all_bytes", "engine.change_all_vs_execute_ratio",
 		"engine.first_render_tree_bytes", "engine.first_render_html_bytes",
 		"engine.first_render_tree_vs_html_ratio",
+	})
+}
+
+// checkMetrics checks that every metric of ms is positive, that those named
+// in goals are there with that goal and those in names are there, and
+// returns the metrics by name.
+func checkMetrics(t *testing.T, ms []Metric, goals map[string]float64, names []string) map[string]Metric {
+	t.Helper()
+	got := make(map[string]Metric)
+	for _, m := range ms {
+		if m.Value <= 0 {
+			t.Errorf("%s = %v, want a positive value", m.Name, m.Value)
+		}
+		got[m.Name] = m
 	}
 	for name, goal := range goals {
 		if m, ok := got[name]; !ok || m.Goal == nil || *m.Goal != goal {
@@ -44,6 +50,7 @@ func TestRunEngine(t *testing.T) {
 			t.Errorf("%s: missing", name)
 		}
 	}
+	return got
 }
 
 func TestRunUnknownSuite(t *testing.T) {
