@@ -3,6 +3,8 @@ package livetemplate_test
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -197,4 +199,69 @@ func FuzzPageLifecycle(f *testing.F) {
 			}
 		})
 	})
+}
+
+// TestConcurrentLifecycle: many goroutines create, fetch, render, change and
+// close pages of one small application at once, so that eviction and
+// closing race with every method. Every error must be one that says the page
+// ended; -race checks the locking, and a lock-order bug would hang here.
+func TestConcurrentLifecycle(t *testing.T) {
+	app := newApp(t, livetemplate.WithMaxPages(8))
+	register(t, app, "p", `<p>{{.}}</p>`)
+	tokens := make(chan string, 64)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 1))
+			for i := range 300 {
+				if rng.IntN(4) == 0 || len(tokens) == 0 {
+					p, err := app.NewPage("p", i)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					select {
+					case tokens <- p.GetToken():
+					default:
+					}
+					continue
+				}
+				tok := <-tokens
+				p, err := app.GetPage(tok)
+				if err == nil {
+					err = randomUse(rng, p, i)
+				}
+				if err != nil && !ended(err) {
+					t.Errorf("worker %d: %v", w, err)
+					return
+				}
+				select {
+				case tokens <- tok:
+				default:
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func randomUse(rng *rand.Rand, p *livetemplate.Page, i int) error {
+	switch rng.IntN(4) {
+	case 0:
+		_, err := p.Render()
+		return err
+	case 1:
+		_, err := p.Update(i)
+		return err
+	case 2:
+		_, err := p.Snapshot()
+		return err
+	default:
+		return p.Close()
+	}
+}
+
+func ended(err error) bool {
+	return errors.Is(err, livetemplate.ErrPageEvicted) || errors.Is(err, livetemplate.ErrPageClosed) ||
+		errors.Is(err, livetemplate.ErrPageExpired)
 }

@@ -196,6 +196,13 @@ func (p *Page) store(rec PageRecord) error {
 	ctx, cancel := p.app.storeContext()
 	defer cancel()
 	rev, err := p.app.store.Put(ctx, p.id, rec, p.storeTTL())
+	if errors.Is(err, ErrPageNotFound) {
+		// The page ended (and its record went) while this change was
+		// being made: say why it ended.
+		if reason := p.app.pages.reason(p); reason != nil {
+			return reason
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}

@@ -142,6 +142,13 @@ func (s *pageSet) lookup(id string) (*Page, error) {
 	return nil, s.ended.byID[id]
 }
 
+// reason returns why p ended, or nil while it is live.
+func (s *pageSet) reason(p *Page) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return p.gone
+}
+
 // remove ends p for reason. It reports whether p was live.
 func (s *pageSet) remove(p *Page, reason error) bool {
 	s.mu.Lock()

@@ -138,3 +138,38 @@ func TestWithStoreTimeout(t *testing.T) {
 		}
 	})
 }
+
+// slowUpdateStore holds every update (a Put of an existing record) until
+// release is closed, and says when one is waiting.
+type slowUpdateStore struct {
+	livetemplate.MemoryStore
+	waiting, release chan struct{}
+}
+
+func (s *slowUpdateStore) Put(ctx context.Context, id string, rec livetemplate.PageRecord, ttl time.Duration) (uint64, error) {
+	if rec.Revision != 0 {
+		s.waiting <- struct{}{}
+		<-s.release
+	}
+	return s.MemoryStore.Put(ctx, id, rec, ttl)
+}
+
+// TestEvictedDuringUpdate: a page evicted while its change is being stored
+// fails the change with ErrPageEvicted, not with a store error.
+func TestEvictedDuringUpdate(t *testing.T) {
+	store := &slowUpdateStore{waiting: make(chan struct{}), release: make(chan struct{})}
+	app := newApp(t, livetemplate.WithStore(store), livetemplate.WithMaxPages(1))
+	register(t, app, "p", `<p>{{.}}</p>`)
+	p := newPage(t, app, "p", 1)
+	done := make(chan error)
+	go func() {
+		_, err := p.Update(2)
+		done <- err
+	}()
+	<-store.waiting
+	newPage(t, app, "p", 3) // evicts p
+	close(store.release)
+	if err := <-done; !errors.Is(err, livetemplate.ErrPageEvicted) {
+		t.Fatalf("Update of a page evicted meanwhile: got %v, want ErrPageEvicted", err)
+	}
+}
