@@ -1,6 +1,7 @@
 package livetemplate_test
 
 import (
+	"embed"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -96,4 +97,32 @@ func Example_sharedPageByToken() {
 	// Output:
 	// <h1>Sales</h1><script>const pageToken = "TOKEN";</script>
 	// 1 map[Title:Sales]
+}
+
+//go:embed testdata/templates/*.html
+var templates embed.FS
+
+// Templates embedded in the binary: the first file of the first pattern is
+// the page, the others are templates it calls.
+func ExampleApplication_RegisterTemplateFS() {
+	app, err := livetemplate.NewApplication(livetemplate.WithFuncs(template.FuncMap{"shout": strings.ToUpper}))
+	if err != nil {
+		panic(err)
+	}
+	defer app.Close()
+	err = app.RegisterTemplateFS("dashboard", templates, "testdata/templates/dashboard.html", "testdata/templates/footer.html")
+	if err != nil {
+		panic(err)
+	}
+	page, err := app.NewPage("dashboard", map[string]string{"Title": "Sales"})
+	if err != nil {
+		panic(err)
+	}
+	html, _ := page.Render()
+	fmt.Print(strings.Replace(html, page.GetToken(), "TOKEN", 1))
+	// Output:
+	// <h1>Sales</h1>
+	// <footer>SALES</footer>
+	//
+	// <script>const pageToken = "TOKEN";</script>
 }
