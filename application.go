@@ -88,6 +88,9 @@ func (c *config) validate() error {
 	return nil
 }
 
+// longestTTL is the longest a page may go unused.
+func (c *config) longestTTL() time.Duration { return max(c.idleTTL, c.unjoinedTTL) }
+
 // sweepInterval is how often expired pages are released: a quarter of the
 // shorter time to live, so a page outlives its TTL by at most that much
 // (a page used after its TTL is expired at once, without waiting for a sweep).
@@ -124,8 +127,8 @@ func (a *Application) storeContext() (context.Context, context.CancelFunc) {
 
 // Close ends every page (their methods then return [ErrApplicationClosed])
 // and stops the application's goroutine. Records in a store given with
-// [WithStore] are kept until they expire, so that another instance, or this
-// one restarted with the same signing keys, can serve their tokens. Close is
+// [WithStore] are kept until they expire, so that an application restarted
+// with the same store and signing keys can serve their tokens. Close is
 // idempotent.
 func (a *Application) Close() error {
 	a.closeOnce.Do(func() {

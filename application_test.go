@@ -2,10 +2,12 @@ package livetemplate_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"html/template"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/livetemplate/livetemplate"
 	"github.com/livetemplate/livetemplate/internal/replica"
@@ -248,5 +250,32 @@ func TestApplicationClose(t *testing.T) {
 	}
 	if err := p.Close(); err != nil {
 		t.Errorf("page Close after application Close: %v", err)
+	}
+}
+
+// contextStore is a MemoryStore that, like a networked store, fails once its
+// context is done.
+type contextStore struct{ livetemplate.MemoryStore }
+
+func (s *contextStore) Put(ctx context.Context, id string, rec livetemplate.PageRecord, ttl time.Duration) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return s.MemoryStore.Put(ctx, id, rec, ttl)
+}
+
+func TestNewPageAfterCloseWithStore(t *testing.T) {
+	app, err := livetemplate.NewApplication(livetemplate.WithStore(new(contextStore)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	register(t, app, "p", `<p>{{.}}</p>`)
+	p := newPage(t, app, "p", 1)
+	app.Close()
+	if _, err := app.NewPage("p", 2); !errors.Is(err, livetemplate.ErrApplicationClosed) {
+		t.Fatalf("NewPage after Close: got %v, want ErrApplicationClosed", err)
+	}
+	if _, err := p.Update(2); !errors.Is(err, livetemplate.ErrApplicationClosed) {
+		t.Fatalf("Update after Close: got %v, want ErrApplicationClosed", err)
 	}
 }

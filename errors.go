@@ -33,7 +33,8 @@ var (
 	// ErrApplicationClosed: the application was closed with
 	// [Application.Close].
 	ErrApplicationClosed = errors.New("application closed")
-	// ErrVersionConflict: a [Store] holds a newer revision of the page than
-	// the one the write was based on.
+	// ErrVersionConflict: a [Store] refused a write: it holds another
+	// revision of the page than the one the write was based on, or, for a
+	// new page, a record of that id already exists.
 	ErrVersionConflict = errors.New("version conflict")
 )

@@ -157,3 +157,23 @@ func TestEndedPagesAreForgotten(t *testing.T) {
 		t.Fatalf("page closed 5,000 pages ago: got %v, want ErrPageNotFound", err)
 	}
 }
+
+// TestUnjoinedTTLLongerThanIdle: the store record lives as long as the
+// longest TTL, whichever of the two it is.
+func TestUnjoinedTTLLongerThanIdle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		app := newApp(t, livetemplate.WithIdleTTL(time.Minute), livetemplate.WithUnjoinedTTL(10*time.Minute))
+		register(t, app, "p", `<p>{{.}}</p>`)
+		p := newPage(t, app, "p", 1)
+		if _, err := p.Render(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(9 * time.Minute)
+		if _, err := app.GetPage(p.GetToken()); err != nil {
+			t.Fatalf("rendered page 9 min into a 10 min unjoined TTL: %v", err)
+		}
+		if _, err := p.Update(2); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

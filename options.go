@@ -44,8 +44,8 @@ func defaultConfig() config {
 // putting the new one first and keeping the old ones until the pages they
 // signed have ended. Each key must be at least 32 bytes of secret randomness.
 //
-// Default: one random key made by NewApplication, so that tokens die with the
-// process. Set the same keys on every instance, and keep them across restarts,
+// Default (and with no keys): one random key made by NewApplication, so that
+// tokens die with the process. Set the same keys on every instance, and keep them across restarts,
 // for tokens that outlive one process.
 func WithSigningKeys(keys ...[]byte) Option {
 	return func(c *config) { c.keys = keys }

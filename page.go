@@ -93,10 +93,13 @@ func (p *Page) Version() uint64 {
 // the HTML, ready to send to a client that holds the page's previous version.
 // If the HTML did not change, the version stays and the Update has no diff.
 // On error (a template execution error, [ErrLimitReached], a store error) the
-// page keeps its data, HTML and version.
+// page keeps its previous data value, HTML and version.
 //
 // The new data may be the previous value modified in place: the diff compares
-// renderings, not data.
+// renderings, not data. (A failed Update cannot undo such a modification:
+// the page then holds the previous value, modified.) Changes that read the
+// data, modify it and call Update from several goroutines need the caller's
+// own lock around all three, or one may overwrite another.
 func (p *Page) Update(data any) (Update, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -151,7 +154,8 @@ func (p *Page) Snapshot() (Update, error) {
 }
 
 // Close ends the page: its record is deleted from the store and its token
-// stops working ([ErrPageClosed]). Close is idempotent; closing a page that
+// stops working in this application ([ErrPageClosed]), and in any other that
+// has not loaded the page yet. Close is idempotent; closing a page that
 // already ended does nothing.
 func (p *Page) Close() error {
 	p.mu.Lock()
@@ -181,15 +185,16 @@ func (p *Page) use(how use) error {
 // keepStored rewrites the store record when it would otherwise expire before
 // the page: a page that is used but not changed for long. p.mu is held.
 func (p *Page) keepStored() error {
-	if time.Since(p.stored) < p.app.cfg.idleTTL {
+	if time.Since(p.stored) < p.app.cfg.longestTTL() {
 		return nil
 	}
 	return p.store(p.record())
 }
 
 // storeTTL is the TTL of store records: a record written at t outlives every
-// page deadline up to t + idleTTL, and use rewrites it past that.
-func (p *Page) storeTTL() time.Duration { return 2 * p.app.cfg.idleTTL }
+// page deadline up to t + the longest TTL, and keepStored rewrites it past
+// that.
+func (p *Page) storeTTL() time.Duration { return 2 * p.app.cfg.longestTTL() }
 
 // store writes rec, based on the revision the page holds. p.mu is held.
 func (p *Page) store(rec PageRecord) error {
@@ -202,6 +207,9 @@ func (p *Page) store(rec PageRecord) error {
 		if reason := p.app.pages.reason(p); reason != nil {
 			return reason
 		}
+	}
+	if err != nil && p.app.ctx.Err() != nil {
+		return ErrApplicationClosed
 	}
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
