@@ -258,23 +258,40 @@ func (a *Application) getPage(tok string) (*Page, error) {
 
 // load rebuilds a page from its record in the store.
 func (a *Application) load(id, tok string) (*Page, error) {
+	f, err := a.fetch(id)
+	if err != nil {
+		return nil, err
+	}
+	p := &Page{app: a, id: id, token: tok, tmpl: f.tmpl}
+	p.set(f)
+	return a.admit(p)
+}
+
+// fetched is a page's store record, rendered.
+type fetched struct {
+	rec  PageRecord
+	tmpl *registered
+	tree *engine.Tree
+}
+
+// fetch reads a page's record from the store and renders it.
+func (a *Application) fetch(id string) (fetched, error) {
 	ctx, cancel := a.storeContext()
 	defer cancel()
 	rec, err := a.store.Get(ctx, id)
 	if errors.Is(err, ErrPageNotFound) {
-		return nil, ErrPageNotFound
+		return fetched{}, ErrPageNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+		return fetched{}, fmt.Errorf("store: %w", err)
 	}
 	reg := a.template(rec.Template)
 	if reg == nil {
-		return nil, fmt.Errorf("template %q of the stored page: %w", rec.Template, ErrUnknownTemplate)
+		return fetched{}, fmt.Errorf("template %q of the stored page: %w", rec.Template, ErrUnknownTemplate)
 	}
 	tree, err := a.render(reg, rec.Data)
 	if err != nil {
-		return nil, fmt.Errorf("template %q of the stored page: %w", rec.Template, err)
+		return fetched{}, fmt.Errorf("template %q of the stored page: %w", rec.Template, err)
 	}
-	p := &Page{app: a, id: id, token: tok, tmpl: reg, data: rec.Data, tree: tree, version: rec.Version, rev: rec.Revision, stored: time.Now()}
-	return a.admit(p)
+	return fetched{rec: rec, tmpl: reg, tree: tree}, nil
 }

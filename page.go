@@ -93,7 +93,10 @@ func (p *Page) Version() uint64 {
 // the HTML, ready to send to a client that holds the page's previous version.
 // If the HTML did not change, the version stays and the Update has no diff.
 // On error (a template execution error, [ErrLimitReached], a store error) the
-// page keeps its previous data value, HTML and version.
+// page keeps its previous data value, HTML and version, except after
+// [ErrVersionConflict]: another application sharing the store changed the
+// page, and the page now holds that newer state (see [Page.Snapshot]); retry
+// the change on it.
 //
 // The new data may be the previous value modified in place: the diff compares
 // renderings, not data. (A failed Update cannot undo such a modification:
@@ -129,6 +132,9 @@ func (p *Page) update(data any) (Update, error) {
 	rec := p.record()
 	rec.Data, rec.Version = data, version
 	if err := p.store(rec); err != nil {
+		if errors.Is(err, ErrVersionConflict) {
+			err = p.reload(err)
+		}
 		return Update{}, err
 	}
 	u := Update{Version: version, Base: p.version}
@@ -137,6 +143,22 @@ func (p *Page) update(data any) (Update, error) {
 	}
 	p.data, p.tree, p.version = data, tree, version
 	return u, nil
+}
+
+// reload replaces the page's state with the store's newer record, after
+// conflict refused a change based on the older one. p.mu is held.
+func (p *Page) reload(conflict error) error {
+	f, err := p.app.fetch(p.id)
+	if err != nil {
+		return fmt.Errorf("%w; reloading the page: %w", conflict, err)
+	}
+	p.set(f)
+	return fmt.Errorf("%w: the page now holds version %d from the store; retry the change on it", conflict, p.version)
+}
+
+// set makes f the page's state. p.mu is held, or p is not shared yet.
+func (p *Page) set(f fetched) {
+	p.data, p.tree, p.version, p.rev, p.stored = f.rec.Data, f.tree, f.rec.Version, f.rec.Revision, time.Now()
 }
 
 // Snapshot returns the page's whole current rendering as an Update with Base

@@ -61,7 +61,8 @@ func TestPageOutlivesItsApplication(t *testing.T) {
 }
 
 // TestStoreConflict: two applications that change one page from the same
-// revision: the second is refused, and keeps its page as it was.
+// revision: the second is refused, takes the newer state from the store, and
+// its retry applies to that state.
 func TestStoreConflict(t *testing.T) {
 	key := bytes.Repeat([]byte{2}, 32)
 	store := new(livetemplate.MemoryStore)
@@ -80,8 +81,12 @@ func TestStoreConflict(t *testing.T) {
 	if _, err := pb.Update(3); !errors.Is(err, livetemplate.ErrVersionConflict) {
 		t.Fatalf("update from a stale revision: got %v, want ErrVersionConflict", err)
 	}
-	if html, _ := pb.Render(); html != "<p>1</p>" || pb.Version() != 1 {
-		t.Fatalf("refused page: %q at version %d", html, pb.Version())
+	if html, _ := pb.Render(); html != "<p>2</p>" || pb.Version() != 2 {
+		t.Fatalf("after the conflict: %q at version %d; want the store's <p>2</p> at 2", html, pb.Version())
+	}
+	u, err := pb.Update(3)
+	if err != nil || u.Base != 2 || u.Version != 3 {
+		t.Fatalf("retry after the conflict: %+v, %v", u, err)
 	}
 }
 
