@@ -133,7 +133,10 @@ func (p *Page) update(data any) (Update, error) {
 	rec.Data, rec.Version = data, version
 	if err := p.store(rec); err != nil {
 		if errors.Is(err, ErrVersionConflict) {
-			err = p.reload(err)
+			if rerr := p.reload(err); rerr != nil {
+				return Update{}, rerr
+			}
+			return Update{}, fmt.Errorf("%w: the page now holds version %d from the store; retry the change on it", err, p.version)
 		}
 		return Update{}, err
 	}
@@ -146,14 +149,14 @@ func (p *Page) update(data any) (Update, error) {
 }
 
 // reload replaces the page's state with the store's newer record, after
-// conflict refused a change based on the older one. p.mu is held.
+// conflict refused a write based on the older one. p.mu is held.
 func (p *Page) reload(conflict error) error {
 	f, err := p.app.fetch(p.id)
 	if err != nil {
 		return fmt.Errorf("%w; reloading the page: %w", conflict, err)
 	}
 	p.set(f)
-	return fmt.Errorf("%w: the page now holds version %d from the store; retry the change on it", conflict, p.version)
+	return nil
 }
 
 // set makes f the page's state. p.mu is held, or p is not shared yet.
@@ -205,12 +208,18 @@ func (p *Page) use(how use) error {
 }
 
 // keepStored rewrites the store record when it would otherwise expire before
-// the page: a page that is used but not changed for long. p.mu is held.
+// the page: a page that is used but not changed for long. If another
+// application changed the record meanwhile, the page takes its state instead.
+// p.mu is held.
 func (p *Page) keepStored() error {
 	if time.Since(p.stored) < p.app.cfg.longestTTL() {
 		return nil
 	}
-	return p.store(p.record())
+	err := p.store(p.record())
+	if errors.Is(err, ErrVersionConflict) {
+		return p.reload(err)
+	}
+	return err
 }
 
 // storeTTL is the TTL of store records: a record written at t outlives every

@@ -178,3 +178,34 @@ func TestEvictedDuringUpdate(t *testing.T) {
 		t.Fatalf("Update of a page evicted meanwhile: got %v, want ErrPageEvicted", err)
 	}
 }
+
+// TestRefreshTakesNewerState: a page that only renders for long rewrites its
+// store record to keep it alive; if another application changed the page
+// meanwhile, the render shows that change instead of failing.
+func TestRefreshTakesNewerState(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		key := bytes.Repeat([]byte{5}, 32)
+		store := new(livetemplate.MemoryStore)
+		opts := []livetemplate.Option{livetemplate.WithSigningKeys(key), livetemplate.WithStore(store),
+			livetemplate.WithIdleTTL(time.Minute), livetemplate.WithUnjoinedTTL(time.Minute)}
+		a, b := newApp(t, opts...), newApp(t, opts...)
+		register(t, a, "p", `<p>{{.}}</p>`)
+		register(t, b, "p", `<p>{{.}}</p>`)
+		pa := newPage(t, a, "p", 1)
+		pb, err := b.GetPage(pa.GetToken())
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Second)
+		pa.Render()
+		pb.Render()
+		time.Sleep(30 * time.Second)
+		if _, err := pa.Update(2); err != nil {
+			t.Fatal(err)
+		}
+		html, err := pb.Render() // 80 s after b wrote the record: b rewrites it, and finds a's change
+		if err != nil || html != "<p>2</p>" || pb.Version() != 2 {
+			t.Fatalf("Render = %q, %v at version %d; want a's <p>2</p> at version 2", html, err, pb.Version())
+		}
+	})
+}
