@@ -74,7 +74,7 @@ func (p *Page) Render() (string, error) {
 	return string(p.withToken(p.tree.HTML())), nil
 }
 
-// Data returns the page's current data.
+// Data returns the page's current data: the value itself, not a copy.
 func (p *Page) Data() any {
 	p.mu.Lock()
 	defer p.mu.Unlock()

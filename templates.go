@@ -26,6 +26,9 @@ const pageTokenFunc = "PAGE_TOKEN"
 // `const pageToken = "{{PAGE_TOKEN}}";` in a script holds it. Outside an
 // application, as here, it writes nothing; a registered template gets the
 // application's own PAGE_TOKEN in place of any function of that name.
+// Write its result as it is: the application writes a placeholder that each
+// page replaces with its token, so a pipeline that cuts or transforms the
+// result (`{{PAGE_TOKEN | printf "%.8s"}}`) does not get the token.
 func FuncMap() template.FuncMap {
 	return template.FuncMap{pageTokenFunc: func() string { return "" }}
 }
