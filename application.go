@@ -56,13 +56,13 @@ func NewApplication(opts ...Option) (*Application, error) {
 	if cfg.store == nil {
 		cfg.store = new(MemoryStore)
 	}
-	_, placeholder := keys.New()
+	placeholder, _ := keys.New() // the random id only: the placeholder is not a token
 	a := &Application{
 		cfg:              cfg,
 		keys:             keys,
 		store:            cfg.store,
 		pages:            newPageSet(&cfg),
-		tokenPlaceholder: "livetemplatepagetoken" + placeholder,
+		tokenPlaceholder: "livetemplatepagetoken" + placeholder.String(),
 		templates:        make(map[string]*registered),
 		legacy:           make(map[*template.Template]*registered),
 	}
