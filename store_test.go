@@ -60,21 +60,28 @@ func TestPageOutlivesItsApplication(t *testing.T) {
 	}
 }
 
+// sharedPage returns one page of `<p>{{.}}</p>` with data 1 as two
+// applications that share a store and a key hold it: created by the first,
+// loaded by the second.
+func sharedPage(t *testing.T, opts ...livetemplate.Option) (first, second *livetemplate.Page) {
+	t.Helper()
+	opts = append(opts, livetemplate.WithSigningKeys(bytes.Repeat([]byte{2}, 32)), livetemplate.WithStore(new(livetemplate.MemoryStore)))
+	a, b := newApp(t, opts...), newApp(t, opts...)
+	register(t, a, "p", `<p>{{.}}</p>`)
+	register(t, b, "p", `<p>{{.}}</p>`)
+	first = newPage(t, a, "p", 1)
+	second, err := b.GetPage(first.GetToken())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return first, second
+}
+
 // TestStoreConflict: two applications that change one page from the same
 // revision: the second is refused, takes the newer state from the store, and
 // its retry applies to that state.
 func TestStoreConflict(t *testing.T) {
-	key := bytes.Repeat([]byte{2}, 32)
-	store := new(livetemplate.MemoryStore)
-	a := newApp(t, livetemplate.WithSigningKeys(key), livetemplate.WithStore(store))
-	b := newApp(t, livetemplate.WithSigningKeys(key), livetemplate.WithStore(store))
-	register(t, a, "p", `<p>{{.}}</p>`)
-	register(t, b, "p", `<p>{{.}}</p>`)
-	pa := newPage(t, a, "p", 1)
-	pb, err := b.GetPage(pa.GetToken())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pa, pb := sharedPage(t)
 	if _, err := pa.Update(2); err != nil {
 		t.Fatal(err)
 	}
@@ -184,18 +191,7 @@ func TestEvictedDuringUpdate(t *testing.T) {
 // meanwhile, the render shows that change instead of failing.
 func TestRefreshTakesNewerState(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		key := bytes.Repeat([]byte{5}, 32)
-		store := new(livetemplate.MemoryStore)
-		opts := []livetemplate.Option{livetemplate.WithSigningKeys(key), livetemplate.WithStore(store),
-			livetemplate.WithIdleTTL(time.Minute), livetemplate.WithUnjoinedTTL(time.Minute)}
-		a, b := newApp(t, opts...), newApp(t, opts...)
-		register(t, a, "p", `<p>{{.}}</p>`)
-		register(t, b, "p", `<p>{{.}}</p>`)
-		pa := newPage(t, a, "p", 1)
-		pb, err := b.GetPage(pa.GetToken())
-		if err != nil {
-			t.Fatal(err)
-		}
+		pa, pb := sharedPage(t, livetemplate.WithIdleTTL(time.Minute), livetemplate.WithUnjoinedTTL(time.Minute))
 		time.Sleep(50 * time.Second)
 		pa.Render()
 		pb.Render()
