@@ -183,9 +183,7 @@ func (a *Application) newPage(reg *registered, data any) (*Page, error) {
 		return nil, err
 	}
 	if _, err := a.admit(p); err != nil {
-		ctx, cancel := a.storeContext()
-		defer cancel()
-		a.store.Delete(ctx, p.id)
+		a.release([]*Page{p})
 		return nil, err
 	}
 	return p, nil
