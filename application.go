@@ -29,6 +29,9 @@ type Application struct {
 	tmu       sync.RWMutex
 	templates map[string]*registered
 	legacy    map[*template.Template]*registered
+	handlers  map[handlerKey]EventHandler
+
+	conns connSet // open WebSocket connections
 
 	ctx       context.Context // cancelled by Close
 	cancel    context.CancelFunc
@@ -65,6 +68,7 @@ func NewApplication(opts ...Option) (*Application, error) {
 		tokenPlaceholder: "livetemplatepagetoken" + placeholder.String(),
 		templates:        make(map[string]*registered),
 		legacy:           make(map[*template.Template]*registered),
+		handlers:         make(map[handlerKey]EventHandler),
 	}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.sweeper.Add(1)
@@ -84,6 +88,26 @@ func (c *config) validate() error {
 		return fmt.Errorf("max page size %d: must be positive", c.maxPageSize)
 	case c.storeTimeout <= 0:
 		return fmt.Errorf("store timeout %v: must be positive", c.storeTimeout)
+	case c.maxMessageSize <= 0:
+		return fmt.Errorf("max message size %d: must be positive", c.maxMessageSize)
+	case c.eventRate <= 0 || c.eventBurst <= 0:
+		return fmt.Errorf("event rate %v, burst %d: must be positive", c.eventRate, c.eventBurst)
+	case c.maxConnPages <= 0:
+		return fmt.Errorf("max connection pages %d: must be positive", c.maxConnPages)
+	case c.sendQueue <= 0:
+		return fmt.Errorf("send queue %d: must be positive", c.sendQueue)
+	case c.heartbeat <= 0:
+		return fmt.Errorf("heartbeat %v: must be positive", c.heartbeat)
+	case c.connIdle <= 0:
+		return fmt.Errorf("connection idle %v: must be positive", c.connIdle)
+	case c.grace <= 0:
+		return fmt.Errorf("disconnect grace %v: must be positive", c.grace)
+	case c.history < 0:
+		return fmt.Errorf("history %d: must not be negative", c.history)
+	case c.eventTimeout <= 0:
+		return fmt.Errorf("event timeout %v: must be positive", c.eventTimeout)
+	case c.dedupeWindow <= 0:
+		return fmt.Errorf("dedupe window %d: must be positive", c.dedupeWindow)
 	}
 	return nil
 }
@@ -107,13 +131,22 @@ func (a *Application) sweep(every time.Duration) {
 		case <-a.ctx.Done():
 			return
 		case <-t.C:
-			a.release(a.pages.expire(time.Now()))
+			a.release(a.pages.expire(time.Now()), ErrPageExpired)
 		}
 	}
 }
 
-// release deletes the records of pages that ended.
-func (a *Application) release(ended []*Page) {
+// release tells the connections of pages that ended for reason, and deletes
+// their records.
+func (a *Application) release(ended []*Page, reason error) {
+	for _, p := range ended {
+		p.disconnect(reason)
+	}
+	a.deleteRecords(ended)
+}
+
+// deleteRecords deletes the store records of pages that ended.
+func (a *Application) deleteRecords(ended []*Page) {
 	for _, p := range ended {
 		ctx, cancel := a.storeContext()
 		a.store.Delete(ctx, p.id) // a record left behind expires by its TTL
@@ -125,14 +158,18 @@ func (a *Application) storeContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(a.ctx, a.cfg.storeTimeout)
 }
 
-// Close ends every page (their methods then return [ErrApplicationClosed])
-// and stops the application's goroutine. Records in a store given with
+// Close closes every WebSocket connection (status 1001, going away), ends
+// every page (their methods then return [ErrApplicationClosed]) and stops the
+// application's goroutines. Records in a store given with
 // [WithStore] are kept until they expire, so that an application restarted
 // with the same store and signing keys can serve their tokens. Close is
 // idempotent.
 func (a *Application) Close() error {
 	a.closeOnce.Do(func() {
-		a.pages.close()
+		a.conns.close()
+		for _, p := range a.pages.close() {
+			p.disconnect(ErrApplicationClosed)
+		}
 		a.cancel()
 		a.sweeper.Wait()
 	})
@@ -178,21 +215,26 @@ func (a *Application) newPage(reg *registered, data any) (*Page, error) {
 		return nil, err
 	}
 	id, tok := a.keys.New()
-	p := &Page{app: a, id: id.String(), token: tok, tmpl: reg, data: data, tree: tree, version: 1}
+	p := a.pageValue(id.String(), tok, reg)
+	p.data, p.tree, p.version, p.live.since = data, tree, 1, 1
 	if err := p.store(p.record()); err != nil {
 		return nil, err
 	}
 	if _, err := a.admit(p); err != nil {
-		a.release([]*Page{p})
+		a.deleteRecords([]*Page{p})
 		return nil, err
 	}
 	return p, nil
 }
 
+func (a *Application) pageValue(id, tok string, reg *registered) *Page {
+	return &Page{app: a, id: id, token: tok, tmpl: reg, turn: make(chan struct{}, 1)}
+}
+
 // admit adds p to the live pages, or returns the live page of its id.
 func (a *Application) admit(p *Page) (*Page, error) {
 	live, evicted, err := a.pages.add(p, time.Now())
-	a.release(evicted)
+	a.release(evicted, ErrPageEvicted)
 	return live, err
 }
 
@@ -230,18 +272,9 @@ func (a *Application) GetApplicationPage(tok string) (*Page, error) {
 }
 
 func (a *Application) getPage(tok string) (*Page, error) {
-	id, err := a.keys.Verify(tok)
-	if err != nil {
-		return nil, ErrInvalidToken
-	}
-	p, err := a.pages.lookup(id.String())
+	p, err := a.findPage(tok)
 	if err != nil {
 		return nil, err
-	}
-	if p == nil {
-		if p, err = a.load(id.String(), tok); err != nil {
-			return nil, err
-		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -254,13 +287,30 @@ func (a *Application) getPage(tok string) (*Page, error) {
 	return p, nil
 }
 
+// findPage returns the live page of a token, loading it from the store if
+// need be. It does not count as a use of the page.
+func (a *Application) findPage(tok string) (*Page, error) {
+	id, err := a.keys.Verify(tok)
+	if err != nil {
+		return nil, ErrInvalidToken
+	}
+	p, err := a.pages.lookup(id.String())
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return a.load(id.String(), tok)
+	}
+	return p, nil
+}
+
 // load rebuilds a page from its record in the store.
 func (a *Application) load(id, tok string) (*Page, error) {
 	f, err := a.fetch(id)
 	if err != nil {
 		return nil, err
 	}
-	p := &Page{app: a, id: id, token: tok, tmpl: f.tmpl}
+	p := a.pageValue(id, tok, f.tmpl)
 	p.set(f)
 	return a.admit(p)
 }

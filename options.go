@@ -2,6 +2,7 @@ package livetemplate
 
 import (
 	"html/template"
+	"log/slog"
 	"time"
 )
 
@@ -12,6 +13,18 @@ const (
 	DefaultMaxPages     = 10_000
 	DefaultMaxPageSize  = 4 << 20
 	DefaultStoreTimeout = 5 * time.Second
+
+	DefaultMaxMessageSize     = 64 << 10
+	DefaultEventRate          = 50
+	DefaultEventBurst         = 100
+	DefaultMaxConnectionPages = 100
+	DefaultSendQueue          = 256
+	DefaultHeartbeat          = 30 * time.Second
+	DefaultConnectionIdle     = time.Minute
+	DefaultDisconnectGrace    = 2 * time.Minute
+	DefaultHistory            = 64
+	DefaultEventTimeout       = 10 * time.Second
+	DefaultDedupeWindow       = 1024
 )
 
 // An Option configures an [Application]. Options are applied in order; an
@@ -27,6 +40,20 @@ type config struct {
 	maxPageSize  int
 	storeTimeout time.Duration
 	funcs        template.FuncMap
+
+	origins        []string
+	maxMessageSize int
+	eventRate      float64
+	eventBurst     int
+	maxConnPages   int
+	sendQueue      int
+	heartbeat      time.Duration
+	connIdle       time.Duration
+	grace          time.Duration
+	history        int
+	eventTimeout   time.Duration
+	dedupeWindow   int
+	logger         *slog.Logger
 }
 
 func defaultConfig() config {
@@ -36,6 +63,18 @@ func defaultConfig() config {
 		maxPages:     DefaultMaxPages,
 		maxPageSize:  DefaultMaxPageSize,
 		storeTimeout: DefaultStoreTimeout,
+
+		maxMessageSize: DefaultMaxMessageSize,
+		eventRate:      DefaultEventRate,
+		eventBurst:     DefaultEventBurst,
+		maxConnPages:   DefaultMaxConnectionPages,
+		sendQueue:      DefaultSendQueue,
+		heartbeat:      DefaultHeartbeat,
+		connIdle:       DefaultConnectionIdle,
+		grace:          DefaultDisconnectGrace,
+		history:        DefaultHistory,
+		eventTimeout:   DefaultEventTimeout,
+		dedupeWindow:   DefaultDedupeWindow,
 	}
 }
 
@@ -97,4 +136,96 @@ func WithStoreTimeout(d time.Duration) Option {
 // [FuncMap]).
 func WithFuncs(funcs template.FuncMap) Option {
 	return func(c *config) { c.funcs = funcs }
+}
+
+// WithOriginPatterns allows WebSocket handshakes from other origins than the
+// endpoint's own host. Each pattern is matched with path.Match against the
+// Origin header's host, or against "scheme://host" when it contains "://"
+// (for example "app.example.com", "*.example.com"). Default: none, so only
+// pages served from the endpoint's own host may connect (a browser always
+// sends Origin; a client that sends none, which a browser cannot be, is
+// allowed). A refused handshake gets HTTP 403.
+func WithOriginPatterns(patterns ...string) Option {
+	return func(c *config) { c.origins = patterns }
+}
+
+// WithMaxMessageSize sets the largest message a client may send, in bytes. A
+// larger one closes its connection with status 1009. Default:
+// [DefaultMaxMessageSize], 64 KiB.
+func WithMaxMessageSize(n int) Option {
+	return func(c *config) { c.maxMessageSize = n }
+}
+
+// WithEventRate limits how many messages each connection may send: perSecond
+// on average, in bursts of up to burst. A message past the limit is refused
+// with the code rate_limited (an event is not applied; the client resends it
+// later). Default: [DefaultEventRate] per second, bursts of
+// [DefaultEventBurst].
+func WithEventRate(perSecond float64, burst int) Option {
+	return func(c *config) { c.eventRate, c.eventBurst = perSecond, burst }
+}
+
+// WithMaxConnectionPages sets how many pages one connection may have joined
+// at once; a join past it is refused with the code too_many_pages. One
+// browser's tabs share a connection, so this bounds the pages open in all of
+// them. Default: [DefaultMaxConnectionPages], 100.
+func WithMaxConnectionPages(n int) Option {
+	return func(c *config) { c.maxConnPages = n }
+}
+
+// WithSendQueue sets how many messages may wait to be written to one
+// connection. A client that reads so slowly that the queue fills is closed
+// with status 4008; it may reconnect and resume. A broadcast never waits for
+// a slow client. Default: [DefaultSendQueue], 256.
+func WithSendQueue(n int) Option {
+	return func(c *config) { c.sendQueue = n }
+}
+
+// WithHeartbeat sets how often the server pings each connection; a
+// connection that has not answered a ping by the next one is closed with
+// status 4000. Default: [DefaultHeartbeat], 30 seconds.
+func WithHeartbeat(d time.Duration) Option {
+	return func(c *config) { c.heartbeat = d }
+}
+
+// WithConnectionIdle sets how long a connection may stay open without any
+// joined page before it is closed with status 4001. Default:
+// [DefaultConnectionIdle], one minute.
+func WithConnectionIdle(d time.Duration) Option {
+	return func(c *config) { c.connIdle = d }
+}
+
+// WithDisconnectGrace sets how long a page created for a connection by
+// [Application.PageHandler] outlives its last connection: a client that
+// reconnects with the page's token within it resumes the page; after it the
+// page is closed. Default: [DefaultDisconnectGrace], 2 minutes.
+func WithDisconnectGrace(d time.Duration) Option {
+	return func(c *config) { c.grace = d }
+}
+
+// WithHistory sets how many of its latest diffs each page keeps, so that a
+// client that rejoins with an older version gets the diffs it missed rather
+// than the whole page. Default: [DefaultHistory], 64.
+func WithHistory(n int) Option {
+	return func(c *config) { c.history = n }
+}
+
+// WithEventTimeout bounds how long an event handler may run: its context is
+// cancelled after d. Default: [DefaultEventTimeout], 10 seconds.
+func WithEventTimeout(d time.Duration) Option {
+	return func(c *config) { c.eventTimeout = d }
+}
+
+// WithDedupeWindow sets how many of its latest event ids each page
+// remembers with their result. A resent event whose id is among them is
+// acknowledged again with the first result, without running its handler
+// again. Default: [DefaultDedupeWindow], 1,024.
+func WithDedupeWindow(n int) Option {
+	return func(c *config) { c.dedupeWindow = n }
+}
+
+// WithLogger sets where the application logs what no caller can be told:
+// a panic in an event handler, with its stack. Default: [slog.Default].
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
 }

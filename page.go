@@ -27,6 +27,13 @@ type Page struct {
 	version uint64
 	rev     uint64    // the store record's revision
 	stored  time.Time // when the store record was last written
+	live    liveState // the connections joined to the page and its recent diffs
+
+	// turn is held by the event handler or [Page.Modify] that is changing
+	// the page, so that they run one at a time; seen remembers the results
+	// of recent events. seen is guarded by turn.
+	turn chan struct{}
+	seen eventLog
 
 	// Guarded by app.pages.mu.
 	used       time.Time
@@ -141,10 +148,11 @@ func (p *Page) update(data any) (Update, error) {
 		return Update{}, err
 	}
 	u := Update{Version: version, Base: p.version}
+	p.data, p.tree, p.version = data, tree, version
 	if changed {
 		u.Body = p.withToken(diff)
+		p.publish(u)
 	}
-	p.data, p.tree, p.version = data, tree, version
 	return u, nil
 }
 
@@ -162,6 +170,7 @@ func (p *Page) reload(conflict error) error {
 // set makes f the page's state. p.mu is held, or p is not shared yet.
 func (p *Page) set(f fetched) {
 	p.data, p.tree, p.version, p.rev, p.stored = f.rec.Data, f.tree, f.rec.Version, f.rec.Revision, time.Now()
+	p.resetLive()
 }
 
 // Snapshot returns the page's whole current rendering as an Update with Base
@@ -185,6 +194,9 @@ func (p *Page) Snapshot() (Update, error) {
 func (p *Page) Close() error {
 	p.mu.Lock()
 	live := p.app.pages.remove(p, ErrPageClosed)
+	if live {
+		p.disconnect(ErrPageClosed)
+	}
 	p.mu.Unlock()
 	if !live {
 		return nil
@@ -202,7 +214,8 @@ func (p *Page) Close() error {
 func (p *Page) use(how use) error {
 	expired, err := p.app.pages.use(p, time.Now(), how)
 	if expired {
-		p.app.release([]*Page{p})
+		p.disconnect(ErrPageExpired)
+		p.app.deleteRecords([]*Page{p})
 	}
 	return err
 }

@@ -110,7 +110,7 @@ func (s *pageSet) use(p *Page, now time.Time, how use) (expired bool, err error)
 	if p.gone != nil {
 		return false, p.gone
 	}
-	if !now.Before(p.used.Add(p.list.ttl)) {
+	if !now.Before(p.used.Add(p.list.ttl)) && p.live.watchers.Load() == 0 {
 		s.end(p, ErrPageExpired)
 		return true, ErrPageExpired
 	}
@@ -122,10 +122,25 @@ func (s *pageSet) use(p *Page, now time.Time, how use) (expired bool, err error)
 	case how == useRender && !p.joined:
 		list = &s.unjoined
 	}
+	s.touch(p, now, list)
+	return false, nil
+}
+
+// keep records a use of p at now, if p is live, without expiring it: its
+// last connection just left, so it was in use until now.
+func (s *pageSet) keep(p *Page, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.gone == nil {
+		s.touch(p, now, p.list)
+	}
+}
+
+// touch moves p to the front of list, used at now.
+func (s *pageSet) touch(p *Page, now time.Time, list *pageList) {
 	p.list.remove(p)
 	p.used = now
 	list.pushFront(p)
-	return false, nil
 }
 
 // lookup returns the live page of id, or why it ended if it ended recently,
@@ -168,6 +183,12 @@ func (s *pageSet) expire(now time.Time) []*Page {
 	var expired []*Page
 	for _, l := range []*pageList{&s.idle, &s.unjoined} {
 		for p := l.tail; p != nil && !now.Before(p.used.Add(l.ttl)); p = l.tail {
+			if p.live.watchers.Load() > 0 {
+				// Shown by a connection: in use, however long ago
+				// it last changed.
+				s.touch(p, now, l)
+				continue
+			}
 			s.end(p, ErrPageExpired)
 			expired = append(expired, p)
 		}
@@ -175,17 +196,20 @@ func (s *pageSet) expire(now time.Time) []*Page {
 	return expired
 }
 
-// close ends every page and refuses new ones.
-func (s *pageSet) close() {
+// close ends every page and refuses new ones. It returns the pages it ended.
+func (s *pageSet) close() []*Page {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
+	ended := make([]*Page, 0, len(s.byID))
 	for _, p := range s.byID {
 		p.gone = ErrApplicationClosed
 		p.list.remove(p)
+		ended = append(ended, p)
 	}
 	s.byID = nil
 	s.ended = endedPages{}
+	return ended
 }
 
 func (s *pageSet) end(p *Page, reason error) {

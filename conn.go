@@ -1,0 +1,354 @@
+package livetemplate
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/livetemplate/livetemplate/internal/protocol"
+)
+
+// writeTimeout bounds each write to a connection, and closeTimeout the close
+// handshake; a client that takes longer is gone.
+const (
+	writeTimeout = 10 * time.Second
+)
+
+// conn is one WebSocket connection of the endpoint. The handler's goroutine
+// reads it and handles what it reads; a writer goroutine, started when
+// there is something to write and ended when there is not, is its only
+// writer. An idle connection so costs one goroutine.
+type conn struct {
+	app     *Application
+	ws      *websocket.Conn
+	ctx     context.Context // cancelled when the connection ends
+	cancel  context.CancelFunc
+	browser string
+	epoch   uint64
+	limit   bucket // read loop only
+
+	mu        sync.Mutex
+	queue     []outgoing // messages waiting for the writer
+	writing   bool       // the writer goroutine runs
+	pingDue   bool       // the writer owes the heartbeat a ping
+	pinged    bool       // a ping is unanswered
+	closing   bool
+	pages     map[string]*Page // joined pages by name
+	idleSince time.Time        // when the last page was left; zero while some page is joined
+	beat      *time.Timer
+	wg        sync.WaitGroup // the writer and the closer
+}
+
+type outgoing struct {
+	page string
+	msg  []byte
+}
+
+func newConn(a *Application, ws *websocket.Conn, browser string, epoch uint64) *conn {
+	c := &conn{app: a, ws: ws, browser: browser, epoch: epoch, idleSince: time.Now()}
+	c.ctx, c.cancel = context.WithCancel(a.ctx)
+	c.limit = bucket{rate: a.cfg.eventRate, burst: float64(a.cfg.eventBurst), tokens: float64(a.cfg.eventBurst)}
+	return c
+}
+
+// start starts the heartbeat.
+func (c *conn) start() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.beat = time.AfterFunc(c.app.cfg.heartbeat, c.heartbeat)
+}
+
+// send queues msg, a message about the page named page, for the writer. A
+// client whose queue is full is closed: it reads too slowly, and a broadcast
+// never waits for it. send never blocks, so pages may call it under their
+// lock.
+func (c *conn) send(page string, msg []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	if len(c.queue) >= c.app.cfg.sendQueue {
+		c.failLocked(protocol.CloseSlowClient, "send queue full: the client reads too slowly")
+		return
+	}
+	c.queue = append(c.queue, outgoing{page, msg})
+	c.kickLocked()
+}
+
+// kickLocked starts the writer if it is not running. c.mu is held.
+func (c *conn) kickLocked() {
+	if !c.writing {
+		c.writing = true
+		c.wg.Add(1)
+		go c.write()
+	}
+}
+
+// write writes queued messages, and the heartbeat's ping, until there is
+// nothing left to do.
+func (c *conn) write() {
+	defer c.wg.Done()
+	var buf []byte
+	for {
+		c.mu.Lock()
+		batch, ping := c.queue, c.pingDue
+		c.queue, c.pingDue = nil, false
+		if c.closing || (len(batch) == 0 && !ping) {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		for _, o := range batch {
+			buf = protocol.AppendPage(buf[:0], o.page, o.msg)
+			if err := c.writeFrame(buf); err != nil {
+				c.fail(websocket.StatusInternalError, "write failed")
+				return
+			}
+		}
+		if ping {
+			c.ping()
+		}
+	}
+}
+
+func (c *conn) writeFrame(b []byte) error {
+	ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageText, b)
+}
+
+// ping pings the client and notes the pong. The heartbeat closes the
+// connection if the pong has not come by its next beat.
+func (c *conn) ping() {
+	ctx, cancel := context.WithTimeout(c.ctx, c.app.cfg.heartbeat)
+	defer cancel()
+	if c.ws.Ping(ctx) == nil {
+		c.mu.Lock()
+		c.pinged = false
+		c.mu.Unlock()
+	}
+}
+
+// heartbeat runs every heartbeat interval: it closes a connection that did
+// not answer the last ping or has joined no page for too long, and has the
+// writer send a new ping.
+func (c *conn) heartbeat() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.closing:
+		return
+	case c.pinged:
+		c.failLocked(protocol.CloseHeartbeat, "no pong to the last ping")
+		return
+	case len(c.pages) == 0 && time.Since(c.idleSince) >= c.app.cfg.connIdle:
+		c.failLocked(protocol.CloseIdle, "no page joined")
+		return
+	}
+	c.pinged, c.pingDue = true, true
+	c.kickLocked()
+	c.beat.Reset(c.app.cfg.heartbeat)
+}
+
+// fail closes the connection with code, once.
+func (c *conn) fail(code websocket.StatusCode, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.failLocked(code, reason)
+}
+
+func (c *conn) failLocked(code websocket.StatusCode, reason string) {
+	if c.closing {
+		return
+	}
+	c.closing = true
+	c.queue = nil
+	if c.beat != nil {
+		c.beat.Stop()
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.ws.Close(code, reason) // bounded by the library's own close timeouts
+		c.cancel()
+	}()
+}
+
+// finish releases what the connection holds once its reader has stopped.
+func (c *conn) finish() {
+	c.fail(websocket.StatusNormalClosure, "")
+	c.mu.Lock()
+	pages := c.pages
+	c.pages = nil
+	c.mu.Unlock()
+	for name, p := range pages {
+		p.unsubscribe(c, name)
+	}
+	c.wg.Wait()
+	c.cancel()
+}
+
+// readLoop reads and handles the client's messages until the connection
+// ends.
+func (c *conn) readLoop() {
+	for {
+		typ, frame, err := c.ws.Read(c.ctx)
+		if err != nil {
+			return
+		}
+		if typ != websocket.MessageText {
+			c.send("", protocol.ErrorMessage(&protocol.Error{Code: protocol.CodeBadMessage, Message: "binary frames are not part of the protocol"}))
+			continue
+		}
+		m, err := protocol.Decode(frame)
+		if err != nil {
+			var pe *protocol.Error
+			errors.As(err, &pe)
+			c.send("", protocol.ErrorMessage(pe))
+			continue
+		}
+		if !c.limit.allow(time.Now()) {
+			c.refuse(m, &protocol.Error{Code: protocol.CodeRateLimited, Message: "too many messages: resend later"})
+			continue
+		}
+		c.handle(m)
+	}
+}
+
+func (c *conn) handle(m protocol.Message) {
+	switch m.Type {
+	case protocol.TypeJoin:
+		c.join(m.Page, m.Token, m.V)
+	case protocol.TypeLeave:
+		c.leave(m.Page)
+	case protocol.TypeEvent:
+		c.event(m)
+	case protocol.TypePing:
+		c.send("", protocol.Pong())
+	}
+}
+
+// refuse answers m with e: an event gets a failed ack, anything else an
+// error.
+func (c *conn) refuse(m protocol.Message, e *protocol.Error) {
+	if m.Type == protocol.TypeEvent {
+		c.send(m.Page, protocol.AckError(m.ID, e))
+		return
+	}
+	c.send(m.Page, protocol.ErrorMessage(e))
+}
+
+// join joins the page of tok under name, for a client that holds version
+// have of it.
+func (c *conn) join(name, tok string, have uint64) {
+	p, err := c.app.findPage(tok)
+	if err != nil {
+		c.send(name, protocol.ErrorMessage(protocolError(err)))
+		return
+	}
+	c.joinPage(name, p, have)
+}
+
+func (c *conn) joinPage(name string, p *Page, have uint64) {
+	c.mu.Lock()
+	switch {
+	case c.pages[name] == p:
+		c.mu.Unlock()
+		p.resync(c, name, have)
+		return
+	case c.pages[name] != nil:
+		c.mu.Unlock()
+		c.send(name, protocol.ErrorMessage(&protocol.Error{Code: protocol.CodeAlreadyJoined, Message: "a page of this name is joined on this connection: leave it first"}))
+		return
+	case len(c.pages) >= c.app.cfg.maxConnPages:
+		c.mu.Unlock()
+		c.send(name, protocol.ErrorMessage(&protocol.Error{Code: protocol.CodeTooManyPages, Message: "this connection has joined as many pages as it may"}))
+		return
+	}
+	if c.pages == nil {
+		c.pages = make(map[string]*Page)
+	}
+	c.pages[name] = p // reserve the name: the reader is the only joiner
+	c.idleSince = time.Time{}
+	c.mu.Unlock()
+	if err := p.subscribe(c, name, have); err != nil {
+		c.forget(name, p)
+		c.send(name, protocol.ErrorMessage(protocolError(err)))
+	}
+}
+
+// forget removes the page of name from the connection, if it is p.
+func (c *conn) forget(name string, p *Page) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pages[name] != p {
+		return false
+	}
+	delete(c.pages, name)
+	if len(c.pages) == 0 {
+		c.idleSince = time.Now()
+	}
+	return true
+}
+
+func (c *conn) leave(name string) {
+	p := c.page(name)
+	if p == nil {
+		return // leaving twice, or a page that ended: nothing to do
+	}
+	if c.forget(name, p) {
+		p.unsubscribe(c, name)
+	}
+}
+
+func (c *conn) page(name string) *Page {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pages[name]
+}
+
+// pageEnded tells the client that the page it joined as name ended. The
+// page's lock is held.
+func (c *conn) pageEnded(name string, p *Page, e *protocol.Error) {
+	if c.forget(name, p) {
+		c.send(name, protocol.ErrorMessage(e))
+	}
+}
+
+func (c *conn) event(m protocol.Message) {
+	p := c.page(m.Page)
+	if p == nil {
+		c.refuse(m, &protocol.Error{Code: protocol.CodeNotJoined, Message: "the event names a page this connection has not joined"})
+		return
+	}
+	res := p.handle(c.ctx, Event{Name: m.Name, ID: m.ID, Data: m.Data})
+	if res != nil {
+		c.send(m.Page, protocol.AckError(m.ID, res))
+		return
+	}
+	c.send(m.Page, protocol.Ack(m.ID))
+}
+
+// bucket is a token bucket: it allows rate messages a second on average, in
+// bursts of up to burst.
+type bucket struct {
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+func (b *bucket) allow(now time.Time) bool {
+	if !b.last.IsZero() {
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}

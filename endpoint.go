@@ -1,0 +1,203 @@
+package livetemplate
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/coder/websocket"
+
+	"github.com/livetemplate/livetemplate/internal/protocol"
+)
+
+// TokenHeader is the request header that may carry the token of the page
+// that a connection joins on connect, for clients that can set headers
+// (browsers cannot: they use the token query parameter or a join message).
+const TokenHeader = "LiveTemplate-Token"
+
+// Handler returns the application's WebSocket endpoint, to mount on any path
+// of any mux:
+//
+//	mux.Handle("/live", app.Handler())
+//
+// A client joins pages by token over it, any number of pages on one
+// connection and any number of connections on one page (docs/protocol.md).
+// The page of a token given on connect, in the query (?token=...&v=3) or in
+// the [TokenHeader] header, is joined at once as the connection's default
+// page. The endpoint refuses handshakes from other origins than its own host
+// (see [WithOriginPatterns]).
+func (a *Application) Handler() http.Handler {
+	return &endpoint{app: a}
+}
+
+// PageHandler returns a WebSocket endpoint that, like the seed's Pattern 1,
+// gives every connection a page of its own: it creates a page of the
+// template registered as templateName with the data that newData returns for
+// the handshake request, sends the page's token in a page_token message, and
+// joins the page as the connection's default page. A client that reconnects
+// with the token (as [Handler] accepts it) resumes the page instead of
+// getting a new one. Such a page is closed [WithDisconnectGrace] after its
+// last connection leaves. newData may be nil for pages whose data starts nil.
+// The connection is otherwise the same as [Handler]'s: it may join other
+// pages too.
+func (a *Application) PageHandler(templateName string, newData func(*http.Request) (any, error)) http.Handler {
+	return &endpoint{app: a, template: templateName, newData: newData}
+}
+
+type endpoint struct {
+	app      *Application
+	template string // for a PageHandler: the template of a connection's page
+	newData  func(*http.Request) (any, error)
+}
+
+func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	browser, epoch, err := browserOf(q.Get("browser"), q.Get("epoch"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	tok := q.Get("token")
+	if tok == "" {
+		tok = r.Header.Get(TokenHeader)
+	}
+	have, err := versionOf(q.Get("v"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	a := e.app
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: a.cfg.origins})
+	if err != nil {
+		return // Accept has written the response: 403 for a forbidden origin
+	}
+	ws.SetReadLimit(int64(a.cfg.maxMessageSize))
+	c := newConn(a, ws, browser, epoch)
+	if !a.conns.add(c) {
+		ws.Close(websocket.StatusGoingAway, protocol.CodeServerClosing)
+		return
+	}
+	defer a.conns.remove(c)
+	c.start()
+	switch {
+	case tok != "":
+		c.join("", tok, have)
+	case e.template != "":
+		e.newPage(c, r)
+	}
+	c.readLoop()
+	c.finish()
+}
+
+// newPage creates the page of a PageHandler's connection and joins it.
+func (e *endpoint) newPage(c *conn, r *http.Request) {
+	var data any
+	if e.newData != nil {
+		d, err := e.newData(r)
+		if err != nil {
+			c.send("", protocol.ErrorMessage(&protocol.Error{Code: protocol.CodeUnavailable, Message: "the page could not be created"}))
+			e.app.logger().Error("livetemplate: page handler: new page data", slog.String("template", e.template), slog.Any("error", err))
+			return
+		}
+		data = d
+	}
+	p, err := e.app.NewPage(e.template, data)
+	if err != nil {
+		c.send("", protocol.ErrorMessage(protocolError(err)))
+		return
+	}
+	p.mu.Lock()
+	p.live.owned = true
+	p.mu.Unlock()
+	c.send("", protocol.PageToken(p.token))
+	c.joinPage("", p, 0)
+}
+
+func browserOf(id, epoch string) (string, uint64, error) {
+	if id == "" && epoch == "" {
+		return "", 0, nil
+	}
+	if id == "" || len(id) > protocol.MaxPageName {
+		return "", 0, fmt.Errorf("livetemplate: the browser parameter must have 1 to %d bytes", protocol.MaxPageName)
+	}
+	n, err := strconv.ParseUint(epoch, 10, 64)
+	if err != nil {
+		return "", 0, errors.New("livetemplate: the epoch parameter must be a decimal number")
+	}
+	return id, n, nil
+}
+
+func versionOf(s string) (uint64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, errors.New("livetemplate: the v parameter must be a decimal number")
+	}
+	return v, nil
+}
+
+// connSet holds an application's open connections, and for each browser id
+// the newest one (the connection of the browser's leading tab).
+type connSet struct {
+	mu       sync.Mutex
+	all      map[*conn]struct{}
+	browsers map[string]*conn
+	closed   bool
+	wg       sync.WaitGroup
+}
+
+// add registers c. A connection of a browser id replaces one of the same id
+// and an epoch no higher, which is closed; an older epoch is refused and c
+// is closed.
+func (s *connSet) add(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	if s.all == nil {
+		s.all, s.browsers = make(map[*conn]struct{}), make(map[string]*conn)
+	}
+	s.all[c] = struct{}{}
+	s.wg.Add(1)
+	if c.browser == "" {
+		return true
+	}
+	old := s.browsers[c.browser]
+	switch {
+	case old == nil:
+		s.browsers[c.browser] = c
+	case c.epoch >= old.epoch:
+		s.browsers[c.browser] = c
+		old.fail(protocol.CloseReplaced, "replaced by a newer connection of this browser")
+	default:
+		c.fail(protocol.CloseReplaced, "a newer connection of this browser is open")
+	}
+	return true
+}
+
+func (s *connSet) remove(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.all, c)
+	if s.browsers[c.browser] == c {
+		delete(s.browsers, c.browser)
+	}
+	s.wg.Done()
+}
+
+// close closes every connection with status 1001 and waits for them to end.
+func (s *connSet) close() {
+	s.mu.Lock()
+	s.closed = true
+	for c := range s.all {
+		c.fail(websocket.StatusGoingAway, protocol.CodeServerClosing)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}

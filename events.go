@@ -1,0 +1,214 @@
+package livetemplate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/livetemplate/livetemplate/internal/protocol"
+)
+
+// Event is a message from a browser to a page: the user clicked, typed or
+// submitted something.
+type Event struct {
+	// Name is the event's name, as the client sent it (for example the
+	// value of an lvt-click attribute).
+	Name string
+	// ID is the event's id, unique per browser tab. A client resends an
+	// event until it is acknowledged; the page runs each id's handler once.
+	ID string
+	// Data is the event's payload as the client sent it: JSON, or nil when
+	// it sent none.
+	Data json.RawMessage
+}
+
+// Decode decodes the event's data into v, as [json.Unmarshal] does. An event
+// without data leaves v as it is.
+func (e Event) Decode(v any) error {
+	if len(e.Data) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return fmt.Errorf("livetemplate: event %q: data: %w", e.Name, err)
+	}
+	return nil
+}
+
+// An EventHandler handles an event sent to a page: typically it reads the
+// page's data, changes it and calls [Page.Update], whose diff then reaches
+// every connection joined to the page. The handlers of one page run one at a
+// time, in the order their events arrive, and never at the same time as a
+// [Page.Modify] of the page. ctx is cancelled when the handler runs past
+// [WithEventTimeout] or the sender's connection closes.
+//
+// An error is reported to the sender only, in the event's acknowledgement
+// (code handler_error, with the error's text as the message): return errors
+// whose text the user may see. A panic is recovered, logged with its stack,
+// and reported as handler_panic without its value.
+type EventHandler func(ctx context.Context, p *Page, e Event) error
+
+// HandleEvent registers h to handle the events named eventName on the pages
+// of the template registered as templateName. It fails with
+// [ErrUnknownTemplate] if there is no such template, and if a handler of that
+// event is already registered. It is safe to call while pages are live; an
+// event with no handler is refused with the code unknown_event.
+func (a *Application) HandleEvent(templateName, eventName string, h EventHandler) error {
+	switch {
+	case eventName == "" || len(eventName) > protocol.MaxEventName:
+		return fmt.Errorf("livetemplate: handle event %q: the name must have 1 to %d bytes", eventName, protocol.MaxEventName)
+	case h == nil:
+		return fmt.Errorf("livetemplate: handle event %q: nil handler", eventName)
+	}
+	a.tmu.Lock()
+	defer a.tmu.Unlock()
+	if a.templates[templateName] == nil {
+		return fmt.Errorf("livetemplate: handle event %q: template %q: %w", eventName, templateName, ErrUnknownTemplate)
+	}
+	key := handlerKey{templateName, eventName}
+	if a.handlers[key] != nil {
+		return fmt.Errorf("livetemplate: handle event %q: template %q already has a handler for it", eventName, templateName)
+	}
+	a.handlers[key] = h
+	return nil
+}
+
+type handlerKey struct{ template, event string }
+
+func (a *Application) handler(templateName, eventName string) EventHandler {
+	a.tmu.RLock()
+	defer a.tmu.RUnlock()
+	return a.handlers[handlerKey{templateName, eventName}]
+}
+
+// turnKey marks a context in which the page it holds has the turn, so that
+// Modify called from that page's handler does not wait for itself.
+type turnKey struct{}
+
+// Modify changes the page's data with fn and updates the page with what fn
+// returns, as [Page.Update] does, while no event handler or other Modify of
+// the page runs: use it for changes made outside event handlers (a ticker,
+// another user's action) that read the data they change. Called with the ctx
+// of one of the page's own event handlers, it runs at once. It waits for its
+// turn until ctx is done. If fn fails, the page is not updated and fn's error
+// is returned.
+func (p *Page) Modify(ctx context.Context, fn func(data any) (any, error)) (Update, error) {
+	if ctx.Value(turnKey{}) != p {
+		if err := p.takeTurn(ctx); err != nil {
+			return Update{}, fmt.Errorf("livetemplate: modify page: %w", err)
+		}
+		defer p.endTurn()
+	}
+	data, err := fn(p.Data())
+	if err != nil {
+		return Update{}, err
+	}
+	return p.Update(data)
+}
+
+func (p *Page) takeTurn(ctx context.Context) error {
+	select {
+	case p.turn <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *Page) endTurn() { <-p.turn }
+
+// handle runs the handler of e once per event id, and returns the event's
+// result: nil, or the error to acknowledge it with.
+func (p *Page) handle(ctx context.Context, e Event) *protocol.Error {
+	h := p.app.handler(p.tmpl.name, e.Name)
+	if h == nil {
+		return &protocol.Error{Code: protocol.CodeUnknownEvent, Message: fmt.Sprintf("no handler for event %q on this page", e.Name)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.app.cfg.eventTimeout)
+	defer cancel()
+	if err := p.takeTurn(ctx); err != nil {
+		return &protocol.Error{Code: protocol.CodeUnavailable, Message: "the page is busy: resend the event"}
+	}
+	defer p.endTurn()
+	if res, ok := p.seen.result(e.ID); ok {
+		return res
+	}
+	res := p.run(context.WithValue(ctx, turnKey{}, p), h, e)
+	p.seen.add(e.ID, res, p.app.cfg.dedupeWindow)
+	return res
+}
+
+// run calls h, turning its error or panic into the event's result.
+func (p *Page) run(ctx context.Context, h EventHandler, e Event) (res *protocol.Error) {
+	defer func() {
+		if v := recover(); v != nil {
+			p.app.logger().Error("livetemplate: event handler panicked",
+				slog.Any("page", p), slog.String("event", e.Name), slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			res = &protocol.Error{Code: protocol.CodeHandlerPanic, Message: fmt.Sprintf("the handler of event %q failed", e.Name)}
+		}
+	}()
+	if err := h(ctx, p, e); err != nil {
+		return &protocol.Error{Code: protocol.CodeHandlerError, Message: err.Error()}
+	}
+	return nil
+}
+
+// eventLog remembers the results of a page's latest events by id, in a ring
+// of at most the dedupe window.
+type eventLog struct {
+	byID map[string]*protocol.Error
+	ring []string
+	next int
+}
+
+func (l *eventLog) result(id string) (*protocol.Error, bool) {
+	res, ok := l.byID[id]
+	return res, ok
+}
+
+func (l *eventLog) add(id string, res *protocol.Error, window int) {
+	if l.byID == nil {
+		l.byID = make(map[string]*protocol.Error)
+	}
+	if len(l.ring) < window {
+		l.ring = append(l.ring, id)
+	} else {
+		delete(l.byID, l.ring[l.next])
+		l.ring[l.next] = id
+		l.next = (l.next + 1) % window
+	}
+	l.byID[id] = res
+}
+
+// protocolError is the protocol's error for err, an error of the pages
+// layer. Errors that are not the client's to know (a store's) are reported
+// as unavailable without their text.
+func protocolError(err error) *protocol.Error {
+	for _, c := range []struct {
+		err  error
+		code string
+	}{
+		{ErrInvalidToken, protocol.CodeInvalidToken},
+		{ErrPageExpired, protocol.CodePageExpired},
+		{ErrPageClosed, protocol.CodePageClosed},
+		{ErrPageEvicted, protocol.CodePageEvicted},
+		{ErrPageNotFound, protocol.CodePageNotFound},
+		{ErrLimitReached, protocol.CodeLimitReached},
+		{ErrApplicationClosed, protocol.CodeServerClosing},
+		{ErrUnknownTemplate, protocol.CodePageNotFound},
+	} {
+		if errors.Is(err, c.err) {
+			return &protocol.Error{Code: c.code, Message: err.Error()}
+		}
+	}
+	return &protocol.Error{Code: protocol.CodeUnavailable, Message: "the server could not serve the page now: retry"}
+}
+
+func (a *Application) logger() *slog.Logger {
+	if a.cfg.logger != nil {
+		return a.cfg.logger
+	}
+	return slog.Default()
+}

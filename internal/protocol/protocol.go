@@ -1,0 +1,174 @@
+// Package protocol holds the wire messages of the live connection between a
+// client and the WebSocket endpoint: what a client may send, how the server
+// encodes what it sends back, and the codes of every error. docs/protocol.md
+// describes the same messages for client authors.
+//
+// Every message is one JSON object in one text frame, with a "type" key. A
+// message about a page names it by "page": the name the client gave the page
+// when it joined it on this connection. The name is optional; the page joined
+// without one (the page of the URL's token, or of the seed's Pattern 1) is
+// the connection's default page, and messages about it carry no "page" key.
+package protocol
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// Types of the messages a client sends.
+const (
+	TypeJoin  = "join"  // {"type":"join","page":"p1","token":"...","v":3}
+	TypeLeave = "leave" // {"type":"leave","page":"p1"}
+	TypeEvent = "event" // {"type":"event","page":"p1","id":"t1-7","name":"save","data":{...}}
+	TypePing  = "ping"  // {"type":"ping"}
+)
+
+// Types of the messages the server sends.
+const (
+	TypePageToken = "page_token" // {"type":"page_token","token":"..."}
+	TypeRender    = "render"     // {"type":"render","v":3,"tree":{...}}
+	TypeDiff      = "diff"       // {"type":"diff","v":4,"base":3,"d":{...}}
+	TypeJoined    = "joined"     // {"type":"joined","v":4}
+	TypeAck       = "ack"        // {"type":"ack","id":"t1-7","ok":true}
+	TypeError     = "error"      // {"type":"error","code":"page_expired","message":"..."}
+	TypePong      = "pong"       // {"type":"pong"}
+)
+
+// Codes of the errors the server reports, in error messages and in failed
+// acks. Each is documented in docs/protocol.md.
+const (
+	CodeBadMessage    = "bad_message"     // not a message of this protocol
+	CodeInvalidToken  = "invalid_token"   // the token is malformed or not signed by the server
+	CodePageNotFound  = "page_not_found"  // no such page (any more)
+	CodePageExpired   = "page_expired"    // the page went unused past its time to live
+	CodePageClosed    = "page_closed"     // the page was closed
+	CodePageEvicted   = "page_evicted"    // the page limit evicted the page
+	CodeNotJoined     = "not_joined"      // the message names a page this connection has not joined
+	CodeAlreadyJoined = "already_joined"  // a join names a page name already in use on this connection
+	CodeTooManyPages  = "too_many_pages"  // the connection's page limit is reached
+	CodeUnknownEvent  = "unknown_event"   // the page's template has no handler for the event
+	CodeHandlerError  = "handler_error"   // the event's handler returned an error
+	CodeHandlerPanic  = "handler_panic"   // the event's handler panicked
+	CodeRateLimited   = "rate_limited"    // too many messages: resend later
+	CodeLimitReached  = "limit_reached"   // a change would pass a limit, such as the page size
+	CodeUnavailable   = "unavailable"     // the server could not serve the request now: retry
+	CodeServerClosing = "server_closing"  // the server is shutting down
+	CodeForbidden     = "forbidden_origin" // the handshake's Origin is not allowed (HTTP 403, no socket)
+)
+
+// Close codes with which the server ends a connection, besides the standard
+// 1000 (normal), 1001 (going away: the server shuts down), 1008 (policy: a
+// bad handshake parameter) and 1009 (a message larger than the limit).
+const (
+	CloseHeartbeat  = 4000 // no pong to a ping within the heartbeat timeout
+	CloseIdle       = 4001 // no page joined for the idle timeout
+	CloseSlowClient = 4008 // the client read too slowly and its send queue filled
+	CloseReplaced   = 4009 // a newer connection of the same browser id took over
+)
+
+// Limits on the strings of a message.
+const (
+	MaxPageName  = 64  // bytes of a page name
+	MaxEventID   = 64  // bytes of an event id
+	MaxEventName = 128 // bytes of an event name
+	MaxToken     = 128 // bytes of a token (a valid one has 52)
+)
+
+// Error is an error with a protocol code.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// appendString appends s as a JSON string. Only '"', '\\' and control
+// characters need escaping in JSON; the server also escapes '<', '>' and
+// '&' like encoding/json, so that no message can close a script element if a
+// client ever inlines one. Invalid UTF-8 becomes U+FFFD.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				b = append(b, `\u00`...)
+				b = append(b, hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, `\u202`...)
+			b = append(b, hex[r&0xf])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
+
+const hex = "0123456789abcdef"
+
+// AppendPage appends msg, a message without a page, naming page: the page's
+// key goes first. The default page ("") is not named.
+func AppendPage(b []byte, page string, msg []byte) []byte {
+	if page == "" || len(msg) < 2 {
+		return append(b, msg...)
+	}
+	b = append(b, `{"page":`...)
+	b = appendString(b, page)
+	b = append(b, ',')
+	return append(b, msg[1:]...)
+}
+
+// PageToken encodes the message that gives a client its page's token.
+func PageToken(token string) []byte {
+	b := appendString([]byte(`{"type":"page_token","token":`), token)
+	return append(b, '}')
+}
+
+// Joined encodes the message that ends a join: the client now holds version
+// v and receives every later diff.
+func Joined(v uint64) []byte {
+	b := []byte(`{"type":"joined","v":`)
+	b = strconv.AppendUint(b, v, 10)
+	return append(b, '}')
+}
+
+// Ack encodes the acknowledgement of an applied event.
+func Ack(id string) []byte {
+	b := appendString([]byte(`{"type":"ack","id":`), id)
+	return append(b, `,"ok":true}`...)
+}
+
+// AckError encodes the acknowledgement of an event that failed.
+func AckError(id string, e *Error) []byte {
+	b := appendString([]byte(`{"type":"ack","id":`), id)
+	b = append(b, `,"ok":false,"code":`...)
+	b = appendString(b, e.Code)
+	b = append(b, `,"message":`...)
+	b = appendString(b, e.Message)
+	return append(b, '}')
+}
+
+// ErrorMessage encodes an error that is not about an event.
+func ErrorMessage(e *Error) []byte {
+	b := appendString([]byte(`{"type":"error","code":`), e.Code)
+	b = append(b, `,"message":`...)
+	b = appendString(b, e.Message)
+	return append(b, '}')
+}
+
+// Pong encodes the answer to a ping.
+func Pong() []byte { return []byte(`{"type":"pong"}`) }

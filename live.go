@@ -1,0 +1,201 @@
+package livetemplate
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/livetemplate/livetemplate/internal/protocol"
+)
+
+// liveState is what a page keeps for its connections: who is joined, and its
+// latest diffs for clients that rejoin. Joins and changes hold the page's mu
+// and then liveState's own, so that a diff is sent to every joined
+// connection in the order of versions and a join sees either all of an
+// update or none of it; a page that ends tells its connections under
+// liveState's lock alone, so ending a page never waits for a change being
+// stored.
+type liveState struct {
+	mu    sync.Mutex
+	ended error // why the page ended, once its connections were told
+	subs  []subscriber
+	// history holds the page's latest diffs, oldest first, each the
+	// encoded message of the change from base to base+1.
+	history []historyEntry
+	// since is the oldest version whose HTML this process rendered: 1 for
+	// a page created here, the version after the loaded one for a page
+	// loaded from the store. A client that claims an older version may hold
+	// the HTML of another process's template (another deploy), so it gets
+	// the whole page.
+	since uint64
+	// owned marks a page created for a connection (the seed's Pattern 1):
+	// it closes a grace period after its last connection leaves.
+	owned bool
+	grace *time.Timer
+	// watchers is len(subs), readable without the page's lock, so that the
+	// page set does not expire a page that connections are showing.
+	watchers atomic.Int32
+}
+
+// subscriber is one join of the page: a connection, and the name by which
+// the client called the page there.
+type subscriber struct {
+	c    *conn
+	name string
+}
+
+type historyEntry struct {
+	base uint64
+	msg  []byte
+}
+
+// subscribe joins c to the page under name. It queues what the client needs
+// to hold the current version, given that it holds version have (0 for
+// nothing), then the joined message; every later diff follows.
+func (p *Page) subscribe(c *conn, name string, have uint64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.use(useJoin); err != nil {
+		return err
+	}
+	if err := p.keepStored(); err != nil {
+		return err
+	}
+	p.live.mu.Lock()
+	defer p.live.mu.Unlock()
+	if p.live.ended != nil {
+		return p.live.ended
+	}
+	p.sendCatchUp(c, name, have)
+	p.live.subs = append(p.live.subs, subscriber{c, name})
+	p.live.watchers.Add(1)
+	if p.live.grace != nil {
+		p.live.grace.Stop()
+		p.live.grace = nil
+	}
+	return nil
+}
+
+// resync sends c, joined to the page as name, what it needs to go from
+// version have to the current one: for a client that found a gap, or that
+// asks again.
+func (p *Page) resync(c *conn, name string, have uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.live.mu.Lock()
+	defer p.live.mu.Unlock()
+	p.sendCatchUp(c, name, have)
+}
+
+// sendCatchUp queues the catch-up and the joined message. p.mu and
+// p.live.mu are held.
+func (p *Page) sendCatchUp(c *conn, name string, have uint64) {
+	for _, msg := range p.catchUp(have) {
+		c.send(name, msg)
+	}
+	c.send(name, protocol.Joined(p.version))
+}
+
+// catchUp returns the messages that bring a client holding version have to
+// the current version: nothing, the diffs it missed, or a render. p.mu and
+// p.live.mu are held.
+func (p *Page) catchUp(have uint64) [][]byte {
+	if have == p.version && have >= p.live.since {
+		return nil
+	}
+	h := p.live.history
+	if have >= p.live.since && have < p.version && len(h) > 0 && h[0].base <= have {
+		msgs := make([][]byte, 0, p.version-have)
+		for _, e := range h[have-h[0].base:] {
+			msgs = append(msgs, e.msg)
+		}
+		return msgs
+	}
+	snap, _ := Update{Version: p.version, Body: p.withToken(p.tree.AppendJSON(nil))}.MarshalJSON()
+	return [][]byte{snap}
+}
+
+// unsubscribe removes c's join of the page under name. When the last
+// connection of an owned page leaves, the page's grace period starts.
+func (p *Page) unsubscribe(c *conn, name string) {
+	p.live.mu.Lock()
+	defer p.live.mu.Unlock()
+	if p.live.ended != nil {
+		return
+	}
+	for i, s := range p.live.subs {
+		if s.c == c && s.name == name {
+			p.live.subs = append(p.live.subs[:i], p.live.subs[i+1:]...)
+			p.live.watchers.Add(-1)
+			break
+		}
+	}
+	if len(p.live.subs) > 0 {
+		return
+	}
+	p.live.subs = nil
+	p.app.pages.keep(p, time.Now()) // its idle time starts now
+	if p.live.owned && p.live.grace == nil {
+		p.live.grace = time.AfterFunc(p.app.cfg.grace, p.graceOver)
+	}
+}
+
+// graceOver closes an owned page that no connection rejoined in time.
+func (p *Page) graceOver() {
+	p.live.mu.Lock()
+	over := p.live.grace != nil && len(p.live.subs) == 0
+	p.live.grace = nil
+	p.live.mu.Unlock()
+	if over {
+		p.Close()
+	}
+}
+
+// publish sends the page's change from base to every joined connection and
+// keeps it for clients that rejoin. p.mu is held.
+func (p *Page) publish(u Update) {
+	msg, _ := u.MarshalJSON()
+	p.live.mu.Lock()
+	defer p.live.mu.Unlock()
+	if n := p.app.cfg.history; n > 0 {
+		if len(p.live.history) == n {
+			p.live.history = append(p.live.history[:0], p.live.history[1:]...)
+		}
+		p.live.history = append(p.live.history, historyEntry{base: u.Base, msg: msg})
+	}
+	for _, s := range p.live.subs {
+		s.c.send(s.name, msg)
+	}
+}
+
+// resetLive forgets the history after the page took state it did not render
+// itself (from the store): no diff it holds leads there. p.mu is held, or p
+// is not shared yet.
+func (p *Page) resetLive() {
+	p.live.mu.Lock()
+	defer p.live.mu.Unlock()
+	p.live.history = nil
+	p.live.since = p.version + 1
+}
+
+// disconnect tells every joined connection that the page ended, and why,
+// and refuses later joins.
+func (p *Page) disconnect(reason error) {
+	p.live.mu.Lock()
+	defer p.live.mu.Unlock()
+	if p.live.ended != nil {
+		return
+	}
+	p.live.ended = reason
+	if p.live.grace != nil {
+		p.live.grace.Stop()
+		p.live.grace = nil
+	}
+	e := protocolError(reason)
+	for _, s := range p.live.subs {
+		s.c.pageEnded(s.name, p, e)
+	}
+	p.live.subs = nil
+	p.live.watchers.Store(0)
+	p.live.history = nil
+}
