@@ -250,9 +250,9 @@ func TestPageHandler(t *testing.T) {
 // history no longer has them.
 func TestResume(t *testing.T) {
 	for _, tc := range []struct {
-		name           string
+		name            string
 		history, missed int
-		renders, diffs int
+		renders, diffs  int
 	}{
 		{"from history", 8, 3, 0, 3},
 		{"past history", 2, 3, 1, 0},

@@ -37,22 +37,22 @@ const (
 // Codes of the errors the server reports, in error messages and in failed
 // acks. Each is documented in docs/protocol.md.
 const (
-	CodeBadMessage    = "bad_message"     // not a message of this protocol
-	CodeInvalidToken  = "invalid_token"   // the token is malformed or not signed by the server
-	CodePageNotFound  = "page_not_found"  // no such page (any more)
-	CodePageExpired   = "page_expired"    // the page went unused past its time to live
-	CodePageClosed    = "page_closed"     // the page was closed
-	CodePageEvicted   = "page_evicted"    // the page limit evicted the page
-	CodeNotJoined     = "not_joined"      // the message names a page this connection has not joined
-	CodeAlreadyJoined = "already_joined"  // a join names a page name already in use on this connection
-	CodeTooManyPages  = "too_many_pages"  // the connection's page limit is reached
-	CodeUnknownEvent  = "unknown_event"   // the page's template has no handler for the event
-	CodeHandlerError  = "handler_error"   // the event's handler returned an error
-	CodeHandlerPanic  = "handler_panic"   // the event's handler panicked
-	CodeRateLimited   = "rate_limited"    // too many messages: resend later
-	CodeLimitReached  = "limit_reached"   // a change would pass a limit, such as the page size
-	CodeUnavailable   = "unavailable"     // the server could not serve the request now: retry
-	CodeServerClosing = "server_closing"  // the server is shutting down
+	CodeBadMessage    = "bad_message"      // not a message of this protocol
+	CodeInvalidToken  = "invalid_token"    // the token is malformed or not signed by the server
+	CodePageNotFound  = "page_not_found"   // no such page (any more)
+	CodePageExpired   = "page_expired"     // the page went unused past its time to live
+	CodePageClosed    = "page_closed"      // the page was closed
+	CodePageEvicted   = "page_evicted"     // the page limit evicted the page
+	CodeNotJoined     = "not_joined"       // the message names a page this connection has not joined
+	CodeAlreadyJoined = "already_joined"   // a join names a page name already in use on this connection
+	CodeTooManyPages  = "too_many_pages"   // the connection's page limit is reached
+	CodeUnknownEvent  = "unknown_event"    // the page's template has no handler for the event
+	CodeHandlerError  = "handler_error"    // the event's handler returned an error
+	CodeHandlerPanic  = "handler_panic"    // the event's handler panicked
+	CodeRateLimited   = "rate_limited"     // too many messages: resend later
+	CodeLimitReached  = "limit_reached"    // a change would pass a limit, such as the page size
+	CodeUnavailable   = "unavailable"      // the server could not serve the request now: retry
+	CodeServerClosing = "server_closing"   // the server is shutting down
 	CodeForbidden     = "forbidden_origin" // the handshake's Origin is not allowed (HTTP 403, no socket)
 )
 
