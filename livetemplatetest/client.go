@@ -358,7 +358,7 @@ func (c *Client) dispatch(b []byte) {
 		return
 	}
 	p := c.page(name)
-	if m.Type == protocol.TypeError && (p == nil || (m.Page == nil && !endsJoin(m.Code))) {
+	if m.Type == protocol.TypeError && !p.takesError(m.Page != nil, m.Code) {
 		c.connError(&Error{Code: m.Code, Message: m.Message})
 		return
 	}
@@ -394,10 +394,8 @@ func (c *Client) connError(e *Error) {
 	}
 }
 
-// endsJoin reports whether an error of code means the page is not (or no
-// longer) joined.
-func endsJoin(code string) bool {
-	return strings.HasPrefix(code, "page_") || code == protocol.CodeInvalidToken ||
-		code == protocol.CodeTooManyPages || code == protocol.CodeAlreadyJoined ||
-		code == protocol.CodeServerClosing || code == protocol.CodeUnavailable
+// endsPage reports whether an error of code means that a joined page is no
+// longer joined.
+func endsPage(code string) bool {
+	return strings.HasPrefix(code, "page_") || code == protocol.CodeServerClosing
 }

@@ -197,6 +197,21 @@ func (p *Page) handOver(q *Page) {
 	p.tree = new(replica.Tree)
 }
 
+// takesError reports whether an error message is about p: it ends p's join,
+// or p's attempt to join. Other errors (a bad message, an event refused for
+// its rate) are the connection's. p may be nil.
+func (p *Page) takesError(named bool, code string) bool {
+	if p == nil {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.joined {
+		return endsPage(code)
+	}
+	return named || (code != protocol.CodeBadMessage && code != protocol.CodeRateLimited)
+}
+
 // receive applies one message about the page.
 func (p *Page) receive(m message) error {
 	p.mu.Lock()
@@ -237,6 +252,9 @@ func (p *Page) applyDiff(m message) error {
 		return nil
 	}
 	if err := p.tree.Apply(m.D); err != nil {
+		// The tree may be half changed: start again from the whole page.
+		p.tree, p.version = new(replica.Tree), 0
+		go p.resync()
 		return fmt.Errorf("page %q: diff v%d: %w", p.name, m.V, err)
 	}
 	p.fresh, p.version = false, m.V
