@@ -3,7 +3,9 @@ package protocol
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"unicode/utf8"
 )
 
@@ -27,12 +29,30 @@ type Message struct {
 func Decode(frame []byte) (Message, error) {
 	var m Message
 	if err := json.Unmarshal(frame, &m); err != nil {
-		return Message{}, badMessage("not a JSON object of this protocol: %v", err)
+		return Message{}, jsonError(err)
 	}
 	if err := m.check(); err != nil {
 		return Message{}, err
 	}
 	return m, nil
+}
+
+// jsonError says why encoding/json rejected a frame. Its own message for a
+// value of the wrong type would quote the whole value when it is a number,
+// which a client can make as long as the frame, and name Go types.
+func jsonError(err error) *Error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return badMessage("not a JSON object of this protocol: %v", err)
+	}
+	if te.Field == "" {
+		return badMessage("not a JSON object but a JSON %s", clip(te.Value))
+	}
+	want := "string"
+	if te.Type.Kind() == reflect.Uint64 {
+		want = "whole number from 0 to 18446744073709551615"
+	}
+	return badMessage("%q is a JSON %s, not a %s", te.Field, clip(te.Value), want)
 }
 
 func (m *Message) check() error {
