@@ -122,7 +122,7 @@ func waitPage(t testing.TB, p *livetemplatetest.Page, src string, data any, tok 
 	t.Helper()
 	want := execute(t, src, data, tok)
 	if err := p.Wait(testContext(t), func(html string) bool { return html == want }); err != nil {
-		t.Fatalf("%v; want %q", err, want)
+		t.Fatalf("%.300v; want %.300q", err, want)
 	}
 }
 
