@@ -20,12 +20,16 @@ import (
 )
 
 func main() {
+	// The ws suite starts this executable again as its client process.
+	ltbench.RunClientProcess()
 	suite := flag.String("suite", "engine", "suite to run, one of: "+strings.Join(ltbench.Suites(), ", "))
 	asJSON := flag.Bool("json", false, "print one JSON object per metric and line")
 	rounds := flag.Int("rounds", ltbench.DefaultOptions.Rounds, "times each measurement is repeated; the median is reported")
 	dur := flag.Duration("time", ltbench.DefaultOptions.Duration, "duration of one timed measurement")
 	pages := flag.Int("pages", ltbench.DefaultPages, "live pages the pages suite holds to measure the memory of one")
+	conns := flag.Int("conns", ltbench.DefaultConns, "idle connections the ws suite holds to measure the memory of one; also caps its other clients")
 	flag.Parse()
+	ltbench.Conns = *conns
 
 	ms, err := ltbench.Run(*suite, ltbench.Options{Rounds: *rounds, Duration: *dur, Pages: *pages})
 	if err != nil {
