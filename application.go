@@ -35,6 +35,10 @@ type Application struct {
 
 	ctx       context.Context // cancelled by Close
 	cancel    context.CancelFunc
+	// events is the context of event handlers, cancelled first by Close so
+	// that the connections running them end soon.
+	events       context.Context
+	cancelEvents context.CancelFunc
 	sweeper   sync.WaitGroup
 	closeOnce sync.Once
 }
@@ -71,6 +75,7 @@ func NewApplication(opts ...Option) (*Application, error) {
 		handlers:         make(map[handlerKey]EventHandler),
 	}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.events, a.cancelEvents = context.WithCancel(a.ctx)
 	a.sweeper.Add(1)
 	go a.sweep(sweepInterval(&cfg))
 	return a, nil
@@ -166,6 +171,7 @@ func (a *Application) storeContext() (context.Context, context.CancelFunc) {
 // idempotent.
 func (a *Application) Close() error {
 	a.closeOnce.Do(func() {
+		a.cancelEvents()
 		a.conns.close()
 		for _, p := range a.pages.close() {
 			p.disconnect(ErrApplicationClosed)

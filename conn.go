@@ -326,7 +326,9 @@ func (c *conn) event(m protocol.Message) {
 		c.refuse(m, &protocol.Error{Code: protocol.CodeNotJoined, Message: "the event names a page this connection has not joined"})
 		return
 	}
-	res := p.handle(c.ctx, Event{Name: m.Name, ID: m.ID, Data: m.Data})
+	// The handler runs to its end even if the sender goes: its result is
+	// kept for the sender's resend, which must not find a change half made.
+	res := p.handle(c.app.events, Event{Name: m.Name, ID: m.ID, Data: m.Data})
 	if res != nil {
 		c.send(m.Page, protocol.AckError(m.ID, res))
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -29,7 +30,8 @@ type counter struct {
 // "panic" panics.
 func counterApp(t testing.TB, opts ...livetemplate.Option) *livetemplate.Application {
 	t.Helper()
-	app := newApp(t, opts...)
+	quiet := livetemplate.WithLogger(slog.New(slog.DiscardHandler)) // the panics are on purpose
+	app := newApp(t, append([]livetemplate.Option{quiet}, opts...)...)
 	register(t, app, "counter", counterSrc)
 	handle(t, app, "counter", "add", func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
 		d := struct{ N int }{N: 1}

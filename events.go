@@ -42,7 +42,8 @@ func (e Event) Decode(v any) error {
 // every connection joined to the page. The handlers of one page run one at a
 // time, in the order their events arrive, and never at the same time as a
 // [Page.Modify] of the page. ctx is cancelled when the handler runs past
-// [WithEventTimeout] or the sender's connection closes.
+// [WithEventTimeout] or the application closes, not when the sender's
+// connection closes: the event's result is kept for the sender's resend.
 //
 // An error is reported to the sender only, in the event's acknowledgement
 // (code handler_error, with the error's text as the message): return errors
