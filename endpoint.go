@@ -70,7 +70,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := e.app
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: a.cfg.origins})
+	ws, err := websocket.Accept(w, r, a.acceptOptions())
 	if err != nil {
 		return // Accept has written the response: 403 for a forbidden origin
 	}
@@ -90,6 +90,14 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.readLoop()
 	c.finish()
+}
+
+func (a *Application) acceptOptions() *websocket.AcceptOptions {
+	o := &websocket.AcceptOptions{OriginPatterns: a.cfg.origins}
+	if a.cfg.compression {
+		o.CompressionMode = websocket.CompressionNoContextTakeover
+	}
+	return o
 }
 
 // newPage creates the page of a PageHandler's connection and joins it.

@@ -500,3 +500,28 @@ func TestHandleEventErrors(t *testing.T) {
 		t.Error("a nil handler: no error")
 	}
 }
+
+func TestCompression(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		var opts []livetemplate.Option
+		if on {
+			opts = append(opts, livetemplate.WithCompression())
+		}
+		app := counterApp(t, opts...)
+		url := serve(t, app) + "/live"
+		page := newPage(t, app, "counter", counter{})
+		ws, resp, err := websocket.Dial(testContext(t), url+"?token="+page.GetToken(),
+			&websocket.DialOptions{CompressionMode: websocket.CompressionNoContextTakeover})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ws.CloseNow()
+		ext := resp.Header.Get("Sec-WebSocket-Extensions")
+		if strings.Contains(ext, "permessage-deflate") != on {
+			t.Fatalf("WithCompression %v: the server answered extensions %q", on, ext)
+		}
+		if _, msg, err := ws.Read(testContext(t)); err != nil || !bytes.Contains(msg, []byte(`"type":"render"`)) {
+			t.Fatalf("WithCompression %v: first message %.80s, %v; want the render", on, msg, err)
+		}
+	}
+}
