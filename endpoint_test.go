@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -390,5 +391,32 @@ func TestManyClients(t *testing.T) {
 		for _, p := range all[i*perPage : (i+1)*perPage] {
 			waitHTML(t, p, counterSrc, page.Data())
 		}
+	}
+}
+
+// TestHistoryBytes: a client that missed more bytes of diffs than the page's
+// HTML gets the page instead, however few diffs that is.
+func TestHistoryBytes(t *testing.T) {
+	app := counterApp(t)
+	url := serve(t, app) + "/live"
+	page := newPage(t, app, "counter", counter{})
+	c := dial(t, url)
+	p := join(t, c, page.GetToken())
+	c.Drop()
+	big := strings.Repeat("x", 8<<10)
+	for i := range 2 {
+		for _, entry := range []string{big, "small"} {
+			if _, err := page.Update(counter{Count: i, Log: []string{entry}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	p2, err := dial(t, url).Resume(testContext(t), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitHTML(t, p2, counterSrc, page.Data())
+	if s := p2.Stats(); s.Renders != 1 || s.Diffs != 0 {
+		t.Fatalf("resume past 32 KB of diffs of a small page: %d renders, %d diffs; want the page", s.Renders, s.Diffs)
 	}
 }

@@ -21,7 +21,8 @@ type liveState struct {
 	subs  []subscriber
 	// history holds the page's latest diffs, oldest first, each the
 	// encoded message of the change from base to base+1.
-	history []historyEntry
+	history      []historyEntry
+	historyBytes int
 	// since is the oldest version whose HTML this process rendered: 1 for
 	// a page created here, the version after the loaded one for a page
 	// loaded from the store. A client that claims an older version may hold
@@ -157,16 +158,31 @@ func (p *Page) publish(u Update) {
 	msg, _ := u.MarshalJSON()
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
-	if n := p.app.cfg.history; n > 0 {
-		if len(p.live.history) == n {
-			p.live.history = append(p.live.history[:0], p.live.history[1:]...)
-		}
-		p.live.history = append(p.live.history, historyEntry{base: u.Base, msg: msg})
-	}
+	p.remember(historyEntry{base: u.Base, msg: msg})
 	for _, s := range p.live.subs {
 		s.c.send(s.name, msg)
 	}
 }
+
+// remember adds e to the history, and drops the oldest diffs past its
+// limits: WithHistory's count, and the size of the page's HTML (plus a
+// little), past which the page itself is the smaller catch-up. p.mu and
+// p.live.mu are held.
+func (p *Page) remember(e historyEntry) {
+	h := append(p.live.history, e)
+	p.live.historyBytes += len(e.msg)
+	limit := len(p.tree.HTML()) + historySlack
+	drop := 0
+	for drop < len(h) && (len(h)-drop > p.app.cfg.history || p.live.historyBytes > limit) {
+		p.live.historyBytes -= len(h[drop].msg)
+		drop++
+	}
+	p.live.history = append(h[:0], h[drop:]...)
+}
+
+// historySlack is how many bytes of diffs the history may hold beyond the
+// page's HTML: a render also carries the statics and the JSON around them.
+const historySlack = 4 << 10
 
 // resetLive forgets the history after the page took state it did not render
 // itself (from the store): no diff it holds leads there. p.mu is held, or p
@@ -174,7 +190,7 @@ func (p *Page) publish(u Update) {
 func (p *Page) resetLive() {
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
-	p.live.history = nil
+	p.live.history, p.live.historyBytes = nil, 0
 	p.live.since = p.version + 1
 }
 
@@ -197,5 +213,5 @@ func (p *Page) disconnect(reason error) {
 	}
 	p.live.subs = nil
 	p.live.watchers.Store(0)
-	p.live.history = nil
+	p.live.history, p.live.historyBytes = nil, 0
 }

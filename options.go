@@ -215,7 +215,9 @@ func WithDisconnectGrace(d time.Duration) Option {
 
 // WithHistory sets how many of its latest diffs each page keeps, so that a
 // client that rejoins with an older version gets the diffs it missed rather
-// than the whole page. Default: [DefaultHistory], 64.
+// than the whole page. A page also keeps no more bytes of diffs than about
+// its HTML's size: a client that missed more gets the page, which is then
+// the smaller message. 0 keeps none. Default: [DefaultHistory], 64.
 func WithHistory(n int) Option {
 	return func(c *config) { c.history = n }
 }
