@@ -128,7 +128,9 @@ func AppendPage(b []byte, page string, msg []byte) []byte {
 	}
 	b = append(b, `{"page":`...)
 	b = appendString(b, page)
-	b = append(b, ',')
+	if len(msg) > 2 { // msg is not {}
+		b = append(b, ',')
+	}
 	return append(b, msg[1:]...)
 }
 
