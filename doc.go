@@ -10,6 +10,13 @@
 // HTML, exactly what html/template's Execute writes; [Page.Update] changes its
 // data and returns only what changed, as a minimal diff with a version.
 //
+// Live pages: [Application.Handler] is the WebSocket endpoint through which
+// browsers join pages by token; [Application.HandleEvent] registers what an
+// event from a browser does to a page, and every change of a page
+// ([Page.Update], [Page.Modify]) reaches every connection joined to it as a
+// diff. [Application.PageHandler] gives each connection a page of its own.
+// Package livetemplatetest is a client of the endpoint for tests.
+//
 // Pages end when they are closed, when they go unused for longer than their
 // time to live, or when the page limit evicts the least recently used one;
 // errors wrapping [ErrPageClosed], [ErrPageExpired] and [ErrPageEvicted] say
