@@ -98,6 +98,8 @@ func (p *Page) Version() uint64 {
 
 // Update replaces the page's data, renders it and returns what changed in
 // the HTML, ready to send to a client that holds the page's previous version.
+// The change is also sent to every connection joined to the page through
+// the application's endpoint ([Application.Handler]), computed once for all.
 // If the HTML did not change, the version stays and the Update has no diff.
 // On error (a template execution error, [ErrLimitReached], a store error) the
 // page keeps its previous data value, HTML and version, except after
@@ -108,8 +110,8 @@ func (p *Page) Version() uint64 {
 // The new data may be the previous value modified in place: the diff compares
 // renderings, not data. (A failed Update cannot undo such a modification:
 // the page then holds the previous value, modified.) Changes that read the
-// data, modify it and call Update from several goroutines need the caller's
-// own lock around all three, or one may overwrite another.
+// data, modify it and call Update from several goroutines (event handlers
+// among them) need [Page.Modify], or one may overwrite another.
 func (p *Page) Update(data any) (Update, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
