@@ -201,23 +201,37 @@ func (c *conn) readLoop() {
 		if err != nil {
 			return
 		}
-		if typ != websocket.MessageText {
-			c.send("", protocol.ErrorMessage(&protocol.Error{Code: protocol.CodeBadMessage, Message: "binary frames are not part of the protocol"}))
+		allowed := c.limit.allow(time.Now()) // every frame counts, well formed or not
+		m, bad := decode(typ, frame)
+		switch {
+		case bad != nil && !allowed:
+			c.send("", protocol.ErrorMessage(rateLimited))
 			continue
-		}
-		m, err := protocol.Decode(frame)
-		if err != nil {
-			var pe *protocol.Error
-			errors.As(err, &pe)
-			c.send("", protocol.ErrorMessage(pe))
+		case bad != nil:
+			c.send("", protocol.ErrorMessage(bad))
 			continue
-		}
-		if !c.limit.allow(time.Now()) {
-			c.refuse(m, &protocol.Error{Code: protocol.CodeRateLimited, Message: "too many messages: resend later"})
+		case !allowed:
+			c.refuse(m, rateLimited)
 			continue
 		}
 		c.handle(m)
 	}
+}
+
+var rateLimited = &protocol.Error{Code: protocol.CodeRateLimited, Message: "too many messages: resend later"}
+
+// decode decodes a client's frame.
+func decode(typ websocket.MessageType, frame []byte) (protocol.Message, *protocol.Error) {
+	if typ != websocket.MessageText {
+		return protocol.Message{}, &protocol.Error{Code: protocol.CodeBadMessage, Message: "binary frames are not part of the protocol"}
+	}
+	m, err := protocol.Decode(frame)
+	if err != nil {
+		var pe *protocol.Error
+		errors.As(err, &pe)
+		return m, pe
+	}
+	return m, nil
 }
 
 func (c *conn) handle(m protocol.Message) {

@@ -105,7 +105,10 @@ func (p *Page) catchUp(have uint64) [][]byte {
 		return nil
 	}
 	h := p.live.history
-	if have >= p.live.since && have < p.version && len(h) > 0 && h[0].base <= have {
+	// More diffs than half a send queue would take the client for a slow
+	// one: it gets the page.
+	few := p.version-have < uint64(p.app.cfg.sendQueue/2)
+	if have >= p.live.since && have < p.version && len(h) > 0 && h[0].base <= have && few {
 		msgs := make([][]byte, 0, p.version-have)
 		for _, e := range h[have-h[0].base:] {
 			msgs = append(msgs, e.msg)
