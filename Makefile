@@ -25,3 +25,4 @@ fuzz:
 bench:
 	$(GO) run ./cmd/ltbench -suite engine
 	$(GO) run ./cmd/ltbench -suite pages
+	$(GO) run ./cmd/ltbench -suite ws
