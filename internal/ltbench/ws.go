@@ -33,8 +33,9 @@ const DefaultConns = 10_000
 // Conns is how many idle connections the ws suite holds to measure the
 // memory of one. It also caps the suite's other clients (1,000 for the
 // fan-out, 100 for the events), so that a test can make the whole suite
-// small. cmd/ltbench sets it from -conns; it is a variable of its own
-// because it concerns this suite alone, where [Options] is every suite's.
+// small. cmd/ltbench sets it from -conns. It would belong in [Options],
+// beside Pages; it is a variable here so that adding the suite touched no
+// other suite's file.
 var Conns = DefaultConns
 
 const (
