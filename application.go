@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"path"
 	"sync"
 	"time"
 
@@ -33,14 +34,14 @@ type Application struct {
 
 	conns connSet // open WebSocket connections
 
-	ctx       context.Context // cancelled by Close
-	cancel    context.CancelFunc
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
 	// events is the context of event handlers, cancelled first by Close so
 	// that the connections running them end soon.
 	events       context.Context
 	cancelEvents context.CancelFunc
-	sweeper   sync.WaitGroup
-	closeOnce sync.Once
+	sweeper      sync.WaitGroup
+	closeOnce    sync.Once
 }
 
 // NewApplication returns an application configured by opts. It starts one
@@ -93,6 +94,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("max page size %d: must be positive", c.maxPageSize)
 	case c.storeTimeout <= 0:
 		return fmt.Errorf("store timeout %v: must be positive", c.storeTimeout)
+	case badPattern(c.origins) != "":
+		return fmt.Errorf("origin pattern %q: %w", badPattern(c.origins), path.ErrBadPattern)
 	case c.maxMessageSize <= 0:
 		return fmt.Errorf("max message size %d: must be positive", c.maxMessageSize)
 	case c.eventRate <= 0 || c.eventBurst <= 0:
@@ -115,6 +118,16 @@ func (c *config) validate() error {
 		return fmt.Errorf("dedupe window %d: must be positive", c.dedupeWindow)
 	}
 	return nil
+}
+
+// badPattern returns the first pattern that path.Match cannot use.
+func badPattern(patterns []string) string {
+	for _, p := range patterns {
+		if _, err := path.Match(p, ""); err != nil {
+			return p
+		}
+	}
+	return ""
 }
 
 // longestTTL is the longest a page may go unused.

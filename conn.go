@@ -11,11 +11,9 @@ import (
 	"github.com/livetemplate/livetemplate/internal/protocol"
 )
 
-// writeTimeout bounds each write to a connection, and closeTimeout the close
-// handshake; a client that takes longer is gone.
-const (
-	writeTimeout = 10 * time.Second
-)
+// writeTimeout bounds each write to a connection: a client that takes longer
+// is gone. (The close handshake has the WebSocket library's own bounds.)
+const writeTimeout = 10 * time.Second
 
 // conn is one WebSocket connection of the endpoint. The handler's goroutine
 // reads it and handles what it reads; a writer goroutine, started when
@@ -210,7 +208,7 @@ func (c *conn) readLoop() {
 		case bad != nil:
 			c.send("", protocol.ErrorMessage(bad))
 			continue
-		case !allowed:
+		case !allowed && m.Type != protocol.TypeLeave: // leaving only lightens the load
 			c.refuse(m, rateLimited)
 			continue
 		}

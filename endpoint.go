@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"path"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/coder/websocket"
@@ -70,19 +73,27 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := e.app
+	if err := originAllowed(r, a.cfg.origins); err != nil {
+		http.Error(w, protocol.CodeForbidden+": "+err.Error(), http.StatusForbidden)
+		return
+	}
 	ws, err := websocket.Accept(w, r, a.acceptOptions())
 	if err != nil {
-		return // Accept has written the response: 403 for a forbidden origin
+		return // Accept has written the response: not a WebSocket handshake
 	}
 	ws.SetReadLimit(int64(a.cfg.maxMessageSize))
 	c := newConn(a, ws, browser, epoch)
-	if !a.conns.add(c) {
+	admitted, closed := a.conns.add(c)
+	if closed {
 		ws.Close(websocket.StatusGoingAway, protocol.CodeServerClosing)
 		return
 	}
 	defer a.conns.remove(c)
 	c.start()
 	switch {
+	case !admitted:
+		// Fenced: a newer connection of its browser is open. It is being
+		// closed; it joins and creates nothing meanwhile.
 	case tok != "":
 		c.join("", tok, have)
 	case e.template != "":
@@ -92,8 +103,37 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.finish()
 }
 
+// originAllowed reports why a handshake's Origin is not allowed: it is
+// neither the request's own host nor matched by a pattern of
+// WithOriginPatterns. A request without Origin does not come from a browser
+// page, so no other site can have made it: it is allowed.
+func originAllowed(r *http.Request, patterns []string) error {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("the Origin %q is not a URL with a host", origin)
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return nil
+	}
+	for _, pat := range patterns {
+		subject := u.Host
+		if strings.Contains(pat, "://") {
+			subject = u.Scheme + "://" + u.Host
+		}
+		if ok, _ := path.Match(strings.ToLower(pat), strings.ToLower(subject)); ok { // patterns were checked by NewApplication
+			return nil
+		}
+	}
+	return fmt.Errorf("the Origin %q may not connect to %q (see WithOriginPatterns)", origin, r.Host)
+}
+
 func (a *Application) acceptOptions() *websocket.AcceptOptions {
-	o := &websocket.AcceptOptions{OriginPatterns: a.cfg.origins}
+	// The origin is checked before, with the endpoint's own error.
+	o := &websocket.AcceptOptions{InsecureSkipVerify: true}
 	if a.cfg.compression {
 		o.CompressionMode = websocket.CompressionNoContextTakeover
 	}
@@ -160,13 +200,14 @@ type connSet struct {
 }
 
 // add registers c. A connection of a browser id replaces one of the same id
-// and an epoch no higher, which is closed; an older epoch is refused and c
-// is closed.
-func (s *connSet) add(c *conn) bool {
+// and an epoch no higher, which is closed; a connection of an older epoch is
+// not admitted: it is registered (until remove) but being closed. closed
+// reports an application that is closing, which registers nothing.
+func (s *connSet) add(c *conn) (admitted, closed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return false, true
 	}
 	if s.all == nil {
 		s.all, s.browsers = make(map[*conn]struct{}), make(map[string]*conn)
@@ -174,7 +215,7 @@ func (s *connSet) add(c *conn) bool {
 	s.all[c] = struct{}{}
 	s.wg.Add(1)
 	if c.browser == "" {
-		return true
+		return true, false
 	}
 	old := s.browsers[c.browser]
 	switch {
@@ -185,8 +226,9 @@ func (s *connSet) add(c *conn) bool {
 		old.fail(protocol.CloseReplaced, "replaced by a newer connection of this browser")
 	default:
 		c.fail(protocol.CloseReplaced, "a newer connection of this browser is open")
+		return false, false
 	}
-	return true
+	return true, false
 }
 
 func (s *connSet) remove(c *conn) {

@@ -45,9 +45,11 @@ func (e Event) Decode(v any) error {
 // [WithEventTimeout] or the application closes, not when the sender's
 // connection closes: the event's result is kept for the sender's resend.
 //
-// An error is reported to the sender only, in the event's acknowledgement
-// (code handler_error, with the error's text as the message): return errors
-// whose text the user may see. A panic is recovered, logged with its stack,
+// An error is reported to the sender only, in the event's acknowledgement,
+// with the error's text as the message: return errors whose text the user
+// may see. Its code is handler_error, or, for an error that wraps one of this
+// package's (a change past [WithMaxPageSize] fails with [ErrLimitReached]),
+// that error's code (limit_reached): see docs/protocol.md. A panic is recovered, logged with its stack,
 // and reported as handler_panic without its value.
 type EventHandler func(ctx context.Context, p *Page, e Event) error
 
@@ -151,9 +153,21 @@ func (p *Page) run(ctx context.Context, h EventHandler, e Event) (res *protocol.
 		}
 	}()
 	if err := h(ctx, p, e); err != nil {
-		return &protocol.Error{Code: protocol.CodeHandlerError, Message: err.Error()}
+		return handlerError(err)
 	}
 	return nil
+}
+
+// handlerError is the event's result for a handler's error: the code of an
+// error of the pages layer that it wraps (a change past WithMaxPageSize is
+// limit_reached, a change of a page that ended says why), else
+// handler_error; the message is the error's text either way.
+func handlerError(err error) *protocol.Error {
+	code := protocol.CodeHandlerError
+	if e := knownError(err); e != nil {
+		code = e.Code
+	}
+	return &protocol.Error{Code: code, Message: err.Error()}
 }
 
 // eventLog remembers the results of a page's latest events by id, in a ring
@@ -187,6 +201,15 @@ func (l *eventLog) add(id string, res *protocol.Error, window int) {
 // layer. Errors that are not the client's to know (a store's) are reported
 // as unavailable without their text.
 func protocolError(err error) *protocol.Error {
+	if e := knownError(err); e != nil {
+		return e
+	}
+	return &protocol.Error{Code: protocol.CodeUnavailable, Message: "the server could not serve the page now: retry"}
+}
+
+// knownError is the protocol's error for an error that wraps one of the
+// pages layer's sentinels, or nil.
+func knownError(err error) *protocol.Error {
 	for _, c := range []struct {
 		err  error
 		code string
@@ -204,7 +227,7 @@ func protocolError(err error) *protocol.Error {
 			return &protocol.Error{Code: c.code, Message: err.Error()}
 		}
 	}
-	return &protocol.Error{Code: protocol.CodeUnavailable, Message: "the server could not serve the page now: retry"}
+	return nil
 }
 
 func (a *Application) logger() *slog.Logger {

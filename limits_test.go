@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -82,6 +83,27 @@ func TestOrigin(t *testing.T) {
 				t.Fatalf("handshake from %s: %v; want HTTP 403", tc.origin, err)
 			}
 		})
+	}
+}
+
+func TestOriginForbiddenBody(t *testing.T) {
+	app := counterApp(t)
+	url := serve(t, app) + "/live"
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Origin", "http://evil.example")
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusForbidden || !strings.HasPrefix(string(body), "forbidden_origin: ") {
+		t.Fatalf("forbidden origin: %d %q; want 403 and the code", resp.StatusCode, body)
+	}
+	if _, err := livetemplate.NewApplication(livetemplate.WithOriginPatterns("[")); err == nil {
+		t.Fatal("an invalid origin pattern: no error")
 	}
 }
 
@@ -241,6 +263,11 @@ func TestFencing(t *testing.T) {
 	waitClosed(t, first, 4009)
 	stale := dial(t, url, livetemplatetest.WithBrowser("b1", 1))
 	waitClosed(t, stale, 4009)
+	stalePattern1 := dial(t, strings.TrimSuffix(url, "/live")+"/counter", livetemplatetest.WithBrowser("b1", 1))
+	waitClosed(t, stalePattern1, 4009)
+	if p, err := stalePattern1.Default(testContext(t)); err == nil || p != nil {
+		t.Fatalf("a fenced PageHandler connection got a page: %v", err)
+	}
 	other := dial(t, url, livetemplatetest.WithBrowser("b2", 1))
 	for _, c := range []*livetemplatetest.Client{second, other} {
 		if err := c.Ping(testContext(t)); err != nil {
@@ -352,21 +379,48 @@ func TestJoinErrors(t *testing.T) {
 	}
 }
 
-// TestPageEndsWhileJoined: a page that is closed or evicted tells its
-// connections why.
+// TestPageEndsWhileJoined: a page that is closed tells its connections why.
 func TestPageEndsWhileJoined(t *testing.T) {
+	app := counterApp(t)
+	url := serve(t, app) + "/live"
+	c := dial(t, url)
+	page := newPage(t, app, "counter", counter{})
+	p := join(t, c, page.GetToken())
+	page.Close()
+	ctx := testContext(t)
+	wantCode(t, p.Wait(ctx, func(string) bool { return false }), "page_closed")
+	wantCode(t, p.Event(ctx, "add", nil), "not_joined")
+}
+
+// TestEvictionSparesJoinedPages: the page limit evicts the least recently
+// used page that no connection shows; when every page is shown, the new page
+// is refused instead, and the shown ones go on.
+func TestEvictionSparesJoinedPages(t *testing.T) {
 	app := counterApp(t, livetemplate.WithMaxPages(2))
 	url := serve(t, app) + "/live"
 	c := dial(t, url)
-	a, b := newPage(t, app, "counter", counter{}), newPage(t, app, "counter", counter{})
-	pa, pb := join(t, c, a.GetToken()), join(t, c, b.GetToken())
-	a.Close()
-	newPage(t, app, "counter", counter{})
-	newPage(t, app, "counter", counter{}) // evicts b, the least recently used
-	ctx := testContext(t)
-	wantCode(t, pa.Wait(ctx, func(string) bool { return false }), "page_closed")
-	wantCode(t, pb.Wait(ctx, func(string) bool { return false }), "page_evicted")
-	wantCode(t, pa.Event(ctx, "add", nil), "not_joined")
+	shown := newPage(t, app, "counter", counter{})
+	p := join(t, c, shown.GetToken())
+	unshown := newPage(t, app, "counter", counter{})
+	shown.Render()
+	unshown.Render()                      // the shown page is the least recently used
+	newPage(t, app, "counter", counter{}) // the limit: evicts the unshown page all the same
+	_, err := c.Join(testContext(t), unshown.GetToken())
+	wantCode(t, err, "page_evicted")
+	if err := p.Event(testContext(t), "add", nil); err != nil {
+		t.Fatalf("the shown page: %v", err)
+	}
+
+	crowded := counterApp(t, livetemplate.WithMaxPages(1))
+	cc := dial(t, serve(t, crowded)+"/live")
+	only := newPage(t, crowded, "counter", counter{})
+	join(t, cc, only.GetToken())
+	if _, err := crowded.NewPage("counter", counter{}); !errors.Is(err, livetemplate.ErrLimitReached) || errors.Is(err, livetemplate.ErrPageEvicted) {
+		t.Fatalf("a new page when every page is shown: %v; want ErrLimitReached", err)
+	}
+	if _, err := only.Render(); err != nil {
+		t.Fatalf("the shown page after the refused one: %v", err)
+	}
 }
 
 // TestJoinedPageDoesNotExpire: a page that a connection shows is in use,
@@ -524,4 +578,19 @@ func TestCompression(t *testing.T) {
 			t.Fatalf("WithCompression %v: first message %.80s, %v; want the render", on, msg, err)
 		}
 	}
+}
+
+// TestHandlerErrorCodes: a handler's error that wraps one of the package's
+// gets that error's code.
+func TestHandlerErrorCodes(t *testing.T) {
+	app := counterApp(t, livetemplate.WithMaxPageSize(200))
+	handle(t, app, "counter", "grow", func(_ context.Context, p *livetemplate.Page, _ livetemplate.Event) error {
+		_, err := p.Update(counter{Log: []string{strings.Repeat("x", 300)}})
+		return err
+	})
+	url := serve(t, app) + "/live"
+	page := newPage(t, app, "counter", counter{})
+	p := join(t, dial(t, url), page.GetToken())
+	wantCode(t, p.Event(testContext(t), "grow", nil), "limit_reached")
+	waitHTML(t, p, counterSrc, counter{})
 }

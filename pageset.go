@@ -1,6 +1,7 @@
 package livetemplate
 
 import (
+	"fmt"
 	"sync"
 	"time"
 )
@@ -86,11 +87,31 @@ func (s *pageSet) add(p *Page, now time.Time) (live *Page, evicted []*Page, err 
 	s.byID[p.id] = p
 	s.idle.pushFront(p)
 	for len(s.byID) > s.max {
-		victim := s.leastRecent()
+		victim := s.victim(now)
+		if victim == p {
+			p.list.remove(p)
+			delete(s.byID, p.id)
+			return nil, evicted, fmt.Errorf("all %d pages of WithMaxPages are shown by connections: %w", s.max, ErrLimitReached)
+		}
 		s.end(victim, ErrPageEvicted)
 		evicted = append(evicted, victim)
 	}
 	return p, evicted, nil
+}
+
+// victim returns the page to evict: the least recently used page that no
+// connection shows. A page that connections show is in use; passed over, it
+// moves to the front, as used now, so that a run of evictions does not pass
+// over it again. The page being added shows nowhere yet, so there is always
+// a victim, and it is that page when every other page is shown.
+func (s *pageSet) victim(now time.Time) *Page {
+	for {
+		p := s.leastRecent()
+		if p.live.watchers.Load() == 0 {
+			return p
+		}
+		s.touch(p, now, p.list)
+	}
 }
 
 func (s *pageSet) leastRecent() *Page {

@@ -57,8 +57,8 @@ const (
 )
 
 // Close codes with which the server ends a connection, besides the standard
-// 1000 (normal), 1001 (going away: the server shuts down), 1008 (policy: a
-// bad handshake parameter) and 1009 (a message larger than the limit).
+// 1000 (normal), 1001 (going away: the server shuts down) and 1009 (a
+// message larger than the limit).
 const (
 	CloseHeartbeat  = 4000 // no pong to a ping within the heartbeat timeout
 	CloseIdle       = 4001 // no page joined for the idle timeout
