@@ -104,6 +104,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("max connection pages %d: must be positive", c.maxConnPages)
 	case c.sendQueue <= 0:
 		return fmt.Errorf("send queue %d: must be positive", c.sendQueue)
+	case c.writeTimeout <= 0:
+		return fmt.Errorf("write timeout %v: must be positive", c.writeTimeout)
 	case c.heartbeat <= 0:
 		return fmt.Errorf("heartbeat %v: must be positive", c.heartbeat)
 	case c.connIdle <= 0:

@@ -11,10 +11,6 @@ import (
 	"github.com/livetemplate/livetemplate/internal/protocol"
 )
 
-// writeTimeout bounds each write to a connection: a client that takes longer
-// is gone. (The close handshake has the WebSocket library's own bounds.)
-const writeTimeout = 10 * time.Second
-
 // conn is one WebSocket connection of the endpoint. The handler's goroutine
 // reads it and handles what it reads; a writer goroutine, started when
 // there is something to write and ended when there is not, is its only
@@ -35,14 +31,26 @@ type conn struct {
 	pinged    bool       // a ping is unanswered
 	closing   bool
 	pages     map[string]*Page // joined pages by name
+	behind    map[string]*lag  // pages whose diffs wait for a catch-up, by name
 	idleSince time.Time        // when the last page was left; zero while some page is joined
 	beat      *time.Timer
 	wg        sync.WaitGroup // the writer and the closer
 }
 
+// outgoing is a message waiting for the writer, or, with lag set, the
+// catch-up of a page whose diffs the queue had no room for.
 type outgoing struct {
 	page string
 	msg  []byte
+	lag  *lag
+}
+
+// lag marks a page that fell behind on a connection: the client will hold
+// version have when the writer reaches the catch-up, and the page's diffs
+// after it are not queued until then.
+type lag struct {
+	p    *Page
+	have uint64
 }
 
 func newConn(a *Application, ws *websocket.Conn, browser string, epoch uint64) *conn {
@@ -60,21 +68,59 @@ func (c *conn) start() {
 }
 
 // send queues msg, a message about the page named page, for the writer. A
-// client whose queue is full is closed: it reads too slowly, and a broadcast
-// never waits for it. send never blocks, so pages may call it under their
-// lock.
+// client that lets twice the send queue's length of such messages wait (not
+// counting diffs, which wait in no more than one catch-up per page) is
+// closed: it sends more than it reads. send never blocks, so pages may call
+// it under their lock.
 func (c *conn) send(page string, msg []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
 		return
 	}
-	if len(c.queue) >= c.app.cfg.sendQueue {
+	if len(c.queue) >= 2*c.app.cfg.sendQueue {
 		c.failLocked(protocol.CloseSlowClient, "send queue full: the client reads too slowly")
 		return
 	}
-	c.queue = append(c.queue, outgoing{page, msg})
+	c.queue = append(c.queue, outgoing{page: page, msg: msg})
 	c.kickLocked()
+}
+
+// sendDiff queues p's diff from base for the client that joined p as name.
+// When the queue is full, the client has fallen behind: the page's diffs
+// stop being queued, and one catch-up from base takes their place, which
+// the writer turns into the diffs or the render that the client then needs.
+// A broadcast so never waits for a client, and a client that reads slowly
+// holds no more than one waiting entry per page.
+func (c *conn) sendDiff(name string, p *Page, base uint64, msg []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.closing || c.behind[name] != nil:
+		return
+	case len(c.queue) >= c.app.cfg.sendQueue:
+		if c.behind == nil {
+			c.behind = make(map[string]*lag)
+		}
+		l := &lag{p: p, have: base}
+		c.behind[name] = l
+		c.queue = append(c.queue, outgoing{page: name, lag: l})
+	default:
+		c.queue = append(c.queue, outgoing{page: name, msg: msg})
+	}
+	c.kickLocked()
+}
+
+// caughtUp ends l, the lag of the page named name, if it is still the
+// page's current lag. It reports whether it was.
+func (c *conn) caughtUp(name string, l *lag) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.behind[name] != l {
+		return false
+	}
+	delete(c.behind, name)
+	return true
 }
 
 // kickLocked starts the writer if it is not running. c.mu is held.
@@ -102,10 +148,16 @@ func (c *conn) write() {
 		}
 		c.mu.Unlock()
 		for _, o := range batch {
-			buf = protocol.AppendPage(buf[:0], o.page, o.msg)
-			if err := c.writeFrame(buf); err != nil {
-				c.fail(websocket.StatusInternalError, "write failed")
-				return
+			msgs := [][]byte{o.msg}
+			if o.lag != nil {
+				msgs = o.lag.p.lagCatchUp(c, o.page, o.lag)
+			}
+			for _, msg := range msgs {
+				buf = protocol.AppendPage(buf[:0], o.page, msg)
+				if err := c.writeFrame(buf); err != nil {
+					c.fail(protocol.CloseSlowClient, "write failed or timed out: the client reads too slowly")
+					return
+				}
 			}
 		}
 		if ping {
@@ -115,7 +167,7 @@ func (c *conn) write() {
 }
 
 func (c *conn) writeFrame(b []byte) error {
-	ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, c.app.cfg.writeTimeout)
 	defer cancel()
 	return c.ws.Write(ctx, websocket.MessageText, b)
 }
@@ -302,6 +354,7 @@ func (c *conn) forget(name string, p *Page) bool {
 		return false
 	}
 	delete(c.pages, name)
+	delete(c.behind, name)
 	if len(c.pages) == 0 {
 		c.idleSince = time.Now()
 	}

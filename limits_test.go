@@ -3,6 +3,7 @@ package livetemplate_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/livetemplate/livetemplate"
+	"github.com/livetemplate/livetemplate/internal/replica"
 	"github.com/livetemplate/livetemplate/livetemplatetest"
 )
 
@@ -157,44 +159,112 @@ func TestMaxConnectionPages(t *testing.T) {
 	join(t, c, pages[2].GetToken()) // leaving made room
 }
 
-// TestSlowClient: a client that stops reading is dropped once its send
-// queue fills, and the page's other clients get every update meanwhile.
-func TestSlowClient(t *testing.T) {
-	app := counterApp(t, livetemplate.WithSendQueue(16))
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
-	slow, _, err := websocket.Dial(testContext(t), url, &websocket.DialOptions{HTTPClient: smallReadBuffer()})
+// burst joins a client that does not read yet to page, through a small
+// socket receive buffer, and makes 150 changes of 64 KB, more than the
+// server's socket buffer (4 MB at most here) and a send queue of 16 hold,
+// while a second client keeps up with each.
+func burst(t *testing.T, url string, page *livetemplate.Page) *websocket.Conn {
+	t.Helper()
+	paused, _, err := websocket.Dial(testContext(t), url, &websocket.DialOptions{HTTPClient: smallReadBuffer()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer slow.CloseNow()
-	if err := slow.Write(testContext(t), websocket.MessageText, []byte(`{"type":"join","token":"`+page.GetToken()+`"}`)); err != nil {
+	t.Cleanup(func() { paused.CloseNow() })
+	paused.SetReadLimit(-1)
+	if err := paused.Write(testContext(t), websocket.MessageText, []byte(`{"type":"join","token":"`+page.GetToken()+`"}`)); err != nil {
 		t.Fatal(err)
 	}
 	fast := join(t, dial(t, url), page.GetToken())
-	big := strings.Repeat("x", 64<<10) // updates large enough to fill the socket buffers
-	for i := range 150 {               // 9.6 MB: the server's socket buffer (4 MB at most here) and the queue fill long before
+	big := strings.Repeat("x", 64<<10)
+	for i := range 150 {
 		u, err := page.Update(counter{Count: i, Log: []string{big + string(rune('a'+i%26))}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The fast client keeps up; the slow one's queue grows.
 		if err := fast.WaitVersion(testContext(t), u.Version); err != nil {
-			t.Fatal(err)
+			t.Fatalf("the client that keeps up: %v", err)
 		}
 	}
-	slow.SetReadLimit(-1)
+	return paused
+}
+
+// TestClientThatDoesNotRead: a client that takes nothing for the write
+// timeout is dropped, and the page's other clients get every change
+// meanwhile.
+func TestClientThatDoesNotRead(t *testing.T) {
+	app := counterApp(t, livetemplate.WithSendQueue(16), livetemplate.WithWriteTimeout(300*time.Millisecond))
+	url := serve(t, app) + "/live"
+	page := newPage(t, app, "counter", counter{})
+	stuck := burst(t, url, page)
+	time.Sleep(time.Second) // past the write timeout, however fast the burst went
 	ctx := testContext(t)
 	for {
-		if _, _, err := slow.Read(ctx); err != nil {
+		if _, _, err := stuck.Read(ctx); err != nil {
 			if ctx.Err() != nil {
-				t.Fatal("the slow client was not dropped")
+				t.Fatal("the client that did not read was not dropped")
 			}
 			if status := websocket.CloseStatus(err); status != -1 && status != 4008 {
-				t.Fatalf("the slow client was closed with %d; want 4008 or a dropped connection", status)
+				t.Fatalf("the client that did not read was closed with %d; want 4008 or a dropped connection", status)
 			}
 			break
 		}
+	}
+}
+
+// TestLaggingClientCatchesUp: a client that falls behind, past its send
+// queue, is not dropped: when it reads again it gets one catch-up (the
+// missed diffs or the page) in place of the diffs that had no room, with no
+// gap, and then every diff as before.
+func TestLaggingClientCatchesUp(t *testing.T) {
+	app := counterApp(t, livetemplate.WithSendQueue(16), livetemplate.WithWriteTimeout(time.Minute))
+	url := serve(t, app) + "/live"
+	page := newPage(t, app, "counter", counter{})
+	lagging := burst(t, url, page)
+	var held replica.Tree
+	var version uint64
+	var diffs int
+	readUntil := func(v uint64) {
+		for version < v {
+			_, msg, err := lagging.Read(testContext(t))
+			if err != nil {
+				t.Fatalf("the lagging client at version %d: %v", version, err)
+			}
+			var m struct {
+				Type    string
+				V, Base uint64
+				Tree, D json.RawMessage
+			}
+			json.Unmarshal(msg, &m)
+			switch {
+			case m.Type == "render":
+				held = replica.Tree{}
+				if err := held.Apply(m.Tree); err != nil {
+					t.Fatal(err)
+				}
+			case m.Type == "diff" && m.Base != version:
+				t.Fatalf("a diff from version %d reached a client at version %d", m.Base, version)
+			case m.Type == "diff":
+				diffs++
+				if err := held.Apply(m.D); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				continue
+			}
+			version = m.V
+		}
+	}
+	readUntil(page.Version())
+	if diffs >= 150 {
+		t.Fatalf("%d diffs: the client never fell behind, the test proves nothing", diffs)
+	}
+	if _, err := page.Update(counter{Count: -1}); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(page.Version())
+	html, err := held.HTML()
+	if want := execute(t, counterSrc, counter{Count: -1}, page.GetToken()); err != nil || html != want {
+		t.Fatalf("after catching up: %.200q, %v; want %.200q", html, err, want)
 	}
 }
 

@@ -163,8 +163,23 @@ func (p *Page) publish(u Update) {
 	defer p.live.mu.Unlock()
 	p.remember(historyEntry{base: u.Base, msg: msg})
 	for _, s := range p.live.subs {
-		s.c.send(s.name, msg)
+		s.c.sendDiff(s.name, p, u.Base, msg)
 	}
+}
+
+// lagCatchUp returns what c, joined to the page as name, needs to go from
+// the version l says it holds to the current one, and ends l, so that the
+// page's later diffs are queued again: both under the page's locks, so that
+// no diff falls between them. c's writer calls it when it reaches l.
+func (p *Page) lagCatchUp(c *conn, name string, l *lag) [][]byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.live.mu.Lock()
+	defer p.live.mu.Unlock()
+	if !c.caughtUp(name, l) {
+		return nil // left, or the page ended, meanwhile
+	}
+	return p.catchUp(l.have)
 }
 
 // remember adds e to the history, and drops the oldest diffs past its

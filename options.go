@@ -19,6 +19,7 @@ const (
 	DefaultEventBurst         = 100
 	DefaultMaxConnectionPages = 100
 	DefaultSendQueue          = 256
+	DefaultWriteTimeout       = 10 * time.Second
 	DefaultHeartbeat          = 30 * time.Second
 	DefaultConnectionIdle     = time.Minute
 	DefaultDisconnectGrace    = 2 * time.Minute
@@ -48,6 +49,7 @@ type config struct {
 	eventBurst     int
 	maxConnPages   int
 	sendQueue      int
+	writeTimeout   time.Duration
 	heartbeat      time.Duration
 	connIdle       time.Duration
 	grace          time.Duration
@@ -70,6 +72,7 @@ func defaultConfig() config {
 		eventBurst:     DefaultEventBurst,
 		maxConnPages:   DefaultMaxConnectionPages,
 		sendQueue:      DefaultSendQueue,
+		writeTimeout:   DefaultWriteTimeout,
 		heartbeat:      DefaultHeartbeat,
 		connIdle:       DefaultConnectionIdle,
 		grace:          DefaultDisconnectGrace,
@@ -184,11 +187,23 @@ func WithMaxConnectionPages(n int) Option {
 }
 
 // WithSendQueue sets how many messages may wait to be written to one
-// connection. A client that reads so slowly that the queue fills is closed
-// with status 4008; it may reconnect and resume. A broadcast never waits for
-// a slow client. Default: [DefaultSendQueue], 256.
+// connection. Past it, a page's further diffs are not queued: the client
+// gets, when the writer reaches it, one catch-up to the page's latest
+// version (the diffs it missed, or the whole page), so a client that falls
+// behind for a while loses nothing and costs no more memory, and a broadcast
+// never waits for it. A client that lets twice as many other messages (acks,
+// errors) wait is closed with status 4008. Default: [DefaultSendQueue], 256.
 func WithSendQueue(n int) Option {
 	return func(c *config) { c.sendQueue = n }
+}
+
+// WithWriteTimeout bounds each write to a connection: a client that has not
+// taken a message after d does not read, and is closed with status 4008 (if
+// its close frame can still be written; it may then see the connection end
+// without a status). It may reconnect and resume. Default:
+// [DefaultWriteTimeout], 10 seconds.
+func WithWriteTimeout(d time.Duration) Option {
+	return func(c *config) { c.writeTimeout = d }
 }
 
 // WithHeartbeat sets how often the server pings each connection; a
