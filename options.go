@@ -114,8 +114,10 @@ func WithUnjoinedTTL(d time.Duration) Option {
 	return func(c *config) { c.unjoinedTTL = d }
 }
 
-// WithMaxPages sets how many pages the application keeps. Creating one more
-// evicts the least recently used page, which then fails with [ErrPageEvicted].
+// WithMaxPages sets how many pages the application keeps. Creating (or
+// loading) one more evicts the least recently used page that no WebSocket
+// connection has joined, which then fails with [ErrPageEvicted]; when every
+// page is joined, the new page is refused with [ErrLimitReached] instead.
 // Default: [DefaultMaxPages], 10,000.
 func WithMaxPages(n int) Option {
 	return func(c *config) { c.maxPages = n }
