@@ -103,6 +103,19 @@ func TestNewApplicationRejects(t *testing.T) {
 		"max page size": livetemplate.WithMaxPageSize(-1),
 		"store timeout": livetemplate.WithStoreTimeout(0),
 		"key 0":         livetemplate.WithSigningKeys([]byte("too short")),
+
+		"origin pattern":       livetemplate.WithOriginPatterns("a[b"),
+		"max message size":     livetemplate.WithMaxMessageSize(0),
+		"event rate":           livetemplate.WithEventRate(0, 10),
+		"max connection pages": livetemplate.WithMaxConnectionPages(0),
+		"send queue":           livetemplate.WithSendQueue(0),
+		"write timeout":        livetemplate.WithWriteTimeout(0),
+		"heartbeat":            livetemplate.WithHeartbeat(-1),
+		"connection idle":      livetemplate.WithConnectionIdle(0),
+		"disconnect grace":     livetemplate.WithDisconnectGrace(0),
+		"history":              livetemplate.WithHistory(-1),
+		"event timeout":        livetemplate.WithEventTimeout(0),
+		"dedupe window":        livetemplate.WithDedupeWindow(0),
 	}
 	for want, opt := range cases {
 		app, err := livetemplate.NewApplication(opt)
