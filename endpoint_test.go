@@ -87,6 +87,14 @@ func serve(t testing.TB, app *livetemplate.Application) string {
 	return srv.URL
 }
 
+// liveCounter serves a counter application (see counterApp and serve) with
+// opts and makes a page of it: what most tests of the endpoint start from.
+func liveCounter(t testing.TB, opts ...livetemplate.Option) (*livetemplate.Application, string, *livetemplate.Page) {
+	t.Helper()
+	app := counterApp(t, opts...)
+	return app, serve(t, app) + "/live", newPage(t, app, "counter", counter{})
+}
+
 func dial(t testing.TB, url string, opts ...livetemplatetest.Option) *livetemplatetest.Client {
 	t.Helper()
 	c, err := livetemplatetest.Dial(testContext(t), url, opts...)
@@ -132,9 +140,7 @@ func waitPage(t testing.TB, p *livetemplatetest.Page, src string, data any, tok 
 // TestTwoDevicesConverge: two connections on one page (the seed's Pattern
 // 2) each send events; both end with the HTML of the page's final data.
 func TestTwoDevicesConverge(t *testing.T) {
-	app := counterApp(t)
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	_, url, page := liveCounter(t)
 	a := join(t, dial(t, url), page.GetToken())
 	b := join(t, dial(t, url), page.GetToken())
 	ctx := testContext(t)
@@ -163,9 +169,7 @@ func TestTwoDevicesConverge(t *testing.T) {
 // TestServerPushReachesEveryClient: an Update made outside any handler goes
 // to every joined connection.
 func TestServerPushReachesEveryClient(t *testing.T) {
-	app := counterApp(t)
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	_, url, page := liveCounter(t)
 	var clients []*livetemplatetest.Page
 	for range 5 {
 		clients = append(clients, join(t, dial(t, url), page.GetToken()))
@@ -262,9 +266,7 @@ func TestResume(t *testing.T) {
 		{"nothing missed", 8, 0, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			app := counterApp(t, livetemplate.WithHistory(tc.history))
-			url := serve(t, app) + "/live"
-			page := newPage(t, app, "counter", counter{})
+			_, url, page := liveCounter(t, livetemplate.WithHistory(tc.history))
 			c := dial(t, url)
 			p := join(t, c, page.GetToken())
 			c.Drop()
@@ -329,9 +331,7 @@ func TestResentEventAppliedOnce(t *testing.T) {
 // acks with their codes, a resent failed event gets the same result without
 // running again, and the server goes on.
 func TestEventResults(t *testing.T) {
-	app := counterApp(t)
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	_, url, page := liveCounter(t)
 	p := join(t, dial(t, url), page.GetToken())
 	ctx := testContext(t)
 	for _, tc := range []struct{ event, code, message string }{
@@ -397,9 +397,7 @@ func TestManyClients(t *testing.T) {
 // TestHistoryBytes: a client that missed more bytes of diffs than the page's
 // HTML gets the page instead, however few diffs that is.
 func TestHistoryBytes(t *testing.T) {
-	app := counterApp(t)
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	_, url, page := liveCounter(t)
 	c := dial(t, url)
 	p := join(t, c, page.GetToken())
 	c.Drop()

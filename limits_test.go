@@ -110,9 +110,7 @@ func TestOriginForbiddenBody(t *testing.T) {
 }
 
 func TestMaxMessageSize(t *testing.T) {
-	app := counterApp(t, livetemplate.WithMaxMessageSize(256))
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	_, url, page := liveCounter(t, livetemplate.WithMaxMessageSize(256))
 	c := dial(t, url)
 	p := join(t, c, page.GetToken())
 	if err := p.Event(testContext(t), "add", map[string]string{"pad": strings.Repeat("x", 100)}); err != nil {
@@ -124,9 +122,7 @@ func TestMaxMessageSize(t *testing.T) {
 }
 
 func TestEventRate(t *testing.T) {
-	app := counterApp(t, livetemplate.WithEventRate(0.5, 3))
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	_, url, page := liveCounter(t, livetemplate.WithEventRate(0.5, 3))
 	p := join(t, dial(t, url), page.GetToken()) // the join takes one of the burst
 	ctx := testContext(t)
 	for range 2 {
@@ -192,9 +188,7 @@ func burst(t *testing.T, url string, page *livetemplate.Page) *websocket.Conn {
 // timeout is dropped, and the page's other clients get every change
 // meanwhile.
 func TestClientThatDoesNotRead(t *testing.T) {
-	app := counterApp(t, livetemplate.WithSendQueue(16), livetemplate.WithWriteTimeout(300*time.Millisecond))
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	_, url, page := liveCounter(t, livetemplate.WithSendQueue(16), livetemplate.WithWriteTimeout(300*time.Millisecond))
 	stuck := burst(t, url, page)
 	time.Sleep(time.Second) // past the write timeout, however fast the burst went
 	ctx := testContext(t)
@@ -216,9 +210,7 @@ func TestClientThatDoesNotRead(t *testing.T) {
 // missed diffs or the page) in place of the diffs that had no room, with no
 // gap, and then every diff as before.
 func TestLaggingClientCatchesUp(t *testing.T) {
-	app := counterApp(t, livetemplate.WithSendQueue(16), livetemplate.WithWriteTimeout(time.Minute))
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	_, url, page := liveCounter(t, livetemplate.WithSendQueue(16), livetemplate.WithWriteTimeout(time.Minute))
 	lagging := burst(t, url, page)
 	var held replica.Tree
 	var version uint64
@@ -284,9 +276,7 @@ func smallReadBuffer() *http.Client {
 // TestHeartbeat: a client that answers pings stays; one that does not is
 // closed with 4000.
 func TestHeartbeat(t *testing.T) {
-	app := counterApp(t, livetemplate.WithHeartbeat(50*time.Millisecond))
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	_, url, page := liveCounter(t, livetemplate.WithHeartbeat(50*time.Millisecond))
 	alive := dial(t, url, livetemplatetest.WithToken(page.GetToken()))
 	deaf, _, err := websocket.Dial(testContext(t), url+"?token="+page.GetToken(), nil)
 	if err != nil {
@@ -309,9 +299,7 @@ func TestHeartbeat(t *testing.T) {
 }
 
 func TestConnectionIdle(t *testing.T) {
-	app := counterApp(t, livetemplate.WithConnectionIdle(100*time.Millisecond), livetemplate.WithHeartbeat(20*time.Millisecond))
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	_, url, page := liveCounter(t, livetemplate.WithConnectionIdle(100*time.Millisecond), livetemplate.WithHeartbeat(20*time.Millisecond))
 	busy := dial(t, url)
 	join(t, busy, page.GetToken())
 	idle := dial(t, url)
@@ -324,9 +312,7 @@ func TestConnectionIdle(t *testing.T) {
 // TestFencing: a newer connection of a browser id (a new leading tab) closes
 // the older one; an older epoch is refused.
 func TestFencing(t *testing.T) {
-	app := counterApp(t)
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	_, url, page := liveCounter(t)
 	first := dial(t, url, livetemplatetest.WithBrowser("b1", 1))
 	join(t, first, page.GetToken())
 	second := dial(t, url, livetemplatetest.WithBrowser("b1", 2))
@@ -358,9 +344,7 @@ func TestBadHandshake(t *testing.T) {
 }
 
 func TestServerClosing(t *testing.T) {
-	app := counterApp(t)
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	app, url, page := liveCounter(t)
 	c := dial(t, url)
 	join(t, c, page.GetToken())
 	app.Close()
@@ -370,9 +354,7 @@ func TestServerClosing(t *testing.T) {
 // TestBadMessages: each malformed frame gets bad_message, and the
 // connection goes on.
 func TestBadMessages(t *testing.T) {
-	app := counterApp(t)
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	_, url, page := liveCounter(t)
 	c := dial(t, url)
 	for _, frame := range []string{
 		`not json`, `[]`, `{}`, `{"type":"dance"}`, `{"type":"join"}`, `{"type":"event","name":"add"}`,
@@ -496,9 +478,7 @@ func TestEvictionSparesJoinedPages(t *testing.T) {
 // TestJoinedPageDoesNotExpire: a page that a connection shows is in use,
 // however long since it changed; once left, it expires.
 func TestJoinedPageDoesNotExpire(t *testing.T) {
-	app := counterApp(t, livetemplate.WithIdleTTL(100*time.Millisecond))
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	_, url, page := liveCounter(t, livetemplate.WithIdleTTL(100*time.Millisecond))
 	p := join(t, dial(t, url), page.GetToken())
 	time.Sleep(400 * time.Millisecond)
 	if err := p.Event(testContext(t), "add", nil); err != nil {
@@ -512,9 +492,7 @@ func TestJoinedPageDoesNotExpire(t *testing.T) {
 }
 
 func TestLeave(t *testing.T) {
-	app := counterApp(t)
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	_, url, page := liveCounter(t)
 	c := dial(t, url)
 	left := join(t, c, page.GetToken())
 	stays := join(t, c, page.GetToken()) // one page joined twice, as two tabs do
@@ -548,9 +526,7 @@ func TestEventTimeout(t *testing.T) {
 // TestDedupeWindow: an id is remembered while it is among the window's
 // latest ids, and applied again once it has left the window.
 func TestDedupeWindow(t *testing.T) {
-	app := counterApp(t, livetemplate.WithDedupeWindow(2))
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	_, url, page := liveCounter(t, livetemplate.WithDedupeWindow(2))
 	p := join(t, dial(t, url), page.GetToken())
 	ctx := testContext(t)
 	for _, id := range []string{"a", "b", "b", "c", "c", "a"} {
@@ -565,9 +541,7 @@ func TestDedupeWindow(t *testing.T) {
 
 func TestLoggerGetsPanics(t *testing.T) {
 	var logs bytes.Buffer
-	app := counterApp(t, livetemplate.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	app, url, page := liveCounter(t, livetemplate.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	p := join(t, dial(t, url), page.GetToken())
 	wantCode(t, p.Event(testContext(t), "panic", nil), "handler_panic")
 	app.Close()
@@ -579,9 +553,7 @@ func TestLoggerGetsPanics(t *testing.T) {
 // TestModifyWaitsForHandlers: Modify from another goroutine takes its turn
 // with the page's event handlers, so no change is lost.
 func TestModifyWaitsForHandlers(t *testing.T) {
-	app := counterApp(t)
-	url := serve(t, app) + "/live"
-	page := newPage(t, app, "counter", counter{})
+	_, url, page := liveCounter(t)
 	p := join(t, dial(t, url), page.GetToken())
 	ctx := testContext(t)
 	var pushes atomic.Int32
@@ -631,9 +603,7 @@ func TestCompression(t *testing.T) {
 		if on {
 			opts = append(opts, livetemplate.WithCompression())
 		}
-		app := counterApp(t, opts...)
-		url := serve(t, app) + "/live"
-		page := newPage(t, app, "counter", counter{})
+		_, url, page := liveCounter(t, opts...)
 		ws, resp, err := websocket.Dial(testContext(t), url+"?token="+page.GetToken(),
 			&websocket.DialOptions{CompressionMode: websocket.CompressionNoContextTakeover})
 		if err != nil {

@@ -116,23 +116,11 @@ func (p *Page) Leave(ctx context.Context) error {
 
 // Wait waits until the page's HTML satisfies ok, or the page ends.
 func (p *Page) Wait(ctx context.Context, ok func(html string) bool) error {
-	for {
-		p.mu.Lock()
-		html, ended, changed := p.htmlLocked(), p.ended, p.changed
-		joined := p.joined
-		p.mu.Unlock()
-		if joined && ok(html) {
-			return nil
-		}
-		if ended != nil {
-			return ended
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return fmt.Errorf("livetemplatetest: page %q: %w; its HTML is %q", p.name, ctx.Err(), html)
-		}
+	err := p.waitFor(ctx, func() bool { return p.joined && ok(p.htmlLocked()) })
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("%w; its HTML is %q", err, p.HTML())
 	}
+	return err
 }
 
 // WaitVersion waits until the client holds version v or a later one.
