@@ -209,7 +209,7 @@ func TestTokenOnConnect(t *testing.T) {
 // and its token; a reconnect with the token within the grace period resumes
 // the page; after the grace period the page is closed.
 func TestPageHandler(t *testing.T) {
-	app := counterApp(t, livetemplate.WithDisconnectGrace(300*time.Millisecond))
+	app := counterApp(t, livetemplate.WithDisconnectGrace(2*time.Second))
 	url := serve(t, app) + "/counter"
 	ctx := testContext(t)
 	c1 := dial(t, url)

@@ -122,7 +122,7 @@ func TestMaxMessageSize(t *testing.T) {
 }
 
 func TestEventRate(t *testing.T) {
-	_, url, page := liveCounter(t, livetemplate.WithEventRate(0.5, 3))
+	_, url, page := liveCounter(t, livetemplate.WithEventRate(0.1, 3))
 	p := join(t, dial(t, url), page.GetToken()) // the join takes one of the burst
 	ctx := testContext(t)
 	for range 2 {
@@ -276,14 +276,14 @@ func smallReadBuffer() *http.Client {
 // TestHeartbeat: a client that answers pings stays; one that does not is
 // closed with 4000.
 func TestHeartbeat(t *testing.T) {
-	_, url, page := liveCounter(t, livetemplate.WithHeartbeat(50*time.Millisecond))
+	_, url, page := liveCounter(t, livetemplate.WithHeartbeat(250*time.Millisecond))
 	alive := dial(t, url, livetemplatetest.WithToken(page.GetToken()))
 	deaf, _, err := websocket.Dial(testContext(t), url+"?token="+page.GetToken(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer deaf.CloseNow()
-	time.Sleep(400 * time.Millisecond) // several heartbeats, none answered by deaf: it does not read
+	time.Sleep(1500 * time.Millisecond) // several heartbeats, none answered by deaf: it does not read
 	for {
 		_, _, err := deaf.Read(testContext(t)) // reading now answers the pings, too late
 		if err != nil {
@@ -299,7 +299,7 @@ func TestHeartbeat(t *testing.T) {
 }
 
 func TestConnectionIdle(t *testing.T) {
-	_, url, page := liveCounter(t, livetemplate.WithConnectionIdle(100*time.Millisecond), livetemplate.WithHeartbeat(20*time.Millisecond))
+	_, url, page := liveCounter(t, livetemplate.WithConnectionIdle(300*time.Millisecond), livetemplate.WithHeartbeat(200*time.Millisecond))
 	busy := dial(t, url)
 	join(t, busy, page.GetToken())
 	idle := dial(t, url)
