@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -416,5 +417,58 @@ func TestHistoryBytes(t *testing.T) {
 	waitHTML(t, p2, counterSrc, page.Data())
 	if s := p2.Stats(); s.Renders != 1 || s.Diffs != 0 {
 		t.Fatalf("resume past 32 KB of diffs of a small page: %d renders, %d diffs; want the page", s.Renders, s.Diffs)
+	}
+}
+
+// TestRandomSessions: clients join, send events, leave, rejoin and lose their
+// sockets at random while the server pushes changes; at the end every client
+// holds html/template's output for its page's data. A failure prints the
+// seed, which replays it.
+func TestRandomSessions(t *testing.T) {
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewPCG(uint64(seed), 0))
+	t.Logf("seed %d", seed)
+	app, url, _ := liveCounter(t, livetemplate.WithHistory(4))
+	pages := []*livetemplate.Page{newPage(t, app, "counter", counter{}), newPage(t, app, "counter", counter{})}
+	type session struct {
+		c    *livetemplatetest.Client
+		p    *livetemplatetest.Page
+		page *livetemplate.Page
+	}
+	ctx := testContext(t)
+	var sessions []*session
+	for i := range 4 {
+		page := pages[i%len(pages)]
+		c := dial(t, url)
+		sessions = append(sessions, &session{c, join(t, c, page.GetToken()), page})
+	}
+	for step := range 500 {
+		s := sessions[rng.IntN(len(sessions))]
+		var err error
+		switch op := rng.IntN(10); {
+		case op < 5:
+			err = s.p.Event(ctx, "add", map[string]int{"n": rng.IntN(5)})
+		case op < 7:
+			err = add(ctx, s.page, 100, fmt.Sprint("push", step))
+		case op < 8: // the socket drops; a new one resumes from the version held
+			s.c.Drop()
+			s.c = dial(t, url)
+			s.p, err = s.c.Resume(ctx, s.p)
+		case op < 9: // leave and join again, from nothing
+			if err = s.p.Leave(ctx); err == nil {
+				s.p, err = s.c.Join(ctx, s.page.GetToken())
+			}
+		default:
+			err = s.c.Ping(ctx)
+		}
+		if err != nil {
+			t.Fatalf("seed %d, step %d: %v", seed, step, err)
+		}
+	}
+	for _, s := range sessions {
+		waitHTML(t, s.p, counterSrc, s.page.Data())
+		if s.p.Version() != s.page.Version() {
+			t.Fatalf("seed %d: a client at version %d of a page at %d", seed, s.p.Version(), s.page.Version())
+		}
 	}
 }
