@@ -111,6 +111,14 @@ func (c *conn) sendDiff(name string, p *Page, base uint64, msg []byte) {
 	c.kickLocked()
 }
 
+// dropLag ends the lag of the page named name, if it has one: the client
+// gets another catch-up instead.
+func (c *conn) dropLag(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.behind, name)
+}
+
 // caughtUp ends l, the lag of the page named name, if it is still the
 // page's current lag. It reports whether it was.
 func (c *conn) caughtUp(name string, l *lag) bool {

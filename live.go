@@ -85,6 +85,7 @@ func (p *Page) resync(c *conn, name string, have uint64) {
 	defer p.mu.Unlock()
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
+	c.dropLag(name) // this catch-up replaces a pending one
 	p.sendCatchUp(c, name, have)
 }
 
