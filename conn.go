@@ -11,10 +11,10 @@ import (
 	"github.com/livetemplate/livetemplate/internal/protocol"
 )
 
-// conn is one WebSocket connection of the endpoint. The handler's goroutine
-// reads it and handles what it reads; a writer goroutine, started when
-// there is something to write and ended when there is not, is its only
-// writer. An idle connection so costs one goroutine.
+// conn is one WebSocket connection of the endpoint. Its own goroutine reads
+// it and handles what it reads; a writer goroutine, started when there is
+// something to write and ended when there is not, is its only writer. An
+// idle connection so costs one goroutine.
 type conn struct {
 	app     *Application
 	ws      *websocket.Conn
