@@ -32,9 +32,10 @@ type conn struct {
 	closing   bool
 	pages     map[string]*Page // joined pages by name
 	behind    map[string]*lag  // pages whose diffs wait for a catch-up, by name
+	lanes     map[string]*lane // events waiting for their handlers, by page name
 	idleSince time.Time        // when the last page was left; zero while some page is joined
 	beat      *time.Timer
-	wg        sync.WaitGroup // the writer and the closer
+	wg        sync.WaitGroup // the writer, the event lanes and the closer
 }
 
 // outgoing is a message waiting for the writer, or, with lag set, the
@@ -75,6 +76,10 @@ func (c *conn) start() {
 func (c *conn) send(page string, msg []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.sendLocked(page, msg)
+}
+
+func (c *conn) sendLocked(page string, msg []byte) {
 	if c.closing {
 		return
 	}
@@ -393,15 +398,73 @@ func (c *conn) pageEnded(name string, p *Page, e *protocol.Error) {
 	}
 }
 
+// event queues an event for its page's lane: the events of one page name
+// run in the order they came, one at a time, and those of different pages
+// (different tabs) at the same time, so that one slow handler delays only
+// its own page, and the reader goes on reading (pongs among the rest).
 func (c *conn) event(m protocol.Message) {
 	p := c.page(m.Page)
 	if p == nil {
 		c.refuse(m, &protocol.Error{Code: protocol.CodeNotJoined, Message: "the event names a page this connection has not joined"})
 		return
 	}
-	// The handler runs to its end even if the sender goes: its result is
-	// kept for the sender's resend, which must not find a change half made.
-	res := p.handle(c.app.events, Event{Name: m.Name, ID: m.ID, Data: m.Data})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l := c.lanes[m.Page]
+	if l == nil {
+		if c.lanes == nil {
+			c.lanes = make(map[string]*lane)
+		}
+		l = new(lane)
+		c.lanes[m.Page] = l
+	}
+	if len(l.events) >= c.app.cfg.sendQueue {
+		c.sendLocked(m.Page, protocol.AckError(m.ID, busy))
+		return
+	}
+	l.events = append(l.events, laneEvent{p, m})
+	if !l.running {
+		l.running = true
+		c.wg.Add(1)
+		go c.runLane(m.Page, l)
+	}
+}
+
+var busy = &protocol.Error{Code: protocol.CodeUnavailable, Message: "too many events of this page wait: resend later"}
+
+// lane holds the events of one page name waiting for their handler.
+type lane struct {
+	events  []laneEvent
+	running bool // runLane runs
+}
+
+type laneEvent struct {
+	p *Page
+	m protocol.Message
+}
+
+// runLane runs the events of l in order until none is left.
+func (c *conn) runLane(name string, l *lane) {
+	defer c.wg.Done()
+	for {
+		c.mu.Lock()
+		if len(l.events) == 0 {
+			l.running = false
+			delete(c.lanes, name)
+			c.mu.Unlock()
+			return
+		}
+		ev := l.events[0]
+		l.events = l.events[1:]
+		c.mu.Unlock()
+		c.ack(ev.m, ev.p.handle(c.app.events, Event{Name: ev.m.Name, ID: ev.m.ID, Data: ev.m.Data}))
+	}
+}
+
+// ack acknowledges m with its result. The handler ran to its end even if the
+// sender went meanwhile: the result is kept for the sender's resend, which
+// must not find a change half made.
+func (c *conn) ack(m protocol.Message, res *protocol.Error) {
 	if res != nil {
 		c.send(m.Page, protocol.AckError(m.ID, res))
 		return

@@ -472,3 +472,37 @@ func TestRandomSessions(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowHandlerDelaysOnlyItsPage: one connection, two pages (two tabs
+// behind one leader); a handler that blocks holds up the events of its own
+// page only.
+func TestSlowHandlerDelaysOnlyItsPage(t *testing.T) {
+	app, url, slowPage := liveCounter(t)
+	release := make(chan struct{})
+	handle(t, app, "counter", "block", func(ctx context.Context, _ *livetemplate.Page, _ livetemplate.Event) error {
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	c := dial(t, url)
+	blocked := join(t, c, slowPage.GetToken())
+	free := join(t, c, newPage(t, app, "counter", counter{}).GetToken())
+	ctx := testContext(t)
+	done := make(chan error, 1)
+	go func() { done <- blocked.Event(ctx, "block", nil) }()
+	for range 3 {
+		if err := free.Event(ctx, "add", nil); err != nil {
+			t.Fatalf("an event of the other page while a handler blocks: %v", err)
+		}
+	}
+	if err := c.Ping(ctx); err != nil {
+		t.Fatalf("a ping while a handler blocks: %v", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
