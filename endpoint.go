@@ -57,17 +57,7 @@ type endpoint struct {
 }
 
 func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	browser, epoch, err := browserOf(q.Get("browser"), q.Get("epoch"))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	tok := q.Get("token")
-	if tok == "" {
-		tok = r.Header.Get(TokenHeader)
-	}
-	have, err := versionOf(q.Get("v"))
+	h, err := handshakeOf(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -82,7 +72,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // Accept has written the response: not a WebSocket handshake
 	}
 	ws.SetReadLimit(int64(a.cfg.maxMessageSize))
-	c := newConn(a, ws, browser, epoch)
+	c := newConn(a, ws, h.browser, h.epoch)
 	admitted, closed := a.conns.add(c)
 	if closed {
 		ws.Close(websocket.StatusGoingAway, protocol.CodeServerClosing)
@@ -93,8 +83,8 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case !admitted:
 		// Fenced: a newer connection of its browser is open. It is being
 		// closed; it joins and creates nothing meanwhile.
-	case tok != "":
-		c.join("", tok, have)
+	case h.token != "":
+		c.join("", h.token, h.have)
 	case e.template != "":
 		e.newPage(c, r)
 	}
@@ -107,6 +97,29 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.readLoop()
 		c.finish()
 	}()
+}
+
+// handshake is what a handshake request says besides the WebSocket upgrade:
+// the default page to join, and the browser and leader epoch to fence by.
+type handshake struct {
+	token   string
+	have    uint64
+	browser string
+	epoch   uint64
+}
+
+func handshakeOf(r *http.Request) (handshake, error) {
+	q := r.URL.Query()
+	h := handshake{token: q.Get("token")}
+	if h.token == "" {
+		h.token = r.Header.Get(TokenHeader)
+	}
+	var err error
+	if h.browser, h.epoch, err = browserOf(q.Get("browser"), q.Get("epoch")); err != nil {
+		return h, err
+	}
+	h.have, err = versionOf(q.Get("v"))
+	return h, err
 }
 
 // originAllowed reports why a handshake's Origin is not allowed: it is
