@@ -176,9 +176,9 @@ func (e *endpoint) newPage(c *conn, r *http.Request) {
 		c.send("", protocol.ErrorMessage(protocolError(err)))
 		return
 	}
-	p.mu.Lock()
+	p.live.mu.Lock()
 	p.live.owned = true
-	p.mu.Unlock()
+	p.live.mu.Unlock()
 	c.send("", protocol.PageToken(p.token))
 	c.joinPage("", p, 0)
 }
