@@ -122,8 +122,7 @@ func (c *conn) write() {
 				msgs = o.lag.p.lagCatchUp(c, o.page, o.lag)
 			}
 			for _, msg := range msgs {
-				buf = protocol.AppendPage(buf[:0], o.page, msg)
-				if err := c.writeFrame(buf); err != nil {
+				if err := c.writeMessage(&buf, o.page, msg); err != nil {
 					c.fail(protocol.CloseSlowClient, "write failed or timed out: the client reads too slowly")
 					return
 				}
@@ -133,6 +132,17 @@ func (c *conn) write() {
 			c.ping()
 		}
 	}
+}
+
+// writeMessage writes msg about the page named page. A message about the
+// default page goes as it is, shared with the page's other connections;
+// naming a page takes a copy, made in buf.
+func (c *conn) writeMessage(buf *[]byte, page string, msg []byte) error {
+	if page != "" {
+		*buf = protocol.AppendPage((*buf)[:0], page, msg)
+		msg = *buf
+	}
+	return c.writeFrame(msg)
 }
 
 func (c *conn) writeFrame(b []byte) error {
