@@ -135,7 +135,7 @@ func (p *Page) handle(ctx context.Context, e Event) *protocol.Error {
 		return &protocol.Error{Code: protocol.CodeUnavailable, Message: "the page is busy: resend the event"}
 	}
 	defer p.endTurn()
-	if res, ok := p.seen.result(e.ID); ok {
+	if res, ok := p.seen.get(e.ID); ok {
 		return res
 	}
 	res := p.run(context.WithValue(ctx, turnKey{}, p), h, e)
@@ -168,33 +168,6 @@ func handlerError(err error) *protocol.Error {
 		code = e.Code
 	}
 	return &protocol.Error{Code: code, Message: err.Error()}
-}
-
-// eventLog remembers the results of a page's latest events by id, in a ring
-// of at most the dedupe window.
-type eventLog struct {
-	byID map[string]*protocol.Error
-	ring []string
-	next int
-}
-
-func (l *eventLog) result(id string) (*protocol.Error, bool) {
-	res, ok := l.byID[id]
-	return res, ok
-}
-
-func (l *eventLog) add(id string, res *protocol.Error, window int) {
-	if l.byID == nil {
-		l.byID = make(map[string]*protocol.Error)
-	}
-	if len(l.ring) < window {
-		l.ring = append(l.ring, id)
-	} else {
-		delete(l.byID, l.ring[l.next])
-		l.ring[l.next] = id
-		l.next = (l.next + 1) % window
-	}
-	l.byID[id] = res
 }
 
 // protocolError is the protocol's error for err, an error of the pages

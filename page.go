@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/livetemplate/livetemplate/internal/engine"
+	"github.com/livetemplate/livetemplate/internal/protocol"
 )
 
 // Page is one live instance of a registered template: its data, its version
@@ -33,7 +34,7 @@ type Page struct {
 	// the page, so that they run one at a time; seen remembers the results
 	// of recent events. seen is guarded by turn.
 	turn chan struct{}
-	seen eventLog
+	seen recent[*protocol.Error]
 
 	// Guarded by app.pages.mu.
 	used       time.Time

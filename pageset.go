@@ -14,9 +14,12 @@ type pageSet struct {
 	byID     map[string]*Page
 	idle     pageList // expire idleTTL after their last use
 	unjoined pageList // rendered, never joined: expire unjoinedTTL after their last use
-	ended    endedPages
-	max      int
-	closed   bool
+	// ended is why the latest pages ended, by id, so that a token of one
+	// gets ErrPageExpired, ErrPageClosed or ErrPageEvicted rather than
+	// ErrPageNotFound.
+	ended  recent[error]
+	max    int
+	closed bool
 }
 
 // pageList is a doubly linked list threaded through Page.prev and Page.next;
@@ -67,7 +70,6 @@ func newPageSet(cfg *config) *pageSet {
 		byID:     make(map[string]*Page),
 		idle:     pageList{ttl: cfg.idleTTL},
 		unjoined: pageList{ttl: cfg.unjoinedTTL},
-		ended:    endedPages{byID: make(map[string]error)},
 		max:      cfg.maxPages,
 	}
 }
@@ -175,7 +177,8 @@ func (s *pageSet) lookup(id string) (*Page, error) {
 	if s.closed {
 		return nil, ErrApplicationClosed
 	}
-	return nil, s.ended.byID[id]
+	reason, _ := s.ended.get(id)
+	return nil, reason
 }
 
 // reason returns why p ended, or nil while it is live.
@@ -229,7 +232,7 @@ func (s *pageSet) close() []*Page {
 		ended = append(ended, p)
 	}
 	s.byID = nil
-	s.ended = endedPages{}
+	s.ended = recent[error]{}
 	return ended
 }
 
@@ -237,27 +240,8 @@ func (s *pageSet) end(p *Page, reason error) {
 	p.gone = reason
 	p.list.remove(p)
 	delete(s.byID, p.id)
-	s.ended.add(p.id, reason)
-}
-
-// endedPages remembers why the most recent pages ended, so that a token of one
-// of them gets ErrPageExpired, ErrPageClosed or ErrPageEvicted rather than
-// ErrPageNotFound.
-type endedPages struct {
-	byID map[string]error
-	ring [endedRemembered]string
-	next int
+	s.ended.add(p.id, reason, endedRemembered)
 }
 
 // endedRemembered is how many ended pages a pageSet remembers.
 const endedRemembered = 4096
-
-func (e *endedPages) add(id string, reason error) {
-	if e.byID == nil {
-		return
-	}
-	delete(e.byID, e.ring[e.next])
-	e.ring[e.next] = id
-	e.next = (e.next + 1) % endedRemembered
-	e.byID[id] = reason
-}
