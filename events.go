@@ -163,11 +163,10 @@ func (p *Page) run(ctx context.Context, h EventHandler, e Event) (res *protocol.
 // limit_reached, a change of a page that ended says why), else
 // handler_error; the message is the error's text either way.
 func handlerError(err error) *protocol.Error {
-	code := protocol.CodeHandlerError
 	if e := knownError(err); e != nil {
-		code = e.Code
+		return e
 	}
-	return &protocol.Error{Code: code, Message: err.Error()}
+	return &protocol.Error{Code: protocol.CodeHandlerError, Message: err.Error()}
 }
 
 // protocolError is the protocol's error for err, an error of the pages
