@@ -64,13 +64,14 @@ func (l *lifecycle) expire() {
 	}
 }
 
-// evict ends the page that the application evicts for a new one: the least
-// recently used of each list's tail, the idle list's on a tie in time.
-func (l *lifecycle) evict() {
+// evict ends the page that the application evicts for the new page added:
+// the least recently used of each list's tail, the idle list's on a tie in
+// time, and never the new page itself.
+func (l *lifecycle) evict(added *model) {
 	var idle, unjoined *model
-	live := 0
+	live := 1
 	for _, m := range l.pages {
-		if m.ended != nil {
+		if m.ended != nil || m == added {
 			continue
 		}
 		live++
@@ -167,7 +168,7 @@ func (l *lifecycle) newPage() {
 	m := &model{page: p, value: "start", version: 1}
 	l.use(m)
 	l.pages = append(l.pages, m)
-	l.evict()
+	l.evict(m)
 }
 
 // FuzzPageLifecycle: random sequences of page creation, fetches by token,

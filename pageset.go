@@ -89,8 +89,8 @@ func (s *pageSet) add(p *Page, now time.Time) (live *Page, evicted []*Page, err 
 	s.byID[p.id] = p
 	s.idle.pushFront(p)
 	for len(s.byID) > s.max {
-		victim := s.victim(now)
-		if victim == p {
+		victim := s.victim(p)
+		if victim == nil {
 			p.list.remove(p)
 			delete(s.byID, p.id)
 			return nil, evicted, fmt.Errorf("all %d pages of WithMaxPages are shown by connections: %w", s.max, ErrLimitReached)
@@ -101,27 +101,24 @@ func (s *pageSet) add(p *Page, now time.Time) (live *Page, evicted []*Page, err 
 	return p, evicted, nil
 }
 
-// victim returns the page to evict: the least recently used page that no
-// connection shows. A page that connections show is in use; passed over, it
-// moves to the front, as used now, so that a run of evictions does not pass
-// over it again. The page being added shows nowhere yet, so there is always
-// a victim, and it is that page when every other page is shown.
-func (s *pageSet) victim(now time.Time) *Page {
-	for {
-		p := s.leastRecent()
-		if p.live.watchers.Load() == 0 {
+// victim returns the page to evict for adding: the least recently used page
+// that no connection shows, other than adding itself, or nil when every
+// other page is shown. It walks both lists from their tails, oldest first,
+// the idle list's page first on a tie in time.
+func (s *pageSet) victim(adding *Page) *Page {
+	a, b := s.idle.tail, s.unjoined.tail
+	for a != nil || b != nil {
+		var p *Page
+		if a == nil || (b != nil && b.used.Before(a.used)) {
+			p, b = b, b.prev
+		} else {
+			p, a = a, a.prev
+		}
+		if p != adding && p.live.watchers.Load() == 0 {
 			return p
 		}
-		s.touch(p, now, p.list)
 	}
-}
-
-func (s *pageSet) leastRecent() *Page {
-	a, b := s.idle.tail, s.unjoined.tail
-	if a == nil || (b != nil && b.used.Before(a.used)) {
-		return b
-	}
-	return a
+	return nil
 }
 
 // use records a use of p at now. It fails with the reason p ended, and ends
