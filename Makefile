@@ -3,24 +3,42 @@
 
 GO ?= go
 FUZZTIME ?= 20s
+# The library's module and the modules beside it that hold what its users
+# should not download: the browser client's build and tests, the tools.
+MODULES ?= . client cmd
 
-.PHONY: test fmt-check vet unit fuzz bench
+.PHONY: test fmt-check vet unit fuzz bench chromium tscheck generate
 
-test: fmt-check vet unit fuzz
+test: fmt-check vet tscheck unit fuzz
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 vet:
-	$(GO) vet ./...
+	@set -e; for m in $(MODULES); do echo "vet $$m"; (cd $$m && $(GO) vet ./...); done
 
-unit:
-	$(GO) test -race -count=1 ./...
+unit: chromium
+	@set -e; for m in $(MODULES); do echo "test $$m"; (cd $$m && $(GO) test -race -count=1 ./...); done
 
 # A short run of every fuzz target, on top of their seeds that `unit` runs.
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash .ci/fuzz
+
+# The browser tests run in Debian's Chromium.
+chromium:
+	@command -v chromium >/dev/null || bash .ci/install-chromium
+
+# TypeScript's strict type check of the client, and its declarations
+# (client/types) as committed. esbuild, which bundles it, does not check types.
+tscheck:
+	cd client && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check && npm run --silent types
+	@git diff --exit-code --stat -- client/types || { echo "client/types is stale: run make generate"; exit 1; }
+
+# Rebuilds what is generated from the client's sources.
+generate:
+	$(GO) generate ./...
+	cd client && npm ci --no-audit --no-fund --loglevel=error && npm run --silent types
 
 bench:
 	$(GO) run ./cmd/ltbench -suite engine

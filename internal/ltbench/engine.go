@@ -8,7 +8,7 @@ import (
 	"github.com/livetemplate/livetemplate/internal/engine"
 )
 
-func init() { register(suite{name: "engine", run: runEngine}) }
+func init() { Register("engine", runEngine) }
 
 // pageRows is the size of the reference page; middle is the row that
 // single-row changes touch.

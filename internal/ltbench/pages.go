@@ -9,7 +9,7 @@ import (
 	"github.com/livetemplate/livetemplate"
 )
 
-func init() { register(suite{name: "pages", run: runPages}) }
+func init() { Register("pages", runPages) }
 
 // smallTemplate is a page with almost nothing in it: what it holds is the
 // fixed cost of a page, whatever its template.

@@ -25,7 +25,7 @@ import (
 	"github.com/livetemplate/livetemplate"
 )
 
-func init() { register(suite{name: "ws", run: runWS}) }
+func init() { Register("ws", runWS) }
 
 // DefaultConns is the default of [Conns].
 const DefaultConns = 10_000

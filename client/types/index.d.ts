@@ -1,0 +1,2 @@
+export { LiveTemplateClient } from "./client";
+export type { ClientOptions } from "./client";

@@ -1,0 +1,17 @@
+// Package bundle holds the browser client as built from client/src by
+// `go generate` (client/cmd/bundle): generated files, committed so that the
+// library's users need neither Node.js nor esbuild.
+package bundle
+
+import _ "embed"
+
+// Script is livetemplate.js, a classic script: included in a page, it puts
+// the client's API on window and connects the page by itself.
+//
+//go:embed livetemplate.js
+var Script []byte
+
+// Module is livetemplate.mjs, the same client as an ES module.
+//
+//go:embed livetemplate.mjs
+var Module []byte

@@ -1,0 +1,1 @@
+var t=class{constructor(o={}){this.options=o}};export{t as LiveTemplateClient};
