@@ -44,6 +44,27 @@ func Dir() string {
 // OutDir is where the bundle goes: internal/bundle of the library's module.
 func OutDir() string { return filepath.Join(Dir(), "..", "internal", "bundle") }
 
+// BuildEntry bundles the TypeScript file entry (relative to [Dir]) as a
+// classic script, unminified: tests and benchmarks use it to load parts of
+// the client, such as the DOM view alone, into a page.
+func BuildEntry(entry string) ([]byte, error) {
+	res := api.Build(api.BuildOptions{
+		AbsWorkingDir: Dir(),
+		EntryPoints:   []string{entry},
+		Bundle:        true,
+		Write:         false,
+		Outfile:       "entry.js",
+		Format:        api.FormatIIFE,
+		Target:        api.ES2020,
+		Platform:      api.PlatformBrowser,
+		Charset:       api.CharsetUTF8,
+	})
+	if len(res.Errors) > 0 {
+		return nil, fmt.Errorf("client: bundle %s: %w", entry, buildError(res.Errors))
+	}
+	return res.OutputFiles[0].Contents, nil
+}
+
 // Build bundles and minifies the client. The output depends only on the
 // sources, so that a build on any machine gives the committed bytes.
 func Build() ([]File, error) {
