@@ -26,6 +26,9 @@ type Application struct {
 	// tokenPlaceholder is what PAGE_TOKEN writes; a page replaces it with
 	// its token. It is random so that no data can forge it.
 	tokenPlaceholder string
+	// versionPlaceholder is what PAGE_VERSION writes; a page replaces it
+	// with its version.
+	versionPlaceholder string
 
 	tmu       sync.RWMutex
 	templates map[string]*registered
@@ -66,14 +69,15 @@ func NewApplication(opts ...Option) (*Application, error) {
 	}
 	placeholder, _ := keys.New() // the random id only: the placeholder is not a token
 	a := &Application{
-		cfg:              cfg,
-		keys:             keys,
-		store:            cfg.store,
-		pages:            newPageSet(&cfg),
-		tokenPlaceholder: "livetemplatepagetoken" + placeholder.String(),
-		templates:        make(map[string]*registered),
-		legacy:           make(map[*template.Template]*registered),
-		handlers:         make(map[handlerKey]EventHandler),
+		cfg:                cfg,
+		keys:               keys,
+		store:              cfg.store,
+		pages:              newPageSet(&cfg),
+		tokenPlaceholder:   "livetemplatepagetoken" + placeholder.String(),
+		versionPlaceholder: "livetemplatepageversion" + placeholder.String(),
+		templates:          make(map[string]*registered),
+		legacy:             make(map[*template.Template]*registered),
+		handlers:           make(map[handlerKey]EventHandler),
 	}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.events, a.cancelEvents = context.WithCancel(a.ctx)

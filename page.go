@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -270,10 +271,12 @@ func (p *Page) record() PageRecord {
 	return PageRecord{Template: p.tmpl.name, Data: p.data, Version: p.version, Revision: p.rev}
 }
 
-// withToken replaces PAGE_TOKEN's placeholder in b with the page's token.
+// withToken replaces the placeholders of PAGE_TOKEN and PAGE_VERSION in b
+// with the page's token and version. p.mu is held.
 func (p *Page) withToken(b []byte) []byte {
 	if !p.tmpl.usesToken {
 		return b
 	}
-	return bytes.ReplaceAll(b, []byte(p.app.tokenPlaceholder), []byte(p.token))
+	b = bytes.ReplaceAll(b, []byte(p.app.tokenPlaceholder), []byte(p.token))
+	return bytes.ReplaceAll(b, []byte(p.app.versionPlaceholder), strconv.AppendUint(nil, p.version, 10))
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"strings"
 	"sync"
@@ -249,6 +250,43 @@ func TestPageTokenContexts(t *testing.T) {
 		if got, want := c.html(t), execute(t, src, []int{3, 1, 2}, p.GetToken()); got != want {
 			t.Errorf("%s: client holds %q, want %q", name, got, want)
 		}
+	}
+}
+
+// TestPageVersionFunc: PAGE_VERSION writes the version of the page when its
+// HTML is rendered, for the client's script tag, and FuncMap's writes
+// nothing.
+func TestPageVersionFunc(t *testing.T) {
+	app := newApp(t)
+	src := `<script src="/livetemplate.js" data-token="{{PAGE_TOKEN}}" data-version="{{PAGE_VERSION}}"></script><p>{{.}}</p>`
+	register(t, app, "p", src)
+	p := newPage(t, app, "p", "a")
+	tag := func(v string) string {
+		return `<script src="/livetemplate.js" data-token="` + p.GetToken() + `" data-version="` + v + `"></script>`
+	}
+	if got, _ := p.Render(); got != tag("1")+"<p>a</p>" {
+		t.Errorf("Render at version 1 = %q", got)
+	}
+	if _, err := p.Update("b"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := p.Render(); got != tag("2")+"<p>b</p>" {
+		t.Errorf("Render at version 2 = %q", got)
+	}
+	snap, err := p.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(string(snap.Body), `","2","b"]}`) {
+		t.Errorf("snapshot at version 2 = %s", snap.Body)
+	}
+	var b strings.Builder
+	oracle := template.Must(template.New("o").Funcs(livetemplate.FuncMap()).Parse(src))
+	if err := oracle.Execute(&b, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if want := `<script src="/livetemplate.js" data-token="" data-version=""></script><p>a</p>`; b.String() != want {
+		t.Errorf("FuncMap's PAGE_VERSION: %q, want %q", b.String(), want)
 	}
 }
 

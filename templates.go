@@ -12,9 +12,12 @@ import (
 	"github.com/livetemplate/livetemplate/internal/engine"
 )
 
-// pageTokenFunc is the name of the template function that writes the page's
-// token.
-const pageTokenFunc = "PAGE_TOKEN"
+// The names of the template functions that write the page's token and
+// version.
+const (
+	pageTokenFunc   = "PAGE_TOKEN"
+	pageVersionFunc = "PAGE_VERSION"
+)
 
 // FuncMap returns the template functions that LiveTemplate gives every
 // registered template, for templates that the application parses itself
@@ -29,15 +32,24 @@ const pageTokenFunc = "PAGE_TOKEN"
 // Write its result as it is: the application writes a placeholder that each
 // page replaces with its token, so a pipeline that cuts or transforms the
 // result (`{{PAGE_TOKEN | printf "%.8s"}}`) does not get the token.
+//
+// PAGE_VERSION writes the page's version when its HTML is rendered, the same
+// way, so that the browser client's script tag can say which version the
+// page's HTML shows (data-version="{{PAGE_VERSION}}"): the client then joins
+// without being sent the page again. Live updates do not change what it
+// wrote; it is for that tag only.
 func FuncMap() template.FuncMap {
-	return template.FuncMap{pageTokenFunc: func() string { return "" }}
+	return template.FuncMap{
+		pageTokenFunc:   func() string { return "" },
+		pageVersionFunc: func() string { return "" },
+	}
 }
 
 // registered is a template compiled for an application.
 type registered struct {
 	name      string
 	prog      *engine.Program
-	usesToken bool // some action may call PAGE_TOKEN
+	usesToken bool // some action may call PAGE_TOKEN or PAGE_VERSION
 }
 
 // RegisterTemplate registers t under name for [Application.NewPage]. It
@@ -106,20 +118,24 @@ func (a *Application) parseFuncs() template.FuncMap {
 	return funcs
 }
 
-// compile compiles a clone of t in which PAGE_TOKEN writes the application's
-// token placeholder; Page replaces the placeholder with its token.
+// compile compiles a clone of t in which PAGE_TOKEN and PAGE_VERSION write
+// the application's placeholders; Page replaces them with its token and
+// version.
 func (a *Application) compile(name string, t *template.Template) (*registered, error) {
 	c, err := t.Clone()
 	if err != nil {
 		return nil, engine.ErrExecuted
 	}
-	placeholder := a.tokenPlaceholder
-	c.Funcs(template.FuncMap{pageTokenFunc: func() string { return placeholder }})
+	tok, ver := a.tokenPlaceholder, a.versionPlaceholder
+	c.Funcs(template.FuncMap{
+		pageTokenFunc:   func() string { return tok },
+		pageVersionFunc: func() string { return ver },
+	})
 	prog, err := engine.Compile(c)
 	if err != nil {
 		return nil, err
 	}
-	return &registered{name: name, prog: prog, usesToken: mentions(c, pageTokenFunc)}, nil
+	return &registered{name: name, prog: prog, usesToken: mentions(c, pageTokenFunc) || mentions(c, pageVersionFunc)}, nil
 }
 
 // mentions reports whether the source of any template of t's set may
