@@ -40,28 +40,38 @@ func chromium() (string, error) {
 	return "", errors.New("browsertest: no chromium on $PATH and $CHROMIUM unset: `make test` installs Debian's chromium")
 }
 
-// Start starts a browser for t; it ends when t does.
-func Start(t testing.TB) *Browser {
-	t.Helper()
+// AllocatorOptions are the flags this package starts Chromium with: headless,
+// as root in CI, without the background traffic that a machine without
+// internet refuses. Tools that drive a browser without a test use them too.
+func AllocatorOptions(userDataDir string) ([]chromedp.ExecAllocatorOption, error) {
 	exe, err := chromium()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+	return append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(userDataDir),
 		chromedp.NoSandbox, // CI runs as root
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-background-networking", true), // no internet here
-	)
+	), nil
+}
+
+// Start starts a browser for t; it ends when t does.
+func Start(t testing.TB) *Browser {
+	t.Helper()
+	opts, err := AllocatorOptions(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
 		cancel()
 		cancelAlloc()
-		t.Fatalf("browsertest: start %s: %v", exe, err)
+		t.Fatalf("browsertest: start chromium: %v", err)
 	}
 	t.Cleanup(func() {
 		cancel()
