@@ -44,3 +44,4 @@ bench:
 	$(GO) run ./cmd/ltbench -suite engine
 	$(GO) run ./cmd/ltbench -suite pages
 	$(GO) run ./cmd/ltbench -suite ws
+	$(GO) run ./cmd/ltbench -suite client

@@ -88,7 +88,7 @@ func (c change) sizes(prog *engine.Program) ([]Metric, error) {
 		return nil, fmt.Errorf("%s: render: %w", c.name, err)
 	}
 	return []Metric{
-		ratio("engine.update_bytes_ratio", float64(len(d))/float64(len(full.HTML()))).withGoal(0.005),
+		ratio("engine.update_bytes_ratio", float64(len(d))/float64(len(full.HTML()))).WithGoal(0.005),
 		byteCount("engine.update_message_bytes", len(appendDiffMessage(nil, d))),
 		byteCount("engine.update_bytes", len(d)),
 	}, nil

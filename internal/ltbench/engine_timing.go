@@ -113,8 +113,8 @@ func engineMetrics(r *race) []Metric {
 		return []Metric{t}
 	}
 	return []Metric{
-		t.withGoal(1.5),
-		ratio("engine.update_allocs_vs_execute_ratio", m.allocs).withGoal(2),
+		t.WithGoal(1.5),
+		ratio("engine.update_allocs_vs_execute_ratio", m.allocs).WithGoal(2),
 		duration("engine.update_time", m.subjectNs),
 		duration("engine.execute_time", m.execNs),
 	}

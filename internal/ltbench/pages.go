@@ -39,7 +39,7 @@ func runPages(opts Options) ([]Metric, error) {
 		// second copy's worth. 2 KiB is for the rest: the page, its token,
 		// its store record and its share of the maps that find it. A page
 		// over 2x its HTML plus 2 KiB holds something it does not need.
-		byteCount("pages.idle_page_bytes", todo.bytes).withGoal(float64(2*todo.html + 2048)),
+		byteCount("pages.idle_page_bytes", todo.bytes).WithGoal(float64(2*todo.html + 2048)),
 		ratio("pages.idle_page_bytes_per_html_byte", float64(todo.bytes)/float64(todo.html)),
 		byteCount("pages.idle_small_page_bytes", small.bytes),
 	}
@@ -146,11 +146,11 @@ func timePages(opts Options) ([]Metric, error) {
 	return []Metric{
 		// The engine's goal for an update holds through the page: its lock,
 		// its store write and its bookkeeping add little to render and diff.
-		ratio("pages.update_vs_execute", u.time).withGoal(1.5),
+		ratio("pages.update_vs_execute", u.time).WithGoal(1.5),
 		// A new page is one render plus a token, a store write and the copy
 		// of the HTML for the response: serving a page with LiveTemplate
 		// should cost no more over Execute than updating one.
-		ratio("pages.new_page_vs_execute", p.time).withGoal(1.5),
+		ratio("pages.new_page_vs_execute", p.time).WithGoal(1.5),
 		duration("pages.update_time", u.subjectNs),
 		duration("pages.new_page_time", p.subjectNs),
 		duration("pages.execute_time", u.execNs),

@@ -87,8 +87,8 @@ func Run(name string, opts Options) ([]Metric, error) {
 	return ms, nil
 }
 
-// withGoal returns m with goal g.
-func (m Metric) withGoal(g float64) Metric {
+// WithGoal returns m with goal g.
+func (m Metric) WithGoal(g float64) Metric {
 	m.Goal = &g
 	return m
 }

@@ -80,9 +80,9 @@ func runWS(opts Options) ([]Metric, error) {
 		millis("ws.fanout_p50_ms", percentileMs(lat, 50)),
 		// A change should look instant to everyone watching: 50 ms is
 		// well under what a user notices, for 1,000 viewers of one page.
-		millis("ws.fanout_p99_ms", percentileMs(lat, 99)).withGoal(50),
+		millis("ws.fanout_p99_ms", percentileMs(lat, 99)).WithGoal(50),
 		// 20 KiB a connection keeps 10,000 idle viewers within 200 MB.
-		byteCount("ws.idle_conn_bytes", int(math.Round(idle.bytes))).withGoal(20480),
+		byteCount("ws.idle_conn_bytes", int(math.Round(idle.bytes))).WithGoal(20480),
 		byteCount("ws.idle_conn_heap_bytes", int(math.Round(idle.heap))),
 		byteCount("ws.idle_conn_stack_bytes", int(math.Round(idle.stack))),
 		{Name: "ws.idle_conn_goroutines", Value: significant(idle.goroutines, 4), Unit: "goroutines"},

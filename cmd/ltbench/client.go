@@ -1,0 +1,29 @@
+package main
+
+import (
+	"context"
+	"math"
+
+	"github.com/livetemplate/livetemplate/client/clientbench"
+	"github.com/livetemplate/livetemplate/internal/ltbench"
+)
+
+func init() { ltbench.Register("client", runClient) }
+
+// runClient is the client suite: the browser client in headless Chromium.
+func runClient(opts ltbench.Options) ([]ltbench.Metric, error) {
+	r, err := clientbench.Run(context.Background(), opts.Rounds)
+	if err != nil {
+		return nil, err
+	}
+	round := func(v float64) float64 { return math.Round(v*1000) / 1000 }
+	return []ltbench.Metric{
+		// The earlier Go implementation's client was 41,600 bytes.
+		ltbench.Metric{Name: "client.bundle_gzip_bytes", Value: float64(r.BundleGzipBytes), Unit: "bytes"}.WithGoal(15000),
+		// Well inside one frame (16 ms), with room for the app's own work.
+		ltbench.Metric{Name: "client.apply_one_slot_1000_rows_ms", Value: round(r.ApplyOneSlotMS), Unit: "ms"}.WithGoal(1),
+		// Peers send the page twice: about 2.
+		ltbench.Metric{Name: "client.first_load_bytes_ratio", Value: round(r.FirstLoad), Unit: "ratio"}.WithGoal(1.3),
+		{Name: "client.first_load_bytes_ratio_without_version", Value: round(r.FirstLoadFull), Unit: "ratio"},
+	}, nil
+}
