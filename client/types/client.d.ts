@@ -1,10 +1,116 @@
-/** Options of a {@link LiveTemplateClient}. */
+import { type Unsubscribe } from "./emitter";
+import { LiveTemplateError } from "./outbox";
+import { type CloseInfo, type SocketState } from "./socket";
+export { LiveTemplateError };
+export type { CloseInfo, SocketState };
+/** Options of a {@link LiveTemplateClient}. Times are in milliseconds. */
 export interface ClientOptions {
-    /** The token of the page to join, when the page carries it (the seed's Pattern 2). */
+    /** The token of the page to join, when the page carries it (the seed's Pattern 2). Without it, a token in the connect URL, else the server's page_token (Pattern 1). */
     presetToken?: string;
+    /** The version of the page that the root's HTML already shows (the script tag's data-version): the client then joins without being sent the page. 0 (default): the server sends the whole page. */
+    version?: number;
+    /** The element whose children the page's template renders, or the document when it renders the whole document. Default: the element with data-lvt-root, else the document. */
+    root?: Element | Document;
+    /** Logs every message and state change to the console (console.debug). Default false: the client writes nothing to the console. */
+    debug?: boolean;
+    /** Events that may wait for their ack at once; past it pushEvent rejects with outbox_full (100). */
+    maxPending?: number;
+    /** Whether to bind the root's lvt-* attributes (true). */
+    bindings?: boolean;
+    /** First backoff step (500). */
+    backoffBase?: number;
+    /** Longest backoff step (30,000). */
+    backoffMax?: number;
+    /** Open time after which the backoff starts from its first step again (10,000). */
+    stableAfter?: number;
+    /** Time a connection may take to open (10,000). */
+    connectTimeout?: number;
+    /** Heartbeat interval: a ping when the connection was quiet; 0 for none (25,000). */
+    heartbeat?: number;
+    /** Time a ping may wait for an answer before the connection counts as lost (10,000). */
+    pongTimeout?: number;
+}
+/** The events of a {@link LiveTemplateClient} and what their listeners get. */
+export interface ClientEvents {
+    /** The page is joined on a new connection (also after every reconnect); v is the version the client holds. */
+    connected: {
+        v: number;
+    };
+    /** The connection ended; the client reconnects unless it was closed. */
+    disconnected: CloseInfo;
+    /** The client waits delay milliseconds before connecting again (attempt counts from 1). */
+    reconnecting: {
+        attempt: number;
+        delay: number;
+    };
+    /** A render or diff was applied: the page now shows version v. */
+    updated: {
+        v: number;
+    };
+    /** Something failed: a failed ack, a full outbox, a page that ended, an error message of the server. fatal: the client has stopped. */
+    error: LiveTemplateError & {
+        fatal?: boolean;
+    };
 }
 /** A live page's connection to the server. */
 export declare class LiveTemplateClient {
     readonly options: ClientOptions;
+    private readonly ev;
+    private readonly outbox;
+    private readonly busy;
+    private readonly owner;
+    private readonly sentOn;
+    private readonly browser;
+    private sock;
+    private conn;
+    private attempt;
+    private page;
+    private url;
+    private unbind;
+    private stopped;
     constructor(options?: ClientOptions);
+    /** The connection's state: connecting, open, backoff or closed. */
+    get state(): SocketState;
+    /** The page's token, once known. */
+    get token(): string | undefined;
+    /** The version of the page that the DOM shows. */
+    get version(): number;
+    /** Listens to one of the {@link ClientEvents}; returns the function that stops listening. */
+    on<K extends keyof ClientEvents>(name: K, fn: (arg: ClientEvents[K]) => void): Unsubscribe;
+    /**
+     * Connects to the live endpoint at url (ws:, wss:, http:, https: or relative to the page; http
+     * becomes ws, and an https page always uses wss). A token in the URL's query is the page's
+     * token unless presetToken is set. Calling connect again reconnects at once if the client is
+     * waiting to, and otherwise does nothing.
+     */
+    connect(url: string): void;
+    /**
+     * Sends the event name with data to the page's handler; the promise resolves on its ack, or
+     * rejects with a {@link LiveTemplateError} with the server's code (handler_error, unknown_event,
+     * ...), or outbox_full when maxPending events wait for their acks. An event that is not
+     * acknowledged before the connection drops is sent again, with the same id, after the
+     * reconnect: the server runs its handler once.
+     */
+    pushEvent(name: string, data?: unknown): Promise<void>;
+    /** Closes the connection for good; events without an ack are rejected with code closed. */
+    close(): void;
+    private send;
+    private push;
+    private fail;
+    private sendEvent;
+    private write;
+    private socketURL;
+    private opened;
+    private closed;
+    private receive;
+    private diff;
+    private apply;
+    private resync;
+    private pageError;
+    private ack;
+    private settle;
+    private stop;
+    private settleQuiet;
+    private report;
+    private log;
 }

@@ -1,2 +1,5 @@
-export { LiveTemplateClient } from "./client";
-export type { ClientOptions } from "./client";
+export { LiveTemplateClient, LiveTemplateError } from "./client";
+export type { ClientEvents, ClientOptions, CloseInfo, SocketState } from "./client";
+export { createSocket } from "./socket";
+export type { Socket, SocketOptions } from "./socket";
+export type { Unsubscribe } from "./emitter";

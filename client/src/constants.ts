@@ -1,0 +1,47 @@
+// Every wire key, message type, attribute name and default of the client in
+// one place (docs/protocol.md has the messages, docs/client.md the rest).
+
+/** Message types, both directions. */
+export const T_JOIN = "join";
+export const T_EVENT = "event";
+export const T_PING = "ping";
+export const T_PAGE_TOKEN = "page_token";
+export const T_RENDER = "render";
+export const T_DIFF = "diff";
+export const T_JOINED = "joined";
+export const T_ACK = "ack";
+export const T_ERROR = "error";
+export const T_PONG = "pong";
+
+/** Error codes the client acts on (the server's are in docs/protocol.md). */
+export const E_NOT_JOINED = "not_joined";
+export const E_RATE_LIMITED = "rate_limited";
+export const E_UNAVAILABLE = "unavailable";
+export const E_SERVER_CLOSING = "server_closing";
+export const E_ALREADY_JOINED = "already_joined";
+export const E_TOO_MANY_PAGES = "too_many_pages";
+export const E_BAD_MESSAGE = "bad_message";
+/** The client's own codes. */
+export const E_OUTBOX_FULL = "outbox_full";
+export const E_CLOSED = "closed";
+export const E_REPLACED = "replaced";
+
+/** The close code of a connection fenced by a newer one of its browser. */
+export const CLOSE_REPLACED = 4009;
+
+/** Attribute prefix of the bindings. */
+export const LVT = "lvt-";
+/** Class set on an element from an event's send until its ack. */
+export const LOADING_CLASS = "lvt-loading";
+
+/** Defaults of the options, in milliseconds unless named otherwise. */
+export const DEFAULTS = {
+  backoffBase: 500,
+  backoffMax: 30_000,
+  stableAfter: 10_000,
+  connectTimeout: 10_000,
+  heartbeat: 25_000,
+  pongTimeout: 10_000,
+  maxPending: 100,
+  retryAfter: 1_000,
+} as const;

@@ -1,0 +1,68 @@
+// The outbox: every event the client sent or will send, kept with its id
+// until its ack arrives, so that it can be resent after a reconnect.
+
+import { E_OUTBOX_FULL } from "./constants";
+
+/** An error of the server (its code, see docs/protocol.md) or of the client (outbox_full, closed, ...). */
+export class LiveTemplateError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "LiveTemplateError";
+    this.code = code;
+  }
+}
+
+/** One event waiting for its ack. */
+export interface Pending {
+  readonly id: string;
+  readonly page: string;
+  readonly name: string;
+  readonly data: unknown;
+  readonly resolve: () => void;
+  readonly reject: (e: LiveTemplateError) => void;
+}
+
+/** A random id of this tab: 12 characters of a-z and 0-9. */
+export function tabId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(12));
+  let s = "";
+  for (const x of b) s += (x % 36).toString(36);
+  return s;
+}
+
+export class Outbox {
+  private readonly prefix = tabId();
+  private n = 0;
+  private readonly items = new Map<string, Pending>();
+  constructor(readonly max: number) {}
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  /** Adds an event with a new id, or throws outbox_full when max events wait for their ack. */
+  add(page: string, name: string, data: unknown): [Pending, Promise<void>] {
+    if (this.items.size >= this.max) {
+      throw new LiveTemplateError(E_OUTBOX_FULL, `livetemplate: ${this.max} events are waiting for their ack; "${name}" was not sent`);
+    }
+    let p!: Pending;
+    const promise = new Promise<void>((resolve, reject) => {
+      p = { id: `${this.prefix}-${++this.n}`, page, name, data, resolve, reject };
+    });
+    this.items.set(p.id, p);
+    return [p, promise];
+  }
+
+  /** Removes and returns the event of id. */
+  take(id: string): Pending | undefined {
+    const p = this.items.get(id);
+    this.items.delete(id);
+    return p;
+  }
+
+  /** The events of a page, oldest first. */
+  of(page: string): Pending[] {
+    return [...this.items.values()].filter((p) => p.page === page);
+  }
+}

@@ -1,0 +1,40 @@
+/** Message types, both directions. */
+export declare const T_JOIN = "join";
+export declare const T_EVENT = "event";
+export declare const T_PING = "ping";
+export declare const T_PAGE_TOKEN = "page_token";
+export declare const T_RENDER = "render";
+export declare const T_DIFF = "diff";
+export declare const T_JOINED = "joined";
+export declare const T_ACK = "ack";
+export declare const T_ERROR = "error";
+export declare const T_PONG = "pong";
+/** Error codes the client acts on (the server's are in docs/protocol.md). */
+export declare const E_NOT_JOINED = "not_joined";
+export declare const E_RATE_LIMITED = "rate_limited";
+export declare const E_UNAVAILABLE = "unavailable";
+export declare const E_SERVER_CLOSING = "server_closing";
+export declare const E_ALREADY_JOINED = "already_joined";
+export declare const E_TOO_MANY_PAGES = "too_many_pages";
+export declare const E_BAD_MESSAGE = "bad_message";
+/** The client's own codes. */
+export declare const E_OUTBOX_FULL = "outbox_full";
+export declare const E_CLOSED = "closed";
+export declare const E_REPLACED = "replaced";
+/** The close code of a connection fenced by a newer one of its browser. */
+export declare const CLOSE_REPLACED = 4009;
+/** Attribute prefix of the bindings. */
+export declare const LVT = "lvt-";
+/** Class set on an element from an event's send until its ack. */
+export declare const LOADING_CLASS = "lvt-loading";
+/** Defaults of the options, in milliseconds unless named otherwise. */
+export declare const DEFAULTS: {
+    readonly backoffBase: 500;
+    readonly backoffMax: 30000;
+    readonly stableAfter: 10000;
+    readonly connectTimeout: 10000;
+    readonly heartbeat: 25000;
+    readonly pongTimeout: 10000;
+    readonly maxPending: 100;
+    readonly retryAfter: 1000;
+};

@@ -1,0 +1,30 @@
+/** An error of the server (its code, see docs/protocol.md) or of the client (outbox_full, closed, ...). */
+export declare class LiveTemplateError extends Error {
+    readonly code: string;
+    constructor(code: string, message: string);
+}
+/** One event waiting for its ack. */
+export interface Pending {
+    readonly id: string;
+    readonly page: string;
+    readonly name: string;
+    readonly data: unknown;
+    readonly resolve: () => void;
+    readonly reject: (e: LiveTemplateError) => void;
+}
+/** A random id of this tab: 12 characters of a-z and 0-9. */
+export declare function tabId(): string;
+export declare class Outbox {
+    readonly max: number;
+    private readonly prefix;
+    private n;
+    private readonly items;
+    constructor(max: number);
+    get size(): number;
+    /** Adds an event with a new id, or throws outbox_full when max events wait for their ack. */
+    add(page: string, name: string, data: unknown): [Pending, Promise<void>];
+    /** Removes and returns the event of id. */
+    take(id: string): Pending | undefined;
+    /** The events of a page, oldest first. */
+    of(page: string): Pending[];
+}
