@@ -51,16 +51,16 @@ type site struct {
 
 // siteConfig is what the page at /page looks like.
 type siteConfig struct {
-	src     string            // the template: the children of the page's root (counterSrc by default)
-	data    func() any        // the data of a new page (counter{} by default)
-	head    string            // HTML at the end of <head>
-	body    string            // HTML after the script tag
-	script  string            // the client's script tag; "" for the auto-connect tag
-	csp     string            // the Content-Security-Policy header, if any
+	src     string     // the template: the children of the page's root (counterSrc by default)
+	data    func() any // the data of a new page (counter{} by default)
+	head    string     // HTML at the end of <head>
+	body    string     // HTML after the script tag
+	script  string     // the client's script tag; "" for the auto-connect tag
+	csp     string     // the Content-Security-Policy header, if any
 	opts    []livetemplate.Option
 	extra   map[string]http.Handler
 	routes  func(s *site) map[string]http.Handler // more handlers, made with the site's app
-	version bool // the script tag's data-version (true unless noVersion)
+	version bool                                  // the script tag's data-version (true unless noVersion)
 }
 
 // newSite serves an application whose template "t" is c.src, with the
