@@ -128,7 +128,7 @@ func newSite(t *testing.T, c siteConfig) *site {
 			if c.version {
 				version = fmt.Sprintf(` data-version="%d"`, p.Version())
 			}
-			script = strings.NewReplacer("{{TOKEN}}", p.GetToken(), "{{VERSION}}", version).Replace(script)
+			script = strings.NewReplacer("{{TOKEN}}", p.GetToken(), "{{VERSION}}", version, "{{V}}", fmt.Sprint(p.Version())).Replace(script)
 			if c.csp != "" {
 				w.Header().Set("Content-Security-Policy", c.csp)
 			}
@@ -215,10 +215,15 @@ type tracker struct {
 	mu     sync.Mutex
 	conns  []*trackedConn
 	opened atomic.Int32
+	down   atomic.Bool // refuse handshakes with 503
 }
 
 func (tr *tracker) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tr.down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
 		tr.opened.Add(1)
 		h.ServeHTTP(&hijacker{ResponseWriter: w, tr: tr}, r)
 	})
