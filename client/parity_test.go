@@ -1,0 +1,118 @@
+package client_test
+
+import (
+	"encoding/json"
+	"flag"
+	"html/template"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/livetemplate/livetemplate/client/browsertest"
+	"github.com/livetemplate/livetemplate/client/internal/randtmpl"
+	"github.com/livetemplate/livetemplate/internal/engine"
+)
+
+var (
+	paritySeed  = flag.Uint64("parity.seed", 0, "first seed of TestViewParity's random templates (0: from the clock)")
+	parityCount = flag.Int("parity.n", 300, "random templates in TestViewParity")
+	paritySteps = flag.Int("parity.steps", 8, "data values per random template")
+)
+
+// regressionSeeds once failed TestViewParity; they run on every test run.
+var regressionSeeds = []uint64{}
+
+// TestViewParity feeds the view the engine's messages for random templates
+// and random data sequences (randtmpl), and checks after every step that its
+// DOM is the one Chromium builds from html/template's output for the same
+// data. The seeds are logged: rerun one with -parity.seed=S -parity.n=1.
+func TestViewParity(t *testing.T) {
+	first := *paritySeed
+	if first == 0 {
+		first = uint64(time.Now().UnixNano())
+	}
+	seeds := append([]uint64(nil), regressionSeeds...)
+	for i := range *parityCount {
+		seeds = append(seeds, first+uint64(i))
+	}
+	t.Logf("seeds %d to %d (rerun: -parity.seed=%d -parity.n=%d)", first, first+uint64(*parityCount)-1, first, *parityCount)
+	var cases []viewCase
+	templates := map[string]string{}
+	for _, seed := range seeds {
+		c, src, ok := randomCase(t, seed, *paritySteps)
+		if ok {
+			cases = append(cases, c)
+			templates[c.Name] = src
+		}
+	}
+	tab := viewTab(t, browsertest.Start(t))
+	start := time.Now()
+	var fails []viewFailure
+	for i := 0; i < len(cases); i += 50 { // batches keep each Eval well under its timeout
+		fails = append(fails, runCases(t, tab, cases[i:min(i+50, len(cases))])...)
+	}
+	t.Logf("%d templates, %d steps each, in %v", len(cases), *paritySteps, time.Since(start))
+	seen := map[string]bool{}
+	for _, f := range fails {
+		if seen[f.Name] {
+			continue // the first wrong step of a case says enough
+		}
+		seen[f.Name] = true
+		t.Errorf("%s, step %d\ntemplate: %s\n got: %s\nwant: %s", f.Name, f.Step, templates[f.Name], f.Got, f.Want)
+		if len(seen) == 5 {
+			t.Fatalf("more failures left out")
+		}
+	}
+}
+
+// randomCase renders seed's random template for steps random data values
+// with the engine, and html/template's output for each as the expected HTML.
+func randomCase(t *testing.T, seed uint64, steps int) (viewCase, string, bool) {
+	t.Helper()
+	g := randtmpl.New(seed)
+	src, doc := g.Template()
+	name := "seed " + jsonString(seed)
+	tmpl, err := template.New("page").Parse(src)
+	if err != nil {
+		t.Fatalf("%s: parse %s: %v", name, src, err)
+	}
+	oracle := template.Must(tmpl.Clone())
+	prog, err := engine.Compile(tmpl)
+	if err != nil {
+		t.Fatalf("%s: compile %s: %v", name, src, err)
+	}
+	c := viewCase{Name: name, Doc: doc}
+	var prev *engine.Tree
+	data := g.Data()
+	for i := range steps {
+		if i > 0 {
+			data = g.Next(data)
+		}
+		var want strings.Builder
+		if err := oracle.Execute(&want, data); err != nil {
+			t.Logf("%s: skipped, Execute: %v", name, err)
+			return c, src, false
+		}
+		tree, err := prog.Render(data)
+		if err != nil {
+			t.Fatalf("%s: Render: %v (Execute did not fail)", name, err)
+		}
+		var msg []byte
+		if prev == nil {
+			msg = tree.AppendJSON(nil)
+		} else if msg, _, err = engine.AppendDiff(nil, prev, tree); err != nil {
+			t.Fatalf("%s: AppendDiff: %v", name, err)
+		}
+		if len(msg) == 0 {
+			msg = []byte("null")
+		}
+		c.Steps = append(c.Steps, viewStep{Message: msg, HTML: want.String()})
+		prev = tree
+	}
+	return c, src, true
+}
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
