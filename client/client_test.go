@@ -335,6 +335,14 @@ func TestClient(t *testing.T) {
 		noConsole(t, tab)
 	})
 
+	t.Run("Debug", func(t *testing.T) {
+		s := newSite(t, siteConfig{script: `<script src="/livetemplate.js" data-live="/live" data-token="{{TOKEN}}" data-debug defer></script>`})
+		tab := s.open(b, "/page")
+		if c := strings.Join(tab.Console(), "\n"); !strings.Contains(c, "debug: \"livetemplate:\"") {
+			t.Errorf("console with data-debug:\n%s", c)
+		}
+	})
+
 	t.Run("Pattern2", func(t *testing.T) {
 		// The seed's Pattern 2: a preset token and connect(url) with the token in the URL.
 		s := newSite(t, siteConfig{script: `<script src="/livetemplate.js"></script>

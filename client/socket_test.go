@@ -31,12 +31,12 @@ func TestConnection(t *testing.T) {
 
 	t.Run("DropMidStream", func(t *testing.T) {
 		s := newSite(t, siteConfig{
-			script: clientScript(`backoffBase: 50`),
+			script: clientScript(`backoffBase: 50, maxPending: 1000`),
 			opts:   []livetemplate.Option{livetemplate.WithEventRate(2000, 2000)},
 		})
 		tab := s.open(b, "/page")
 		p := s.page()
-		const n = 150
+		const n = 300
 		// Events stream from the page, a few at a time, while the server
 		// drops the connection three times.
 		browsertest.MustEval[bool](tab, fmt.Sprintf(`(() => {
@@ -58,7 +58,7 @@ func TestConnection(t *testing.T) {
 				}
 			}
 			drops += s.tr.drop()
-			tab.WaitFor(`liveTemplate.state === "open"`, 10*time.Second)
+			tab.WaitFor(fmt.Sprintf(`seen.filter(e => e[0] === "connected").length === %d`, i+2), 10*time.Second)
 		}
 		tab.WaitFor(fmt.Sprintf(`done + failed.length === %d`, n), 20*time.Second)
 		if f := browsertest.MustEval[[]string](tab, `failed`); len(f) > 0 {
