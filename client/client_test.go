@@ -215,13 +215,19 @@ type tracker struct {
 	mu     sync.Mutex
 	conns  []*trackedConn
 	opened atomic.Int32
-	down   atomic.Bool // refuse handshakes with 503
+	down   atomic.Bool  // refuse handshakes with 503
+	stall  atomic.Bool  // never answer handshakes
+	life   atomic.Int64 // close connections after this many nanoseconds, if > 0
 }
 
 func (tr *tracker) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tr.down.Load() {
 			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		if tr.stall.Load() {
+			<-r.Context().Done()
 			return
 		}
 		tr.opened.Add(1)
@@ -266,6 +272,9 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	h.tr.mu.Lock()
 	h.tr.conns = append(h.tr.conns, tc)
 	h.tr.mu.Unlock()
+	if d := h.tr.life.Load(); d > 0 {
+		time.AfterFunc(time.Duration(d), func() { c.Close() })
+	}
 	return tc, bufio.NewReadWriter(bufio.NewReader(tc), bufio.NewWriter(tc)), nil
 }
 
@@ -459,6 +468,29 @@ func TestClient(t *testing.T) {
 		tab.WaitFor(`acks.length === 3 && acks.every(a => a === "ok")`, 5*time.Second)
 		if got := browsertest.MustEval[string](tab, `liveTemplate.pushEvent("block").then(() => "ok", e => e.code)`); got != "ok" {
 			t.Errorf("after the acks: %q", got)
+		}
+	})
+
+	t.Run("PageEnded", func(t *testing.T) {
+		release := make(chan struct{})
+		s := newSite(t, siteConfig{script: clientScript(``)})
+		s.handle("block", func(ctx context.Context, _ *livetemplate.Page, _ livetemplate.Event) error {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return nil
+		})
+		defer close(release)
+		tab := s.open(b, "/page")
+		browsertest.MustEval[bool](tab, `window.res = []; liveTemplate.pushEvent("block"); liveTemplate.pushEvent("add").catch(e => res.push(e.code)), true`)
+		if err := s.page().Close(); err != nil {
+			t.Fatal(err)
+		}
+		tab.WaitFor(`res.length === 1`, 5*time.Second)
+		got := browsertest.MustEval[[]string](tab, `[res[0], liveTemplate.state, JSON.stringify(seen.filter(e => e[0] === "error").map(e => [e[1].code, e[1].fatal]))]`)
+		if want := []string{"page_closed", "closed", `[["page_closed",true]]`}; strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("after the page closed: %q, want %q", got, want)
 		}
 	})
 

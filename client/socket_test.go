@@ -175,6 +175,35 @@ func TestConnection(t *testing.T) {
 		})
 	}
 
+	t.Run("ConnectTimeout", func(t *testing.T) {
+		s := newSite(t, siteConfig{script: clientScript(`backoffBase: 20, backoffMax: 40, connectTimeout: 200`)})
+		s.tr.stall.Store(true)
+		tab := b.Tab(t)
+		tab.Navigate(s.srv.URL + "/page")
+		tab.WaitFor(`seen.filter(e => e[0] === "reconnecting").length >= 2`, 5*time.Second)
+		s.tr.stall.Store(false)
+		tab.WaitFor(`liveTemplate.state === "open"`, 5*time.Second)
+	})
+
+	t.Run("StableReset", func(t *testing.T) {
+		// Connections that the server drops soon after they open do not
+		// reset the backoff; connections that stayed open for stableAfter do.
+		attempts := func(life time.Duration, stable int) []int {
+			s := newSite(t, siteConfig{script: clientScript(fmt.Sprintf(`backoffBase: 10, backoffMax: 40, stableAfter: %d`, stable))})
+			s.tr.life.Store(int64(life))
+			tab := b.Tab(t)
+			tab.Navigate(s.srv.URL + "/page")
+			tab.WaitFor(`seen.filter(e => e[0] === "reconnecting").length >= 5`, 10*time.Second)
+			return browsertest.MustEval[[]int](tab, `seen.filter(e => e[0] === "reconnecting").map(e => e[1].attempt)`)
+		}
+		if a := attempts(20*time.Millisecond, 1000); a[4] != 5 {
+			t.Errorf("short connections: attempts %v, want 1, 2, 3, ...", a)
+		}
+		if a := attempts(150*time.Millisecond, 100); a[4] != 1 {
+			t.Errorf("stable connections: attempts %v, want 1, 1, 1, ...", a)
+		}
+	})
+
 	t.Run("ConnectTwice", func(t *testing.T) {
 		s := newSite(t, siteConfig{
 			head:   `<script src="/count.js"></script>`,

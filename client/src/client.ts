@@ -47,7 +47,7 @@ export interface ClientEvents {
   connected: { v: number };
   /** The connection ended; the client reconnects unless it was closed. */
   disconnected: CloseInfo;
-  /** The client waits delay milliseconds before connecting again (attempt counts from 1). */
+  /** The client waits delay milliseconds before connecting again; attempt counts the retries since the last connection that stayed open for stableAfter (from 1). */
   reconnecting: { attempt: number; delay: number };
   /** A render or diff was applied: the page now shows version v. */
   updated: { v: number };
@@ -98,7 +98,6 @@ export class LiveTemplateClient {
   private readonly browser = tabId();
   private sock: Socket | null = null;
   private conn = 0; // connections opened so far
-  private attempt = 0;
   private page: LivePage | null = null;
   private url = "";
   private unbind: Unsubscribe | null = null;
@@ -178,9 +177,9 @@ export class LiveTemplateClient {
     s.onOpen(() => this.opened());
     s.onMessage((d) => this.receive(d));
     s.onClose((info) => this.closed(info));
-    s.onState((st, delay) => {
+    s.onState((st, delay, attempt) => {
       this.log("state", st, delay);
-      if (st === "backoff") this.ev.emit("reconnecting", { attempt: ++this.attempt, delay });
+      if (st === "backoff") this.ev.emit("reconnecting", { attempt, delay });
       if (st === "closed" && this.stopped === null) this.stop(new LiveTemplateError(C.E_REPLACED, "livetemplate: a newer connection of this browser replaced this one"));
     });
     s.connect();
@@ -291,7 +290,6 @@ export class LiveTemplateClient {
     if (!pg || (m.page ?? "") !== pg.name) return; // a page this client does not hold
     if (!pg.live && (m.type === C.T_RENDER || m.type === C.T_DIFF || m.type === C.T_JOINED)) {
       pg.live = true; // the join succeeded: its catch-up or joined comes
-      this.attempt = 0;
       this.ev.emit("connected", { v: pg.v });
     }
     switch (m.type) {

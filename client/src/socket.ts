@@ -60,8 +60,11 @@ export interface Socket {
   onError(fn: (ev: Event) => void): Unsubscribe;
   /** Text frames arrive as strings, binary frames as ArrayBuffers. */
   onMessage(fn: (data: string | ArrayBuffer) => void): Unsubscribe;
-  /** Called on every change of state; delay is the wait before the next connect, in backoff. */
-  onState(fn: (state: SocketState, delay: number) => void): Unsubscribe;
+  /**
+   * Called on every change of state. In backoff, delay is the wait before the next connect and
+   * attempt the number of retries since the last connection that stayed open for stableAfter.
+   */
+  onState(fn: (state: SocketState, delay: number, attempt: number) => void): Unsubscribe;
 }
 
 interface Events {
@@ -69,7 +72,7 @@ interface Events {
   close: CloseInfo;
   error: Event;
   message: string | ArrayBuffer;
-  state: [SocketState, number];
+  state: [SocketState, number, number];
 }
 
 /** The wait before retry number attempt (from 0): full jitter, up to the cap included. */
@@ -91,7 +94,7 @@ export function createSocket(opts: SocketOptions): Socket {
 
   const setState = (s: SocketState, delay = 0) => {
     state = s;
-    ev.emit("state", [s, delay]);
+    ev.emit("state", [s, delay, attempt]);
   };
   const clearTimers = () => {
     clearTimeout(timer);
@@ -197,7 +200,7 @@ export function createSocket(opts: SocketOptions): Socket {
     onClose: (fn) => ev.on("close", fn),
     onError: (fn) => ev.on("error", fn),
     onMessage: (fn) => ev.on("message", fn),
-    onState: (fn) => ev.on("state", ([s, d]) => fn(s, d)),
+    onState: (fn) => ev.on("state", ([s, d, a]) => fn(s, d, a)),
   };
   if (opts.autoConnect !== false) connect();
   return sock;

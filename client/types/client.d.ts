@@ -38,7 +38,7 @@ export interface ClientEvents {
     };
     /** The connection ended; the client reconnects unless it was closed. */
     disconnected: CloseInfo;
-    /** The client waits delay milliseconds before connecting again (attempt counts from 1). */
+    /** The client waits delay milliseconds before connecting again; attempt counts the retries since the last connection that stayed open for stableAfter (from 1). */
     reconnecting: {
         attempt: number;
         delay: number;
@@ -63,7 +63,6 @@ export declare class LiveTemplateClient {
     private readonly browser;
     private sock;
     private conn;
-    private attempt;
     private page;
     private url;
     private unbind;

@@ -50,8 +50,11 @@ export interface Socket {
     onError(fn: (ev: Event) => void): Unsubscribe;
     /** Text frames arrive as strings, binary frames as ArrayBuffers. */
     onMessage(fn: (data: string | ArrayBuffer) => void): Unsubscribe;
-    /** Called on every change of state; delay is the wait before the next connect, in backoff. */
-    onState(fn: (state: SocketState, delay: number) => void): Unsubscribe;
+    /**
+     * Called on every change of state. In backoff, delay is the wait before the next connect and
+     * attempt the number of retries since the last connection that stayed open for stableAfter.
+     */
+    onState(fn: (state: SocketState, delay: number, attempt: number) => void): Unsubscribe;
 }
 /** The wait before retry number attempt (from 0): full jitter, up to the cap included. */
 export declare function backoffDelay(attempt: number, base: number, max: number): number;
