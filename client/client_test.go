@@ -333,6 +333,41 @@ func TestClient(t *testing.T) {
 		noConsole(t, tab)
 	})
 
+	t.Run("WholeDocument", func(t *testing.T) {
+		// The template renders the whole document, script tag included, with
+		// PAGE_TOKEN and PAGE_VERSION: the markup docs/client.md recommends.
+		const doc = `<!doctype html><html><head><title>{{.Count}}</title></head><body><p id="count">{{.Count}}</p>` +
+			`<button id="add" lvt-click="add">+1</button>` +
+			`<script src="/livetemplate.js" data-live="/live" data-token="{{PAGE_TOKEN}}" data-version="{{PAGE_VERSION}}" defer></script></body></html>`
+		s := newSite(t, siteConfig{src: doc, routes: func(s *site) map[string]http.Handler {
+			return map[string]http.Handler{"GET /doc": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				p, err := s.app.NewPage("t", counter{Count: 7})
+				if err != nil {
+					http.Error(w, err.Error(), 500)
+					return
+				}
+				s.mu.Lock()
+				s.pages = append(s.pages, p)
+				s.mu.Unlock()
+				html, _ := p.Render()
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				io.WriteString(w, html)
+			})}
+		}})
+		tab := s.open(b, "/doc")
+		if v := browsertest.MustEval[int](tab, `liveTemplate.version`); v != 1 {
+			t.Fatalf("version %d", v)
+		}
+		for want := 8; want <= 9; want++ {
+			browsertest.MustEval[bool](tab, `document.getElementById("add").click(), true`)
+			tab.WaitFor(fmt.Sprintf(`document.getElementById("count")?.textContent === "%d" && document.title === "%d"`, want, want), 5*time.Second)
+		}
+		if c := s.page().Data().(counter).Count; c != 9 {
+			t.Errorf("count %d", c)
+		}
+		noConsole(t, tab)
+	})
+
 	t.Run("AutoConnectFull", func(t *testing.T) {
 		s := newSite(t, siteConfig{}) // no data-version: the server sends the page
 		tab := s.open(b, "/page")
