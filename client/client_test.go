@@ -60,7 +60,8 @@ type siteConfig struct {
 	opts    []livetemplate.Option
 	extra   map[string]http.Handler
 	routes  func(s *site) map[string]http.Handler // more handlers, made with the site's app
-	version bool                                  // the script tag's data-version (true unless noVersion)
+	version bool                                  // the script tag's data-version
+	served  func(p *livetemplate.Page)            // called after the page's HTML was rendered, before it is sent
 }
 
 // newSite serves an application whose template "t" is c.src, with the
@@ -127,6 +128,9 @@ func newSite(t *testing.T, c siteConfig) *site {
 			version := ""
 			if c.version {
 				version = fmt.Sprintf(` data-version="%d"`, p.Version())
+			}
+			if c.served != nil {
+				c.served(p)
 			}
 			script = strings.NewReplacer("{{TOKEN}}", p.GetToken(), "{{VERSION}}", version, "{{V}}", fmt.Sprint(p.Version())).Replace(script)
 			if c.csp != "" {
@@ -365,6 +369,21 @@ func TestClient(t *testing.T) {
 		if c := s.page().Data().(counter).Count; c != 9 {
 			t.Errorf("count %d", c)
 		}
+		noConsole(t, tab)
+	})
+
+	t.Run("PageMovedBeforeJoin", func(t *testing.T) {
+		// The page changed between its HTML and the join: the server
+		// answers the join with a diff, which the client cannot apply
+		// without the tree; it asks for the whole page instead.
+		s := newSite(t, siteConfig{version: true, served: func(p *livetemplate.Page) {
+			if _, err := p.Update(counter{Count: 11, Log: []string{"moved"}}); err != nil {
+				t.Error(err)
+			}
+		}})
+		tab := s.open(b, "/page")
+		s.waitHTML(tab, s.page())
+		tab.WaitFor(`liveTemplate.version === 2`, 5*time.Second)
 		noConsole(t, tab)
 	})
 
