@@ -1,6 +1,16 @@
-// The DOM of one live page. MINIMAL VERSION: it sets the DOM from the tree's
-// HTML on every message; targeted patching replaces it.
-import { Tree } from "./tree";
+// The DOM of one live page. The view holds the page's tree (tree.ts) and,
+// for every value, where the DOM shows it (view-build.ts): a diff changes
+// the tree and patches only those places. A text becomes one Text.data
+// assignment, a row insert builds that row, a move or removal touches only
+// that row's nodes, a value in a start tag recomputes that element's
+// attributes. A value that the parser would not keep as one run of nodes is
+// rebuilt with the nearest enclosing value that it does keep, or the page.
+import { Builder, Part, Span, dom } from "./view-build";
+import type { Dom } from "./view-build";
+import { attrs, morph, morphNode, syncAttrs, syncText } from "./morph";
+import type { NodeMap } from "./morph";
+import { Statics, decode, decodeRow, fail, isFull, isObj, patch, patchRow, planRows, slotIndex } from "./tree";
+import type { Comp, Frag, Obj, RowPlan, Val } from "./tree";
 
 /** A full tree as the server sends it in render messages: {"s": statics, "f": root fragment}. */
 export interface TreeMessage {
@@ -11,10 +21,113 @@ export interface TreeMessage {
 /** A diff as the server sends it in diff messages: {"s"?: new statics, "f": root patch}. */
 export type DiffMessage = TreeMessage;
 
+let inertDoc: Document | undefined;
+
+/** A document without a window, where parsed HTML loads nothing and runs nothing. */
+function inert(): Document {
+  return (inertDoc ??= document.implementation.createHTMLDocument(""));
+}
+
+/** Parses html as the content of an element like parent, as the page's parser would there. */
+function parseIn(parent: Element, html: string): Element {
+  const c = inert().createElementNS(parent.namespaceURI, parent.localName);
+  c.innerHTML = html;
+  return c;
+}
+
+const ENTITIES = new Map([
+  ["lt", "<"],
+  ["gt", ">"],
+  ["amp", "&"],
+  ["quot", '"'],
+  ["apos", "'"],
+]);
+
+/** One character reference (without its "&"); null when it needs the parser. */
+function entity(e: string): string | null {
+  if (!e) return "&";
+  if (!e.endsWith(";")) return null;
+  const b = e.slice(0, -1);
+  if (b[0] !== "#") return ENTITIES.get(b) ?? null;
+  const n = b[1] === "x" || b[1] === "X" ? parseInt(b.slice(2), 16) : parseInt(b.slice(1), 10);
+  return n === 9 || n === 10 || (n >= 32 && n < 127) || (n >= 160 && n < 0xd800) || (n >= 0xe000 && n < 0xfdd0) ? String.fromCharCode(n) : null;
+}
+
+/** The text of escaped HTML that holds no markup; null when it needs the parser. */
+function plainText(v: string, dropLF: boolean): string | null {
+  if (/[<\r\0]/.test(v)) return null;
+  let ok = true;
+  const t = v.indexOf("&") < 0 ? v : v.replace(/&([^;&\s<]*;?)/g, (m, e: string) => entity(e) ?? ((ok = false), m));
+  if (!ok) return null;
+  return dropLF && t.charCodeAt(0) === 10 ? t.slice(1) : t;
+}
+
+/** Whether a text at the start of sp loses its first newline to the parser (first thing in a pre). */
+function dropsLF(sp: Span): boolean {
+  const p = sp.a.parentNode;
+  if (!p || (p.nodeName !== "PRE" && p.nodeName !== "LISTING")) return false;
+  for (let n = sp.a.previousSibling; n; n = n.previousSibling) if (n.nodeType !== 3 || (n as Text).data) return false;
+  return true;
+}
+
+/** The nodes of span sp, in order. */
+function nodes(sp: Span): Node[] {
+  const out: Node[] = [];
+  for (let n: Node | null = sp.a; n; n = n.nextSibling) {
+    out.push(n);
+    if (n === sp.z) break;
+  }
+  return out;
+}
+
+/** sp's bounds changed from oa..oz: enclosing spans that shared a bound follow. */
+function lift(sp: Span, oa: Node, oz: Node): void {
+  for (let s = sp.up; s; s = s.up) {
+    let hit = false;
+    if (s.a === oa) {
+      s.a = sp.a;
+      hit = true;
+    }
+    if (s.z === oz) {
+      s.z = sp.z;
+      hit = true;
+    }
+    if (!hit) break;
+  }
+}
+
+/** Moves nodes before ref, keeping the state (focus, iframes) of live nodes where the browser can. */
+function place(parent: Element, ns: Node[], ref: Node | null, live: boolean): void {
+  for (const n of ns) {
+    if (live && parent.moveBefore) {
+      try {
+        parent.moveBefore(n, ref);
+        continue;
+      } catch {
+        // not movable atomically (another document, disconnected): insert
+      }
+    }
+    parent.insertBefore(n, ref);
+  }
+}
+
+/** The source of part p: its fragment's statics and values from where it starts to where it ends. */
+function source(st: Statics, p: Part, html: (v: Val) => string): string {
+  const parts = st.get(p.f.s, p.f.v.length);
+  let s = (parts[p.i] as string).slice(p.o);
+  for (let i = p.i; i < p.j; i++) s += html(p.f.v[i] as Val) + (i + 1 < p.j ? parts[i + 1] : "");
+  return s + (parts[p.j] as string).slice(0, p.p);
+}
+
 /** The DOM of one live page: the children of an element, or a whole document. */
 export class View {
   readonly root: Element | Document;
-  private tree: Tree | null = null;
+  private st = new Statics();
+  private tree: Frag | null = null;
+  private top = new Span(null, null, -1);
+  private dirty: (Span | Part)[] = [];
+  private readonly nonce = Math.random().toString(36).slice(2, 10);
+  private readonly attr = "data-lt" + this.nonce;
 
   constructor(root: Element | Document) {
     this.root = root;
@@ -25,33 +138,305 @@ export class View {
     return this.tree !== null;
   }
 
-  /** Shows a full tree: patches the DOM to its HTML, keeping what the user is doing. */
+  /**
+   * Shows a full tree: morphs the DOM (the HTML the server sent, or what a
+   * resync replaces) into the tree's HTML, keeping what the user is doing.
+   */
   render(tree: TreeMessage): void {
-    const t = new Tree();
-    t.apply(tree);
-    this.tree = t;
-    this.show();
+    const st = new Statics();
+    st.add(tree.s);
+    if (!Array.isArray(tree.f)) fail("the root is not a fragment");
+    const root = decode(st, tree.f) as Frag;
+    this.st = st;
+    this.tree = root;
+    this.guard(() => this.fillRoot(true));
   }
 
-  /** Applies a diff to the tree and patches only what changed in the DOM. */
+  /** Applies a diff to the tree and patches only what changed in the DOM. Throws when it does not fit the tree. */
   diff(d: DiffMessage): void {
-    if (!this.tree) throw new Error("livetemplate: a diff without a tree");
+    const root = this.tree;
+    if (!root) fail("a diff without a tree");
     try {
-      this.tree.apply(d);
+      this.st.add(d.s);
+      const f = d.f;
+      this.guard(() => {
+        if (Array.isArray(f)) {
+          this.tree = decode(this.st, f) as Frag;
+          this.dirty.push(this.top);
+        } else if (isObj(f) && !("r" in f)) this.patchFrag(root, f);
+        else fail("the root is not a fragment");
+        this.flush();
+      });
     } catch (e) {
-      this.tree = null; // partly applied: only a full tree can repair it
+      // The tree may be half changed: only a full tree can repair it.
+      this.tree = null;
+      this.dirty.length = 0;
       throw e;
     }
-    this.show();
   }
 
-  private show(): void {
-    const html = (this.tree as Tree).html();
-    if (this.root instanceof Document) {
-      const doc = new DOMParser().parseFromString(html, "text/html");
-      this.root.replaceChild(this.root.adoptNode(doc.documentElement), this.root.documentElement);
-    } else {
-      this.root.innerHTML = html;
+  /** Runs fn, then gives the focus and the selection back to the element that had them, if fn moved it. */
+  private guard(fn: () => void): void {
+    const doc = this.root.ownerDocument ?? (this.root as Document);
+    const el = doc.activeElement as HTMLInputElement | null;
+    const sel = el && "selectionStart" in el ? [el.selectionStart, el.selectionEnd, el.selectionDirection] : null;
+    fn();
+    if (el && el !== doc.activeElement && el.isConnected) {
+      el.focus({ preventScroll: true });
+      if (sel) {
+        try {
+          el.setSelectionRange(sel[0] as number, sel[1] as number, (sel[2] ?? "none") as "none");
+        } catch {
+          // an input type without selection
+        }
+      }
     }
   }
+
+  private html = (v: Val): string => {
+    if (typeof v === "string") return v;
+    if ("s" in v) {
+      const parts = this.st.get(v.s, v.v.length);
+      let out = parts[0] as string;
+      for (let i = 0; i < v.v.length; i++) out += this.html(v.v[i] as Val) + parts[i + 1];
+      return out;
+    }
+    return v.r.map(this.html).join("");
+  };
+
+  private builder(): Builder {
+    return new Builder(this.st, this.nonce);
+  }
+
+  /** Rebuilds the whole page from the tree, morphing the DOM into it. */
+  private fillRoot(keepOpen: boolean): void {
+    const b = this.builder();
+    const top = (this.top = new Span(null, null, -1));
+    b.frag(this.tree as Frag, top);
+    const html = b.html(this.attr);
+    const map: NodeMap = new Map();
+    const root = this.root;
+    if (root.nodeType === 9) {
+      const doc = new DOMParser().parseFromString(html, "text/html");
+      b.bind(doc, this.attr, []);
+      morphNode((root as Document).documentElement, doc.documentElement, map, keepOpen);
+    } else {
+      const c = parseIn(root as Element, html);
+      b.bind(c, this.attr, []);
+      morph(root, root.firstChild, root.lastChild, Array.from(c.childNodes), map, keepOpen);
+    }
+    top.a = top.z = root; // never a child: nested spans do not share it
+    remap(b, map);
+  }
+
+  /**
+   * Shows v in span sp: a text by setting the data of its Text node, else by
+   * building v's DOM and morphing sp's nodes into it. False when v's HTML
+   * would not come out of the parser as a run of nodes there: an enclosing
+   * span must be rebuilt instead.
+   */
+  private fill(sp: Span, v: Val): boolean {
+    const parent = sp.a.parentNode;
+    if (sp.fragile || !(parent instanceof Element)) return false;
+    const lf = dropsLF(sp);
+    if (typeof v === "string" && sp.a === sp.z && sp.a.nodeType === 3) {
+      const t = plainText(v, lf);
+      if (t !== null) {
+        if ((sp.a as Text).data !== t) (sp.a as Text).data = t;
+        return true;
+      }
+    }
+    const oa = sp.a;
+    const oz = sp.z;
+    const b = this.builder();
+    b.pre = lf ? 2 : 0;
+    b.span(sp, v);
+    const c = parseIn(parent, b.html(this.attr));
+    if (sp.bad || !b.bind(c, this.attr, [sp])) {
+      sp.bad = false;
+      sp.a = oa;
+      sp.z = oz;
+      return false;
+    }
+    const map: NodeMap = new Map();
+    morph(parent, oa, oz, Array.from(c.childNodes), map, false);
+    remap(b, map);
+    lift(sp, oa, oz);
+    return true;
+  }
+
+  /** Applies a fragment patch to f, a fragment that the DOM shows. */
+  private patchFrag(f: Frag, obj: unknown): void {
+    if (!isObj(obj) || "r" in obj) fail("bad fragment patch");
+    const d = dom(f) as Dom;
+    for (const k in obj) {
+      const i = slotIndex(f, k);
+      const ch = obj[k];
+      const x = d.b[i];
+      const cur = f.v[i] as Val;
+      if (!(x instanceof Span)) {
+        // An attribute, a raw text, or a value without a place of its own.
+        f.v[i] = patch(this.st, cur, ch);
+        this.dirty.push(x ?? d.sp);
+      } else if (isFull(ch)) {
+        const v = decode(this.st, ch);
+        f.v[i] = v;
+        if (!this.fill(x, v)) this.dirty.push(d.sp);
+      } else if (typeof cur === "string") fail("patch of a text");
+      else if ("s" in cur) this.patchFrag(cur, ch);
+      else this.patchComp(cur, ch as Obj, x);
+    }
+  }
+
+  /** Applies a comprehension patch to c, whose rows span x shows. */
+  private patchComp(c: Comp, obj: Obj, x: Span): void {
+    const plan = planRows(this.st, c.r, obj);
+    const parent = x.a.parentNode;
+    const fresh = plan.places.filter((p) => p.isNew).map((p) => p.row);
+    if (
+      (x.fragile && !c.r.length !== !plan.rows.length) ||
+      !(parent instanceof Element) ||
+      (fresh.length && !this.buildRows(fresh, x, parent))
+    ) {
+      // Rows that the parser would not keep as they are here (a table
+      // gaining or losing its tbody): rebuild the enclosing span.
+      this.purely(c, plan);
+      this.dirty.push(x.up as Span);
+      return;
+    }
+    if (plan.gone.length || plan.places.length) this.arrange(c, plan, x, parent);
+    c.r = plan.rows;
+    for (const [j, ch] of plan.updates) {
+      const r = c.r[j] as Frag;
+      if (!isFull(ch)) {
+        this.patchFrag(r, ch);
+        continue;
+      }
+      if (!Array.isArray(ch)) fail("a row became a text or comprehension");
+      const nr = decodeRow(this.st, ch);
+      const rs = (dom(r) as Dom).sp;
+      c.r[j] = nr;
+      rs.own = nr;
+      if (!this.fill(rs, nr)) this.dirty.push(x);
+    }
+  }
+
+  /** Removes, moves and inserts rows in the DOM as plan says. */
+  private arrange(c: Comp, plan: RowPlan, x: Span, parent: Element): void {
+    const oa = x.a;
+    const oz = x.z;
+    const after = oz.nextSibling;
+    for (const r of plan.gone) for (const n of nodes((dom(r) as Dom).sp)) (n as ChildNode).remove();
+    const placed = new Map(plan.places.map((p) => [p.row, p.isNew]));
+    const rows = plan.rows;
+    let ref: Node | null = after;
+    for (let j = rows.length - 1; j >= 0; j--) {
+      const r = rows[j] as Frag;
+      const rs = (dom(r) as Dom).sp;
+      const isNew = placed.get(r);
+      if (isNew !== undefined) place(parent, nodes(rs), ref, !isNew);
+      ref = rs.a;
+    }
+    if (!rows.length) {
+      // An empty Text node keeps the place of the rows.
+      x.a = x.z = (parent.ownerDocument as Document).createTextNode("");
+      parent.insertBefore(x.a, after);
+    } else {
+      if (!c.r.length) (oa as ChildNode).remove(); // the empty Text node
+      x.a = (dom(rows[0] as Frag) as Dom).sp.a;
+      x.z = (dom(rows[rows.length - 1] as Frag) as Dom).sp.z;
+    }
+    lift(x, oa, oz);
+  }
+
+  /** Builds the DOM of new rows of span x in parent; false if the parser would not keep them as runs of nodes there. */
+  private buildRows(rows: Frag[], x: Span, parent: Element): boolean {
+    const b = this.builder();
+    const spans = rows.map((r) => {
+      const sp = new Span(x, r, -1);
+      b.span(sp, r);
+      return sp;
+    });
+    return b.bind(parseIn(parent, b.html(this.attr)), this.attr, spans);
+  }
+
+  /** Applies a comprehension patch to the tree alone. */
+  private purely(c: Comp, plan: RowPlan): void {
+    c.r = plan.rows;
+    for (const [j, ch] of plan.updates) c.r[j] = patchRow(this.st, c.r[j] as Frag, ch);
+  }
+
+  /** Patches what the diff left to do: attributes and raw texts to recompute, spans to rebuild. */
+  private flush(): void {
+    for (let i = 0; i < this.dirty.length; i++) {
+      const x = this.dirty[i] as Span | Part;
+      if (x instanceof Part) this.updatePart(x);
+      else if (x === this.top) {
+        this.fillRoot(false);
+        break; // everything is new
+      } else if (live(x) && !this.fill(x, x.k < 0 ? (x.own as Frag) : ((x.own as Frag).v[x.k] as Val))) {
+        this.dirty.push(x.up as Span);
+      }
+    }
+    this.dirty.length = 0;
+  }
+
+  /** Recomputes the attributes or the text of a part's element. */
+  private updatePart(p: Part): void {
+    const d = dom(p.f);
+    if (!d || d.b[p.i] !== p) return; // rebuilt since
+    const src = source(this.st, p, this.html);
+    const el = p.el;
+    if (p.raw) {
+      syncText(el, rawText(el.localName, src));
+      return;
+    }
+    const at = attrs(parseTag(el, src));
+    try {
+      syncAttrs(el, p.at, at, false);
+      p.at = at;
+    } catch {
+      // A name that the parser takes and setAttribute does not: rebuild.
+      this.dirty.push(d.sp);
+    }
+  }
+}
+
+/** Whether sp is still the binding of its value (not replaced by a rebuild of an enclosing span). */
+function live(sp: Span): boolean {
+  const d = sp.own && dom(sp.own);
+  return !!d && (sp.k < 0 ? d.sp === sp : d.b[sp.k] === sp);
+}
+
+/** Points the bindings that a build made at the live nodes that the morph kept in place of the parsed ones. */
+function remap(b: Builder, map: NodeMap): void {
+  if (!map.size) return;
+  for (const sp of b.spans) {
+    sp.a = map.get(sp.a) ?? sp.a;
+    sp.z = map.get(sp.z) ?? sp.z;
+  }
+  for (const p of b.parts) if (p.el) p.el = (map.get(p.el) as Element | undefined) ?? p.el;
+}
+
+let tpl: HTMLTemplateElement | undefined;
+
+/** Parses html in an inert template; returns its content. */
+function parseInert(html: string): DocumentFragment {
+  tpl ??= inert().createElement("template");
+  tpl.innerHTML = html;
+  return tpl.content;
+}
+
+/** The element that a start tag src gives, parsed as for el's namespace (SVG and MathML fix the case of names). */
+function parseTag(el: Element, src: string): Element {
+  const rest = src.replace(/^<[^\s/>]+/, "");
+  const ns = el.namespaceURI;
+  if (ns === "http://www.w3.org/2000/svg") return (parseInert("<svg><g" + rest + "</svg>").firstChild as Element).firstChild as Element;
+  if (ns === "http://www.w3.org/1998/Math/MathML") return (parseInert("<math><mi" + rest + "</math>").firstChild as Element).firstChild as Element;
+  return parseInert("<i" + rest).firstChild as Element;
+}
+
+/** The text that the parser makes of raw text src in an element named tag (entities, a textarea's first newline). */
+function rawText(tag: string, src: string): string {
+  return parseInert("<" + tag + ">" + src + "</" + tag + ">").firstChild?.textContent ?? "";
 }

@@ -1,0 +1,139 @@
+// Morphing: changes live DOM nodes into the nodes parsed from new HTML,
+// keeping every live node whose kind, tag and key match the new node in its
+// place, so that focus, caret, typed values, scroll positions and media keep
+// going. It serves the first render over the HTML that the server sent, a
+// resync, and the rebuild of a value that cannot be patched in place.
+
+/** For each new node that a live node stands for, that live node. */
+export type NodeMap = Map<Node, Node>;
+
+/** Whether el has the focus: the server's changes do not overwrite what the user is typing. */
+function focused(el: Element): boolean {
+  return el.ownerDocument.activeElement === el;
+}
+
+/**
+ * The attribute name of el changed to value (null: removed): the property
+ * that the user can change follows the server's attribute, unless the user
+ * is in the field.
+ */
+export function syncProp(el: Element, name: string, value: string | null): void {
+  const tag = el.localName;
+  if (tag === "input" && !focused(el)) {
+    const input = el as HTMLInputElement;
+    if (name === "value") input.value = value ?? "";
+    else if (name === "checked") input.checked = value !== null;
+  } else if (tag === "option" && name === "selected") {
+    const select = el.closest("select");
+    if (!select || !focused(select)) (el as HTMLOptionElement).selected = value !== null;
+  }
+}
+
+/** Sets the text of a textarea, script, style or title; a textarea's value follows unless the user is in it. */
+export function syncText(el: Element, text: string): void {
+  if (el.textContent !== text) {
+    el.textContent = text;
+    if (el.localName === "textarea" && !focused(el)) (el as HTMLTextAreaElement).value = text;
+  }
+}
+
+function key(el: Element): string {
+  return (el.getAttribute("data-key") ?? "") + "\n" + el.id + "\n" + (el.localName === "input" ? el.getAttribute("type") : "");
+}
+
+function same(o: Node, n: Node): boolean {
+  if (o.nodeType !== n.nodeType) return false;
+  if (o.nodeType !== 1) return true;
+  const a = o as Element;
+  const b = n as Element;
+  return a.localName === b.localName && a.namespaceURI === b.namespaceURI && key(a) === key(b);
+}
+
+/**
+ * Morphs the live siblings from..to (inclusive; from null: none) of parent
+ * into news, the new nodes, which are moved into the DOM where no live node
+ * matches. keepOpen keeps the open attribute of details and dialog elements
+ * that the new HTML lacks (the user opened them).
+ */
+export function morph(parent: Node, from: Node | null, to: Node | null, news: Node[], map: NodeMap, keepOpen: boolean): void {
+  const old: Node[] = [];
+  for (let n = from; n; n = n.nextSibling) {
+    old.push(n);
+    if (n === to) break;
+  }
+  const ref = to ? to.nextSibling : null;
+  let j = 0;
+  for (const n of news) {
+    let o = old[j];
+    const next = old[j + 1];
+    if (o && next && !same(o, n) && same(next, n)) {
+      // One live node too many here: drop it rather than lose the match that follows.
+      (o as ChildNode).remove();
+      o = old[++j];
+    }
+    if (o && same(o, n)) {
+      j++;
+      morphNode(o, n, map, keepOpen);
+    } else parent.insertBefore(n, o ?? ref);
+  }
+  for (; j < old.length; j++) (old[j] as ChildNode).remove();
+}
+
+/** Morphs the live node o into n, of the same kind. */
+export function morphNode(o: Node, n: Node, map: NodeMap, keepOpen: boolean): void {
+  map.set(n, o);
+  if (o.nodeType !== 1) {
+    if (o.nodeType !== 10 && (o as CharacterData).data !== (n as CharacterData).data) (o as CharacterData).data = (n as CharacterData).data;
+    return;
+  }
+  const a = o as Element;
+  const b = n as Element;
+  syncAttrs(a, attrs(a), attrs(b), keepOpen);
+  if (a.localName === "textarea") syncText(a, b.textContent ?? "");
+  else if (a.localName === "template") {
+    if (a.innerHTML !== b.innerHTML) a.innerHTML = b.innerHTML;
+  } else morph(a, a.firstChild, a.lastChild, Array.from(b.childNodes), map, keepOpen);
+}
+
+/** An attribute, as a copy: the view compares the server's old and new attributes. */
+export interface At {
+  ns: string | null;
+  n: string; // qualified name
+  l: string; // local name
+  v: string;
+}
+
+export function attrs(el: Element): At[] {
+  return Array.from(el.attributes, (x) => ({ ns: x.namespaceURI, n: x.name, l: x.localName, v: x.value }));
+}
+
+function find(list: At[], x: At): At | undefined {
+  return list.find((y) => y.l === x.l && y.ns === x.ns);
+}
+
+// Attributes whose setting has an effect even when the value is the same
+// (a reload, a dialog's modality): never set again only to fix the order.
+const RESET_HAS_EFFECT = /^(src|srcdoc|data|open)$/;
+
+/**
+ * Changes el's attributes from old to at, the server's: only those that
+ * differ, so that what the user or other scripts changed stays. Attributes
+ * after the first new one are set again, to keep the source order.
+ * keepOpen keeps an open that the user gave a details or dialog.
+ */
+export function syncAttrs(el: Element, old: At[], at: At[], keepOpen: boolean): void {
+  let reorder = false;
+  for (const x of at) {
+    const o = find(old, x);
+    reorder ||= !o;
+    if (o && o.v === x.v && (!reorder || RESET_HAS_EFFECT.test(x.l))) continue;
+    if (o && reorder) el.removeAttributeNS(x.ns, x.l);
+    el.setAttributeNS(x.ns, x.n, x.v);
+    if (o?.v !== x.v) syncProp(el, x.n, x.v);
+  }
+  for (const o of old) {
+    if (find(at, o) || (keepOpen && o.n === "open" && (el.localName === "details" || el.localName === "dialog"))) continue;
+    el.removeAttributeNS(o.ns, o.l);
+    syncProp(el, o.n, null);
+  }
+}
