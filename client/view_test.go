@@ -2,14 +2,19 @@ package client_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"html/template"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/livetemplate/livetemplate/client/browsertest"
+	"github.com/livetemplate/livetemplate/internal/engine"
 )
 
 // viewPage is the page of the view's tests: the view's test entry under a
@@ -70,6 +75,54 @@ func runCases(t *testing.T, tab *browsertest.Tab, cases []viewCase) []viewFailur
 	return fails
 }
 
+// engineSteps renders each data value with the engine (internal/engine)
+// as the server does: a full tree first, then diffs ("null" when nothing
+// changed); each step's HTML is html/template's Execute output for it, the
+// only oracle. An Execute error of html/template ends it with that error.
+func engineSteps(tmpl *template.Template, data ...any) ([]viewStep, error) {
+	oracle, err := tmpl.Clone()
+	if err != nil {
+		return nil, err
+	}
+	prog, err := engine.Compile(tmpl)
+	if err != nil {
+		return nil, err
+	}
+	var steps []viewStep
+	var prev *engine.Tree
+	for _, d := range data {
+		var want strings.Builder
+		if err := oracle.Execute(&want, d); err != nil {
+			return nil, err
+		}
+		tree, err := prog.Render(d)
+		if err != nil {
+			return nil, fmt.Errorf("Render failed where Execute did not: %w", err)
+		}
+		msg := []byte("null")
+		if prev == nil {
+			msg = tree.AppendJSON(nil)
+		} else if m, changed, err := engine.AppendDiff(nil, prev, tree); err != nil {
+			return nil, err
+		} else if changed {
+			msg = m
+		}
+		steps = append(steps, viewStep{Message: msg, HTML: want.String()})
+		prev = tree
+	}
+	return steps, nil
+}
+
+// mustSteps is engineSteps of a template's source, failing t on error.
+func mustSteps(t *testing.T, src string, data ...any) []viewStep {
+	t.Helper()
+	steps, err := engineSteps(template.Must(template.New("page").Parse(src)), data...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return steps
+}
+
 // TestViewVectors replays the engine's test vectors
 // (testdata/engine/vectors.json): after every message the DOM must be the one
 // Chromium builds from html/template's output.
@@ -97,5 +150,194 @@ func TestViewVectors(t *testing.T) {
 	tab := viewTab(t, browsertest.Start(t))
 	for _, f := range runCases(t, tab, cases) {
 		t.Errorf("%s, step %d:\n got: %s\nwant: %s", f.Name, f.Step, f.Got, f.Want)
+	}
+}
+
+// rowsTemplate is a 1,000-row table with an input per row.
+const rowsTemplate = `<table><tbody>{{range .}}<tr data-key="{{.ID}}"><td>{{.ID}}</td><td class="label">{{.Label}}</td><td><input name="n{{.ID}}" value="{{.V}}"></td></tr>{{end}}</tbody></table>`
+
+type tableRow struct {
+	ID    int
+	Label string
+	V     string
+}
+
+func tableRows(n int) []tableRow {
+	rows := make([]tableRow, n)
+	for i := range rows {
+		rows[i] = tableRow{ID: i + 1, Label: fmt.Sprint("row ", i+1), V: "v"}
+	}
+	return rows
+}
+
+// patchState is what TestViewTargeted checks after each diff.
+type patchState struct {
+	Rows, Kept       int // rows, and rows that are the node objects of the first render
+	Focus, Value     string
+	SelStart, SelEnd int
+	HTML, Want       string
+}
+
+// TestViewTargeted applies diffs to a 1,000-row table in which the user is
+// typing in row 10's input: rows keep their node objects (only the rows that
+// a diff inserts are new), and the input keeps the focus, the caret and the
+// typed value, while diffs change other rows, its own row's other slots, its
+// own value attribute, and move its row. Once the user leaves the field, the
+// server's value shows.
+func TestViewTargeted(t *testing.T) {
+	base := tableRows(1000)
+	step := func(f func(rows []tableRow) []tableRow) {
+		next := f(append([]tableRow(nil), base...))
+		base = next
+	}
+	data := []any{base}
+	for _, f := range []func([]tableRow) []tableRow{
+		func(r []tableRow) []tableRow { r[499].Label = "changed"; return r },
+		func(r []tableRow) []tableRow { r[9].Label = "mine changed"; return r },
+		func(r []tableRow) []tableRow { r[9].V = "server"; return r },
+		func(r []tableRow) []tableRow { // insert, remove, move others
+			r = append(r[:700], r[701:]...)
+			moved := r[900]
+			r = append(r[:900], r[901:]...)
+			r = append(r[:5], append([]tableRow{moved}, r[5:]...)...)
+			return append([]tableRow{{ID: 5000, Label: "new", V: "n"}}, r...)
+		},
+		func(r []tableRow) []tableRow { // move the row being typed in
+			i := slices.IndexFunc(r, func(x tableRow) bool { return x.ID == 10 })
+			mine := r[i]
+			return append(append(r[:i], r[i+1:]...), mine)
+		},
+		func(r []tableRow) []tableRow { r[len(r)-1].V = "server 2"; return r },
+	} {
+		step(f)
+		data = append(data, base)
+	}
+	steps := mustSteps(t, rowsTemplate, data...)
+	tab := viewTab(t, browsertest.Start(t))
+	first, _ := json.Marshal(steps[0].Message)
+	browsertest.MustEval[bool](tab, `(() => {
+		const root = document.createElement("div");
+		document.body.appendChild(root);
+		window.view = new LTView(root);
+		view.render(`+string(first)+`);
+		window.root = root;
+		root.querySelectorAll("tr").forEach((tr) => (tr.mark = true));
+		const input = root.querySelector("input[name=n10]");
+		input.focus();
+		input.value = "typed by me";
+		input.setSelectionRange(2, 5);
+		return true;
+	})()`)
+	for i, s := range steps[1:] {
+		if i == len(steps)-2 {
+			browsertest.MustEval[bool](tab, `(document.activeElement.blur(), true)`)
+		}
+		js, _ := json.Marshal(s)
+		st := browsertest.MustEval[patchState](tab, `(() => {
+			const s = `+string(js)+`;
+			view.diff(s.message);
+			const rows = [...root.querySelectorAll("tr")];
+			const input = root.querySelector("input[name=n10]");
+			const a = document.activeElement;
+			return { Rows: rows.length, Kept: rows.filter((tr) => tr.mark).length,
+				Focus: a && a.name || "", Value: input.value, SelStart: input.selectionStart, SelEnd: input.selectionEnd,
+				HTML: root.innerHTML, Want: LTOracle(s.html, false) };
+		})()`)
+		if st.HTML != st.Want {
+			t.Fatalf("diff %d: DOM differs from html/template's", i+1)
+		}
+		newRows := 0
+		if i >= 3 {
+			newRows = 1 // the row that diff 4 inserted
+		}
+		if st.Kept != st.Rows-newRows {
+			t.Errorf("diff %d: %d of %d rows are the first render's nodes, want %d", i+1, st.Kept, st.Rows, st.Rows-newRows)
+		}
+		last := i == len(steps)-2
+		switch {
+		case !last && (st.Focus != "n10" || st.Value != "typed by me" || st.SelStart != 2 || st.SelEnd != 5):
+			t.Errorf("diff %d: focus %q, value %q, selection %d-%d; want n10, the typed value, 2-5", i+1, st.Focus, st.Value, st.SelStart, st.SelEnd)
+		case last && st.Value != "server 2":
+			t.Errorf("diff %d: the field the user left has value %q, want the server's", i+1, st.Value)
+		}
+	}
+	if c := tab.Console(); len(c) > 0 {
+		t.Errorf("console output: %q", c)
+	}
+}
+
+// TestViewKeepsOpen: a details and a dialog that the user opened stay open
+// through diffs, unless the server's HTML changes their open attribute.
+func TestViewKeepsOpen(t *testing.T) {
+	src := `<details {{if .Open}}open{{end}}><summary>{{.S}}</summary>x</details><dialog>{{.S}}</dialog><p>{{.N}}</p>`
+	type d struct {
+		Open bool
+		S    string
+		N    int
+	}
+	steps := mustSteps(t, src, d{S: "a"}, d{S: "b", N: 1}, d{S: "b", N: 2, Open: true}, d{S: "b", N: 3})
+	tab := viewTab(t, browsertest.Start(t))
+	js, _ := json.Marshal(steps)
+	got := browsertest.MustEval[[]string](tab, `(() => {
+		const steps = `+string(js)+`;
+		const root = document.createElement("div");
+		document.body.appendChild(root);
+		const view = new LTView(root);
+		view.render(steps[0].message);
+		root.querySelector("details").open = true; // the user opens both
+		root.querySelector("dialog").show();
+		const out = [];
+		for (const s of steps.slice(1)) {
+			view.diff(s.message);
+			out.push(root.querySelector("details").open + " " + root.querySelector("dialog").open);
+		}
+		return out;
+	})()`)
+	want := []string{
+		"true true",  // the server changed a summary and a paragraph
+		"true true",  // the server opened the details (already open)
+		"false true", // the server closed it: its HTML changed that attribute
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("details and dialog open after each diff: %q, want %q", got, want)
+	}
+}
+
+// TestViewScriptsInert: a script that a diff inserts does not run, nor does
+// the render of a page that already ran its scripts run them again.
+func TestViewScriptsInert(t *testing.T) {
+	src := `<div>{{if .}}<script src="/ran.js"></script><p>on</p>{{end}}</div>`
+	steps := mustSteps(t, src, false, true)
+	full := mustSteps(t, src, true)[0]
+	var ran atomic.Int32
+	srv := testServer(t, nil, map[string]http.Handler{
+		"GET /view.js": entryHandler(t, "src/testing/view-entry.ts"),
+		"GET /ran.js": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ran.Add(1)
+			w.Header().Set("Content-Type", "text/javascript")
+			w.Write([]byte("window.ran = true;"))
+		}),
+		"GET /{$}": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Security-Policy", "script-src 'self'")
+			w.Write([]byte(viewPage))
+		}),
+	})
+	tab := browsertest.Start(t).Tab(t)
+	tab.Navigate(srv.URL + "/")
+	tab.WaitFor("window.LTView", 5*time.Second)
+	js, _ := json.Marshal(append(steps, full))
+	html := browsertest.MustEval[string](tab, `(async () => {
+		const steps = `+string(js)+`;
+		const root = document.createElement("div");
+		document.body.appendChild(root);
+		const view = new LTView(root);
+		view.render(steps[0].message);
+		view.diff(steps[1].message);
+		view.render(steps[2].message);
+		await new Promise((r) => setTimeout(r, 300));
+		return root.innerHTML + (window.ran ? " ran" : "");
+	})()`)
+	if html != `<div><script src="/ran.js"></script><p>on</p></div>` || ran.Load() != 0 {
+		t.Errorf("got %q and %d requests of the script, want it in the DOM and never run", html, ran.Load())
 	}
 }

@@ -30,9 +30,36 @@ function serializeDoc(d: Document): string {
   return (d.doctype ? "<!DOCTYPE " + d.doctype.name + ">" : "") + d.documentElement.outerHTML;
 }
 
+/** What the view did during the diffs of the last run: how it reached the DOM. */
+const stats = { diffs: 0, roots: 0, fills: 0, kept: 0, created: 0 };
+
+// Counts the view's whole-page rebuilds and value rebuilds (its private
+// methods, wrapped here only: the view itself has no debug hooks).
+const proto = View.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+for (const name of ["fillRoot", "fill"] as const) {
+  const fn = proto[name] as (...args: unknown[]) => unknown;
+  proto[name] = function (this: unknown, ...args: unknown[]) {
+    if (counting) stats[name === "fill" ? "fills" : "roots"]++;
+    return fn.apply(this, args);
+  };
+}
+let counting = false;
+
+const stamp = new WeakSet<Node>();
+
+/** Counts the nodes under root that were there before (stamped) and the new ones, and stamps them all. */
+function census(root: Node, count: boolean): void {
+  const w = document.createTreeWalker(root);
+  for (let n = w.nextNode(); n; n = w.nextNode()) {
+    if (count) stats[stamp.has(n) ? "kept" : "created"]++;
+    stamp.add(n);
+  }
+}
+
 /** Replays the cases; every step's DOM must equal the oracle's. */
 function run(cases: Case[]): Failure[] {
   const failures: Failure[] = [];
+  for (const k in stats) stats[k as keyof typeof stats] = 0;
   for (const c of cases) {
     const doc = !!c.doc;
     const root: Element | Document = doc ? document.implementation.createHTMLDocument("") : document.createElement("div");
@@ -43,7 +70,13 @@ function run(cases: Case[]): Failure[] {
       try {
         if (s.message) {
           if (i === 0) view.render(s.message);
-          else view.diff(s.message);
+          else {
+            stats.diffs++;
+            counting = true;
+            view.diff(s.message);
+            counting = false;
+          }
+          census(root, i > 0);
         }
         got = doc ? serializeDoc(root as Document) : (root as Element).innerHTML;
       } catch (e) {
@@ -61,8 +94,15 @@ declare global {
   interface Window {
     LTView: typeof View;
     LTRun: typeof run;
+    LTStats: typeof stats;
+    LTOracle: typeof oracle;
+    LTLoads?: number;
   }
 }
 
 window.LTView = View;
 window.LTRun = run;
+window.LTStats = stats;
+window.LTOracle = oracle;
+// How many times this script ran: a patch must never run a script again.
+window.LTLoads = (window.LTLoads ?? 0) + 1;
