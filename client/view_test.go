@@ -1,6 +1,8 @@
 package client_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -13,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evanw/esbuild/pkg/api"
+	"github.com/livetemplate/livetemplate/client"
 	"github.com/livetemplate/livetemplate/client/browsertest"
 	"github.com/livetemplate/livetemplate/internal/engine"
 )
@@ -339,5 +343,97 @@ func TestViewScriptsInert(t *testing.T) {
 	})()`)
 	if html != `<div><script src="/ran.js"></script><p>on</p></div>` || ran.Load() != 0 {
 		t.Errorf("got %q and %d requests of the script, want it in the DOM and never run", html, ran.Load())
+	}
+}
+
+// TestViewApplyOneSlot1000Rows measures the issue's benchmark
+// client.apply_one_slot_1000_rows_ms: the time view.diff takes (JSON.parse
+// of the message included) for a diff that changes one text slot of a
+// 1,000-row table, median of 300 diffs to different rows. It must be at most
+// 1 ms. Timers in a page that is not cross-origin isolated are coarse
+// (100 µs), so the mean of the whole run is logged too.
+func TestViewApplyOneSlot1000Rows(t *testing.T) {
+	src := `<table><tbody>{{range .}}<tr data-key="{{.ID}}"><td>{{.ID}}</td><td class="label">{{.Label}}</td></tr>{{end}}</tbody></table>`
+	rows := tableRows(1000)
+	data := []any{rows}
+	for i := range 300 {
+		next := append([]tableRow(nil), rows...)
+		next[(i*37)%1000].Label = fmt.Sprint("changed ", i)
+		data = append(data, next)
+		rows = next
+	}
+	steps := mustSteps(t, src, data...)
+	var msgs []string
+	for _, s := range steps {
+		msgs = append(msgs, string(s.Message))
+	}
+	js, _ := json.Marshal(msgs)
+	tab := viewTab(t, browsertest.Start(t))
+	type result struct {
+		Median, Mean, Render float64
+		OK                   bool
+	}
+	r := browsertest.MustEval[result](tab, `(() => {
+		const msgs = `+string(js)+`;
+		const root = document.createElement("div");
+		document.body.appendChild(root);
+		const view = new LTView(root);
+		let t0 = performance.now();
+		view.render(JSON.parse(msgs[0]));
+		const render = performance.now() - t0;
+		root.getBoundingClientRect(); // lay the table out once, as a page would be
+		const times = [];
+		const start = performance.now();
+		for (const m of msgs.slice(1)) {
+			t0 = performance.now();
+			view.diff(JSON.parse(m));
+			times.push(performance.now() - t0);
+		}
+		const mean = (performance.now() - start) / times.length;
+		times.sort((a, b) => a - b);
+		const ok = root.querySelectorAll("tr")[(299 * 37) % 1000].textContent.includes("changed 299");
+		return { Median: times[times.length >> 1], Mean: mean, Render: render, OK: ok };
+	})()`)
+	t.Logf("client.apply_one_slot_1000_rows_ms: median %.3f ms, mean %.4f ms (first render of the 1,000 rows: %.1f ms)", r.Median, r.Mean, r.Render)
+	if !r.OK {
+		t.Error("the last diff did not show")
+	}
+	if r.Median > 1 {
+		t.Errorf("median %.3f ms, want at most 1 ms", r.Median)
+	}
+}
+
+// TestViewBundleSize logs the size of the DOM view (view.ts and what it
+// imports) minified and gzipped as the client's bundle is, and fails when it
+// grows past its budget: the whole client's goal is 15,000 bytes.
+func TestViewBundleSize(t *testing.T) {
+	const budget = 6500
+	res := api.Build(api.BuildOptions{
+		AbsWorkingDir: client.Dir(),
+		Stdin: &api.StdinOptions{
+			Contents:   `import { View } from "./src/view"; (window as unknown as { v: unknown }).v = View;`,
+			ResolveDir: client.Dir(),
+			Loader:     api.LoaderTS,
+		},
+		Bundle:            true,
+		Write:             false,
+		Format:            api.FormatIIFE,
+		Target:            api.ES2020,
+		MinifyWhitespace:  true,
+		MinifyIdentifiers: true,
+		MinifySyntax:      true,
+		LegalComments:     api.LegalCommentsNone,
+	})
+	if len(res.Errors) > 0 {
+		t.Fatal(res.Errors[0].Text)
+	}
+	js := res.OutputFiles[0].Contents
+	var buf bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	w.Write(js)
+	w.Close()
+	t.Logf("view: %d bytes minified, %d gzipped (budget %d)", len(js), buf.Len(), budget)
+	if buf.Len() > budget {
+		t.Errorf("the view is %d bytes gzipped, over its budget of %d", buf.Len(), budget)
 	}
 }

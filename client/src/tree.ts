@@ -30,8 +30,9 @@ export function isFull(change: unknown): boolean {
   return !isObj(change) || "r" in change;
 }
 
+/** Throws: the message does not fit the tree (what names the part that does not). */
 export function fail(what: string): never {
-  throw new Error("livetemplate: " + what);
+  throw new Error("livetemplate: bad " + what);
 }
 
 /** The statics table of one page: statics id to the strings between values. */
@@ -41,12 +42,12 @@ export class Statics {
   /** Adds the definitions of a message's "s". */
   add(s: unknown): void {
     if (s === undefined || s === null) return;
-    if (!isObj(s)) fail("statics are not an object");
+    if (!isObj(s)) fail("statics");
     for (const id in s) {
       const parts = s[id];
       const sid = Number(id);
       if (!Number.isInteger(sid) || sid < 0 || !Array.isArray(parts) || !parts.every((p) => typeof p === "string")) {
-        fail("bad statics " + id);
+        fail("statics " + id);
       }
       this.t[sid] = parts as string[];
     }
@@ -55,8 +56,8 @@ export class Statics {
   /** The statics of sid, checked against a fragment of n values. */
   get(sid: number, n: number): string[] {
     const parts = this.t[sid];
-    if (!parts) fail("unknown statics id " + sid);
-    if (parts.length !== n + 1) fail("statics " + sid + " has " + parts.length + " parts for " + n + " values");
+    if (!parts) fail("statics " + sid);
+    if (parts.length !== n + 1) fail("statics " + sid);
     return parts;
   }
 }
@@ -66,12 +67,12 @@ export function decode(st: Statics, v: unknown): Val {
   if (typeof v === "string") return v;
   if (Array.isArray(v)) return decodeFrag(st, v);
   if (isObj(v) && Array.isArray(v["r"])) return { r: v["r"].map((r: unknown) => decodeRow(st, r)) };
-  return fail("bad value " + JSON.stringify(v));
+  return fail("value");
 }
 
 function decodeFrag(st: Statics, a: unknown[]): Frag {
   const sid = a[0];
-  if (typeof sid !== "number") fail("bad fragment");
+  if (typeof sid !== "number") fail("fragment");
   const v: Val[] = [];
   for (let i = 1; i < a.length; i++) v.push(decode(st, a[i]));
   st.get(sid, v.length);
@@ -80,14 +81,14 @@ function decodeFrag(st: Statics, a: unknown[]): Frag {
 
 /** A row: a full fragment. */
 export function decodeRow(st: Statics, r: unknown): Frag {
-  if (!Array.isArray(r)) fail("a row is not a fragment");
+  if (!Array.isArray(r)) fail("row");
   return decodeFrag(st, r);
 }
 
 /** Slot index of a fragment patch key, checked. */
 export function slotIndex(f: Frag, k: string): number {
   const i = Number(k);
-  if (!Number.isInteger(i) || i < 0 || i >= f.v.length) fail("slot " + k + " of a fragment of " + f.v.length);
+  if (!Number.isInteger(i) || i < 0 || i >= f.v.length) fail("slot " + k);
   return i;
 }
 
@@ -95,7 +96,7 @@ export function slotIndex(f: Frag, k: string): number {
 export function patch(st: Statics, cur: Val, change: unknown): Val {
   if (isFull(change)) return decode(st, change);
   const obj = change as Obj;
-  if (typeof cur === "string") return fail("patch of a text");
+  if (typeof cur === "string") return fail("patch");
   if ("s" in cur) {
     for (const k in obj) {
       const i = slotIndex(cur, k);
@@ -112,7 +113,7 @@ export function patch(st: Statics, cur: Val, change: unknown): Val {
 /** Applies a row change: a fragment patch, or a full fragment. */
 export function patchRow(st: Statics, row: Frag, change: unknown): Frag {
   const v = patch(st, row, change);
-  if (typeof v === "string" || !("s" in v)) fail("a row became a " + (typeof v === "string" ? "text" : "comprehension"));
+  if (typeof v === "string" || !("s" in v)) fail("row");
   return v;
 }
 
@@ -144,7 +145,7 @@ export function planRows(st: Statics, old: Frag[], obj: Obj): RowPlan {
   if (d !== undefined) {
     const dead = new Set<number>();
     for (const i of ints(d)) {
-      if (i < 0 || i >= old.length || dead.has(i)) fail("delete of row " + i + " of " + old.length);
+      if (i < 0 || i >= old.length || dead.has(i)) fail("delete " + i);
       dead.add(i);
     }
     left = old.filter((r, i) => (dead.has(i) ? (gone.push(r), false) : true));
@@ -153,13 +154,13 @@ export function planRows(st: Statics, old: Frag[], obj: Obj): RowPlan {
   let rows = left;
   const p = obj["p"];
   if (p !== undefined) {
-    if (!Array.isArray(p)) fail("placements are not a list");
+    if (!Array.isArray(p)) fail("placements");
     const moved = new Set<number>();
     for (const e of p) {
-      if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== "number") fail("bad placement");
+      if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== "number") fail("placement");
       const from: unknown = e[1];
       if (typeof from === "number") {
-        if (!Number.isInteger(from) || from < 0 || from >= left.length || moved.has(from)) fail("move of row " + from + " of " + left.length);
+        if (!Number.isInteger(from) || from < 0 || from >= left.length || moved.has(from)) fail("move " + from);
         moved.add(from);
         places.push({ to: e[0], row: left[from] as Frag, isNew: false });
       } else {
@@ -169,7 +170,7 @@ export function planRows(st: Statics, old: Frag[], obj: Obj): RowPlan {
     rows = left.filter((_, i) => !moved.has(i));
     let last = -1;
     for (const pl of places) {
-      if (!Number.isInteger(pl.to) || pl.to < last || pl.to > rows.length) fail("placement at " + pl.to + " of " + rows.length);
+      if (!Number.isInteger(pl.to) || pl.to < last || pl.to > rows.length) fail("placement " + pl.to);
       last = pl.to;
       rows.splice(pl.to, 0, pl.row);
     }
@@ -177,10 +178,10 @@ export function planRows(st: Statics, old: Frag[], obj: Obj): RowPlan {
   const updates: [number, unknown][] = [];
   const u = obj["u"];
   if (u !== undefined) {
-    if (!isObj(u)) fail("row updates are not an object");
+    if (!isObj(u)) fail("updates");
     for (const k in u) {
       const j = Number(k);
-      if (!Number.isInteger(j) || j < 0 || j >= rows.length) fail("update of row " + k + " of " + rows.length);
+      if (!Number.isInteger(j) || j < 0 || j >= rows.length) fail("update " + k);
       updates.push([j, u[k]]);
     }
   }
@@ -188,40 +189,6 @@ export function planRows(st: Statics, old: Frag[], obj: Obj): RowPlan {
 }
 
 function ints(v: unknown): number[] {
-  if (!Array.isArray(v) || !v.every((i) => Number.isInteger(i))) fail("bad list of indices");
+  if (!Array.isArray(v) || !v.every((i) => Number.isInteger(i))) fail("indices");
   return v as number[];
-}
-
-/** The HTML a value stands for. */
-export function html(st: Statics, v: Val): string {
-  if (typeof v === "string") return v;
-  if ("s" in v) {
-    const parts = st.get(v.s, v.v.length);
-    let out = parts[0] as string;
-    for (let i = 0; i < v.v.length; i++) out += html(st, v.v[i] as Val) + parts[i + 1];
-    return out;
-  }
-  let out = "";
-  for (const r of v.r) out += html(st, r);
-  return out;
-}
-
-/** A page's tree: statics and the root fragment. */
-export class Tree {
-  readonly st = new Statics();
-  root: Frag | null = null;
-
-  /** Applies a full tree or a diff ({"s"?, "f"}). */
-  apply(msg: { s?: unknown; f: unknown }): void {
-    this.st.add(msg.s);
-    const f = msg.f;
-    if (Array.isArray(f)) this.root = decodeFrag(this.st, f);
-    else if (this.root && isObj(f) && !("r" in f)) patch(this.st, this.root, f);
-    else fail(this.root ? "the root is not a fragment" : "a diff without a tree");
-  }
-
-  html(): string {
-    if (!this.root) fail("no tree");
-    return html(this.st, this.root);
-  }
 }

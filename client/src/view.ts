@@ -35,29 +35,23 @@ function parseIn(parent: Element, html: string): Element {
   return c;
 }
 
+// The character references that html/template writes in text.
 const ENTITIES = new Map([
-  ["lt", "<"],
-  ["gt", ">"],
-  ["amp", "&"],
-  ["quot", '"'],
-  ["apos", "'"],
+  ["&lt;", "<"],
+  ["&gt;", ">"],
+  ["&amp;", "&"],
+  ["&#34;", '"'],
+  ["&#39;", "'"],
+  ["&#43;", "+"],
+  ["&quot;", '"'],
+  ["&", "&"], // an ampersand that starts no reference
 ]);
-
-/** One character reference (without its "&"); null when it needs the parser. */
-function entity(e: string): string | null {
-  if (!e) return "&";
-  if (!e.endsWith(";")) return null;
-  const b = e.slice(0, -1);
-  if (b[0] !== "#") return ENTITIES.get(b) ?? null;
-  const n = b[1] === "x" || b[1] === "X" ? parseInt(b.slice(2), 16) : parseInt(b.slice(1), 10);
-  return n === 9 || n === 10 || (n >= 32 && n < 127) || (n >= 160 && n < 0xd800) || (n >= 0xe000 && n < 0xfdd0) ? String.fromCharCode(n) : null;
-}
 
 /** The text of escaped HTML that holds no markup; null when it needs the parser. */
 function plainText(v: string, dropLF: boolean): string | null {
   if (/[<\r\0]/.test(v)) return null;
   let ok = true;
-  const t = v.indexOf("&") < 0 ? v : v.replace(/&([^;&\s<]*;?)/g, (m, e: string) => entity(e) ?? ((ok = false), m));
+  const t = v.indexOf("&") < 0 ? v : v.replace(/&[^;&\s<]*;?/g, (m) => ENTITIES.get(m) ?? ((ok = false), m));
   if (!ok) return null;
   return dropLF && t.charCodeAt(0) === 10 ? t.slice(1) : t;
 }
@@ -145,7 +139,7 @@ export class View {
   render(tree: TreeMessage): void {
     const st = new Statics();
     st.add(tree.s);
-    if (!Array.isArray(tree.f)) fail("the root is not a fragment");
+    if (!Array.isArray(tree.f)) fail("root");
     const root = decode(st, tree.f) as Frag;
     this.st = st;
     this.tree = root;
@@ -155,7 +149,7 @@ export class View {
   /** Applies a diff to the tree and patches only what changed in the DOM. Throws when it does not fit the tree. */
   diff(d: DiffMessage): void {
     const root = this.tree;
-    if (!root) fail("a diff without a tree");
+    if (!root) fail("diff: no tree");
     try {
       this.st.add(d.s);
       const f = d.f;
@@ -164,7 +158,7 @@ export class View {
           this.tree = decode(this.st, f) as Frag;
           this.dirty.push(this.top);
         } else if (isObj(f) && !("r" in f)) this.patchFrag(root, f);
-        else fail("the root is not a fragment");
+        else fail("root");
         this.flush();
       });
     } catch (e) {
@@ -267,7 +261,7 @@ export class View {
 
   /** Applies a fragment patch to f, a fragment that the DOM shows. */
   private patchFrag(f: Frag, obj: unknown): void {
-    if (!isObj(obj) || "r" in obj) fail("bad fragment patch");
+    if (!isObj(obj) || "r" in obj) fail("patch");
     const d = dom(f) as Dom;
     for (const k in obj) {
       const i = slotIndex(f, k);
@@ -312,7 +306,7 @@ export class View {
         this.patchFrag(r, ch);
         continue;
       }
-      if (!Array.isArray(ch)) fail("a row became a text or comprehension");
+      if (!Array.isArray(ch)) fail("row");
       const nr = decodeRow(this.st, ch);
       const rs = (dom(r) as Dom).sp;
       c.r[j] = nr;
