@@ -141,7 +141,7 @@ func (s *store) Delete(ctx context.Context, id string) error {
 // wholeSeconds rounds d up to whole seconds, at least one: JetStream's
 // times to live are whole seconds.
 func wholeSeconds(d time.Duration) time.Duration {
-	return max(time.Second, (d+time.Second-1).Truncate(time.Second))
+	return max(time.Second, (d + time.Second - 1).Truncate(time.Second))
 }
 
 // recordHeader is a record's value before its data: one line of JSON.
