@@ -133,7 +133,6 @@ func (p *Page) reconsider(ctx context.Context, owner string) bool {
 // An owner that does not answer is looked up again (and the page taken over
 // once its lease has lapsed) until ctx is done.
 func (p *Page) forward(ctx context.Context, e Event) (res *protocol.Error, done bool) {
-	c := p.app.cfg.cluster
 	req := eventRequest(p.token, e)
 	backoff := 10 * time.Millisecond
 	for {
@@ -141,12 +140,9 @@ func (p *Page) forward(ctx context.Context, e Event) (res *protocol.Error, done 
 		if owner == "" {
 			return nil, false
 		}
-		if answer, err := c.Request(ctx, owner, req); err == nil {
-			r, err := decodeControl(answer)
-			if err == nil && !r.Moved {
-				p.await(ctx, r.V)
-				return r.result(), true
-			}
+		if r, ok := p.ask(ctx, owner, req); ok {
+			p.await(ctx, r.V)
+			return r.result(), true
 		}
 		if ctx.Err() != nil {
 			return unavailableNow, true
@@ -161,6 +157,26 @@ func (p *Page) forward(ctx context.Context, e Event) (res *protocol.Error, done 
 		}
 		backoff = min(2*backoff, 250*time.Millisecond)
 	}
+}
+
+// forwardAttempt bounds one attempt to have the owner run an event. An owner
+// that died while it ran the event never answers: the event is then sent
+// again, to the same owner if it still holds its lease (which answers the
+// resend once the first run ends, without running it again), else to the
+// instance that took the page over.
+const forwardAttempt = time.Second
+
+// ask sends an event request to owner and returns its answer; ok is false
+// when owner did not answer in time, or does not own the page.
+func (p *Page) ask(ctx context.Context, owner string, req []byte) (control, bool) {
+	ctx, cancel := context.WithTimeout(ctx, forwardAttempt)
+	defer cancel()
+	answer, err := p.app.cfg.cluster.Request(ctx, owner, req)
+	if err != nil {
+		return control{}, false
+	}
+	r, err := decodeControl(answer)
+	return r, err == nil && !r.Moved
 }
 
 // awaitChange is how long a follower waits for the owner's change of an
