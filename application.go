@@ -158,9 +158,21 @@ func (a *Application) sweep(every time.Duration) {
 		case <-a.ctx.Done():
 			return
 		case <-t.C:
-			a.release(a.pages.expire(time.Now()), ErrPageExpired)
+			expired, kept := a.pages.expire(time.Now())
+			a.release(expired, ErrPageExpired)
+			keepStored(kept)
 			a.touchWatched()
 		}
+	}
+}
+
+// keepStored rewrites the store records of pages that are shown but not
+// changed, before they expire.
+func keepStored(pages []*Page) {
+	for _, p := range pages {
+		p.mu.Lock()
+		p.keepStored()
+		p.mu.Unlock()
 	}
 }
 

@@ -197,24 +197,25 @@ func (s *pageSet) remove(p *Page, reason error) bool {
 }
 
 // expire ends every page whose time to live has passed at now, and returns
-// them for the caller to release.
-func (s *pageSet) expire(now time.Time) []*Page {
+// them for the caller to release; it keeps those that connections show, and
+// returns them too, for the caller to keep their records stored.
+func (s *pageSet) expire(now time.Time) (expired, kept []*Page) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var expired []*Page
 	for _, l := range []*pageList{&s.idle, &s.unjoined} {
 		for p := l.tail; p != nil && !now.Before(p.used.Add(l.ttl)); p = l.tail {
 			if shown(p, now) {
 				// Shown by a connection: in use, however long ago
 				// it last changed.
 				s.touch(p, now, l)
+				kept = append(kept, p)
 				continue
 			}
 			s.end(p, ErrPageExpired, false)
 			expired = append(expired, p)
 		}
 	}
-	return expired
+	return expired, kept
 }
 
 // close ends every page and refuses new ones. It returns the pages it ended.

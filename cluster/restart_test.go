@@ -1,0 +1,122 @@
+package cluster_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/livetemplate/livetemplate"
+	"github.com/livetemplate/livetemplate/cluster"
+)
+
+// TestNATSRestart: the NATS server stops and starts again (same port, same
+// JetStream directory) between events; the instances reconnect, events sent
+// after it are applied, and the clients of both instances converge on every
+// acknowledged event.
+func TestNATSRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ns := startNATS(t)
+	a, b := newInstance(t, ns, "a"), newInstance(t, ns, "b")
+	page, err := a.app.NewPage("counter", counter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onA, onB := a.join(t, ctx, page.GetToken()), b.join(t, ctx, page.GetToken())
+	var log []string
+	sendSome := func(from int) {
+		for i := from; i < from+5; i++ {
+			id := fmt.Sprintf("e%d", i)
+			if err := send(ctx, onB, id); err != nil {
+				t.Fatalf("event %s: %v", id, err)
+			}
+			log = append(log, id)
+		}
+	}
+	sendSome(0)
+	converge(t, ctx, counterHTML(log), onA, onB)
+	ns.restart()
+	sendSome(5)
+	converge(t, ctx, counterHTML(log), onA, onB)
+	if got := storedLog(t, ctx, ns, page.ID()); counterHTML(got) != counterHTML(log) {
+		t.Fatalf("stored log %v, want %v", got, log)
+	}
+}
+
+// TestRecordExpires: the record of a page that no instance holds any more
+// expires in the bucket by its time to live, and a page that its owner
+// expires is deleted from it at once.
+func TestRecordExpires(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ns := startNATS(t)
+	ttls := []livetemplate.Option{livetemplate.WithIdleTTL(time.Second), livetemplate.WithUnjoinedTTL(time.Second)}
+	a := newInstance(t, ns, "a", ttls...)
+	orphan, err := a.app.NewPage("counter", counter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.kill() // keeps the record: its time to live is 2 × 1 s
+	nc := ns.connect(t)
+	defer nc.Close()
+	s, closeNode, err := cluster.StartedStore(nc, cluster.WithState[counter]("counter"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeNode()
+	waitGone(t, ctx, s, orphan.ID())
+
+	b := newInstance(t, ns, "b", ttls...)
+	expiring, err := b.app.NewPage("counter", counter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, expiring.ID()); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, ctx, s, expiring.ID())
+	if _, err := expiring.Render(); !errors.Is(err, livetemplate.ErrPageExpired) {
+		t.Fatalf("Render of the expired page: %v", err)
+	}
+}
+
+// waitGone waits until the store has no record of id.
+func waitGone(t *testing.T, ctx context.Context, s livetemplate.Store, id string) {
+	t.Helper()
+	for {
+		_, err := s.Get(ctx, id)
+		if errors.Is(err, livetemplate.ErrPageNotFound) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("record %s still there: %v", id, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// TestWatchedElsewhere: a page that only another instance's clients show
+// does not expire on its owner, and changes on it still reach them.
+func TestWatchedElsewhere(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ns := startNATS(t)
+	ttls := []livetemplate.Option{livetemplate.WithIdleTTL(time.Second), livetemplate.WithUnjoinedTTL(time.Second)}
+	a, b := newInstance(t, ns, "a", ttls...), newInstance(t, ns, "b", ttls...)
+	page, err := a.app.NewPage("counter", counter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onB := b.join(t, ctx, page.GetToken())
+	time.Sleep(3 * time.Second) // three idle TTLs: the owner would have expired an unwatched page
+	if err := send(ctx, onB, "late"); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, ctx, counterHTML([]string{"late"}), onB)
+	if page.Version() != 2 {
+		t.Fatalf("the owner's page is at version %d, want 2", page.Version())
+	}
+}
