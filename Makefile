@@ -4,9 +4,9 @@
 GO ?= go
 FUZZTIME ?= 20s
 
-.PHONY: test fmt-check vet unit fuzz bench
+.PHONY: test fmt-check vet unit cluster fuzz bench
 
-test: fmt-check vet unit fuzz
+test: fmt-check vet unit cluster fuzz
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; \
@@ -17,6 +17,11 @@ vet:
 
 unit:
 	$(GO) test -race -count=1 ./...
+
+# The NATS scale-out is a module of its own (cluster/), so that the root
+# module's users download no NATS; its tests run an embedded nats-server.
+cluster:
+	cd cluster && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 # A short run of every fuzz target, on top of their seeds that `unit` runs.
 fuzz:
