@@ -134,8 +134,8 @@ func (a *Application) serveTouch(c control) {
 	if err != nil || p.following() {
 		return
 	}
+	p.watchedElsewhere(time.Now().Add(remoteWatch(&a.cfg)))
 	if c.Use == useTouch {
-		p.watchedElsewhere(time.Now().Add(remoteWatch(&a.cfg)))
 		return
 	}
 	p.mu.Lock()
@@ -151,13 +151,29 @@ func remoteWatch(c *config) time.Duration { return 3 * sweepInterval(c) }
 
 // touchWatched tells the owners of the pages that this instance follows and
 // its connections show that they are still shown, so that the owners do not
-// let them expire.
+// let them expire; a page whose owner lost its lease is taken over, so that
+// a page that its clients only watch does not wait for an event.
 func (a *Application) touchWatched() {
 	if a.cfg.cluster == nil {
 		return
 	}
+	alive := make(map[string]bool) // by owner: one look-up per owner and sweep
 	for _, p := range a.pages.watchedFollowed() {
-		p.touchOwner(useTouch)
+		owner := p.ownerID()
+		ok, seen := alive[owner]
+		if !seen {
+			ctx, cancel := a.storeContext()
+			ok, _ = a.cfg.cluster.Alive(ctx, owner)
+			cancel()
+			alive[owner] = ok
+		}
+		if ok {
+			p.touchOwner(useTouch)
+			continue
+		}
+		ctx, cancel := a.storeContext()
+		p.reconsider(ctx, owner)
+		cancel()
 	}
 }
 

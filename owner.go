@@ -90,6 +90,9 @@ func (p *Page) follow(owner string) error {
 	p.unfollow.Store(&unsubscribe)
 	// A change published before the subscription is in the store: take it.
 	p.resyncFromStore()
+	if p.unfollow.Load() == nil {
+		return ErrPageNotFound // the record went meanwhile: the page ended
+	}
 	return nil
 }
 

@@ -104,14 +104,16 @@ func TestWatchedElsewhere(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	ns := startNATS(t)
-	ttls := []livetemplate.Option{livetemplate.WithIdleTTL(time.Second), livetemplate.WithUnjoinedTTL(time.Second)}
+	// Followers tell the owner every half second (a quarter of the TTL)
+	// that they show the page; it counts as shown for 1.5 s after.
+	ttls := []livetemplate.Option{livetemplate.WithIdleTTL(2 * time.Second), livetemplate.WithUnjoinedTTL(2 * time.Second)}
 	a, b := newInstance(t, ns, "a", ttls...), newInstance(t, ns, "b", ttls...)
 	page, err := a.app.NewPage("counter", counter{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	onB := b.join(t, ctx, page.GetToken())
-	time.Sleep(3 * time.Second) // three idle TTLs: the owner would have expired an unwatched page
+	time.Sleep(5 * time.Second) // past the page's TTL and its record's (4 s): the owner would have expired an unwatched page
 	if err := send(ctx, onB, "late"); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livetemplate/livetemplate"
 	"github.com/livetemplate/livetemplate/cluster"
 	"github.com/livetemplate/livetemplate/livetemplatetest"
 )
@@ -117,4 +118,50 @@ func count(log []string, id string) int {
 		}
 	}
 	return n
+}
+
+// TestWatchedPageTakenOver: when the owner of a page that clients of other
+// instances only watch dies, one of those instances takes the page over
+// without waiting for an event; the clients then see its changes.
+func TestWatchedPageTakenOver(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ns := startNATS(t)
+	ttls := []livetemplate.Option{livetemplate.WithIdleTTL(2 * time.Second), livetemplate.WithUnjoinedTTL(2 * time.Second)}
+	a, b, c := newInstance(t, ns, "a", ttls...), newInstance(t, ns, "b", ttls...), newInstance(t, ns, "c", ttls...)
+	page, err := a.app.NewPage("counter", counter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onB, onC := b.join(t, ctx, page.GetToken()), c.join(t, ctx, page.GetToken())
+	nc := ns.connect(t)
+	defer nc.Close()
+	s, closeNode, err := cluster.StartedStore(nc, cluster.WithState[counter]("counter"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeNode()
+	rec, err := s.Get(ctx, page.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.kill()
+	for {
+		now, err := s.Get(ctx, page.ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now.Owner != rec.Owner {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("nobody took the page over")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if err := send(ctx, onC, "after"); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, ctx, counterHTML([]string{"after"}), onB, onC)
 }
