@@ -38,8 +38,11 @@ type Cluster interface {
 	// Start is called once by NewApplication. From then until Close
 	// returns, the cluster calls serve, in goroutines of its own, with
 	// every message that another instance sent to this one by Request or
-	// Send, and answers a Request with serve's result.
-	Start(serve func(ctx context.Context, msg []byte) []byte) error
+	// Send, and answers a Request with serve's result; and it calls
+	// regained, in a goroutine of its own, whenever the instance holds its
+	// lease again after it had lapsed (another instance may have taken
+	// some of its pages over meanwhile).
+	Start(serve func(ctx context.Context, msg []byte) []byte, regained func()) error
 	// Close is called once by Application.Close: it gives up the
 	// instance's lease, so that other instances can take its pages over at
 	// once, ends every subscription, and returns once no call of serve or
@@ -86,7 +89,18 @@ func (a *Application) startCluster() error {
 	if a.cfg.cluster == nil {
 		return nil
 	}
-	return a.cfg.cluster.Start(a.serve)
+	return a.cfg.cluster.Start(a.serve, a.regained)
+}
+
+// regained checks, after this instance's lease had lapsed, that it still
+// owns the pages it thinks it owns: those that another instance took over
+// meanwhile follow it from now on.
+func (a *Application) regained() {
+	for _, p := range a.pages.owned() {
+		ctx, cancel := a.storeContext()
+		p.verifyOwner(ctx)
+		cancel()
+	}
 }
 
 // serve answers a message that another instance sent this one.

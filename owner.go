@@ -162,6 +162,23 @@ func (p *Page) forward(ctx context.Context, e Event) (res *protocol.Error, done 
 	}
 }
 
+// verifyOwner makes the page follow the instance that took it over, if one
+// did while this one, its owner, had no lease.
+func (p *Page) verifyOwner(ctx context.Context) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.following() {
+		return
+	}
+	f, err := p.app.fetch(p.id)
+	switch {
+	case errors.Is(err, ErrPageNotFound):
+		p.endedElsewhere(ErrPageNotFound)
+	case err == nil && f.rec.Owner != p.app.cfg.cluster.Self():
+		p.takeRole(ctx, f)
+	}
+}
+
 // forwardAttempt bounds one attempt to have the owner run an event. An owner
 // that died while it ran the event never answers: the event is then sent
 // again, to the same owner if it still holds its lease (which answers the

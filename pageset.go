@@ -252,6 +252,19 @@ func shown(p *Page, now time.Time) bool {
 	return p.live.watchers.Load() > 0 || p.shownElsewhere(now)
 }
 
+// owned returns the pages that this instance of a cluster owns.
+func (s *pageSet) owned() []*Page {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*Page
+	for _, p := range s.byID {
+		if !p.following() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // watchedFollowed returns the pages that another instance of a cluster owns
 // and connections of this one show.
 func (s *pageSet) watchedFollowed() []*Page {

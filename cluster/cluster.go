@@ -78,7 +78,7 @@ const startTimeout = 10 * time.Second
 
 // Start opens the bucket, takes the instance's lease and subscribes to the
 // instance's subject.
-func (n *node) Start(serve func(ctx context.Context, msg []byte) []byte) error {
+func (n *node) Start(serve func(ctx context.Context, msg []byte) []byte, regained func()) error {
 	if err := n.cfg.validate(); err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func (n *node) Start(serve func(ctx context.Context, msg []byte) []byte) error {
 		return err
 	}
 	n.store.bucket.Store(b)
-	if n.lease, err = takeLease(ctx, b, n.self, n.cfg.lease); err != nil {
+	if n.lease, err = takeLease(ctx, b, n.self, n.cfg.lease, regained); err != nil {
 		return err
 	}
 	n.inbox, err = n.nc.Subscribe(n.instanceSubject(n.self), func(m *nats.Msg) { n.serve(m, serve) })

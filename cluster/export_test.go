@@ -16,7 +16,7 @@ func StartedStore(nc *nats.Conn, opts ...Option) (livetemplate.Store, func() err
 		opt(&cfg)
 	}
 	n := newNode(nc, &cfg)
-	if err := n.Start(func(context.Context, []byte) []byte { return nil }); err != nil {
+	if err := n.Start(func(context.Context, []byte) []byte { return nil }, func() {}); err != nil {
 		return nil, nil, err
 	}
 	return n.Store(), n.Close, nil

@@ -81,7 +81,12 @@ func (n *natsServer) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.
 // connect connects to the server, reconnecting for ever.
 func (n *natsServer) connect(t *testing.T) *nats.Conn {
 	t.Helper()
-	nc, err := nats.Connect(n.url(), nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond), nats.ReconnectJitter(0, 0))
+	return n.connectTo(t, n.url())
+}
+
+func (n *natsServer) connectTo(t *testing.T, url string) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond), nats.ReconnectJitter(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +107,14 @@ type instance struct {
 // "counter" with the event "add", which appends the event's id to the log.
 func newInstance(t *testing.T, ns *natsServer, name string, opts ...livetemplate.Option) *instance {
 	t.Helper()
-	nc := ns.connect(t)
+	return newInstanceVia(t, ns, ns.url(), name, opts...)
+}
+
+// newInstanceVia is newInstance with the instance's NATS connection to url,
+// such as a proxy's.
+func newInstanceVia(t *testing.T, ns *natsServer, url, name string, opts ...livetemplate.Option) *instance {
+	t.Helper()
+	nc := ns.connectTo(t, url)
 	all := append([]livetemplate.Option{
 		livetemplate.WithSigningKeys(key),
 		cluster.WithNATS(nc, cluster.WithState[counter]("counter"), cluster.WithLease(time.Second)),

@@ -22,6 +22,8 @@ type lease struct {
 	key     string
 	length  time.Duration
 	renewed atomic.Int64 // Unix nanoseconds: start of the last successful renewal
+	// regained is called when a renewal succeeds after the lease lapsed.
+	regained func()
 
 	done chan struct{}
 	once sync.Once
@@ -31,8 +33,8 @@ type lease struct {
 func leaseKey(instance string) string { return "instance." + instance }
 
 // takeLease creates the instance's lease key and starts renewing it.
-func takeLease(ctx context.Context, b *bucket, self string, length time.Duration) (*lease, error) {
-	l := &lease{b: b, key: leaseKey(self), length: wholeSeconds(length), done: make(chan struct{})}
+func takeLease(ctx context.Context, b *bucket, self string, length time.Duration, regained func()) (*lease, error) {
+	l := &lease{b: b, key: leaseKey(self), length: wholeSeconds(length), regained: regained, done: make(chan struct{})}
 	l.subject = "$KV." + b.kv.Bucket() + "." + l.key
 	start := time.Now()
 	if _, err := b.kv.Create(ctx, l.key, []byte(start.UTC().Format(time.RFC3339Nano)), jetstream.KeyTTL(l.length)); err != nil {
@@ -61,11 +63,20 @@ func (l *lease) keep() {
 // renew writes the lease key again, with a new time to live.
 func (l *lease) renew() {
 	start := time.Now()
+	lapsed := !l.held()
 	ctx, cancel := context.WithTimeout(context.Background(), l.length/3)
 	defer cancel()
 	m := &nats.Msg{Subject: l.subject, Data: []byte(start.UTC().Format(time.RFC3339Nano)), Header: nats.Header{}}
-	if _, err := l.b.js.PublishMsg(ctx, m, jetstream.WithMsgTTL(l.length)); err == nil {
-		l.renewed.Store(start.UnixNano())
+	if _, err := l.b.js.PublishMsg(ctx, m, jetstream.WithMsgTTL(l.length)); err != nil {
+		return
+	}
+	l.renewed.Store(start.UnixNano())
+	if lapsed {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			l.regained()
+		}()
 	}
 }
 

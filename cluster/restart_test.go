@@ -122,3 +122,43 @@ func TestWatchedElsewhere(t *testing.T) {
 		t.Fatalf("the owner's page is at version %d, want 2", page.Version())
 	}
 }
+
+// TestOwnerCutOff: the owner of a page loses NATS for longer than its lease
+// while the other instance keeps it. The other instance takes the page over
+// when its client's event comes; when the former owner reaches NATS again it
+// finds that out by itself (its clients send nothing) and follows, and the
+// clients of both converge. Its own writes on the old revision are refused
+// meanwhile.
+func TestOwnerCutOff(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ns := startNATS(t)
+	link := startProxy(t, fmt.Sprintf("127.0.0.1:%d", ns.port))
+	a := newInstanceVia(t, ns, link.url(), "a", livetemplate.WithStoreTimeout(time.Second))
+	b := newInstance(t, ns, "b")
+	page, err := a.app.NewPage("counter", counter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onA, onB := a.join(t, ctx, page.GetToken()), b.join(t, ctx, page.GetToken())
+	if err := send(ctx, onA, "before"); err != nil {
+		t.Fatal(err)
+	}
+	link.setCut(true)
+	log := []string{"before"}
+	for i := range 5 { // the first waits for a's lease to lapse, and takes the page over
+		id := fmt.Sprintf("after%d", i)
+		if err := send(ctx, onB, id); err != nil {
+			t.Fatalf("event %s: %v", id, err)
+		}
+		log = append(log, id)
+	}
+	if _, err := page.Update(counter{Count: 99}); err == nil {
+		t.Fatal("the cut-off former owner changed the page")
+	}
+	link.setCut(false)
+	converge(t, ctx, counterHTML(log), onA, onB)
+	if got := storedLog(t, ctx, ns, page.ID()); counterHTML(got) != counterHTML(log) {
+		t.Fatalf("stored log %v, want %v", got, log)
+	}
+}
