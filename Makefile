@@ -4,8 +4,9 @@
 GO ?= go
 FUZZTIME ?= 20s
 # The library's module and the modules beside it that hold what its users
-# should not download: the browser client's build and tests, the tools.
-MODULES ?= . client cmd
+# should not download: the browser client's build and tests, the NATS
+# scale-out (its tests run an embedded nats-server), the tools.
+MODULES ?= . client cluster cmd
 
 .PHONY: test fmt-check vet unit fuzz bench chromium tscheck generate
 
@@ -45,3 +46,4 @@ bench:
 	$(GO) run ./cmd/ltbench -suite pages
 	$(GO) run ./cmd/ltbench -suite ws
 	$(GO) run ./cmd/ltbench -suite client
+	$(GO) run ./cmd/ltbench -suite cluster

@@ -64,6 +64,9 @@ func NewApplication(opts ...Option) (*Application, error) {
 	if err != nil {
 		return nil, fmt.Errorf("livetemplate: new application: %w", err)
 	}
+	if cfg.cluster != nil {
+		cfg.store = cfg.cluster.Store()
+	}
 	if cfg.store == nil {
 		cfg.store = new(MemoryStore)
 	}
@@ -81,6 +84,10 @@ func NewApplication(opts ...Option) (*Application, error) {
 	}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.events, a.cancelEvents = context.WithCancel(a.ctx)
+	if err := a.startCluster(); err != nil {
+		a.cancel()
+		return nil, fmt.Errorf("livetemplate: new application: cluster: %w", err)
+	}
 	a.sweeper.Add(1)
 	go a.sweep(sweepInterval(&cfg))
 	return a, nil
@@ -155,23 +162,42 @@ func (a *Application) sweep(every time.Duration) {
 		case <-a.ctx.Done():
 			return
 		case <-t.C:
-			a.release(a.pages.expire(time.Now()), ErrPageExpired)
+			expired, kept := a.pages.expire(time.Now())
+			a.release(expired, ErrPageExpired)
+			keepStored(kept)
+			a.touchWatched()
 		}
 	}
 }
 
+// keepStored rewrites the store records of pages that are shown but not
+// changed, before they expire.
+func keepStored(pages []*Page) {
+	for _, p := range pages {
+		p.mu.Lock()
+		p.keepStored()
+		p.mu.Unlock()
+	}
+}
+
 // release tells the connections of pages that ended for reason, and deletes
-// their records.
+// their records. In a cluster, the owner of a page tells the other instances;
+// a follower only drops its copy of the page.
 func (a *Application) release(ended []*Page, reason error) {
 	for _, p := range ended {
 		p.disconnect(reason)
+		p.leaveCluster(reason)
 	}
 	a.deleteRecords(ended)
 }
 
-// deleteRecords deletes the store records of pages that ended.
+// deleteRecords deletes the store records of pages that ended, except those
+// that another instance of a cluster owns.
 func (a *Application) deleteRecords(ended []*Page) {
 	for _, p := range ended {
+		if p.following() {
+			continue
+		}
 		ctx, cancel := a.storeContext()
 		a.store.Delete(ctx, p.id) // a record left behind expires by its TTL
 		cancel()
@@ -186,14 +212,19 @@ func (a *Application) storeContext() (context.Context, context.CancelFunc) {
 // every page (their methods then return [ErrApplicationClosed]) and stops the
 // application's goroutines. Records in a store given with
 // [WithStore] are kept until they expire, so that an application restarted
-// with the same store and signing keys can serve their tokens. Close is
-// idempotent.
+// with the same store and signing keys can serve their tokens. In a cluster
+// ([WithCluster]), the pages this instance owned are taken over by the other
+// instances. Close is idempotent.
 func (a *Application) Close() error {
 	a.closeOnce.Do(func() {
 		a.cancelEvents()
 		a.conns.close()
 		for _, p := range a.pages.close() {
 			p.disconnect(ErrApplicationClosed)
+			p.stopFollowing()
+		}
+		if a.cfg.cluster != nil {
+			a.cfg.cluster.Close()
 		}
 		a.cancel()
 		a.sweeper.Wait()
@@ -337,7 +368,22 @@ func (a *Application) load(id, tok string) (*Page, error) {
 	}
 	p := a.pageValue(id, tok, f.tmpl)
 	p.set(f)
-	return a.admit(p)
+	if a.cfg.cluster != nil {
+		ctx, cancel := a.storeContext()
+		p.mu.Lock()
+		err := p.takeRole(ctx, f)
+		p.mu.Unlock()
+		cancel()
+		if err != nil {
+			p.stopFollowing()
+			return nil, err
+		}
+	}
+	live, err := a.admit(p)
+	if live != p {
+		p.stopFollowing()
+	}
+	return live, err
 }
 
 // fetched is a page's store record, rendered.

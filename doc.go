@@ -17,6 +17,10 @@
 // diff. [Application.PageHandler] gives each connection a page of its own.
 // Package livetemplatetest is a client of the endpoint for tests.
 //
+// Several instances of an application serve the same pages with
+// [WithCluster]: the module github.com/livetemplate/livetemplate/cluster
+// gives one on NATS (docs/operations.md).
+//
 // Pages end when they are closed, when they go unused for longer than their
 // time to live, or when the page limit evicts the least recently used one;
 // errors wrapping [ErrPageClosed], [ErrPageExpired] and [ErrPageEvicted] say

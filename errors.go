@@ -37,4 +37,8 @@ var (
 	// revision of the page than the one the write was based on, or, for a
 	// new page, a record of that id already exists.
 	ErrVersionConflict = errors.New("version conflict")
+	// ErrNotOwner: in a cluster ([WithCluster]), another instance owns the
+	// page, and only the owner changes it: send the change as an event,
+	// which goes to the owner.
+	ErrNotOwner = errors.New("another instance owns the page")
 )

@@ -123,28 +123,123 @@ func (p *Page) takeTurn(ctx context.Context) error {
 func (p *Page) endTurn() { <-p.turn }
 
 // handle runs the handler of e once per event id, and returns the event's
-// result: nil, or the error to acknowledge it with.
+// result: nil, or the error to acknowledge it with. In a cluster, the
+// handler runs on the page's owner: a follower forwards e to it.
 func (p *Page) handle(ctx context.Context, e Event) *protocol.Error {
 	h := p.app.handler(p.tmpl.name, e.Name)
 	if h == nil {
-		return &protocol.Error{Code: protocol.CodeUnknownEvent, Message: fmt.Sprintf("no handler for event %q on this page", e.Name)}
+		return unknownEvent(e)
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.app.cfg.eventTimeout)
 	defer cancel()
-	if err := p.takeTurn(ctx); err != nil {
-		return &protocol.Error{Code: protocol.CodeUnavailable, Message: "the page is busy: resend the event"}
+	for {
+		if p.following() {
+			if res, done := p.forward(ctx, e); done {
+				return res
+			}
+		}
+		if res, owned := p.runOnce(ctx, h, e); owned {
+			return res
+		}
 	}
-	defer p.endTurn()
-	if res, ok := p.seen.get(e.ID); ok {
-		return res
-	}
-	res := p.run(context.WithValue(ctx, turnKey{}, p), h, e)
-	p.seen.add(e.ID, res, p.app.cfg.dedupeWindow)
-	return res
 }
 
-// run calls h, turning its error or panic into the event's result.
-func (p *Page) run(ctx context.Context, h EventHandler, e Event) (res *protocol.Error) {
+// handleOwned runs the handler of e, which another instance forwarded, if
+// this instance owns the page; owned reports whether it does.
+func (p *Page) handleOwned(ctx context.Context, e Event) (res *protocol.Error, owned bool) {
+	h := p.app.handler(p.tmpl.name, e.Name)
+	if h == nil {
+		return unknownEvent(e), true
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.app.cfg.eventTimeout)
+	defer cancel()
+	return p.runOnce(ctx, h, e)
+}
+
+func unknownEvent(e Event) *protocol.Error {
+	return &protocol.Error{Code: protocol.CodeUnknownEvent, Message: fmt.Sprintf("no handler for event %q on this page", e.Name)}
+}
+
+// runOnce runs h for e in the page's turn, unless an event of e's id ran
+// already, and returns the event's result. owned is false when another
+// instance of the cluster owns the page.
+func (p *Page) runOnce(ctx context.Context, h EventHandler, e Event) (res *protocol.Error, owned bool) {
+	if err := p.takeTurn(ctx); err != nil {
+		return &protocol.Error{Code: protocol.CodeUnavailable, Message: "the page is busy: resend the event"}, true
+	}
+	defer p.endTurn()
+	if p.following() {
+		return nil, false
+	}
+	if res, ok := p.result(e.ID); ok {
+		return res, true
+	}
+	if c := p.app.cfg.cluster; c != nil && !c.Leased() {
+		return unavailableNow, true // another instance may be taking the page over
+	}
+	p.begin(e.ID)
+	res, err := p.run(context.WithValue(ctx, turnKey{}, p), h, e)
+	res, keep := p.settle(e.ID, res, err)
+	if keep {
+		p.mu.Lock()
+		p.seen.add(e.ID, res, p.app.cfg.dedupeWindow)
+		p.mu.Unlock()
+	}
+	return res, true
+}
+
+// result returns the result of the event of that id, if it ran.
+func (p *Page) result(id string) (*protocol.Error, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.seen.get(id)
+}
+
+// begin marks the event of that id as the one whose handler runs, so that
+// the store records that the handler's changes write hold it (in a cluster).
+func (p *Page) begin(id string) {
+	if p.app.cfg.cluster == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pending, p.pendingRes, p.pendingSaved = id, nil, false
+}
+
+// settle makes the result of the event whose handler ran (err is the
+// handler's own error) durable before the event is acknowledged: in a
+// cluster, the page's store record holds the ids of its latest events with
+// their results, so that an instance that takes the page over does not run
+// them again. keep is false for a result that must not be remembered: the
+// event may run on its resend.
+func (p *Page) settle(id string, res *protocol.Error, err error) (_ *protocol.Error, keep bool) {
+	if p.app.cfg.cluster == nil {
+		return res, true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	defer func() { p.pending, p.pendingRes, p.pendingSaved = "", nil, false }()
+	if errors.Is(err, ErrVersionConflict) || errors.Is(err, ErrNotOwner) {
+		// The page changed owner while the handler ran, and none of
+		// its changes was applied: the new owner runs the resend.
+		return unavailableNow, false
+	}
+	if p.pendingSaved && res == nil {
+		return res, true // the handler's change wrote the record, with success
+	}
+	p.pendingRes = res
+	if serr := p.store(p.record()); serr != nil {
+		if errors.Is(serr, ErrVersionConflict) {
+			p.reload(serr)
+		}
+		return unavailableNow, false
+	}
+	return res, true
+}
+
+// run calls h, turning its error or panic into the event's result; err is
+// the handler's error.
+func (p *Page) run(ctx context.Context, h EventHandler, e Event) (res *protocol.Error, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			p.app.logger().Error("livetemplate: event handler panicked",
@@ -153,9 +248,9 @@ func (p *Page) run(ctx context.Context, h EventHandler, e Event) (res *protocol.
 		}
 	}()
 	if err := h(ctx, p, e); err != nil {
-		return handlerError(err)
+		return handlerError(err), err
 	}
-	return nil
+	return nil, nil
 }
 
 // handlerError is the event's result for a handler's error: the code of an

@@ -150,6 +150,10 @@ func (p *Page) graceOver() {
 	p.live.mu.Lock()
 	over := p.live.grace != nil && len(p.live.subs) == 0
 	p.live.grace = nil
+	if over && p.shownElsewhere(time.Now()) {
+		// Connections of another instance of a cluster show it.
+		p.live.grace, over = time.AfterFunc(p.app.cfg.grace, p.graceOver), false
+	}
 	p.live.mu.Unlock()
 	if over {
 		p.Close()
@@ -157,14 +161,22 @@ func (p *Page) graceOver() {
 }
 
 // publish sends the page's change from base to every joined connection and
-// keeps it for clients that rejoin. p.mu is held.
-func (p *Page) publish(u Update) {
+// keeps it for clients that rejoin. It returns the change's message. p.mu
+// is held.
+func (p *Page) publish(u Update) []byte {
 	msg, _ := u.MarshalJSON()
+	p.fanOut(u.Base, msg)
+	return msg
+}
+
+// fanOut sends msg, the diff from base, to every joined connection and keeps
+// it for clients that rejoin. p.mu is held.
+func (p *Page) fanOut(base uint64, msg []byte) {
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
-	p.remember(historyEntry{base: u.Base, msg: msg})
+	p.remember(historyEntry{base: base, msg: msg})
 	for _, s := range p.live.subs {
-		s.c.sendDiff(s.name, p, u.Base, msg)
+		s.c.sendDiff(s.name, p, base, msg)
 	}
 }
 

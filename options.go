@@ -35,6 +35,7 @@ type Option func(*config)
 type config struct {
 	keys         [][]byte
 	store        Store
+	cluster      Cluster
 	idleTTL      time.Duration
 	unjoinedTTL  time.Duration
 	maxPages     int

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/livetemplate/livetemplate/internal/engine"
@@ -33,9 +34,25 @@ type Page struct {
 
 	// turn is held by the event handler or [Page.Modify] that is changing
 	// the page, so that they run one at a time; seen remembers the results
-	// of recent events. seen is guarded by turn.
+	// of recent events. seen is guarded by mu.
 	turn chan struct{}
 	seen recent[*protocol.Error]
+
+	// In a cluster (see owner.go): owner is the id of the instance that
+	// owns the page, nil when this one does; unfollow ends the subscription
+	// to the owner's changes, moved is closed when a follower's version
+	// moves; pending is the id of the event whose handler runs, with its
+	// result once known, and pendingSaved whether a record holding it was
+	// written. remote is the time (Unix nanoseconds) until which another
+	// instance's connections show the page. The fields that are not
+	// atomic are guarded by mu.
+	owner        atomic.Pointer[string]
+	unfollow     atomic.Pointer[func()]
+	moved        chan struct{}
+	pending      string
+	pendingRes   *protocol.Error
+	pendingSaved bool
+	remote       atomic.Int64
 
 	// Guarded by app.pages.mu.
 	used       time.Time
@@ -107,7 +124,9 @@ func (p *Page) Version() uint64 {
 // page keeps its previous data value, HTML and version, except after
 // [ErrVersionConflict]: another application sharing the store changed the
 // page, and the page now holds that newer state (see [Page.Snapshot]); retry
-// the change on it.
+// the change on it. In a cluster ([WithCluster]), only the instance that
+// owns the page changes it: on the others Update fails with [ErrNotOwner]
+// (change such a page with an event, which goes to the owner).
 //
 // The new data may be the previous value modified in place: the diff compares
 // renderings, not data. (A failed Update cannot undo such a modification:
@@ -127,6 +146,9 @@ func (p *Page) Update(data any) (Update, error) {
 func (p *Page) update(data any) (Update, error) {
 	if err := p.use(useTouch); err != nil {
 		return Update{}, err
+	}
+	if p.following() {
+		return Update{}, ErrNotOwner
 	}
 	tree, err := p.app.render(p.tmpl, data)
 	if err != nil {
@@ -155,7 +177,8 @@ func (p *Page) update(data any) (Update, error) {
 	p.data, p.tree, p.version = data, tree, version
 	if changed {
 		u.Body = p.withToken(diff)
-		p.publish(u)
+		msg := p.publish(u)
+		p.tellFollowers(change{kind: busDiff, v: version, base: u.Base, msg: msg})
 	}
 	return u, nil
 }
@@ -167,13 +190,24 @@ func (p *Page) reload(conflict error) error {
 	if err != nil {
 		return fmt.Errorf("%w; reloading the page: %w", conflict, err)
 	}
-	p.set(f)
+	if p.app.cfg.cluster == nil {
+		p.set(f)
+		return nil
+	}
+	ctx, cancel := p.app.storeContext()
+	defer cancel()
+	if err := p.takeRole(ctx, f); err != nil {
+		return fmt.Errorf("%w; reloading the page: %w", conflict, err)
+	}
 	return nil
 }
 
 // set makes f the page's state. p.mu is held, or p is not shared yet.
 func (p *Page) set(f fetched) {
 	p.data, p.tree, p.version, p.rev, p.stored = f.rec.Data, f.tree, f.rec.Version, f.rec.Revision, time.Now()
+	if p.app.cfg.cluster != nil {
+		p.seen = seenFrom(f.rec.Events, p.app.cfg.dedupeWindow)
+	}
 	p.resetLive()
 }
 
@@ -205,6 +239,13 @@ func (p *Page) Close() error {
 	if !live {
 		return nil
 	}
+	if owner := p.ownerID(); owner != "" {
+		// The owner ends the page for every instance, this one included.
+		p.app.cfg.cluster.Send(owner, control{Token: p.token}.encode(busClose))
+		p.leaveCluster(ErrPageClosed)
+		return nil
+	}
+	p.leaveCluster(ErrPageClosed)
 	ctx, cancel := p.app.storeContext()
 	defer cancel()
 	if err := p.app.store.Delete(ctx, p.id); err != nil && !errors.Is(err, ErrPageNotFound) {
@@ -218,8 +259,10 @@ func (p *Page) Close() error {
 func (p *Page) use(how use) error {
 	expired, err := p.app.pages.use(p, time.Now(), how)
 	if expired {
-		p.disconnect(ErrPageExpired)
-		p.app.deleteRecords([]*Page{p})
+		p.app.release([]*Page{p}, ErrPageExpired)
+	}
+	if err == nil && how != useTouch {
+		p.touchOwner(how)
 	}
 	return err
 }
@@ -229,7 +272,7 @@ func (p *Page) use(how use) error {
 // application changed the record meanwhile, the page takes its state instead.
 // p.mu is held.
 func (p *Page) keepStored() error {
-	if time.Since(p.stored) < p.app.cfg.longestTTL() {
+	if p.following() || time.Since(p.stored) < p.app.cfg.longestTTL() {
 		return nil
 	}
 	err := p.store(p.record())
@@ -263,12 +306,17 @@ func (p *Page) store(rec PageRecord) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	p.rev, p.stored = rev, time.Now()
+	p.pendingSaved = p.pending != ""
 	return nil
 }
 
 // record is the page's store record. p.mu is held.
 func (p *Page) record() PageRecord {
-	return PageRecord{Template: p.tmpl.name, Data: p.data, Version: p.version, Revision: p.rev}
+	rec := PageRecord{Template: p.tmpl.name, Data: p.data, Version: p.version, Revision: p.rev}
+	if c := p.app.cfg.cluster; c != nil {
+		rec.Owner, rec.Events = c.Self(), p.events()
+	}
+	return rec
 }
 
 // withToken replaces the placeholders of PAGE_TOKEN and PAGE_VERSION in b

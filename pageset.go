@@ -89,13 +89,13 @@ func (s *pageSet) add(p *Page, now time.Time) (live *Page, evicted []*Page, err 
 	s.byID[p.id] = p
 	s.idle.pushFront(p)
 	for len(s.byID) > s.max {
-		victim := s.victim(p)
+		victim := s.victim(p, now)
 		if victim == nil {
 			p.list.remove(p)
 			delete(s.byID, p.id)
 			return nil, evicted, fmt.Errorf("all %d pages of WithMaxPages are shown by connections: %w", s.max, ErrLimitReached)
 		}
-		s.end(victim, ErrPageEvicted)
+		s.end(victim, ErrPageEvicted, false)
 		evicted = append(evicted, victim)
 	}
 	return p, evicted, nil
@@ -105,7 +105,7 @@ func (s *pageSet) add(p *Page, now time.Time) (live *Page, evicted []*Page, err 
 // that no connection shows, other than adding itself, or nil when every
 // other page is shown. It walks both lists from their tails, oldest first,
 // the idle list's page first on a tie in time.
-func (s *pageSet) victim(adding *Page) *Page {
+func (s *pageSet) victim(adding *Page, now time.Time) *Page {
 	a, b := s.idle.tail, s.unjoined.tail
 	for a != nil || b != nil {
 		var p *Page
@@ -114,7 +114,7 @@ func (s *pageSet) victim(adding *Page) *Page {
 		} else {
 			p, a = a, a.prev
 		}
-		if p != adding && p.live.watchers.Load() == 0 {
+		if p != adding && !shown(p, now) {
 			return p
 		}
 	}
@@ -130,8 +130,8 @@ func (s *pageSet) use(p *Page, now time.Time, how use) (expired bool, err error)
 	if p.gone != nil {
 		return false, p.gone
 	}
-	if !now.Before(p.used.Add(p.list.ttl)) && p.live.watchers.Load() == 0 {
-		s.end(p, ErrPageExpired)
+	if !now.Before(p.used.Add(p.list.ttl)) && !shown(p, now) {
+		s.end(p, ErrPageExpired, false)
 		return true, ErrPageExpired
 	}
 	list := p.list
@@ -189,32 +189,33 @@ func (s *pageSet) reason(p *Page) error {
 func (s *pageSet) remove(p *Page, reason error) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p.gone != nil {
+	if p.gone != nil || s.byID[p.id] != p {
 		return false
 	}
-	s.end(p, reason)
+	s.end(p, reason, true)
 	return true
 }
 
 // expire ends every page whose time to live has passed at now, and returns
-// them for the caller to release.
-func (s *pageSet) expire(now time.Time) []*Page {
+// them for the caller to release; it keeps those that connections show, and
+// returns them too, for the caller to keep their records stored.
+func (s *pageSet) expire(now time.Time) (expired, kept []*Page) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var expired []*Page
 	for _, l := range []*pageList{&s.idle, &s.unjoined} {
 		for p := l.tail; p != nil && !now.Before(p.used.Add(l.ttl)); p = l.tail {
-			if p.live.watchers.Load() > 0 {
+			if shown(p, now) {
 				// Shown by a connection: in use, however long ago
 				// it last changed.
 				s.touch(p, now, l)
+				kept = append(kept, p)
 				continue
 			}
-			s.end(p, ErrPageExpired)
+			s.end(p, ErrPageExpired, false)
 			expired = append(expired, p)
 		}
 	}
-	return expired
+	return expired, kept
 }
 
 // close ends every page and refuses new ones. It returns the pages it ended.
@@ -233,11 +234,49 @@ func (s *pageSet) close() []*Page {
 	return ended
 }
 
-func (s *pageSet) end(p *Page, reason error) {
+// end ends p for reason. The reason is remembered for the page's id, except
+// when a follower in a cluster drops its copy of a page that goes on (it
+// expired or was evicted here), unless always.
+func (s *pageSet) end(p *Page, reason error, always bool) {
 	p.gone = reason
 	p.list.remove(p)
 	delete(s.byID, p.id)
-	s.ended.add(p.id, reason, endedRemembered)
+	if always || !p.following() {
+		s.ended.add(p.id, reason, endedRemembered)
+	}
+}
+
+// shown reports whether connections show p: this application's, or, for a
+// page it owns in a cluster, another instance's.
+func shown(p *Page, now time.Time) bool {
+	return p.live.watchers.Load() > 0 || p.shownElsewhere(now)
+}
+
+// owned returns the pages that this instance of a cluster owns.
+func (s *pageSet) owned() []*Page {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*Page
+	for _, p := range s.byID {
+		if !p.following() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// watchedFollowed returns the pages that another instance of a cluster owns
+// and connections of this one show.
+func (s *pageSet) watchedFollowed() []*Page {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*Page
+	for _, p := range s.byID {
+		if p.following() && p.live.watchers.Load() > 0 {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // endedRemembered is how many ended pages a pageSet remembers.

@@ -29,3 +29,11 @@ func (r *recent[V]) add(key string, v V, limit int) {
 	}
 	r.byKey[key] = v
 }
+
+// each calls fn with every remembered key and its value, oldest first.
+func (r *recent[V]) each(fn func(key string, v V)) {
+	for i := range r.ring {
+		key := r.ring[(r.next+i)%len(r.ring)]
+		fn(key, r.byKey[key])
+	}
+}

@@ -40,6 +40,17 @@ type PageRecord struct {
 	Data     any    // the page's data
 	Version  uint64 // the page's version: how many times its HTML changed, plus 1
 	Revision uint64 // set by the store: the record's revision
+
+	// Set in a cluster ([WithCluster]) only, empty otherwise:
+
+	// Owner is the id of the instance that wrote the record, which owns
+	// the page (see [Cluster]).
+	Owner string
+	// Events are the results of the page's latest events (as many as
+	// [WithDedupeWindow] keeps), oldest first, so that an instance that
+	// takes the page over acknowledges a resent event again without
+	// running it twice.
+	Events []EventResult
 }
 
 // MemoryStore is a [Store] in the process's memory. It keeps Data by

@@ -1,0 +1,196 @@
+package livetemplate
+
+import (
+	"context"
+	"time"
+
+	"github.com/livetemplate/livetemplate/internal/protocol"
+)
+
+// A Cluster lets several instances of an application (processes, usually on
+// several machines) serve the same pages: any instance serves any token, and
+// every change of a page reaches the connections of every instance.
+// Package github.com/livetemplate/livetemplate/cluster implements it on NATS
+// (its WithNATS option); this interface is what the application needs of
+// such a transport, and an application uses its Cluster alone.
+//
+// Each page has one owner: the instance whose id is in the page's store
+// record ([PageRecord.Owner]). The owner runs the page's event handlers, one
+// at a time, writes each change to the store before it acknowledges the
+// event or sends the change on, and publishes the change to the page's
+// followers: the other instances that hold the page because connections
+// showing it are joined to them. A follower sends the events of its
+// connections to the owner and sends its connections the owner's changes. An
+// instance takes a page over when the record's owner no longer holds a live
+// lease ([Cluster.Alive]), by writing the record with its own id
+// (compare-and-swap on the record's revision), so that a page has one owner
+// at a time and the former owner's writes are refused.
+type Cluster interface {
+	// Store is the store that all instances share. It replaces the store
+	// of WithStore.
+	Store() Store
+	// Self is this instance's id, unique among all instances ever.
+	Self() string
+	// Encode and Decode turn the data of a page of the named template
+	// into bytes and back, for the changes sent to followers.
+	Encode(template string, data any) ([]byte, error)
+	Decode(template string, b []byte) (any, error)
+	// Start is called once by NewApplication. From then until Close
+	// returns, the cluster calls serve, in goroutines of its own, with
+	// every message that another instance sent to this one by Request or
+	// Send, and answers a Request with serve's result; and it calls
+	// regained, in a goroutine of its own, whenever the instance holds its
+	// lease again after it had lapsed (another instance may have taken
+	// some of its pages over meanwhile).
+	Start(serve func(ctx context.Context, msg []byte) []byte, regained func()) error
+	// Close is called once by Application.Close: it gives up the
+	// instance's lease, so that other instances can take its pages over at
+	// once, ends every subscription, and returns once no call of serve or
+	// of a subscription's deliver runs.
+	Close() error
+	// Leased reports whether this instance holds its lease now: an
+	// instance that does not may not run event handlers, since another
+	// may be taking its pages over.
+	Leased() bool
+	// Alive reports whether the instance holds its lease.
+	Alive(ctx context.Context, instance string) (bool, error)
+	// Publish sends msg to the followers of the page whose id is page.
+	Publish(page string, msg []byte) error
+	// Subscribe calls deliver with every message published for the page,
+	// in the order they were published, one at a time, until unsubscribe.
+	Subscribe(page string, deliver func(msg []byte)) (unsubscribe func(), err error)
+	// Request sends msg to the instance and returns its answer. It fails
+	// when the instance does not answer before ctx is done, or when no
+	// such instance is reachable.
+	Request(ctx context.Context, instance string, msg []byte) ([]byte, error)
+	// Send sends msg to the instance without waiting for an answer.
+	Send(instance string, msg []byte) error
+}
+
+// WithCluster makes the application one instance of several that serve the
+// same pages through c, and keeps its page records in c's store. Use the
+// option of package github.com/livetemplate/livetemplate/cluster
+// (cluster.WithNATS) rather than calling it yourself. Default: none, the
+// application serves its pages alone.
+func WithCluster(c Cluster) Option {
+	return func(cfg *config) { cfg.cluster = c }
+}
+
+// EventResult is the result of an event whose handler ran, as a page's store
+// record keeps it (see [PageRecord.Events]).
+type EventResult struct {
+	ID      string // the event's id
+	Code    string // the protocol's error code; "" when the handler succeeded
+	Message string // the error's message
+}
+
+// startCluster starts the application's cluster, if it has one.
+func (a *Application) startCluster() error {
+	if a.cfg.cluster == nil {
+		return nil
+	}
+	return a.cfg.cluster.Start(a.serve, a.regained)
+}
+
+// regained checks, after this instance's lease had lapsed, that it still
+// owns the pages it thinks it owns: those that another instance took over
+// meanwhile follow it from now on.
+func (a *Application) regained() {
+	for _, p := range a.pages.owned() {
+		ctx, cancel := a.storeContext()
+		p.verifyOwner(ctx)
+		cancel()
+	}
+}
+
+// serve answers a message that another instance sent this one.
+func (a *Application) serve(ctx context.Context, msg []byte) []byte {
+	if len(msg) == 0 {
+		return nil
+	}
+	c, err := decodeControl(msg)
+	if err != nil {
+		return nil
+	}
+	switch msg[0] {
+	case busEvent:
+		return a.serveEvent(ctx, c)
+	case busTouch:
+		a.serveTouch(c)
+	case busClose:
+		if p, err := a.findPage(c.Token); err == nil {
+			p.Close()
+		}
+	}
+	return nil
+}
+
+// serveEvent runs an event that a follower forwarded, if this instance owns
+// its page.
+func (a *Application) serveEvent(ctx context.Context, c control) []byte {
+	p, err := a.findPage(c.Token)
+	if err != nil {
+		return eventReply(protocolError(err), 0)
+	}
+	// The handler's context is the application's, as for its own
+	// connections' events: Close cancels it.
+	res, owned := p.handleOwned(a.events, Event{Name: c.Name, ID: c.ID, Data: c.Data})
+	if !owned {
+		return control{Moved: true}.encode(busReply)
+	}
+	return eventReply(res, p.Version())
+}
+
+// serveTouch records a use of a page that this instance owns by a follower's
+// connection.
+func (a *Application) serveTouch(c control) {
+	p, err := a.findPage(c.Token)
+	if err != nil || p.following() {
+		return
+	}
+	p.watchedElsewhere(time.Now().Add(remoteWatch(&a.cfg)))
+	if c.Use == useTouch {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.use(c.Use) == nil {
+		p.keepStored()
+	}
+}
+
+// remoteWatch is how long a page that another instance's connections show
+// counts as shown after that instance said so: it says so at every sweep.
+func remoteWatch(c *config) time.Duration { return 3 * sweepInterval(c) }
+
+// touchWatched tells the owners of the pages that this instance follows and
+// its connections show that they are still shown, so that the owners do not
+// let them expire; a page whose owner lost its lease is taken over, so that
+// a page that its clients only watch does not wait for an event.
+func (a *Application) touchWatched() {
+	if a.cfg.cluster == nil {
+		return
+	}
+	alive := make(map[string]bool) // by owner: one look-up per owner and sweep
+	for _, p := range a.pages.watchedFollowed() {
+		owner := p.ownerID()
+		ok, seen := alive[owner]
+		if !seen {
+			ctx, cancel := a.storeContext()
+			ok, _ = a.cfg.cluster.Alive(ctx, owner)
+			cancel()
+			alive[owner] = ok
+		}
+		if ok {
+			p.touchOwner(useTouch)
+			continue
+		}
+		ctx, cancel := a.storeContext()
+		p.reconsider(ctx, owner)
+		cancel()
+	}
+}
+
+// unavailableNow is the result of an event that could not run now, and
+// whose resend may.
+var unavailableNow = &protocol.Error{Code: protocol.CodeUnavailable, Message: "the page's owner could not be reached: resend the event"}

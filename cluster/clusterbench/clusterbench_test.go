@@ -1,0 +1,32 @@
+package clusterbench_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/livetemplate/livetemplate/cluster/clusterbench"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestRun runs the suite small: it works, and loses and repeats nothing.
+func TestRun(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := clusterbench.Run(ctx, clusterbench.Options{Clients: 12, Updates: 5, Events: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.LostAcked != 0 || r.Duplicated != 0 {
+		t.Fatalf("lost %d acknowledged events, applied %d twice", r.LostAcked, r.Duplicated)
+	}
+	if r.FanoutP99 <= 0 || r.Takeover <= 0 {
+		t.Fatalf("no measure: %+v", r)
+	}
+	for name, v := range r.Metrics() {
+		t.Logf("%s = %v", name, v)
+	}
+}

@@ -1,0 +1,241 @@
+package cluster_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"go.uber.org/goleak"
+
+	"github.com/livetemplate/livetemplate"
+	"github.com/livetemplate/livetemplate/cluster"
+	"github.com/livetemplate/livetemplate/cluster/embedded"
+	"github.com/livetemplate/livetemplate/livetemplatetest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// key is the signing key that every instance of the tests shares.
+var key = []byte("0123456789abcdef0123456789abcdef")
+
+// counter is the state of the tests' page: a count and the ids of the
+// events that made it, in order, so that a test sees an event applied twice.
+type counter struct {
+	Count int
+	Log   []string
+}
+
+const counterTemplate = `<p>{{.Count}}</p><ul>{{range .Log}}<li>{{.}}</li>{{end}}</ul>`
+
+// natsServer is an embedded NATS server with JetStream on a temp dir.
+type natsServer struct {
+	t    *testing.T
+	dir  string
+	port int
+	srv  *server.Server
+}
+
+func startNATS(t *testing.T) *natsServer {
+	t.Helper()
+	n := &natsServer{t: t, dir: t.TempDir()}
+	n.start()
+	n.port = n.srv.Addr().(*net.TCPAddr).Port
+	t.Cleanup(n.stop)
+	return n
+}
+
+func (n *natsServer) start() {
+	n.t.Helper()
+	srv, err := embedded.Start(embedded.Config{Dir: n.dir, Port: n.port})
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	n.srv = srv
+}
+
+func (n *natsServer) stop() {
+	if n.srv != nil {
+		n.srv.Shutdown()
+		n.srv.WaitForShutdown()
+		n.srv = nil
+	}
+}
+
+// restart stops the server and starts it again on the same port and dir.
+func (n *natsServer) restart() {
+	n.stop()
+	n.start()
+}
+
+func (n *natsServer) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.port) }
+
+// connect connects to the server, reconnecting for ever.
+func (n *natsServer) connect(t *testing.T) *nats.Conn {
+	t.Helper()
+	return n.connectTo(t, n.url())
+}
+
+func (n *natsServer) connectTo(t *testing.T, url string) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond), nats.ReconnectJitter(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc
+}
+
+// instance is one application of a cluster, with its own NATS connection
+// and WebSocket endpoint.
+type instance struct {
+	name string
+	nc   *nats.Conn
+	app  *livetemplate.Application
+	srv  *httptest.Server
+	once sync.Once
+}
+
+// newInstance starts an instance of the tests' application: template
+// "counter" with the event "add", which appends the event's id to the log.
+func newInstance(t *testing.T, ns *natsServer, name string, opts ...livetemplate.Option) *instance {
+	t.Helper()
+	return newInstanceVia(t, ns, ns.url(), name, opts...)
+}
+
+// newInstanceVia is newInstance with the instance's NATS connection to url,
+// such as a proxy's.
+func newInstanceVia(t *testing.T, ns *natsServer, url, name string, opts ...livetemplate.Option) *instance {
+	t.Helper()
+	nc := ns.connectTo(t, url)
+	all := append([]livetemplate.Option{
+		livetemplate.WithSigningKeys(key),
+		cluster.WithNATS(nc, cluster.WithState[counter]("counter"), cluster.WithLease(time.Second)),
+	}, opts...)
+	app, err := livetemplate.NewApplication(all...)
+	if err != nil {
+		nc.Close()
+		t.Fatal(err)
+	}
+	in := &instance{name: name, nc: nc, app: app}
+	t.Cleanup(in.kill)
+	if err := app.RegisterTemplate("counter", template.Must(template.New("counter").Parse(counterTemplate))); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.HandleEvent("counter", "add", add); err != nil {
+		t.Fatal(err)
+	}
+	in.srv = httptest.NewServer(app.Handler())
+	return in
+}
+
+func add(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
+	_, err := p.Modify(ctx, func(data any) (any, error) {
+		c := data.(counter)
+		c.Count++
+		c.Log = append(c.Log[:len(c.Log):len(c.Log)], e.ID)
+		return c, nil
+	})
+	return err
+}
+
+// kill ends the instance as a crash would: its NATS connection first, so
+// that it gives nothing up, then its clients' connections, then the rest.
+func (in *instance) kill() {
+	in.once.Do(func() {
+		in.nc.Close()
+		if in.srv != nil {
+			in.srv.CloseClientConnections()
+			in.srv.Close()
+		}
+		in.app.Close()
+	})
+}
+
+// stop ends the instance cleanly: the application first.
+func (in *instance) stop() {
+	in.once.Do(func() {
+		in.srv.CloseClientConnections()
+		in.srv.Close()
+		in.app.Close()
+		in.nc.Close()
+	})
+}
+
+func (in *instance) dial(t *testing.T, ctx context.Context) *livetemplatetest.Client {
+	t.Helper()
+	c, err := livetemplatetest.Dial(ctx, in.srv.URL)
+	if err != nil {
+		t.Fatalf("%s: %v", in.name, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (in *instance) join(t *testing.T, ctx context.Context, tok string) *livetemplatetest.Page {
+	t.Helper()
+	p, err := in.dial(t, ctx).Join(ctx, tok)
+	if err != nil {
+		t.Fatalf("%s: join: %v", in.name, err)
+	}
+	return p
+}
+
+// send sends the event of id until it is acknowledged, as a client does
+// after unavailable (and after a lost connection, on a new one).
+func send(ctx context.Context, p *livetemplatetest.Page, id string) error {
+	for {
+		err := p.EventID(ctx, id, "add", nil)
+		var e *livetemplatetest.Error
+		if err == nil || !errors.As(err, &e) || e.Code != "unavailable" {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// counterHTML is the page's HTML for a log.
+func counterHTML(log []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<p>%d</p><ul>", len(log))
+	for _, id := range log {
+		b.WriteString("<li>" + id + "</li>")
+	}
+	b.WriteString("</ul>")
+	return b.String()
+}
+
+// logOf reads the log back from the page's HTML.
+func logOf(html string) []string {
+	_, list, _ := strings.Cut(html, "<ul>")
+	list = strings.TrimSuffix(list, "</ul>")
+	list = strings.TrimPrefix(list, "<li>")
+	list = strings.TrimSuffix(list, "</li>")
+	if list == "" {
+		return nil
+	}
+	return strings.Split(list, "</li><li>")
+}
+
+// converge waits until every page holds want.
+func converge(t *testing.T, ctx context.Context, want string, pages ...*livetemplatetest.Page) {
+	t.Helper()
+	for i, p := range pages {
+		if err := p.Wait(ctx, func(html string) bool { return html == want }); err != nil {
+			t.Fatalf("client %d: %v; want %q", i, err, want)
+		}
+	}
+}
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

@@ -1,0 +1,35 @@
+package cluster_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/livetemplate/livetemplate"
+	"github.com/livetemplate/livetemplate/cluster"
+	"github.com/livetemplate/livetemplate/internal/storetest"
+)
+
+// TestStoreContract runs the Store contract on the cluster's store: a
+// bucket of its own per test, on one server.
+func TestStoreContract(t *testing.T) {
+	ns := startNATS(t)
+	n := 0
+	storetest.Run(t, func(t *testing.T) livetemplate.Store {
+		n++
+		return openStore(t, ns, "contract"+strconv.Itoa(n))
+	}, time.Second, false)
+}
+
+// openStore returns the store of a started cluster node on bucket.
+func openStore(t *testing.T, ns *natsServer, bucket string) livetemplate.Store {
+	t.Helper()
+	nc := ns.connect(t)
+	t.Cleanup(nc.Close)
+	s, closeNode, err := cluster.StartedStore(nc, cluster.WithBucket(bucket), cluster.WithState[any]("t"), cluster.WithState[any]("other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeNode() })
+	return s
+}

@@ -1,0 +1,167 @@
+package cluster_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/livetemplate/livetemplate"
+	"github.com/livetemplate/livetemplate/cluster"
+	"github.com/livetemplate/livetemplate/livetemplatetest"
+)
+
+// TestOwnerKilled kills the instance that owns a page while two others'
+// clients stream events to it: another instance takes the page over within
+// the lease, every acknowledged event is in the page once, none twice, and
+// every client (those of the dead instance after they reconnect elsewhere)
+// ends with the page's HTML.
+func TestOwnerKilled(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ns := startNATS(t)
+	a, b, c := newInstance(t, ns, "a"), newInstance(t, ns, "b"), newInstance(t, ns, "c")
+	page, err := a.app.NewPage("counter", counter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onA := a.join(t, ctx, page.GetToken())
+	watchers := []*livetemplatetest.Page{b.join(t, ctx, page.GetToken()), c.join(t, ctx, page.GetToken())}
+	senders := []*livetemplatetest.Page{b.join(t, ctx, page.GetToken()), c.join(t, ctx, page.GetToken())}
+
+	const perSender, killAfter = 40, 15
+	var (
+		mu      sync.Mutex
+		acked   []string
+		killed  time.Time
+		firstOK time.Time
+		n       atomic.Int32
+		wg      sync.WaitGroup
+	)
+	for i, p := range senders {
+		wg.Go(func() {
+			for j := range perSender {
+				id := fmt.Sprintf("s%d-%d", i, j)
+				sent := time.Now()
+				if err := send(ctx, p, id); err != nil {
+					t.Errorf("event %s: %v", id, err)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, id)
+				if !killed.IsZero() && sent.After(killed) && firstOK.IsZero() {
+					firstOK = time.Now()
+				}
+				if testing.Verbose() {
+					t.Logf("%s acked after %v", id, time.Since(sent).Round(time.Millisecond))
+				}
+				mu.Unlock()
+				if n.Add(1) == killAfter {
+					mu.Lock()
+					killed = time.Now()
+					mu.Unlock()
+					a.kill()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	t.Logf("takeover: first ack %v after the owner died", firstOK.Sub(killed).Round(time.Millisecond))
+
+	log := storedLog(t, ctx, ns, page.ID())
+	for _, id := range acked {
+		if k := count(log, id); k != 1 {
+			t.Errorf("acknowledged event %s is in the page %d times", id, k)
+		}
+	}
+	if len(log) != len(acked) {
+		t.Errorf("the page holds %d events, %d were acknowledged", len(log), len(acked))
+	}
+	want := counterHTML(log)
+	converge(t, ctx, want, append(watchers, senders...)...)
+
+	// The dead instance's client reconnects to another and resumes.
+	moved, err := b.dial(t, ctx).Resume(ctx, onA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	converge(t, ctx, want, moved)
+}
+
+// storedLog reads the page's log from its store record.
+func storedLog(t *testing.T, ctx context.Context, ns *natsServer, id string) []string {
+	t.Helper()
+	nc := ns.connect(t)
+	defer nc.Close()
+	s, closeNode, err := cluster.StartedStore(nc, cluster.WithState[counter]("counter"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeNode()
+	rec, err := s.Get(ctx, id)
+	if err != nil {
+		t.Fatalf("the page's record: %v", err)
+	}
+	return rec.Data.(counter).Log
+}
+
+func count(log []string, id string) int {
+	n := 0
+	for _, x := range log {
+		if x == id {
+			n++
+		}
+	}
+	return n
+}
+
+// TestWatchedPageTakenOver: when the owner of a page that clients of other
+// instances only watch dies, one of those instances takes the page over
+// without waiting for an event; the clients then see its changes.
+func TestWatchedPageTakenOver(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ns := startNATS(t)
+	ttls := []livetemplate.Option{livetemplate.WithIdleTTL(2 * time.Second), livetemplate.WithUnjoinedTTL(2 * time.Second)}
+	a, b, c := newInstance(t, ns, "a", ttls...), newInstance(t, ns, "b", ttls...), newInstance(t, ns, "c", ttls...)
+	page, err := a.app.NewPage("counter", counter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onB, onC := b.join(t, ctx, page.GetToken()), c.join(t, ctx, page.GetToken())
+	nc := ns.connect(t)
+	defer nc.Close()
+	s, closeNode, err := cluster.StartedStore(nc, cluster.WithState[counter]("counter"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeNode()
+	rec, err := s.Get(ctx, page.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.kill()
+	for {
+		now, err := s.Get(ctx, page.ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now.Owner != rec.Owner {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("nobody took the page over")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if err := send(ctx, onC, "after"); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, ctx, counterHTML([]string{"after"}), onB, onC)
+}
