@@ -553,7 +553,10 @@ func TestLoggerGetsPanics(t *testing.T) {
 // TestModifyWaitsForHandlers: Modify from another goroutine takes its turn
 // with the page's event handlers, so no change is lost.
 func TestModifyWaitsForHandlers(t *testing.T) {
-	_, url, page := liveCounter(t)
+	// 101 frames (a join, 100 events) go faster than the default rate's
+	// burst of 100 allows when the race detector is off; the rate is not
+	// what this test is about.
+	_, url, page := liveCounter(t, livetemplate.WithEventRate(10000, 1000))
 	p := join(t, dial(t, url), page.GetToken())
 	ctx := testContext(t)
 	var pushes atomic.Int32
