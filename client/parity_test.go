@@ -18,7 +18,17 @@ var (
 )
 
 // regressionSeeds once failed TestViewParity; they run on every test run.
-var regressionSeeds = []uint64{}
+var regressionSeeds = []uint64{
+	1795314955820694105, // an unbalanced template.HTML ("</div>stray") in a new row
+	1795314955820694361, // a value at the start of a pre turned non-empty: the newline after it stays
+	1795314955820697078, // unbalanced template.HTML in rows of nested ranges
+	1795314967471634522,
+	1795314967471635221, // unbalanced template.HTML in a branch that flips
+	1795314967471636059, // the pre newline, in a branch
+	1795314967471636577,
+	1795314967471636842, // unbalanced template.HTML in a whole document's rows
+	1795315194429014893, // a text at the start of a pre turned non-empty: the newline of the text after it stays
+}
 
 // TestViewParity feeds the view the engine's messages for random templates
 // and random data sequences (randtmpl), and checks after every step that its

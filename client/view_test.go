@@ -437,3 +437,32 @@ func TestViewBundleSize(t *testing.T) {
 		t.Errorf("the view is %d bytes gzipped, over its budget of %d", buf.Len(), budget)
 	}
 }
+
+// TestViewDiffErrors: a diff without a tree, or one that does not fit the
+// tree, throws; after that the view has no tree until a render, which
+// repairs the DOM.
+func TestViewDiffErrors(t *testing.T) {
+	steps := mustSteps(t, `<ul>{{range .}}<li data-key="{{.}}">{{.}}</li>{{end}}</ul>`, []int{1, 2}, []int{2, 3})
+	js, _ := json.Marshal(steps)
+	tab := viewTab(t, browsertest.Start(t))
+	got := browsertest.MustEval[[]string](tab, `(() => {
+		const steps = `+string(js)+`;
+		const root = document.createElement("div");
+		document.body.appendChild(root);
+		const view = new LTView(root);
+		const out = [];
+		const attempt = (d) => { try { view.diff(d); out.push("ok " + view.hasTree); } catch (e) { out.push("threw " + view.hasTree); } };
+		attempt(steps[1].message);                     // no tree yet
+		view.render(steps[0].message);
+		attempt({ f: { "0": { d: [5] } } });             // no row 5
+		attempt(steps[1].message);                     // no tree since
+		view.render(steps[0].message);
+		attempt(steps[1].message);
+		out.push(root.innerHTML === LTOracle(steps[1].html, false) ? "same" : root.innerHTML);
+		return out;
+	})()`)
+	want := "threw false,threw false,threw false,ok true,same"
+	if strings.Join(got, ",") != want {
+		t.Errorf("got %q, want %q", strings.Join(got, ","), want)
+	}
+}

@@ -38,7 +38,7 @@ export function syncText(el: Element, text: string): void {
 }
 
 function key(el: Element): string {
-  return (el.getAttribute("data-key") ?? "") + "\n" + el.id + "\n" + (el.localName === "input" ? el.getAttribute("type") : "");
+  return (el.getAttribute("data-key") ?? "") + "\n" + el.id;
 }
 
 function same(o: Node, n: Node): boolean {

@@ -1,7 +1,8 @@
 // The page's tree as the client holds it: the statics table, the values, and
-// the pure operations of docs/protocol.md (apply a full tree or a diff, write
-// the HTML). It is the TypeScript twin of internal/replica; the DOM view
-// (view.ts) drives these operations and patches the DOM beside them.
+// the pure operations of docs/protocol.md (decode a full value, apply a
+// patch, plan a comprehension patch, write the HTML). It is the TypeScript
+// twin of internal/replica; the DOM view (view.ts) drives these operations
+// and patches the DOM beside them.
 
 /** A value: text (already escaped HTML), a fragment, or a comprehension. */
 export type Val = string | Frag | Comp;
@@ -191,4 +192,18 @@ export function planRows(st: Statics, old: Frag[], obj: Obj): RowPlan {
 function ints(v: unknown): number[] {
   if (!Array.isArray(v) || !v.every((i) => Number.isInteger(i))) fail("indices");
   return v as number[];
+}
+
+/** The HTML a value stands for. */
+export function html(st: Statics, v: Val): string {
+  if (typeof v === "string") return v;
+  if ("s" in v) {
+    const parts = st.get(v.s, v.v.length);
+    let out = parts[0] as string;
+    for (let i = 0; i < v.v.length; i++) out += html(st, v.v[i] as Val) + parts[i + 1];
+    return out;
+  }
+  let out = "";
+  for (const r of v.r) out += html(st, r);
+  return out;
 }

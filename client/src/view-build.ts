@@ -61,8 +61,6 @@ export function dom(f: Frag): Dom | undefined {
   return f.d as Dom | undefined;
 }
 
-const TABLE_TEXT = /^(TABLE|TBODY|THEAD|TFOOT|TR)$/;
-
 /** Builds the HTML of values with markers, then binds the parsed DOM. */
 export class Builder extends Scanner {
   private out: string[] = [];
@@ -268,7 +266,7 @@ export class Builder extends Scanner {
       const sp = this.spans[id] as Span;
       const s = starts[id];
       const e = ends[id];
-      if (!sp.bad && s && e && (s.parentNode === e.parentNode || fixTable(s, e, sp, markers)) && !tableText(sp, s)) anchor(sp, s, e, markers);
+      if (!sp.bad && s && e && (s.parentNode === e.parentNode || fixTable(s, e, sp, markers))) anchor(sp, s, e, markers);
       else broken(sp, topSet);
     }
     let ok = tops.every((sp) => !sp.bad);
@@ -327,11 +325,6 @@ function fixTable(s: Node, e: Node, sp: Span, markers: Set<Node>): boolean {
   for (let k = move.length - 1; k >= 0; k--) tb.insertBefore(move[k] as Node, tb.firstChild);
   sp.fragile = true;
   return true;
-}
-
-/** Text in a table is moved out of it by the parser: such a value is rebuilt with an enclosing span. */
-function tableText(sp: Span, s: Node): boolean {
-  return sp.k >= 0 && typeof sp.own?.v[sp.k] === "string" && TABLE_TEXT.test((s.parentNode as Node).nodeName);
 }
 
 /** Sets sp to the nodes between its markers, with an empty Text node when there are none. */

@@ -9,7 +9,7 @@ import { Builder, Part, Span, dom } from "./view-build";
 import type { Dom } from "./view-build";
 import { attrs, morph, morphNode, syncAttrs, syncText } from "./morph";
 import type { NodeMap } from "./morph";
-import { Statics, decode, decodeRow, fail, isFull, isObj, patch, patchRow, planRows, slotIndex } from "./tree";
+import { Statics, decode, decodeRow, fail, html, isFull, isObj, patch, patchRow, planRows, slotIndex } from "./tree";
 import type { Comp, Frag, Obj, RowPlan, Val } from "./tree";
 
 /** A full tree as the server sends it in render messages: {"s": statics, "f": root fragment}. */
@@ -187,16 +187,7 @@ export class View {
     }
   }
 
-  private html = (v: Val): string => {
-    if (typeof v === "string") return v;
-    if ("s" in v) {
-      const parts = this.st.get(v.s, v.v.length);
-      let out = parts[0] as string;
-      for (let i = 0; i < v.v.length; i++) out += this.html(v.v[i] as Val) + parts[i + 1];
-      return out;
-    }
-    return v.r.map(this.html).join("");
-  };
+  private html = (v: Val): string => html(this.st, v);
 
   private builder(): Builder {
     return new Builder(this.st, this.nonce);
@@ -233,7 +224,10 @@ export class View {
     const parent = sp.a.parentNode;
     if (sp.fragile || !(parent instanceof Element)) return false;
     const lf = dropsLF(sp);
-    if (typeof v === "string" && sp.a === sp.z && sp.a.nodeType === 3) {
+    // At the start of a pre, a value that turns empty or not changes whether the parser drops the first newline of what follows.
+    if (lf && (sp.a === sp.z && !sp.a.textContent) !== !this.html(v)) return false;
+    // (Text directly in a table's parts would be moved out of the table by the parser: parseAt finds out.)
+    if (typeof v === "string" && sp.a === sp.z && sp.a.nodeType === 3 && !/^T(ABLE|BODY|HEAD|FOOT|R)$/.test(parent.nodeName)) {
       const t = plainText(v, lf);
       if (t !== null) {
         if ((sp.a as Text).data !== t) (sp.a as Text).data = t;
@@ -245,8 +239,8 @@ export class View {
     const b = this.builder();
     b.pre = lf ? 2 : 0;
     b.span(sp, v);
-    const c = parseIn(parent, b.html(this.attr));
-    if (sp.bad || !b.bind(c, this.attr, [sp])) {
+    const c = this.parseAt(parent, b.html(this.attr));
+    if (sp.bad || !c || !b.bind(c, this.attr, [sp])) {
       sp.bad = false;
       sp.a = oa;
       sp.z = oz;
@@ -257,6 +251,33 @@ export class View {
     remap(b, map);
     lift(sp, oa, oz);
     return true;
+  }
+
+  /**
+   * Parses html as the page's parser would as the content of parent, in
+   * place: after the start tags of parent and its ancestors, so that the
+   * parser nests, closes and moves nodes as it does there. Returns the copy
+   * of parent that holds the nodes, or null when the parser would not keep
+   * them in parent: a table moves them out, an end tag closes parent, a
+   * start tag closes a p, an li closes an li...
+   */
+  private parseAt(parent: Element, html: string): Element | null {
+    let open = "";
+    let depth = 0;
+    let ctx = parent;
+    while (ctx !== this.root && !/^(BODY|HEAD|HTML)$/.test(ctx.nodeName)) {
+      open = "<" + ctx.localName + ">" + open;
+      depth++;
+      const up = ctx.parentElement;
+      if (!up) return null;
+      ctx = up;
+    }
+    let c: Node = parseIn(ctx, open + html);
+    for (; depth > 0; depth--) {
+      if (c.childNodes.length !== 1) return null;
+      c = c.firstChild as Node;
+    }
+    return c.nodeType === 1 ? (c as Element) : null;
   }
 
   /** Applies a fragment patch to f, a fragment that the DOM shows. */
@@ -351,7 +372,8 @@ export class View {
       b.span(sp, r);
       return sp;
     });
-    return b.bind(parseIn(parent, b.html(this.attr)), this.attr, spans);
+    const c = this.parseAt(parent, b.html(this.attr));
+    return !!c && b.bind(c, this.attr, spans);
   }
 
   /** Applies a comprehension patch to the tree alone. */

@@ -20,7 +20,8 @@ type Node struct {
 	S, T string
 	N    int
 	B, C bool
-	H    template.HTML
+	H    template.HTML // phrasing content
+	BH   template.HTML // flow content, some of it unbalanced
 	URL  string
 	Kids []*Node
 }
@@ -65,7 +66,7 @@ func (g *Gen) flow(d, n int) string {
 }
 
 func (g *Gen) flowPiece(d int) string {
-	switch k := g.r.IntN(22); {
+	switch k := g.r.IntN(30); {
 	case k < 3:
 		return g.text()
 	case k == 3:
@@ -107,6 +108,27 @@ func (g *Gen) flowPiece(d int) string {
 		return `<button type="button" disabled={{.B}} style="width: {{.N}}px">{{.N}}</button>`
 	case k == 21 && d < 2:
 		return g.recursive()
+	case k == 22:
+		return `<div {{if .B}}title="{{.T}}" class="a"{{else}}data-x="{{.S}}"{{end}} id="e{{.N}}">{{.N}}</div>`
+	case k == 23:
+		return `<script>var a{{.N}} = {{if .B}}{{.N}}{{else}}{{.S}}{{end}};</script><style>.c{{.N}} { width: {{.N}}px }</style>`
+	case k == 24:
+		g.ndefs++
+		name := fmt.Sprintf("c%d", g.ndefs)
+		g.defs = append(g.defs, `{{define "`+name+`"}}{{if .B}}on {{end}}{{.T}}{{end}}`)
+		return `<span class="{{template "` + name + `" .}}" title="{{range .Kids}}k{{.ID}} {{end}}">{{.N}}</span>`
+	case k == 25:
+		return `<svg viewBox="0 0 {{.N}} 10" width="{{.N}}"><circle r="{{.N}}"></circle>{{if .B}}<text x="1">{{.T}}</text>{{end}}</svg>`
+	case k == 26 && d < 3:
+		// Markup the parser restructures: rows without end tags, a block in a p.
+		return g.pick(`<ul>{{range .Kids}}<li>{{.S}}{{end}}</ul>`, `<select>{{range .Kids}}<option value="{{.ID}}">{{.S}}{{end}}</select>`,
+			`<p>{{.S}}{{if .B}}<div>block</div>{{end}}</p>`, `<table><tr>{{if .B}}<td>{{.T}}</td>{{end}}{{if .C}}<td>c</td>{{end}}</tr></table>`)
+	case k == 27:
+		return `<div class="h">{{.BH}}</div>`
+	case k == 28:
+		return `<textarea>{{if .B}}{{.S}}{{else}}{{.T}}{{end}}</textarea><pre>{{if .C}}{{.S}}{{end}}{{.T}}</pre>`
+	case k == 29:
+		return `<a href="/x?q={{.S}}&n={{.N}}" {{if .C}}target="_blank"{{end}}>{{.URL}}</a>`
 	}
 	return `<b>{{.T}}</b>`
 }
@@ -214,8 +236,10 @@ func (g *Gen) recursive() string {
 
 var (
 	texts = []string{"", "a", "hello world", "<b>not bold</b>", "a & b", `say "hi"`, "it's", "\nnew line", "  spaced  ", "é ✓ 漢", "x<y>z", "red", "1", "javascript:alert(1)", "&amp;", "</script><script>alert(1)</script>"}
-	htmls = []template.HTML{"", "plain", "<b>bold</b>", "a &amp; b", "<i>x</i> and <em>y</em>", `<span class="k">k</span>`, "&lt;tag&gt;", "line<br>break", "<!-- note -->x"}
-	urls  = []string{"/a?x=1&y=2", "https://example.com/", "javascript:alert(1)", "", "#top"}
+	htmls = []template.HTML{"", "plain", "<b>bold</b>", "a &amp; b", "<i>x</i> and <em>y</em>", `<span class="k">k</span>`, "&lt;tag&gt;", "line<br>break", "<!-- note -->x", "&nbsp;&copy; &#169;", "a\r\nb"}
+	// blocks can be shown only where flow content goes (in a div, not a p or span)
+	blocks = []template.HTML{"<p>one</p><p>two</p>", "<ul><li>a</li><li>b</li></ul>", "<div>unclosed", "</div>stray", "<table><tr><td>t</td></tr></table>"}
+	urls   = []string{"/a?x=1&y=2", "https://example.com/", "javascript:alert(1)", "", "#top"}
 )
 
 // Data returns a random root.
@@ -243,6 +267,7 @@ func (g *Gen) fields(n *Node) {
 	n.B = g.r.IntN(2) == 0
 	n.C = g.r.IntN(3) == 0
 	n.H = htmls[g.r.IntN(len(htmls))]
+	n.BH = blocks[g.r.IntN(len(blocks))]
 	n.URL = urls[g.r.IntN(len(urls))]
 }
 
@@ -268,6 +293,7 @@ func (g *Gen) change(n *Node, depth int) *Node {
 			c.C = !c.C
 		case 5:
 			c.H = htmls[g.r.IntN(len(htmls))]
+			c.BH = blocks[g.r.IntN(len(blocks))]
 		default:
 			c.URL = urls[g.r.IntN(len(urls))]
 		}
