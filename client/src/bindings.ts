@@ -166,8 +166,12 @@ export class Busy {
   private readonly count = new Map<Element, number>();
   private readonly saved = new Map<Element, [text: string, disabled: boolean]>();
 
+  /** Elements that had no class attribute before their loading class. */
+  private readonly classless = new Set<Element>();
+
   /** Marks el busy with one more event; for a form, also its elements with lvt-disable-with. */
   start(el: Element): void {
+    if (!this.count.has(el) && !el.hasAttribute("class")) this.classless.add(el);
     this.count.set(el, (this.count.get(el) ?? 0) + 1);
     this.apply(el);
   }
@@ -181,6 +185,8 @@ export class Busy {
     }
     this.count.delete(el);
     el.classList.remove(LVT + "loading");
+    // Leave no class="" behind: the DOM must stay the server's HTML.
+    if (this.classless.delete(el) && el.getAttribute("class") === "") el.removeAttribute("class");
     for (const d of disablers(el)) {
       const s = this.saved.get(d);
       if (!s || this.busyForm(d)) continue;
