@@ -34,7 +34,7 @@ chromium:
 # (client/types) as committed. esbuild, which bundles it, does not check types.
 tscheck:
 	cd client && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check && npm run --silent types
-	@git diff --exit-code --stat -- client/types || { echo "client/types is stale: run make generate"; exit 1; }
+	@if [ -n "$$(git status --porcelain -- client/types)" ]; then git status --short -- client/types; echo "client/types is stale: run make generate"; exit 1; fi
 
 # Rebuilds what is generated from the client's sources.
 generate:

@@ -11,6 +11,8 @@ export declare function bind(root: Element | Document, send: Sender): Unsubscrib
 export declare class Busy {
     private readonly count;
     private readonly saved;
+    /** Elements that had no class attribute before their loading class. */
+    private readonly classless;
     /** Marks el busy with one more event; for a form, also its elements with lvt-disable-with. */
     start(el: Element): void;
     /** Ends one event of el; the last one restores el. */

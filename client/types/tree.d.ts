@@ -17,6 +17,7 @@ export type Obj = {
 export declare function isObj(v: unknown): v is Obj;
 /** Whether a change replaces the value in full (text, fragment, comprehension) rather than patching it. */
 export declare function isFull(change: unknown): boolean;
+/** Throws: the message does not fit the tree (what names the part that does not). */
 export declare function fail(what: string): never;
 /** The statics table of one page: statics id to the strings between values. */
 export declare class Statics {
@@ -58,14 +59,3 @@ export interface RowPlan {
 export declare function planRows(st: Statics, old: Frag[], obj: Obj): RowPlan;
 /** The HTML a value stands for. */
 export declare function html(st: Statics, v: Val): string;
-/** A page's tree: statics and the root fragment. */
-export declare class Tree {
-    readonly st: Statics;
-    root: Frag | null;
-    /** Applies a full tree or a diff ({"s"?, "f"}). */
-    apply(msg: {
-        s?: unknown;
-        f: unknown;
-    }): void;
-    html(): string;
-}

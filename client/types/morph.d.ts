@@ -1,0 +1,34 @@
+/** For each new node that a live node stands for, that live node. */
+export type NodeMap = Map<Node, Node>;
+/**
+ * The attribute name of el changed to value (null: removed): the property
+ * that the user can change follows the server's attribute, unless the user
+ * is in the field.
+ */
+export declare function syncProp(el: Element, name: string, value: string | null): void;
+/** Sets the text of a textarea, script, style or title; a textarea's value follows unless the user is in it. */
+export declare function syncText(el: Element, text: string): void;
+/**
+ * Morphs the live siblings from..to (inclusive; from null: none) of parent
+ * into news, the new nodes, which are moved into the DOM where no live node
+ * matches. keepOpen keeps the open attribute of details and dialog elements
+ * that the new HTML lacks (the user opened them).
+ */
+export declare function morph(parent: Node, from: Node | null, to: Node | null, news: Node[], map: NodeMap, keepOpen: boolean): void;
+/** Morphs the live node o into n, of the same kind. */
+export declare function morphNode(o: Node, n: Node, map: NodeMap, keepOpen: boolean): void;
+/** An attribute, as a copy: the view compares the server's old and new attributes. */
+export interface At {
+    ns: string | null;
+    n: string;
+    l: string;
+    v: string;
+}
+export declare function attrs(el: Element): At[];
+/**
+ * Changes el's attributes from old to at, the server's: only those that
+ * differ, so that what the user or other scripts changed stays. Attributes
+ * after the first new one are set again, to keep the source order.
+ * keepOpen keeps an open that the user gave a details or dialog.
+ */
+export declare function syncAttrs(el: Element, old: At[], at: At[], keepOpen: boolean): void;
