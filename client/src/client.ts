@@ -7,14 +7,18 @@ import { Busy, bind, type EventData } from "./bindings";
 import * as C from "./constants";
 import { Emitter, type Unsubscribe } from "./emitter";
 import { LiveTemplateError, Outbox, tabId, type Pending } from "./outbox";
-import { createSocket, type CloseInfo, type Socket, type SocketState } from "./socket";
+import { createSocket, type CloseInfo, type Socket, type SocketOptions, type SocketState } from "./socket";
 import { View, type DiffMessage, type TreeMessage } from "./view";
 
 export { LiveTemplateError };
 export type { CloseInfo, SocketState };
 
-/** Options of a {@link LiveTemplateClient}. Times are in milliseconds. */
-export interface ClientOptions {
+/** The socket's options that a client hands on to its socket ({@link createSocket}). */
+const CONNECTION = ["backoffBase", "backoffMax", "stableAfter", "connectTimeout", "heartbeat", "pongTimeout"] as const;
+type ConnectionOptions = Pick<SocketOptions, (typeof CONNECTION)[number]>;
+
+/** Options of a {@link LiveTemplateClient}: its own, and those of its socket. Times are in milliseconds. */
+export interface ClientOptions extends ConnectionOptions {
   /** The token of the page to join, when the page carries it (the seed's Pattern 2). Without it, a token in the connect URL, else the server's page_token (Pattern 1). */
   presetToken?: string;
   /** The version of the page that the root's HTML already shows (the script tag's data-version): the client then joins without being sent the page. 0 (default): the server sends the whole page. */
@@ -27,18 +31,6 @@ export interface ClientOptions {
   maxPending?: number;
   /** Whether to bind the root's lvt-* attributes (true). */
   bindings?: boolean;
-  /** First backoff step (500). */
-  backoffBase?: number;
-  /** Longest backoff step (30,000). */
-  backoffMax?: number;
-  /** Open time after which the backoff starts from its first step again (10,000). */
-  stableAfter?: number;
-  /** Time a connection may take to open (10,000). */
-  connectTimeout?: number;
-  /** Heartbeat interval: a ping when the connection was quiet; 0 for none (25,000). */
-  heartbeat?: number;
-  /** Time a ping may wait for an answer before the connection counts as lost (10,000). */
-  pongTimeout?: number;
 }
 
 /** The events of a {@link LiveTemplateClient} and what their listeners get. */
@@ -166,12 +158,7 @@ export class LiveTemplateClient {
       url: () => this.socketURL(),
       reconnect: (info) => info.code !== C.CLOSE_REPLACED,
       autoConnect: false,
-      ...(o.backoffBase !== undefined && { backoffBase: o.backoffBase }),
-      ...(o.backoffMax !== undefined && { backoffMax: o.backoffMax }),
-      ...(o.stableAfter !== undefined && { stableAfter: o.stableAfter }),
-      ...(o.connectTimeout !== undefined && { connectTimeout: o.connectTimeout }),
-      ...(o.heartbeat !== undefined && { heartbeat: o.heartbeat }),
-      ...(o.pongTimeout !== undefined && { pongTimeout: o.pongTimeout }),
+      ...connectionOptions(o),
     });
     this.sock = s;
     s.onOpen(() => this.opened());
@@ -437,3 +424,13 @@ export class LiveTemplateClient {
 
 /** About retryAfter, with jitter. */
 const retryDelay = () => C.DEFAULTS.retryAfter * (0.5 + Math.random());
+
+/** The options of o that its socket takes, leaving out those not set. */
+function connectionOptions(o: ClientOptions): ConnectionOptions {
+  const out: ConnectionOptions = {};
+  for (const k of CONNECTION) {
+    const v = o[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}

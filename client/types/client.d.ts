@@ -1,10 +1,13 @@
 import { type Unsubscribe } from "./emitter";
 import { LiveTemplateError } from "./outbox";
-import { type CloseInfo, type SocketState } from "./socket";
+import { type CloseInfo, type SocketOptions, type SocketState } from "./socket";
 export { LiveTemplateError };
 export type { CloseInfo, SocketState };
-/** Options of a {@link LiveTemplateClient}. Times are in milliseconds. */
-export interface ClientOptions {
+/** The socket's options that a client hands on to its socket ({@link createSocket}). */
+declare const CONNECTION: readonly ["backoffBase", "backoffMax", "stableAfter", "connectTimeout", "heartbeat", "pongTimeout"];
+type ConnectionOptions = Pick<SocketOptions, (typeof CONNECTION)[number]>;
+/** Options of a {@link LiveTemplateClient}: its own, and those of its socket. Times are in milliseconds. */
+export interface ClientOptions extends ConnectionOptions {
     /** The token of the page to join, when the page carries it (the seed's Pattern 2). Without it, a token in the connect URL, else the server's page_token (Pattern 1). */
     presetToken?: string;
     /** The version of the page that the root's HTML already shows (the script tag's data-version): the client then joins without being sent the page. 0 (default): the server sends the whole page. */
@@ -17,18 +20,6 @@ export interface ClientOptions {
     maxPending?: number;
     /** Whether to bind the root's lvt-* attributes (true). */
     bindings?: boolean;
-    /** First backoff step (500). */
-    backoffBase?: number;
-    /** Longest backoff step (30,000). */
-    backoffMax?: number;
-    /** Open time after which the backoff starts from its first step again (10,000). */
-    stableAfter?: number;
-    /** Time a connection may take to open (10,000). */
-    connectTimeout?: number;
-    /** Heartbeat interval: a ping when the connection was quiet; 0 for none (25,000). */
-    heartbeat?: number;
-    /** Time a ping may wait for an answer before the connection counts as lost (10,000). */
-    pongTimeout?: number;
 }
 /** The events of a {@link LiveTemplateClient} and what their listeners get. */
 export interface ClientEvents {
