@@ -1,0 +1,241 @@
+// Command demo serves LiveTemplate's demo: a counter page that every tab,
+// browser and device showing its address shares live.
+//
+//	go run ./cmd/demo                      # http://localhost:8080
+//	go run ./cmd/demo -nats embedded       # the same, on a NATS server inside the process
+//	go run ./cmd/demo -addr :8081 -nats nats://127.0.0.1:4222 -key SECRET
+//
+// With -nats, several demo processes share their pages: start one with
+// -nats embedded (it prints its NATS URL), the others with -nats URL, all
+// with the same -key, and open one page's address on any of them.
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"errors"
+	"flag"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/livetemplate/livetemplate"
+	"github.com/livetemplate/livetemplate/cluster"
+	"github.com/livetemplate/livetemplate/cluster/embedded"
+)
+
+//go:embed counter.html
+var pages embed.FS
+
+// Counter is the counter page's data.
+type Counter struct {
+	Count int
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+// config is what the command line says.
+type config struct {
+	addr, nats, natsDir, key string
+}
+
+func parseFlags(args []string, out io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.addr, "addr", "localhost:8080", "address to serve on")
+	fs.StringVar(&c.nats, "nats", "", `"embedded" to start a NATS server in the process, or a NATS URL to join; empty: pages stay in this process`)
+	fs.StringVar(&c.natsDir, "nats-dir", "", "with -nats embedded: where JetStream keeps its data (default: a temporary directory, removed at exit)")
+	fs.StringVar(&c.key, "key", "", "a secret that signs page tokens; give every instance the same one (default: random, tokens die with the process)")
+	return c, fs.Parse(args)
+}
+
+// ready, when not nil, is told the HTTP address and the NATS URL (empty
+// without NATS) once the demo serves; tests use it.
+type ready func(addr, natsURL string)
+
+// run serves the demo until ctx ends, then shuts down: connections are
+// closed with status 1001 (going away), pages closed, NATS left.
+func run(ctx context.Context, args []string, out io.Writer, onReady ready) error {
+	c, err := parseFlags(args, out)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(out, nil))
+	natsURL, nc, stopNATS, err := connectNATS(c)
+	if err != nil {
+		return err
+	}
+	defer stopNATS()
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	app, err := newApp(c, nc, ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{Handler: routes(app), ReadHeaderTimeout: 10 * time.Second}
+	log.Info("demo serving", "url", "http://"+ln.Addr().String(), "nats", natsURL)
+	if onReady != nil {
+		onReady(ln.Addr().String(), natsURL)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	app.Close() // hijacked WebSockets are the application's to close
+	if serr := srv.Shutdown(shutdown); err == nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = serr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// connectNATS starts or joins NATS as -nats says. stop ends both.
+func connectNATS(c config) (url string, nc *nats.Conn, stop func(), err error) {
+	stop = func() {}
+	switch c.nats {
+	case "":
+		return "", nil, stop, nil
+	case "embedded":
+		dir := c.natsDir
+		if dir == "" {
+			if dir, err = os.MkdirTemp("", "livetemplate-demo-nats"); err != nil {
+				return "", nil, stop, err
+			}
+			defer func() {
+				if err != nil {
+					os.RemoveAll(dir)
+				}
+			}()
+		}
+		srv, err := embedded.Start(embedded.Config{Dir: dir})
+		if err != nil {
+			return "", nil, stop, err
+		}
+		url = srv.ClientURL()
+		stop = func() {
+			srv.Shutdown()
+			srv.WaitForShutdown()
+			if c.natsDir == "" {
+				os.RemoveAll(dir)
+			}
+		}
+	default:
+		url = c.nats
+	}
+	nc, err = nats.Connect(url, nats.MaxReconnects(-1), nats.Name("livetemplate-demo"))
+	if err != nil {
+		stop()
+		return "", nil, func() {}, fmt.Errorf("connect to NATS at %s: %w", url, err)
+	}
+	serverStop := stop
+	return url, nc, func() { nc.Close(); serverStop() }, nil
+}
+
+// newApp makes the application with the counter template and its handler.
+func newApp(c config, nc *nats.Conn, instance string) (*livetemplate.Application, error) {
+	var opts []livetemplate.Option
+	if c.key != "" {
+		sum := sha256.Sum256([]byte(c.key)) // any passphrase, as the 32 bytes a key must be
+		opts = append(opts, livetemplate.WithSigningKeys(sum[:]))
+	}
+	if nc != nil {
+		opts = append(opts, cluster.WithNATS(nc, cluster.WithState[Counter]("counter")))
+	}
+	app, err := livetemplate.NewApplication(opts...)
+	if err != nil {
+		return nil, err
+	}
+	funcs := livetemplate.FuncMap()
+	funcs["instance"] = func() string { return instance }
+	t, err := template.New("counter.html").Funcs(funcs).ParseFS(pages, "counter.html")
+	if err == nil {
+		err = app.RegisterTemplate("counter", t)
+	}
+	if err == nil {
+		err = app.HandleEvent("counter", "add", add)
+	}
+	if err != nil {
+		app.Close()
+		return nil, err
+	}
+	return app, nil
+}
+
+// add adds the event's "by" (a string, as the button's lvt-value-by sends
+// it) to the count.
+func add(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
+	var v struct{ By string }
+	if err := e.Decode(&v); err != nil {
+		return err
+	}
+	by, err := strconv.Atoi(v.By)
+	if err != nil || by < -1 || by > 1 {
+		return fmt.Errorf("add: by must be -1 or 1, not %q", v.By)
+	}
+	_, err = p.Modify(ctx, func(data any) (any, error) {
+		c := data.(Counter)
+		c.Count += by
+		return c, nil
+	})
+	return err
+}
+
+// routes: / makes a new counter and sends the browser to its address,
+// /p/{token} shows that counter (on any instance), /live is the live
+// endpoint, /livetemplate.js the client.
+func routes(app *livetemplate.Application) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /livetemplate.js", livetemplate.ScriptHandler())
+	mux.Handle("/live", app.Handler())
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		p, err := app.NewPage("counter", Counter{})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		http.Redirect(w, r, "/p/"+p.GetToken(), http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /p/{token}", func(w http.ResponseWriter, r *http.Request) {
+		p, err := app.GetPage(r.PathValue("token"))
+		if err != nil {
+			http.Error(w, "no such counter: "+err.Error()+"; start a new one at /", http.StatusNotFound)
+			return
+		}
+		html, err := p.Render()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, html)
+	})
+	return mux
+}
