@@ -49,7 +49,8 @@ type PageRecord struct {
 	// Events are the results of the page's latest events (as many as
 	// [WithDedupeWindow] keeps), oldest first, so that an instance that
 	// takes the page over acknowledges a resent event again without
-	// running it twice.
+	// running it twice. A cluster's store may keep only the latest of
+	// them (cluster.WithEventWindow).
 	Events []EventResult
 }
 

@@ -107,17 +107,19 @@ type instance struct {
 // "counter" with the event "add", which appends the event's id to the log.
 func newInstance(t *testing.T, ns *natsServer, name string, opts ...livetemplate.Option) *instance {
 	t.Helper()
-	return newInstanceVia(t, ns, ns.url(), name, opts...)
+	return newInstanceVia(t, ns, ns.url(), name, nil, opts...)
 }
 
 // newInstanceVia is newInstance with the instance's NATS connection to url,
-// such as a proxy's.
-func newInstanceVia(t *testing.T, ns *natsServer, url, name string, opts ...livetemplate.Option) *instance {
+// such as a proxy's, and with the cluster options copts after the tests'
+// (the counter's state type, a lease of a second).
+func newInstanceVia(t *testing.T, ns *natsServer, url, name string, copts []cluster.Option, opts ...livetemplate.Option) *instance {
 	t.Helper()
 	nc := ns.connectTo(t, url)
+	copts = append([]cluster.Option{cluster.WithState[counter]("counter"), cluster.WithLease(time.Second)}, copts...)
 	all := append([]livetemplate.Option{
 		livetemplate.WithSigningKeys(key),
-		cluster.WithNATS(nc, cluster.WithState[counter]("counter"), cluster.WithLease(time.Second)),
+		cluster.WithNATS(nc, copts...),
 	}, opts...)
 	app, err := livetemplate.NewApplication(all...)
 	if err != nil {

@@ -14,6 +14,12 @@ const (
 	DefaultSubjects = "livetemplate"
 	DefaultLease    = 5 * time.Second
 	DefaultReplicas = 1
+	// DefaultEventWindow is how many event results a page's record
+	// carries by default: more than twice the 100 events that the browser
+	// client's outbox lets wait for their acks in a tab, the most that one
+	// tab may resend to a new owner after a takeover, at about 19 bytes
+	// an event (a browser's event id and its punctuation), 5 KB a record.
+	DefaultEventWindow = 256
 )
 
 // An Option configures [WithNATS].
@@ -24,6 +30,7 @@ type config struct {
 	subjects string
 	lease    time.Duration
 	replicas int
+	events   int
 	codec    Codec
 	states   map[string]reflect.Type
 }
@@ -34,6 +41,7 @@ func defaultConfig() config {
 		subjects: DefaultSubjects,
 		lease:    DefaultLease,
 		replicas: DefaultReplicas,
+		events:   DefaultEventWindow,
 		codec:    JSON{},
 		states:   make(map[string]reflect.Type),
 	}
@@ -49,6 +57,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("lease %v: must be at least a second", c.lease)
 	case c.replicas < 1:
 		return fmt.Errorf("replicas %d: must be positive", c.replicas)
+	case c.events < 1:
+		return fmt.Errorf("event window %d: must be positive", c.events)
 	case c.codec == nil:
 		return errors.New("nil codec")
 	}
@@ -85,6 +95,24 @@ func WithLease(d time.Duration) Option {
 // records survive the loss of a server. Default: [DefaultReplicas], 1.
 func WithReplicas(n int) Option {
 	return func(c *config) { c.replicas = n }
+}
+
+// WithEventWindow sets how many of a page's latest event results its record
+// carries: the ids of the last n events that ran (and of the last n
+// [livetemplate.Page.Update] calls forwarded by other instances), with the
+// result of those that failed. An instance that takes the page over
+// acknowledges a resent event among them with its first result instead of
+// running it again; an event older than that runs again. The owner's own
+// memory of a page's events stays livetemplate.WithDedupeWindow (1,024 by
+// default), and a record never carries more than that. Every event of a
+// page rewrites its record, so this bounds what an event writes to
+// JetStream: about 19 bytes per event id of the browser client. n must
+// cover every event that a page's clients may still resend when its owner
+// dies: the unacknowledged ones, at most 100 per browser tab (the client's
+// outbox). Raise it for pages that many tabs send events to at once.
+// Default: [DefaultEventWindow], 256.
+func WithEventWindow(n int) Option {
+	return func(c *config) { c.events = n }
 }
 
 // WithCodec sets how page data is encoded. Default: [JSON].

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -253,5 +255,46 @@ func TestStateOption(t *testing.T) {
 	untyped := mustApp(t, nc, cluster.WithState[any]("counter"), cluster.WithBucket("any"))
 	if _, err := untyped.NewPage("counter", map[string]any{"Count": 1}); err != nil {
 		t.Fatalf("WithState[any]: %v", err)
+	}
+}
+
+func TestEventWindowOption(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ns := startNATS(t)
+	for _, c := range []struct {
+		opts []cluster.Option
+		want int
+	}{
+		{nil, cluster.DefaultEventWindow},
+		{[]cluster.Option{cluster.WithEventWindow(8)}, 8},
+	} {
+		in := newInstanceVia(t, ns, ns.url(), "a", c.opts, livetemplate.WithEventRate(10000, 10000))
+		page, err := in.app.NewPage("counter", counter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := in.join(t, ctx, page.GetToken())
+		var ids []string
+		for i := range c.want + 10 {
+			id := fmt.Sprintf("e%d", i)
+			if err := p.EventID(ctx, id, "add", nil); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		rec := storedRecord(t, ctx, ns, page.ID())
+		var got []string
+		for _, e := range rec.Events {
+			got = append(got, e.ID)
+		}
+		if want := ids[len(ids)-c.want:]; !slices.Equal(got, want) {
+			t.Errorf("window %d: the record holds the events %v, want %v", c.want, got, want)
+		}
+	}
+	nc := ns.connect(t)
+	defer nc.Close()
+	if _, err := newApp(t, nc, cluster.WithState[counter]("counter"), cluster.WithEventWindow(0)); err == nil {
+		t.Fatal("an event window of 0 was accepted")
 	}
 }

@@ -134,7 +134,7 @@ func TestOwnerCutOff(t *testing.T) {
 	defer cancel()
 	ns := startNATS(t)
 	link := startProxy(t, fmt.Sprintf("127.0.0.1:%d", ns.port))
-	a := newInstanceVia(t, ns, link.url(), "a", livetemplate.WithStoreTimeout(time.Second))
+	a := newInstanceVia(t, ns, link.url(), "a", nil, livetemplate.WithStoreTimeout(time.Second))
 	b := newInstance(t, ns, "b")
 	page, err := a.app.NewPage("counter", counter{})
 	if err != nil {

@@ -152,20 +152,49 @@ type recordHeader struct {
 	Events   []eventResult `json:"e,omitempty"`
 }
 
+// eventResult is an event's result in a record: a JSON string, the event's
+// id, for an event whose handler succeeded (most of them), else an object
+// with the id, the error's code and its message.
 type eventResult struct {
+	ID, Code, Message string
+}
+
+// eventError is the encoding of an event's error.
+type eventError struct {
 	ID      string `json:"i"`
 	Code    string `json:"c,omitempty"`
 	Message string `json:"m,omitempty"`
 }
 
-// encodeRecord encodes rec as its header, a newline and its encoded data.
+func (e eventResult) MarshalJSON() ([]byte, error) {
+	if e.Code == "" && e.Message == "" {
+		return json.Marshal(e.ID)
+	}
+	return json.Marshal(eventError(e))
+}
+
+func (e *eventResult) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		*e = eventResult{}
+		return json.Unmarshal(b, &e.ID)
+	}
+	var x eventError
+	if err := json.Unmarshal(b, &x); err != nil {
+		return err
+	}
+	*e = eventResult(x)
+	return nil
+}
+
+// encodeRecord encodes rec as its header, a newline and its encoded data. The
+// header carries the last results of rec.Events, as many as WithEventWindow.
 func (s *store) encodeRecord(rec livetemplate.PageRecord) ([]byte, error) {
 	data, err := s.cfg.encode(rec.Template, rec.Data)
 	if err != nil {
 		return nil, err
 	}
 	h := recordHeader{Template: rec.Template, Version: rec.Version, Owner: rec.Owner}
-	for _, e := range rec.Events {
+	for _, e := range rec.Events[max(0, len(rec.Events)-s.cfg.events):] {
 		h.Events = append(h.Events, eventResult(e))
 	}
 	b, err := json.Marshal(h)

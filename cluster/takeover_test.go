@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -96,6 +97,12 @@ func TestOwnerKilled(t *testing.T) {
 // storedLog reads the page's log from its store record.
 func storedLog(t *testing.T, ctx context.Context, ns *natsServer, id string) []string {
 	t.Helper()
+	return storedRecord(t, ctx, ns, id).Data.(counter).Log
+}
+
+// storedRecord reads the page's store record.
+func storedRecord(t *testing.T, ctx context.Context, ns *natsServer, id string) livetemplate.PageRecord {
+	t.Helper()
 	nc := ns.connect(t)
 	defer nc.Close()
 	s, closeNode, err := cluster.StartedStore(nc, cluster.WithState[counter]("counter"))
@@ -107,7 +114,47 @@ func storedLog(t *testing.T, ctx context.Context, ns *natsServer, id string) []s
 	if err != nil {
 		t.Fatalf("the page's record: %v", err)
 	}
-	return rec.Data.(counter).Log
+	return rec
+}
+
+// TestEventWindowTakeover: the record carries the last WithEventWindow
+// events; after the owner dies, events among them that a client resends to
+// the new owner are acknowledged without running again.
+func TestEventWindowTakeover(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ns := startNATS(t)
+	window := []cluster.Option{cluster.WithEventWindow(8)}
+	a := newInstanceVia(t, ns, ns.url(), "a", window)
+	b := newInstanceVia(t, ns, ns.url(), "b", window)
+	page, err := a.app.NewPage("counter", counter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onA, onB := a.join(t, ctx, page.GetToken()), b.join(t, ctx, page.GetToken())
+	var log []string
+	for i := range 20 {
+		id := fmt.Sprintf("e%d", i)
+		if err := send(ctx, onA, id); err != nil {
+			t.Fatal(err)
+		}
+		log = append(log, id)
+	}
+	converge(t, ctx, counterHTML(log), onB)
+	a.kill()
+	for _, id := range []string{"e19", "e12", "e15"} { // the last, the oldest in the window, one between
+		if err := send(ctx, onB, id); err != nil {
+			t.Fatalf("resend of %s: %v", id, err)
+		}
+	}
+	if err := send(ctx, onB, "new"); err != nil {
+		t.Fatal(err)
+	}
+	log = append(log, "new")
+	converge(t, ctx, counterHTML(log), onB)
+	if got := storedLog(t, ctx, ns, page.ID()); !slices.Equal(got, log) {
+		t.Fatalf("stored log %v, want %v", got, log)
+	}
 }
 
 func count(log []string, id string) int {
