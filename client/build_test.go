@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -28,4 +29,29 @@ func TestBundleFresh(t *testing.T) {
 			t.Errorf("internal/bundle/%s is stale: run go generate in the repository's root", f.Name)
 		}
 	}
+}
+
+// TestBundleBudget fails when the classic script, the file most pages load,
+// grows past 15,000 bytes gzipped (at -9), the client's budget.
+func TestBundleBudget(t *testing.T) {
+	const budget = 15000
+	files, err := client.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if f.Name != "livetemplate.js" {
+			continue
+		}
+		var buf bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		w.Write(f.Contents)
+		w.Close()
+		t.Logf("livetemplate.js: %d bytes, %d gzipped (budget %d)", len(f.Contents), buf.Len(), budget)
+		if buf.Len() > budget {
+			t.Errorf("livetemplate.js is %d bytes gzipped, over its budget of %d", buf.Len(), budget)
+		}
+		return
+	}
+	t.Fatal("no livetemplate.js")
 }

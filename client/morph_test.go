@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -126,5 +127,66 @@ func TestViewHydratesDocument(t *testing.T) {
 		if st.Kept != st.Elements-newEls || st.Loads != 1 {
 			t.Errorf("step %d: %d of %d elements kept, script ran %d times", i, st.Kept, st.Elements, st.Loads)
 		}
+	}
+}
+
+// TestViewMorphMovesRows: a render whose keyed rows (data-key, or id) were
+// reordered, over the HTML that the server sent (the lazy first render) and
+// over a view's DOM (a resync), moves the rows' nodes: every row is the node
+// it was, with its state, and the field the user is typing in stays in its
+// row with the focus, caret and typed value.
+func TestViewMorphMovesRows(t *testing.T) {
+	src := `<ul>{{range .}}<li data-key="{{.ID}}">{{.Label}} <input name="n{{.ID}}"></li>{{end}}</ul>` +
+		`<div>{{range .}}<p id="p{{.ID}}">{{.Label}}</p>{{end}}</div>`
+	type row struct {
+		ID    int
+		Label string
+	}
+	rows := func(ids ...int) []row {
+		var r []row
+		for _, id := range ids {
+			r = append(r, row{ID: id, Label: fmt.Sprint("row ", id)})
+		}
+		return r
+	}
+	orders := [][]int{{1, 2, 3, 4, 5}, {5, 1, 2, 3, 4}, {2, 4, 1, 5, 3, 6}, {6, 3, 5, 1, 4, 2}, {3, 1}}
+	var renders []json.RawMessage
+	var htmls []string
+	for _, o := range orders {
+		s := mustSteps(t, src, rows(o...))[0]
+		renders = append(renders, s.Message)
+		htmls = append(htmls, s.HTML)
+	}
+	tab := hydrateTab(t, viewPage[:strings.Index(viewPage, "<body>")]+`<body><div id="app">`+htmls[0]+`</div></body></html>`)
+	js, _ := json.Marshal(map[string]any{"renders": renders, "htmls": htmls})
+	got := browsertest.MustEval[[]string](tab, `(() => {
+		const c = `+string(js)+`;
+		const app = document.getElementById("app");
+		app.querySelectorAll("li, p").forEach((e) => (e.mark = e.getAttribute("data-key") || e.id));
+		const input = app.querySelector("input[name=n3]");
+		input.focus();
+		input.value = "typed";
+		input.setSelectionRange(1, 3);
+		const view = new LTView(app);
+		const out = [];
+		for (let i = 1; i < c.renders.length; i++) {
+			view.render(c.renders[i]);
+			const wrong = [...app.querySelectorAll("li, p")].filter((e) => e.mark && e.mark !== (e.getAttribute("data-key") || e.id)).length;
+			const kept = [...app.querySelectorAll("li, p")].filter((e) => e.mark).length;
+			const a = document.activeElement;
+			out.push([app.innerHTML === LTOracle(c.htmls[i], false) ? "same" : app.innerHTML, wrong + " wrong", kept + " kept",
+				a.name, a.closest?.("li")?.getAttribute("data-key"), a.value, a.selectionStart + "-" + a.selectionEnd].join(" "));
+			app.querySelectorAll("li, p").forEach((e) => (e.mark = e.getAttribute("data-key") || e.id));
+		}
+		return out;
+	})()`)
+	want := []string{
+		"same 0 wrong 10 kept n3 3 typed 1-3",
+		"same 0 wrong 10 kept n3 3 typed 1-3", // row 6 is new
+		"same 0 wrong 12 kept n3 3 typed 1-3",
+		"same 0 wrong 4 kept n3 3 typed 1-3",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("after each render:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -37,8 +37,12 @@ export function syncText(el: Element, text: string): void {
   }
 }
 
-function key(el: Element): string {
-  return (el.getAttribute("data-key") ?? "") + "\n" + el.id;
+/** The key of a node: its data-key and id ("" for a node without either, or not an element). */
+function key(n: Node): string {
+  if (n.nodeType !== 1) return "";
+  const el = n as Element;
+  const k = el.getAttribute("data-key");
+  return k === null && !el.id ? "" : (k ?? "") + "\n" + el.id;
 }
 
 function same(o: Node, n: Node): boolean {
@@ -49,34 +53,65 @@ function same(o: Node, n: Node): boolean {
   return a.localName === b.localName && a.namespaceURI === b.namespaceURI && key(a) === key(b);
 }
 
+/** Moves node n before ref, keeping the state of a live node (focus, iframes) where the browser can. */
+export function moveBefore(parent: Node, n: Node, ref: Node | null): void {
+  try {
+    (parent as Element).moveBefore(n, ref);
+  } catch {
+    // no moveBefore, or not movable atomically (a new node, another document): insert
+    parent.insertBefore(n, ref);
+  }
+}
+
 /**
  * Morphs the live siblings from..to (inclusive; from null: none) of parent
- * into news, the new nodes, which are moved into the DOM where no live node
- * matches. keepOpen keeps the open attribute of details and dialog elements
- * that the new HTML lacks (the user opened them).
+ * into the children of src, the new nodes, which are moved into the DOM where no live node
+ * matches. A keyed new node (data-key or id) takes the live node of its key
+ * wherever it is among the siblings, which moves if it must; other nodes
+ * match by position. keepOpen keeps the open attribute of details and
+ * dialog elements that the new HTML lacks (the user opened them).
  */
-export function morph(parent: Node, from: Node | null, to: Node | null, news: Node[], map: NodeMap, keepOpen: boolean): void {
-  const old: Node[] = [];
-  for (let n = from; n; n = n.nextSibling) {
-    old.push(n);
-    if (n === to) break;
-  }
+export function morph(parent: Node, from: Node | null, to: Node | null, src: Node, map: NodeMap, keepOpen: boolean): void {
   const ref = to ? to.nextSibling : null;
-  let j = 0;
-  for (const n of news) {
-    let o = old[j];
-    const next = old[j + 1];
-    if (o && next && !same(o, n) && same(next, n)) {
-      // One live node too many here: drop it rather than lose the match that follows.
-      (o as ChildNode).remove();
-      o = old[++j];
-    }
-    if (o && same(o, n)) {
-      j++;
-      morphNode(o, n, map, keepOpen);
-    } else parent.insertBefore(n, o ?? ref);
+  const news = Array.from(src.childNodes);
+  const want = new Set(news.map(key));
+  const keyed = new Map<string, Node>(); // live nodes of the keys that news has
+  for (let n = from; n && n !== ref; n = n.nextSibling) {
+    const k = key(n);
+    if (k && want.has(k) && !keyed.has(k)) keyed.set(k, n);
   }
-  for (; j < old.length; j++) (old[j] as ChildNode).remove();
+  const reserved = (x: Node) => keyed.get(key(x)) === x;
+  // The live nodes before o are done; o and its next siblings up to ref are not matched yet.
+  let o: Node | null = from ?? ref;
+  for (const n of news) {
+    const k = key(n);
+    let m = keyed.get(k);
+    if (m && same(m, n)) {
+      keyed.delete(k);
+      if (m === o) o = o.nextSibling;
+      else moveBefore(parent, m, o);
+      morphNode(m, n, map, keepOpen);
+      continue;
+    }
+    if (o !== ref && o && !same(o, n) && !reserved(o)) {
+      const next = o.nextSibling;
+      if (next !== ref && next && same(next, n)) {
+        // One live node too many here: drop it rather than lose the match that follows.
+        (o as ChildNode).remove();
+        o = next;
+      }
+    }
+    if (o !== ref && o && same(o, n)) {
+      m = o;
+      o = o.nextSibling;
+      morphNode(m, n, map, keepOpen);
+    } else parent.insertBefore(n, o);
+  }
+  while (o !== ref && o) {
+    const next: Node | null = o.nextSibling;
+    (o as ChildNode).remove();
+    o = next;
+  }
 }
 
 /** Morphs the live node o into n, of the same kind. */
@@ -92,7 +127,7 @@ export function morphNode(o: Node, n: Node, map: NodeMap, keepOpen: boolean): vo
   if (a.localName === "textarea") syncText(a, b.textContent ?? "");
   else if (a.localName === "template") {
     if (a.innerHTML !== b.innerHTML) a.innerHTML = b.innerHTML;
-  } else morph(a, a.firstChild, a.lastChild, Array.from(b.childNodes), map, keepOpen);
+  } else morph(a, a.firstChild, a.lastChild, b, map, keepOpen);
 }
 
 /** An attribute, as a copy: the view compares the server's old and new attributes. */

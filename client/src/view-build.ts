@@ -22,7 +22,7 @@ export class Span {
   bad = false;
   /** Its number in the build that made it. */
   n = 0;
-  /** Its parent is a table, where the parser adds a tbody when rows appear: changes that make rows appear or go rebuild an enclosing span. */
+  /** Its parent is a table, or a tbody that the parser added (implicit): rows that appear or go there add or remove the tbody, as the parser would. */
   fragile = false;
   constructor(
     public up: Span | null,
@@ -60,6 +60,9 @@ export interface Dom {
 export function dom(f: Frag): Dom | undefined {
   return f.d as Dom | undefined;
 }
+
+/** The tbody elements that the parser added to a table before its first row, or the view did as the parser would. */
+export const implicit = new WeakSet<Node>();
 
 /** Builds the HTML of values with markers, then binds the parsed DOM. */
 export class Builder extends Scanner {
@@ -266,9 +269,10 @@ export class Builder extends Scanner {
       const sp = this.spans[id] as Span;
       const s = starts[id];
       const e = ends[id];
-      if (!sp.bad && s && e && (s.parentNode === e.parentNode || fixTable(s, e, sp, markers))) anchor(sp, s, e, markers);
+      if (!sp.bad && s && e && (s.parentNode === e.parentNode || fixTable(s, e, markers))) anchor(sp, s, e, markers);
       else broken(sp, topSet);
     }
+    for (const sp of this.spans) if (!sp.bad && implicit.has(sp.a.parentNode as Node)) sp.fragile = true;
     let ok = tops.every((sp) => !sp.bad);
     if (ok && tops.length) {
       ok = root.firstChild === starts[(tops[0] as Span).n] && root.lastChild === ends[(tops[tops.length - 1] as Span).n];
@@ -314,7 +318,7 @@ function broken(sp: Span, tops: Set<Span>): void {
  * end marker, in the tbody it added: moves the start marker (and markers
  * between) into the tbody, where the rows are.
  */
-function fixTable(s: Node, e: Node, sp: Span, markers: Set<Node>): boolean {
+function fixTable(s: Node, e: Node, markers: Set<Node>): boolean {
   const tb = e.parentNode;
   if (!tb || tb.nodeName !== "TBODY" || s.parentNode?.nodeName !== "TABLE" || tb.parentNode !== s.parentNode) return false;
   const move: Node[] = [];
@@ -323,7 +327,7 @@ function fixTable(s: Node, e: Node, sp: Span, markers: Set<Node>): boolean {
     move.push(n);
   }
   for (let k = move.length - 1; k >= 0; k--) tb.insertBefore(move[k] as Node, tb.firstChild);
-  sp.fragile = true;
+  implicit.add(tb);
   return true;
 }
 

@@ -5,9 +5,9 @@
 // that row's nodes, a value in a start tag recomputes that element's
 // attributes. A value that the parser would not keep as one run of nodes is
 // rebuilt with the nearest enclosing value that it does keep, or the page.
-import { Builder, Part, Span, dom } from "./view-build";
+import { Builder, Part, Span, dom, implicit } from "./view-build";
 import type { Dom } from "./view-build";
-import { attrs, morph, morphNode, syncAttrs, syncText } from "./morph";
+import { attrs, morph, morphNode, moveBefore, syncAttrs, syncText } from "./morph";
 import type { NodeMap } from "./morph";
 import { Statics, decode, decodeRow, fail, html, isFull, isObj, patch, patchRow, planRows, slotIndex } from "./tree";
 import type { Comp, Frag, Obj, RowPlan, Val } from "./tree";
@@ -43,7 +43,6 @@ const ENTITIES = new Map([
   ["&#34;", '"'],
   ["&#39;", "'"],
   ["&#43;", "+"],
-  ["&quot;", '"'],
   ["&", "&"], // an ampersand that starts no reference
 ]);
 
@@ -90,19 +89,43 @@ function lift(sp: Span, oa: Node, oz: Node): void {
   }
 }
 
-/** Moves nodes before ref, keeping the state (focus, iframes) of live nodes where the browser can. */
-function place(parent: Element, ns: Node[], ref: Node | null, live: boolean): void {
-  for (const n of ns) {
-    if (live && parent.moveBefore) {
-      try {
-        parent.moveBefore(n, ref);
-        continue;
-      } catch {
-        // not movable atomically (another document, disconnected): insert
-      }
-    }
-    parent.insertBefore(n, ref);
+const WS = /^[ \t\n\f\r]*$/;
+
+/**
+ * Rows are to go into span sp of a table that has no tbody there: puts sp's
+ * nodes and the white space after them into a new tbody, as the parser does
+ * at a table's first row. Null when the table's content after sp or an
+ * enclosing span would not follow.
+ */
+function openBody(sp: Span): Element | null {
+  const table = sp.a.parentNode as Element;
+  const move: Node[] = [];
+  for (let n: Node | null = sp.a, past = false; n; n = n.nextSibling) {
+    if (past && (n.nodeType !== 3 || !WS.test((n as Text).data))) return null;
+    move.push(n);
+    past ||= n === sp.z;
   }
+  for (let s = sp.up; s; s = s.up) if (move.includes(s.a) !== move.includes(s.z)) return null;
+  const tb = table.ownerDocument.createElement("tbody");
+  implicit.add(tb);
+  table.insertBefore(tb, sp.a);
+  tb.append(...move);
+  return tb;
+}
+
+/** Moves the nodes of tbody tb back into its table and removes it; enclosing spans of sp bound to it follow. */
+function unwrap(tb: Element, sp: Span): void {
+  for (let s: Span | null = sp; s; s = s.up) {
+    if (s.a === tb) s.a = tb.firstChild as Node;
+    if (s.z === tb) s.z = tb.lastChild as Node;
+  }
+  tb.replaceWith(...Array.from(tb.childNodes));
+}
+
+/** After span sp changed: an implicit tbody around it that holds no row any more goes, as the parser would not make it. */
+function closeBody(sp: Span): void {
+  const tb = sp.a.parentNode as Element;
+  if (implicit.has(tb) && !tb.childElementCount) unwrap(tb, sp);
 }
 
 /** The source of part p: its fragment's statics and values from where it starts to where it ends. */
@@ -208,7 +231,7 @@ export class View {
     } else {
       const c = parseIn(root as Element, html);
       b.bind(c, this.attr, []);
-      morph(root, root.firstChild, root.lastChild, Array.from(c.childNodes), map, keepOpen);
+      morph(root, root.firstChild, root.lastChild, c, map, keepOpen);
     }
     top.a = top.z = root; // never a child: nested spans do not share it
     remap(b, map);
@@ -221,8 +244,10 @@ export class View {
    * span must be rebuilt instead.
    */
   private fill(sp: Span, v: Val): boolean {
-    const parent = sp.a.parentNode;
-    if (sp.fragile || !(parent instanceof Element)) return false;
+    let parent = sp.a.parentNode;
+    let tb: Element | null = null;
+    if (sp.fragile && parent?.nodeName === "TABLE" && this.html(v)) tb = parent = openBody(sp);
+    if (!(parent instanceof Element)) return false;
     const lf = dropsLF(sp);
     // At the start of a pre, a value that turns empty or not changes whether the parser drops the first newline of what follows.
     if (lf && (sp.a === sp.z && !sp.a.textContent) !== !this.html(v)) return false;
@@ -244,12 +269,14 @@ export class View {
       sp.bad = false;
       sp.a = oa;
       sp.z = oz;
+      if (tb) unwrap(tb, sp);
       return false;
     }
     const map: NodeMap = new Map();
-    morph(parent, oa, oz, Array.from(c.childNodes), map, false);
+    morph(parent, oa, oz, c, map, false);
     remap(b, map);
     lift(sp, oa, oz);
+    if (sp.fragile) closeBody(sp);
     return true;
   }
 
@@ -306,20 +333,20 @@ export class View {
   /** Applies a comprehension patch to c, whose rows span x shows. */
   private patchComp(c: Comp, obj: Obj, x: Span): void {
     const plan = planRows(this.st, c.r, obj);
-    const parent = x.a.parentNode;
+    let parent = x.a.parentNode;
+    let tb: Element | null = null;
+    // The first rows of a table without a tbody go into one, as the parser's.
+    if (x.fragile && !c.r.length && plan.rows.length && parent?.nodeName === "TABLE") tb = parent = openBody(x);
     const fresh = plan.places.filter((p) => p.isNew).map((p) => p.row);
-    if (
-      (x.fragile && !c.r.length !== !plan.rows.length) ||
-      !(parent instanceof Element) ||
-      (fresh.length && !this.buildRows(fresh, x, parent))
-    ) {
-      // Rows that the parser would not keep as they are here (a table
-      // gaining or losing its tbody): rebuild the enclosing span.
+    if (!(parent instanceof Element) || (fresh.length && !this.buildRows(fresh, x, parent))) {
+      // Rows that the parser would not keep as they are here: rebuild the enclosing span.
+      if (tb) unwrap(tb, x);
       this.purely(c, plan);
       this.dirty.push(x.up as Span);
       return;
     }
     if (plan.gone.length || plan.places.length) this.arrange(c, plan, x, parent);
+    if (x.fragile) closeBody(x);
     c.r = plan.rows;
     for (const [j, ch] of plan.updates) {
       const r = c.r[j] as Frag;
@@ -349,7 +376,7 @@ export class View {
       const r = rows[j] as Frag;
       const rs = (dom(r) as Dom).sp;
       const isNew = placed.get(r);
-      if (isNew !== undefined) place(parent, nodes(rs), ref, !isNew);
+      if (isNew !== undefined) for (const n of nodes(rs)) moveBefore(parent, n, ref);
       ref = rs.a;
     }
     if (!rows.length) {
@@ -430,6 +457,7 @@ function remap(b: Builder, map: NodeMap): void {
   for (const sp of b.spans) {
     sp.a = map.get(sp.a) ?? sp.a;
     sp.z = map.get(sp.z) ?? sp.z;
+    if (sp.fragile && sp.a.parentNode?.nodeName === "TBODY") implicit.add(sp.a.parentNode);
   }
   for (const p of b.parts) if (p.el) p.el = (map.get(p.el) as Element | undefined) ?? p.el;
 }

@@ -8,13 +8,17 @@ export type NodeMap = Map<Node, Node>;
 export declare function syncProp(el: Element, name: string, value: string | null): void;
 /** Sets the text of a textarea, script, style or title; a textarea's value follows unless the user is in it. */
 export declare function syncText(el: Element, text: string): void;
+/** Moves node n before ref, keeping the state of a live node (focus, iframes) where the browser can. */
+export declare function moveBefore(parent: Node, n: Node, ref: Node | null): void;
 /**
  * Morphs the live siblings from..to (inclusive; from null: none) of parent
- * into news, the new nodes, which are moved into the DOM where no live node
- * matches. keepOpen keeps the open attribute of details and dialog elements
- * that the new HTML lacks (the user opened them).
+ * into the children of src, the new nodes, which are moved into the DOM where no live node
+ * matches. A keyed new node (data-key or id) takes the live node of its key
+ * wherever it is among the siblings, which moves if it must; other nodes
+ * match by position. keepOpen keeps the open attribute of details and
+ * dialog elements that the new HTML lacks (the user opened them).
  */
-export declare function morph(parent: Node, from: Node | null, to: Node | null, news: Node[], map: NodeMap, keepOpen: boolean): void;
+export declare function morph(parent: Node, from: Node | null, to: Node | null, src: Node, map: NodeMap, keepOpen: boolean): void;
 /** Morphs the live node o into n, of the same kind. */
 export declare function morphNode(o: Node, n: Node, map: NodeMap, keepOpen: boolean): void;
 /** An attribute, as a copy: the view compares the server's old and new attributes. */

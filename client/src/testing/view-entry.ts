@@ -30,8 +30,8 @@ function serializeDoc(d: Document): string {
   return (d.doctype ? "<!DOCTYPE " + d.doctype.name + ">" : "") + d.documentElement.outerHTML;
 }
 
-/** What the view did during the diffs of the last run: how it reached the DOM. */
-const stats = { diffs: 0, roots: 0, fills: 0, kept: 0, created: 0 };
+/** What the view did during the diffs of the last run: how it reached the DOM (misses: fills that failed, so that an enclosing value was rebuilt). */
+const stats = { diffs: 0, roots: 0, fills: 0, misses: 0, kept: 0, created: 0 };
 
 // Counts the view's whole-page rebuilds and value rebuilds (its private
 // methods, wrapped here only: the view itself has no debug hooks).
@@ -40,10 +40,18 @@ for (const name of ["fillRoot", "fill"] as const) {
   const fn = proto[name] as (...args: unknown[]) => unknown;
   proto[name] = function (this: unknown, ...args: unknown[]) {
     if (counting) stats[name === "fill" ? "fills" : "roots"]++;
-    return fn.apply(this, args);
+    const ok = fn.apply(this, args);
+    if (counting && ok === false) stats.misses++;
+    return ok;
   };
 }
 let counting = false;
+
+/** Starts counting (and zeroes the counts) or stops, for tests that drive a view themselves. */
+function count(on: boolean): void {
+  if (on) for (const k in stats) stats[k as keyof typeof stats] = 0;
+  counting = on;
+}
 
 const stamp = new WeakSet<Node>();
 
@@ -96,6 +104,7 @@ declare global {
     LTRun: typeof run;
     LTStats: typeof stats;
     LTOracle: typeof oracle;
+    LTCount: typeof count;
     LTLoads?: number;
   }
 }
@@ -104,5 +113,6 @@ window.LTView = View;
 window.LTRun = run;
 window.LTStats = stats;
 window.LTOracle = oracle;
+window.LTCount = count;
 // How many times this script ran: a patch must never run a script again.
 window.LTLoads = (window.LTLoads ?? 0) + 1;
