@@ -432,6 +432,65 @@ func TestClient(t *testing.T) {
 		}
 	})
 
+	t.Run("Pattern2Seed", func(t *testing.T) {
+		// The seed's Pattern 2 exactly as written (seeds/websocket-patterns.md,
+		// Step 3), in the page's template, with the test server's host in
+		// place of localhost:8080: the DOM follows a push from the server and
+		// an lvt-click.
+		const seed = "<script>\n    // Token embedded from server\n    const pageToken = \"{{PAGE_TOKEN}}\"; \n    \n" +
+			"    const client = new LiveTemplateClient({\n        // Connect with existing token\n        presetToken: pageToken\n    });\n    \n" +
+			"    client.connect(`ws://localhost:8080/ws?token=${pageToken}`);\n</script>"
+		s := newSite(t, siteConfig{routes: func(s *site) map[string]http.Handler {
+			return map[string]http.Handler{
+				"/ws": s.app.Handler(),
+				"GET /seed": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					p, err := s.app.NewPage("seed", counter{Count: 1})
+					if err != nil {
+						http.Error(w, err.Error(), 500)
+						return
+					}
+					s.mu.Lock()
+					s.pages = append(s.pages, p)
+					s.mu.Unlock()
+					html, _ := p.Render()
+					w.Header().Set("Content-Type", "text/html; charset=utf-8")
+					io.WriteString(w, html)
+				}),
+			}
+		}})
+		src := `<!doctype html><html><head><title>seed</title></head><body><p id="count">{{.Count}}</p>` +
+			`<button id="add" lvt-click="add">+1</button><script src="/livetemplate.js"></script>` +
+			strings.Replace(seed, "localhost:8080", strings.TrimPrefix(s.srv.URL, "http://"), 1) + `</body></html>`
+		tm := template.Must(template.New("seed").Funcs(livetemplate.FuncMap()).Parse(src))
+		if err := s.app.RegisterTemplate("seed", tm); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.app.HandleEvent("seed", "add", func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
+			_, err := p.Modify(ctx, func(data any) (any, error) {
+				c := data.(counter)
+				c.Count++
+				return c, nil
+			})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		tab := b.Tab(t)
+		tab.Navigate(s.srv.URL + "/seed")
+		tab.WaitFor(`client.state === "open" && client.version === 1 && client.token === pageToken`, 10*time.Second)
+		p := s.page()
+		if _, err := p.Update(counter{Count: 5}); err != nil {
+			t.Fatal(err)
+		}
+		tab.WaitFor(`document.getElementById("count").textContent === "5" && client.version === 2`, 5*time.Second)
+		browsertest.MustEval[bool](tab, `document.getElementById("add").click(), true`)
+		tab.WaitFor(`document.getElementById("count").textContent === "6" && client.version === 3`, 5*time.Second)
+		if c := p.Data().(counter).Count; c != 6 {
+			t.Errorf("count %d on the server, want 6", c)
+		}
+		noConsole(t, tab)
+	})
+
 	t.Run("Pattern1", func(t *testing.T) {
 		// The seed's Pattern 1: the endpoint makes the page and sends its token.
 		var made atomic.Int32
