@@ -11,16 +11,19 @@ import (
 
 // The messages that the instances of a [Cluster] send each other. A page's
 // owner publishes changes (busDiff, busState) and its end (busEnd) to the
-// page's followers; a follower sends the owner events (busEvent, answered
-// with a busReply) and uses of the page (busTouch).
+// page's followers; a follower sends the owner events (busEvent) and the
+// data of its Page.Update and Page.Modify calls (busUpdate), each answered
+// with a busReply, uses of the page (busTouch) and its Page.Close
+// (busClose).
 const (
-	busDiff  byte = 'd' // a change: version, base, the data and the diff message
-	busState byte = 's' // the page's whole state, for followers that may have missed changes
-	busEnd   byte = 'e' // the page ended: the protocol's error code
-	busEvent byte = 'E' // an event for the owner to run
-	busTouch byte = 't' // a use of the page on a follower
-	busReply byte = 'r' // the owner's answer to an event
-	busClose byte = 'c' // a follower's Page.Close, for the owner to close the page
+	busDiff   byte = 'd' // a change: version, base, the data and the diff message
+	busState  byte = 's' // the page's whole state, for followers that may have missed changes
+	busEnd    byte = 'e' // the page ended: the protocol's error code
+	busEvent  byte = 'E' // an event for the owner to run
+	busTouch  byte = 't' // a use of the page on a follower
+	busReply  byte = 'r' // the owner's answer to an event
+	busClose  byte = 'c' // a follower's Page.Close, for the owner to close the page
+	busUpdate byte = 'U' // a follower's Page.Update, for the owner to apply
 )
 
 var errBadBusMessage = errors.New("livetemplate: cluster: malformed message")
@@ -45,6 +48,9 @@ func (c change) encode() []byte {
 }
 
 func decodeChange(b []byte) (change, error) {
+	if len(b) == 0 || (b[0] != busDiff && b[0] != busState) {
+		return change{}, errBadBusMessage
+	}
 	c := change{kind: b[0]}
 	b = b[1:]
 	var n uint64
@@ -71,16 +77,28 @@ type control struct {
 	Use   use             `json:"u,omitempty"`    // busTouch: how the page was used; useTouch for "watched"
 	Code  string          `json:"c,omitempty"`    // busEnd, busReply: the protocol's error code, "" for success
 	Msg   string          `json:"m,omitempty"`    // busReply: the error's message
-	V     uint64          `json:"v,omitempty"`    // busReply: the page's version after the event
+	V     uint64          `json:"v,omitempty"`    // busReply: the page's version after the event or update
 	Moved bool            `json:"move,omitempty"` // busReply: the instance does not own the page
+
+	// A busReply to a busUpdate: the Update that the owner's change made
+	// (Base 0 and Body the whole page when the owner had applied this
+	// update already), or Conflict when the record was not at the
+	// revision that the update was conditioned on.
+	Base     uint64          `json:"b,omitempty"`
+	Body     json.RawMessage `json:"body,omitempty"`
+	Conflict bool            `json:"x,omitempty"`
 }
 
 func (c control) encode(kind byte) []byte {
-	b, _ := json.Marshal(c) // plain strings and numbers: cannot fail
+	// Strings, numbers and a Body that the engine encoded: cannot fail.
+	b, _ := json.Marshal(c)
 	return append([]byte{kind}, b...)
 }
 
 func decodeControl(b []byte) (control, error) {
+	if len(b) == 0 {
+		return control{}, errBadBusMessage
+	}
 	var c control
 	if err := json.Unmarshal(b[1:], &c); err != nil {
 		return control{}, fmt.Errorf("%w: %w", errBadBusMessage, err)
@@ -106,4 +124,70 @@ func eventReply(res *protocol.Error, v uint64) []byte {
 		c.Code, c.Msg = res.Code, res.Message
 	}
 	return c.encode(busReply)
+}
+
+// updateRequest is a busUpdate: new data for the page of token, encoded by
+// the cluster's codec, under an id that the owner remembers as it
+// remembers events' (so that a resent request is applied once). cond
+// applies it only if the page's record is still at revision rev: the
+// revision that a follower's Page.Modify read.
+type updateRequest struct {
+	token, id string
+	cond      bool
+	rev       uint64
+	data      []byte
+}
+
+// encode encodes u: the kind, rev+1 when cond (else 0), the token and the
+// id each after its length, then the data.
+func (u updateRequest) encode() []byte {
+	b := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(u.token)+len(u.id)+len(u.data))
+	b = append(b, busUpdate)
+	var cond uint64
+	if u.cond {
+		cond = u.rev + 1
+	}
+	b = binary.AppendUvarint(b, cond)
+	b = binary.AppendUvarint(b, uint64(len(u.token)))
+	b = append(b, u.token...)
+	b = binary.AppendUvarint(b, uint64(len(u.id)))
+	b = append(b, u.id...)
+	return append(b, u.data...)
+}
+
+func decodeUpdate(b []byte) (updateRequest, error) {
+	if len(b) == 0 || b[0] != busUpdate {
+		return updateRequest{}, errBadBusMessage
+	}
+	b = b[1:]
+	cond, k := binary.Uvarint(b)
+	if k <= 0 {
+		return updateRequest{}, errBadBusMessage
+	}
+	b = b[k:]
+	var u updateRequest
+	if cond > 0 {
+		u.cond, u.rev = true, cond-1
+	}
+	for _, dst := range []*string{&u.token, &u.id} {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return updateRequest{}, errBadBusMessage
+		}
+		*dst, b = string(b[k:k+int(n)]), b[k+int(n):]
+	}
+	if u.token == "" || u.id == "" {
+		return updateRequest{}, errBadBusMessage
+	}
+	u.data = b
+	return u, nil
+}
+
+// updateReply is the owner's answer to a busUpdate: the Update its change
+// made, or the error that refused it.
+func updateReply(u Update, res *protocol.Error) []byte {
+	if res != nil {
+		return eventReply(res, 0)
+	}
+	return control{V: u.Version, Base: u.Base, Body: u.Body}.encode(busReply)
 }

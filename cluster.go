@@ -20,7 +20,8 @@ import (
 // event or sends the change on, and publishes the change to the page's
 // followers: the other instances that hold the page because connections
 // showing it are joined to them. A follower sends the events of its
-// connections to the owner and sends its connections the owner's changes. An
+// connections, and its own [Page.Update] and [Page.Modify] changes, to the
+// owner, and sends its connections the owner's changes. An
 // instance takes a page over when the record's owner no longer holds a live
 // lease ([Cluster.Alive]), by writing the record with its own id
 // (compare-and-swap on the record's revision), so that a page has one owner
@@ -103,10 +104,18 @@ func (a *Application) regained() {
 	}
 }
 
-// serve answers a message that another instance sent this one.
+// serve answers a message that another instance sent this one. A
+// malformed message is dropped: it changes no page.
 func (a *Application) serve(ctx context.Context, msg []byte) []byte {
 	if len(msg) == 0 {
 		return nil
+	}
+	if msg[0] == busUpdate {
+		u, err := decodeUpdate(msg)
+		if err != nil {
+			return nil
+		}
+		return a.serveUpdate(u)
 	}
 	c, err := decodeControl(msg)
 	if err != nil {
@@ -128,6 +137,9 @@ func (a *Application) serve(ctx context.Context, msg []byte) []byte {
 // serveEvent runs an event that a follower forwarded, if this instance owns
 // its page.
 func (a *Application) serveEvent(ctx context.Context, c control) []byte {
+	if c.ID == "" {
+		return nil // malformed
+	}
 	p, err := a.findPage(c.Token)
 	if err != nil {
 		return eventReply(protocolError(err), 0)
@@ -139,6 +151,62 @@ func (a *Application) serveEvent(ctx context.Context, c control) []byte {
 		return control{Moved: true}.encode(busReply)
 	}
 	return eventReply(res, p.Version())
+}
+
+// serveUpdate applies the data of a follower's Page.Update or Page.Modify,
+// if this instance owns the page: in the page's turn, as an event handler
+// would, once per request id, with the result in the page's record before
+// the change goes to the followers.
+func (a *Application) serveUpdate(req updateRequest) []byte {
+	p, err := a.findPage(req.token)
+	if err != nil {
+		return eventReply(protocolError(err), 0)
+	}
+	ctx, cancel := context.WithTimeout(a.events, a.cfg.eventTimeout)
+	defer cancel()
+	if err := p.takeTurn(ctx); err != nil {
+		return eventReply(unavailableNow, 0)
+	}
+	defer p.endTurn()
+	if p.following() {
+		return control{Moved: true}.encode(busReply)
+	}
+	if res, ok := p.result(req.id); ok {
+		// Applied already: the follower gets the whole page.
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return updateReply(Update{Version: p.version, Body: p.withToken(p.tree.AppendJSON(nil))}, res)
+	}
+	if !a.cfg.cluster.Leased() {
+		return eventReply(unavailableNow, 0) // another instance may be taking the page over
+	}
+	if req.cond {
+		p.mu.Lock()
+		rev, v := p.rev, p.version
+		p.mu.Unlock()
+		if rev != req.rev {
+			return control{Conflict: true, V: v}.encode(busReply)
+		}
+	}
+	data, err := a.cfg.cluster.Decode(p.tmpl.name, req.data)
+	if err != nil {
+		return eventReply(&protocol.Error{Code: protocol.CodeHandlerError, Message: err.Error()}, 0)
+	}
+	p.begin(req.id)
+	p.mu.Lock()
+	u, err := p.update(data)
+	p.mu.Unlock()
+	var res *protocol.Error
+	if err != nil {
+		res = handlerError(err)
+	}
+	res, keep := p.settle(req.id, res, err)
+	if keep {
+		p.mu.Lock()
+		p.seen.add(req.id, res, a.cfg.dedupeWindow)
+		p.mu.Unlock()
+	}
+	return updateReply(u, res)
 }
 
 // serveTouch records a use of a page that this instance owns by a follower's

@@ -38,7 +38,9 @@ var (
 	// new page, a record of that id already exists.
 	ErrVersionConflict = errors.New("version conflict")
 	// ErrNotOwner: in a cluster ([WithCluster]), another instance owns the
-	// page, and only the owner changes it: send the change as an event,
-	// which goes to the owner.
+	// page, and only the owner changes it. [Page.Update] and [Page.Modify]
+	// send their changes to the owner; they fail with it from an event
+	// handler whose page moved to another instance while it ran (the
+	// event then runs again on the new owner).
 	ErrNotOwner = errors.New("another instance owns the page")
 )

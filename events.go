@@ -97,18 +97,43 @@ type turnKey struct{}
 // of one of the page's own event handlers, it runs at once. It waits for its
 // turn until ctx is done. If fn fails, the page is not updated and fn's error
 // is returned.
+//
+// In a cluster ([WithCluster]), on an instance that does not own the page,
+// fn runs on the data of the page's latest store record, and the owner
+// applies fn's result only if the record has not changed since (no event
+// handler, Update or other Modify came between); otherwise fn runs again on
+// the newer record, until ctx is done or [WithEventTimeout] has passed. So
+// on a follower fn may run more than once, and must do nothing but compute
+// the new data: no effects outside the page. The data fn gets is its own
+// copy, decoded from the record.
 func (p *Page) Modify(ctx context.Context, fn func(data any) (any, error)) (Update, error) {
-	if ctx.Value(turnKey{}) != p {
+	inHandler := ctx.Value(turnKey{}) == p
+	if !inHandler {
 		if err := p.takeTurn(ctx); err != nil {
 			return Update{}, fmt.Errorf("livetemplate: modify page: %w", err)
 		}
 		defer p.endTurn()
 	}
-	data, err := fn(p.Data())
-	if err != nil {
-		return Update{}, err
+	for range 3 {
+		if inHandler || !p.following() {
+			data, err := fn(p.Data())
+			if err != nil {
+				return Update{}, err
+			}
+			u, err := p.updateLocal(data)
+			if inHandler || !errors.Is(err, ErrNotOwner) {
+				return u, err
+			}
+			continue // another instance took the page over meanwhile
+		}
+		rctx, cancel := context.WithTimeout(ctx, p.app.cfg.eventTimeout)
+		u, done, err := p.modifyRemote(rctx, fn)
+		cancel()
+		if done {
+			return u, err
+		}
 	}
-	return p.Update(data)
+	return Update{}, fmt.Errorf("livetemplate: modify page: %w", ErrNotOwner)
 }
 
 func (p *Page) takeTurn(ctx context.Context) error {

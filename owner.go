@@ -2,6 +2,8 @@ package livetemplate
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -136,30 +138,143 @@ func (p *Page) reconsider(ctx context.Context, owner string) bool {
 // An owner that does not answer is looked up again (and the page taken over
 // once its lease has lapsed) until ctx is done.
 func (p *Page) forward(ctx context.Context, e Event) (res *protocol.Error, done bool) {
-	req := eventRequest(p.token, e)
+	r, done, err := p.toOwner(ctx, eventRequest(p.token, e))
+	switch {
+	case !done:
+		return nil, false
+	case err != nil:
+		return unavailableNow, true
+	}
+	return r.result(), true
+}
+
+// toOwner sends req to the page's owner and returns its answer, once the
+// owner's change has reached this instance's connections. done is false
+// when this instance became the page's owner meanwhile. An owner that does
+// not answer is looked up again (and the page taken over once its lease has
+// lapsed) until ctx is done: err is then ctx's error.
+func (p *Page) toOwner(ctx context.Context, req []byte) (r control, done bool, err error) {
 	backoff := 10 * time.Millisecond
 	for {
 		owner := p.ownerID()
 		if owner == "" {
-			return nil, false
+			return control{}, false, nil
 		}
 		if r, ok := p.ask(ctx, owner, req); ok {
 			p.await(ctx, r.V)
-			return r.result(), true
+			return r, true, nil
 		}
 		if ctx.Err() != nil {
-			return unavailableNow, true
+			return control{}, true, ctx.Err()
 		}
 		if p.reconsider(ctx, owner) {
 			continue
 		}
 		select {
 		case <-ctx.Done():
-			return unavailableNow, true
+			return control{}, true, ctx.Err()
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 250*time.Millisecond)
 	}
+}
+
+// errModifyConflict is the answer to an update conditioned on a revision
+// of the page's record that is no longer the latest.
+var errModifyConflict = errors.New("the page changed since its record was read")
+
+// updateRemote has the page's owner apply data, if cond only while the
+// page's record is at revision rev, and returns the owner's Update. done
+// is false when this instance became the page's owner meanwhile: the
+// caller changes the page itself. The owner answering unavailable (it has
+// no lease, or is busy) is asked again until ctx is done.
+func (p *Page) updateRemote(ctx context.Context, data any, cond bool, rev uint64) (_ Update, done bool, _ error) {
+	b, err := p.app.cfg.cluster.Encode(p.tmpl.name, data)
+	if err != nil {
+		return Update{}, true, fmt.Errorf("cluster: %w", err)
+	}
+	id, err := newUpdateID()
+	if err != nil {
+		return Update{}, true, err
+	}
+	req := updateRequest{token: p.token, id: id, cond: cond, rev: rev, data: b}.encode()
+	backoff := 10 * time.Millisecond
+	for {
+		r, done, err := p.toOwner(ctx, req)
+		switch {
+		case !done:
+			return Update{}, false, nil
+		case err != nil:
+			return Update{}, true, fmt.Errorf("the page's owner did not apply the change: %w", err)
+		case r.Conflict:
+			return Update{}, true, errModifyConflict
+		case r.Code == protocol.CodeUnavailable || r.Code == protocol.CodeServerClosing:
+			select {
+			case <-ctx.Done():
+				return Update{}, true, fmt.Errorf("the page's owner did not apply the change: %w", ctx.Err())
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 250*time.Millisecond)
+			continue
+		case r.Code != "":
+			return Update{}, true, ownerError(r)
+		}
+		return Update{Version: r.V, Base: r.Base, Body: r.Body}, true, nil
+	}
+}
+
+// modifyRemote runs fn on the data of the page's latest record and has the
+// owner apply its result if the record is still at that revision; after a
+// conflict, it does it again on the newer record until ctx is done. done is
+// false when this instance became the page's owner meanwhile.
+func (p *Page) modifyRemote(ctx context.Context, fn func(data any) (any, error)) (_ Update, done bool, _ error) {
+	for {
+		rec, err := p.app.store.Get(ctx, p.id)
+		if err != nil {
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
+			return Update{}, true, fmt.Errorf("livetemplate: modify page: store: %w", err)
+		}
+		data, err := fn(rec.Data)
+		if err != nil {
+			return Update{}, true, err
+		}
+		u, done, err := p.updateRemote(ctx, data, true, rec.Revision)
+		if !done || !errors.Is(err, errModifyConflict) {
+			if err != nil {
+				err = fmt.Errorf("livetemplate: modify page: %w", err)
+			}
+			return u, done, err
+		}
+		if ctx.Err() != nil {
+			return Update{}, true, fmt.Errorf("livetemplate: modify page: %w: %w", errModifyConflict, ctx.Err())
+		}
+	}
+}
+
+// ownerError is the error of an owner's answer that refused a change.
+func ownerError(r control) error {
+	var sentinel error
+	switch r.Code {
+	case protocol.CodeLimitReached:
+		sentinel = ErrLimitReached
+	case protocol.CodePageExpired, protocol.CodePageEvicted, protocol.CodePageNotFound, protocol.CodePageClosed:
+		sentinel = errorOfCode(r.Code)
+	default:
+		return fmt.Errorf("the page's owner: %s", r.Msg)
+	}
+	return fmt.Errorf("the page's owner: %s: %w", r.Msg, sentinel)
+}
+
+// newUpdateID is the id of a forwarded update: random, so that it is no
+// event's id.
+func newUpdateID() (string, error) {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("livetemplate: update id: %w", err)
+	}
+	return "update-" + base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
 // verifyOwner makes the page follow the instance that took it over, if one

@@ -2,6 +2,7 @@ package livetemplate
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -124,9 +125,17 @@ func (p *Page) Version() uint64 {
 // page keeps its previous data value, HTML and version, except after
 // [ErrVersionConflict]: another application sharing the store changed the
 // page, and the page now holds that newer state (see [Page.Snapshot]); retry
-// the change on it. In a cluster ([WithCluster]), only the instance that
-// owns the page changes it: on the others Update fails with [ErrNotOwner]
-// (change such a page with an event, which goes to the owner).
+// the change on it.
+//
+// In a cluster ([WithCluster]), the instance that owns the page changes it.
+// On another instance, Update sends data (encoded by the cluster's codec) to
+// the owner, which applies it in the page's order of changes, between two
+// event handlers, and returns once the change has reached this instance's
+// connections, within [WithEventTimeout]; the returned Update is then the
+// owner's diff, or, if the owner had applied it already (a resend after a
+// lost answer), the whole page (Base 0). Called from an event handler of a
+// page that another instance took over while the handler ran, Update fails
+// with [ErrNotOwner]: the event then runs again on the new owner.
 //
 // The new data may be the previous value modified in place: the diff compares
 // renderings, not data. (A failed Update cannot undo such a modification:
@@ -134,9 +143,34 @@ func (p *Page) Version() uint64 {
 // data, modify it and call Update from several goroutines (event handlers
 // among them) need [Page.Modify], or one may overwrite another.
 func (p *Page) Update(data any) (Update, error) {
+	for range 3 {
+		p.mu.Lock()
+		u, err := p.update(data)
+		inHandler := p.pending != ""
+		p.mu.Unlock()
+		if !errors.Is(err, ErrNotOwner) || inHandler {
+			return wrapUpdate(u, err)
+		}
+		ctx, cancel := context.WithTimeout(p.app.ctx, p.app.cfg.eventTimeout)
+		u, done, err := p.updateRemote(ctx, data, false, 0)
+		cancel()
+		if done {
+			return wrapUpdate(u, err)
+		}
+		// This instance took the page over meanwhile: change it here.
+	}
+	return Update{}, fmt.Errorf("livetemplate: update page: %w", ErrNotOwner)
+}
+
+// updateLocal is Update on this instance only: on a follower it fails with
+// ErrNotOwner.
+func (p *Page) updateLocal(data any) (Update, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	u, err := p.update(data)
+	return wrapUpdate(p.update(data))
+}
+
+func wrapUpdate(u Update, err error) (Update, error) {
 	if err != nil {
 		return Update{}, fmt.Errorf("livetemplate: update page: %w", err)
 	}
