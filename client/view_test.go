@@ -47,14 +47,16 @@ func viewTab(t *testing.T, b *browsertest.Browser) *browsertest.Tab {
 // viewCase is a sequence for window.LTRun: messages, and html/template's
 // HTML after each.
 type viewCase struct {
-	Name  string     `json:"name"`
-	Doc   bool       `json:"doc,omitempty"`
-	Steps []viewStep `json:"steps"`
+	Name    string     `json:"name"`
+	Doc     bool       `json:"doc,omitempty"`
+	Renders bool       `json:"renders,omitempty"` // every third step renders its full tree over the DOM (a resync) instead of its diff
+	Steps   []viewStep `json:"steps"`
 }
 
 type viewStep struct {
 	Message json.RawMessage `json:"message"`
 	HTML    string          `json:"html"`
+	Full    json.RawMessage `json:"full,omitempty"` // the step's full tree, for a resync render
 }
 
 type viewFailure struct {
@@ -111,7 +113,7 @@ func engineSteps(tmpl *template.Template, data ...any) ([]viewStep, error) {
 		} else if changed {
 			msg = m
 		}
-		steps = append(steps, viewStep{Message: msg, HTML: want.String()})
+		steps = append(steps, viewStep{Message: msg, HTML: want.String(), Full: tree.AppendJSON(nil)})
 		prev = tree
 	}
 	return steps, nil

@@ -4,6 +4,9 @@
 // going. It serves the first render over the HTML that the server sent, a
 // resync, and the rebuild of a value that cannot be patched in place.
 
+/** The tbody elements that the parser added to a table before its first row, or the view did as the parser would. */
+export const implicit = new WeakSet<Node>();
+
 /** For each new node that a live node stands for, that live node. */
 export type NodeMap = Map<Node, Node>;
 
@@ -117,6 +120,7 @@ export function morph(parent: Node, from: Node | null, to: Node | null, src: Nod
 /** Morphs the live node o into n, of the same kind. */
 export function morphNode(o: Node, n: Node, map: NodeMap, keepOpen: boolean): void {
   map.set(n, o);
+  if (implicit.has(n)) implicit.add(o);
   if (o.nodeType !== 1) {
     if (o.nodeType !== 10 && (o as CharacterData).data !== (n as CharacterData).data) (o as CharacterData).data = (n as CharacterData).data;
     return;

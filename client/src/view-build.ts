@@ -6,7 +6,7 @@
 // removes them.
 import { DATA, EV_CLOSE, EV_NAME, EV_OPEN, EV_RAW_END, EV_RAW_LT, RAW, Scanner, inTag } from "./html";
 import type { Frag, Statics, Val } from "./tree";
-import { attrs } from "./morph";
+import { attrs, implicit } from "./morph";
 import type { At } from "./morph";
 
 /**
@@ -22,8 +22,6 @@ export class Span {
   bad = false;
   /** Its number in the build that made it. */
   n = 0;
-  /** Its parent is a table, or a tbody that the parser added (implicit): rows that appear or go there add or remove the tbody, as the parser would. */
-  fragile = false;
   constructor(
     public up: Span | null,
     public own: Frag | null, // the fragment whose slot k it shows, or (k < 0) the row it shows
@@ -60,9 +58,6 @@ export interface Dom {
 export function dom(f: Frag): Dom | undefined {
   return f.d as Dom | undefined;
 }
-
-/** The tbody elements that the parser added to a table before its first row, or the view did as the parser would. */
-export const implicit = new WeakSet<Node>();
 
 /** Builds the HTML of values with markers, then binds the parsed DOM. */
 export class Builder extends Scanner {
@@ -272,7 +267,6 @@ export class Builder extends Scanner {
       if (!sp.bad && s && e && (s.parentNode === e.parentNode || fixTable(s, e, markers))) anchor(sp, s, e, markers);
       else broken(sp, topSet);
     }
-    for (const sp of this.spans) if (!sp.bad && implicit.has(sp.a.parentNode as Node)) sp.fragile = true;
     let ok = tops.every((sp) => !sp.bad);
     if (ok && tops.length) {
       ok = root.firstChild === starts[(tops[0] as Span).n] && root.lastChild === ends[(tops[tops.length - 1] as Span).n];
@@ -346,6 +340,5 @@ function anchor(sp: Span, s: Node, e: Node, markers: Set<Node>): void {
     sp.a = a;
     sp.z = z;
   }
-  if (parent.nodeName === "TABLE") sp.fragile = true;
 }
 

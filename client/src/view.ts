@@ -5,9 +5,9 @@
 // that row's nodes, a value in a start tag recomputes that element's
 // attributes. A value that the parser would not keep as one run of nodes is
 // rebuilt with the nearest enclosing value that it does keep, or the page.
-import { Builder, Part, Span, dom, implicit } from "./view-build";
+import { Builder, Part, Span, dom } from "./view-build";
 import type { Dom } from "./view-build";
-import { attrs, morph, morphNode, moveBefore, syncAttrs, syncText } from "./morph";
+import { attrs, implicit, morph, morphNode, moveBefore, syncAttrs, syncText } from "./morph";
 import type { NodeMap } from "./morph";
 import { Statics, decode, decodeRow, fail, html, isFull, isObj, patch, patchRow, planRows, slotIndex } from "./tree";
 import type { Comp, Frag, Obj, RowPlan, Val } from "./tree";
@@ -246,7 +246,7 @@ export class View {
   private fill(sp: Span, v: Val): boolean {
     let parent = sp.a.parentNode;
     let tb: Element | null = null;
-    if (sp.fragile && parent?.nodeName === "TABLE" && this.html(v)) tb = parent = openBody(sp);
+    if (parent?.nodeName === "TABLE" && this.html(v)) tb = parent = openBody(sp);
     if (!(parent instanceof Element)) return false;
     const lf = dropsLF(sp);
     // At the start of a pre, a value that turns empty or not changes whether the parser drops the first newline of what follows.
@@ -276,7 +276,7 @@ export class View {
     morph(parent, oa, oz, c, map, false);
     remap(b, map);
     lift(sp, oa, oz);
-    if (sp.fragile) closeBody(sp);
+    closeBody(sp);
     return true;
   }
 
@@ -336,9 +336,10 @@ export class View {
     let parent = x.a.parentNode;
     let tb: Element | null = null;
     // The first rows of a table without a tbody go into one, as the parser's.
-    if (x.fragile && !c.r.length && plan.rows.length && parent?.nodeName === "TABLE") tb = parent = openBody(x);
+    if (!c.r.length && plan.rows.length && parent?.nodeName === "TABLE") tb = parent = openBody(x);
     const fresh = plan.places.filter((p) => p.isNew).map((p) => p.row);
-    if (!(parent instanceof Element) || (fresh.length && !this.buildRows(fresh, x, parent))) {
+    // (At the start of a pre, whichever row comes first loses its first newline to the parser: rebuild.)
+    if (!(parent instanceof Element) || dropsLF(x) || (fresh.length && !this.buildRows(fresh, x, parent))) {
       // Rows that the parser would not keep as they are here: rebuild the enclosing span.
       if (tb) unwrap(tb, x);
       this.purely(c, plan);
@@ -346,7 +347,7 @@ export class View {
       return;
     }
     if (plan.gone.length || plan.places.length) this.arrange(c, plan, x, parent);
-    if (x.fragile) closeBody(x);
+    closeBody(x);
     c.r = plan.rows;
     for (const [j, ch] of plan.updates) {
       const r = c.r[j] as Frag;
@@ -457,7 +458,6 @@ function remap(b: Builder, map: NodeMap): void {
   for (const sp of b.spans) {
     sp.a = map.get(sp.a) ?? sp.a;
     sp.z = map.get(sp.z) ?? sp.z;
-    if (sp.fragile && sp.a.parentNode?.nodeName === "TBODY") implicit.add(sp.a.parentNode);
   }
   for (const p of b.parts) if (p.el) p.el = (map.get(p.el) as Element | undefined) ?? p.el;
 }

@@ -1,3 +1,5 @@
+/** The tbody elements that the parser added to a table before its first row, or the view did as the parser would. */
+export declare const implicit: WeakSet<Node>;
 /** For each new node that a live node stands for, that live node. */
 export type NodeMap = Map<Node, Node>;
 /**

@@ -17,8 +17,6 @@ export declare class Span {
     bad: boolean;
     /** Its number in the build that made it. */
     n: number;
-    /** Its parent is a table, or a tbody that the parser added (implicit): rows that appear or go there add or remove the tbody, as the parser would. */
-    fragile: boolean;
     constructor(up: Span | null, own: Frag | null, // the fragment whose slot k it shows, or (k < 0) the row it shows
     k: number);
 }
@@ -46,8 +44,6 @@ export interface Dom {
     b: (Span | Part | null)[];
 }
 export declare function dom(f: Frag): Dom | undefined;
-/** The tbody elements that the parser added to a table before its first row, or the view did as the parser would. */
-export declare const implicit: WeakSet<Node>;
 /** Builds the HTML of values with markers, then binds the parsed DOM. */
 export declare class Builder extends Scanner {
     private tb;

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"html/template"
 	"math/rand/v2"
+	"slices"
 	"strings"
 )
 
@@ -28,6 +29,13 @@ type Node struct {
 
 // Gen makes templates and data from one seeded source.
 type Gen struct {
+	// Ext adds the constructs of the generator's second version: rows
+	// keyed by id, tables without tbody holding two ranges or an if, rows
+	// in a pre and a textarea, select multiple, nested keyed lists, and
+	// more moves per change. Off, a seed makes what it made before they
+	// came (the regression seeds found before).
+	Ext bool
+
 	r     *rand.Rand
 	defs  []string // {{define}}s of the template being made
 	ndefs int
@@ -66,7 +74,11 @@ func (g *Gen) flow(d, n int) string {
 }
 
 func (g *Gen) flowPiece(d int) string {
-	switch k := g.r.IntN(30); {
+	n := 30
+	if g.Ext {
+		n = 36
+	}
+	switch k := g.r.IntN(n); {
 	case k < 3:
 		return g.text()
 	case k == 3:
@@ -129,6 +141,21 @@ func (g *Gen) flowPiece(d int) string {
 		return `<textarea>{{if .B}}{{.S}}{{else}}{{.T}}{{end}}</textarea><pre>{{if .C}}{{.S}}{{end}}{{.T}}</pre>`
 	case k == 29:
 		return `<a href="/x?q={{.S}}&n={{.N}}" {{if .C}}target="_blank"{{end}}>{{.URL}}</a>`
+	case k == 30 && d < 3:
+		return `<div>` + g.loop(d, `<p id="k{{.ID}}">`, `</p>`, ``, func(d int) string { return g.phrasing(d, 1) + `<input name="i{{.ID}}">` }) + `</div>`
+	case k == 31 && d < 3:
+		// Two ranges in the tbody that the parser adds, white space around them.
+		return "<table>\n" + g.loop(d, `<tr>`, `</tr>`, `<tr><td>none</td></tr>`, func(int) string { return `<td>{{.S}}</td>` }) +
+			g.loop(d, `<tr data-key="{{.ID}}">`, `</tr>`, ``, func(int) string { return `<td>{{.T}}</td>` }) + g.pick("\n", " ", "") + `</table>`
+	case k == 32:
+		return `<table><caption>{{.T}}</caption>{{if .B}}<tr><td>{{.N}}</td></tr>{{end}}` + g.pick(" ", "") + `</table>`
+	case k == 33 && d < 3:
+		return g.pick(`<pre>{{range .Kids}}{{.S}}{{end}}</pre>`, "<pre>\n{{range .Kids}}<b>{{.T}}</b>\n{{end}}</pre>", `<textarea>{{range .Kids}}{{.S}} {{end}}</textarea>`)
+	case k == 34 && d < 3:
+		return `<select multiple name="m{{.N}}">` + g.loop(d, `<option data-key="{{.ID}}" {{if .C}}selected{{end}}>`, `</option>`, ``, func(int) string { return `{{.T}}` }) + `</select>`
+	case k == 35 && d < 2:
+		return `<ul>{{range .Kids}}<li data-key="{{.ID}}">{{.S}}<ol>{{range .Kids}}<li data-key="{{.ID}}"><input name="n{{.ID}}" value="{{.T}}">` +
+			`{{range .Kids}}<i data-key="{{.ID}}">{{.N}}</i>{{end}}</li>{{end}}</ol></li>{{end}}</ul>`
 	}
 	return `<b>{{.T}}</b>`
 }
@@ -321,6 +348,11 @@ func (g *Gen) change(n *Node, depth int) *Node {
 		k := kids[i]
 		kids = append(kids[:i], kids[i+1:]...)
 		kids = append(kids[:j], append([]*Node{k}, kids[j:]...)...)
+	}
+	if g.Ext && len(kids) > 2 && g.r.IntN(2) == 0 { // more moves: a run of rows reversed
+		i := g.r.IntN(len(kids) - 1)
+		j := i + 2 + g.r.IntN(len(kids)-i-1)
+		slices.Reverse(kids[i:j])
 	}
 	if len(kids) > 1 && g.r.IntN(12) == 0 { // a repeated key: rows by position
 		d := *kids[1]

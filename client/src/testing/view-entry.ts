@@ -7,7 +7,8 @@ import type { TreeMessage } from "../view";
 interface Case {
   name: string;
   doc?: boolean; // a whole document as the view's root
-  steps: { message: TreeMessage | null; html: string }[];
+  renders?: boolean; // every third step renders its full tree over the DOM (a resync) instead of applying its diff
+  steps: { message: TreeMessage | null; html: string; full?: TreeMessage }[];
 }
 
 /** A step whose DOM differs from html/template's, or that threw. */
@@ -76,12 +77,13 @@ function run(cases: Case[]): Failure[] {
     c.steps.forEach((s, i) => {
       let got: string;
       try {
-        if (s.message) {
-          if (i === 0) view.render(s.message);
+        if (s.message || (c.renders && i % 3 === 0)) {
+          if (i === 0) view.render(s.message as TreeMessage);
+          else if (c.renders && i % 3 === 0 && s.full) view.render(s.full);
           else {
             stats.diffs++;
             counting = true;
-            view.diff(s.message);
+            view.diff(s.message as TreeMessage);
             counting = false;
           }
           census(root, i > 0);
