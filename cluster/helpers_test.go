@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -94,7 +95,8 @@ func (n *natsServer) connectTo(t *testing.T, url string) *nats.Conn {
 }
 
 // instance is one application of a cluster, with its own NATS connection
-// and WebSocket endpoint.
+// and WebSocket endpoints: the application's Handler at /, and at /page a
+// PageHandler (the seed's Pattern 1) that gives each connection a counter.
 type instance struct {
 	name string
 	nc   *nats.Conn
@@ -134,7 +136,10 @@ func newInstanceVia(t *testing.T, ns *natsServer, url, name string, copts []clus
 	if err := app.HandleEvent("counter", "add", add); err != nil {
 		t.Fatal(err)
 	}
-	in.srv = httptest.NewServer(app.Handler())
+	mux := http.NewServeMux()
+	mux.Handle("/", app.Handler())
+	mux.Handle("/page", app.PageHandler("counter", func(*http.Request) (any, error) { return counter{}, nil }))
+	in.srv = httptest.NewServer(mux)
 	return in
 }
 
