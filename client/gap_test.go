@@ -13,10 +13,11 @@ import (
 
 // dropDiffs is a script for a page's head, loaded before the client: it
 // wraps WebSocket so that the test can make the page miss diff frames
-// (window.drop, the versions of the diffs to lose), and records every frame
-// in (window.got: "type v base") and out (window.sent: the parsed message).
+// (window.drop, the versions of the diffs to lose) or get twice (window.dup),
+// and records every frame in (window.got: "type v base") and out
+// (window.sent: the parsed message).
 const dropDiffs = `
-window.drop = new Set(); window.got = []; window.sent = [];
+window.drop = new Set(); window.dup = new Set(); window.got = []; window.sent = [];
 const WS = window.WebSocket;
 window.WebSocket = class extends WS {
 	set onmessage(f) {
@@ -25,6 +26,7 @@ window.WebSocket = class extends WS {
 			const lost = m.type === "diff" && drop.delete(m.v);
 			got.push((lost ? "lost " : "") + m.type + " " + (m.v ?? "") + " " + (m.base ?? ""));
 			if (!lost) f.call(this, e);
+			if (m.type === "diff" && dup.delete(m.v)) f.call(this, e);
 		});
 	}
 	get onmessage() { return super.onmessage; }
@@ -88,6 +90,31 @@ func TestGap(t *testing.T) {
 		}
 		if len(st.Errors) > 0 {
 			t.Errorf("errors %v", st.Errors)
+		}
+		noConsole(t, tab)
+	})
+
+	t.Run("StaleDiff", func(t *testing.T) {
+		// A diff the client already holds (here: one frame delivered
+		// twice) is left alone: no resync, no second update.
+		s := newSite(t, siteConfig{head: "<script src=/drop.js></script>", script: gapScript,
+			extra: map[string]http.Handler{"GET /drop.js": jsHandler(dropDiffs)}})
+		tab := s.open(b, "/page")
+		p := s.page()
+		tab.WaitFor(`updates.length === 1`, 5*time.Second)
+		browsertest.MustEval[bool](tab, `dup.add(2), true`)
+		update(t, p, counter{Count: 1, Log: []string{"a"}}) // v2, twice
+		update(t, p, counter{Count: 2, Log: []string{"a", "b"}})
+		tab.WaitFor(`liveTemplate.version === 3`, 5*time.Second)
+		s.waitHTML(tab, p)
+		time.Sleep(100 * time.Millisecond)
+		st := browsertest.MustEval[struct {
+			Updates []int
+			Joins   int
+			Got     []string
+		}](tab, `({Updates: updates, Got: got, Joins: sent.filter((m) => m.type === "join").length})`)
+		if fmt.Sprint(st.Updates) != "[1 2 3]" || st.Joins != 0 {
+			t.Errorf("updated events %v and %d joins, want 1 2 3 and none\nframes: %q", st.Updates, st.Joins, st.Got)
 		}
 		noConsole(t, tab)
 	})

@@ -306,6 +306,7 @@ export class LiveTemplateClient {
   }
 
   private diff(pg: LivePage, m: Message): void {
+    if (m.v !== undefined && m.v <= pg.v) return; // the DOM shows it already: a catch-up that crossed a diff
     if (pg.view.hasTree && !pg.wantRender && m.base === pg.v && m.d) {
       try {
         this.apply(pg, () => pg.view.diff(m.d as DiffMessage), m.v ?? 0);
