@@ -62,6 +62,7 @@ type siteConfig struct {
 	routes  func(s *site) map[string]http.Handler // more handlers, made with the site's app
 	version bool                                  // the script tag's data-version
 	served  func(p *livetemplate.Page)            // called after the page's HTML was rendered, before it is sent
+	tls     bool                                  // serve over HTTPS
 }
 
 // newSite serves an application whose template "t" is c.src, with the
@@ -149,7 +150,11 @@ func newSite(t *testing.T, c siteConfig) *site {
 			extra[k] = v
 		}
 	}
-	s.srv = testServer(t, nil, extra)
+	if c.tls {
+		s.srv = testServerTLS(t, nil, extra)
+	} else {
+		s.srv = testServer(t, nil, extra)
+	}
 	return s
 }
 

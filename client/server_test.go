@@ -30,6 +30,21 @@ var built = sync.OnceValues(func() (map[string][]byte, error) {
 // the extra handlers, by ServeMux pattern.
 func testServer(t *testing.T, app *livetemplate.Application, extra map[string]http.Handler) *httptest.Server {
 	t.Helper()
+	srv := httptest.NewServer(testMux(t, app, extra))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// testServerTLS is testServer over HTTPS, with httptest's own certificate.
+func testServerTLS(t *testing.T, app *livetemplate.Application, extra map[string]http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewTLSServer(testMux(t, app, extra))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func testMux(t *testing.T, app *livetemplate.Application, extra map[string]http.Handler) *http.ServeMux {
+	t.Helper()
 	files, err := built()
 	if err != nil {
 		t.Fatal(err)
@@ -47,9 +62,7 @@ func testServer(t *testing.T, app *livetemplate.Application, extra map[string]ht
 	for pattern, h := range extra {
 		mux.Handle(pattern, h)
 	}
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv
+	return mux
 }
 
 // entryHandler serves the TypeScript file entry bundled on its own, for

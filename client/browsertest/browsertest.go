@@ -59,13 +59,16 @@ func AllocatorOptions(userDataDir string) ([]chromedp.ExecAllocatorOption, error
 	), nil
 }
 
-// Start starts a browser for t; it ends when t does.
-func Start(t testing.TB) *Browser {
+// Start starts a browser for t, with flags added to [AllocatorOptions]
+// (such as chromedp.Flag("ignore-certificate-errors", true)); it ends when t
+// does.
+func Start(t testing.TB, flags ...chromedp.ExecAllocatorOption) *Browser {
 	t.Helper()
 	opts, err := AllocatorOptions(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	opts = append(opts, flags...)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
