@@ -1,12 +1,10 @@
 package cluster_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/livetemplate/livetemplate/cluster"
 	"github.com/livetemplate/livetemplate/livetemplatetest"
@@ -16,14 +14,7 @@ import (
 // sent on every instance run once each, in one order, and every client ends
 // with the same HTML, the page's.
 func TestConverge(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ns := startNATS(t)
-	ins := []*instance{newInstance(t, ns, "a"), newInstance(t, ns, "b"), newInstance(t, ns, "c")}
-	page, err := ins[0].app.NewPage("counter", counter{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, _, ins, page := startCluster(t, 3)
 	var pages []*livetemplatetest.Page
 	for _, in := range ins {
 		for range 2 {
@@ -59,14 +50,8 @@ func TestConverge(t *testing.T) {
 // page has the owner apply it; each change reaches the clients of every
 // instance, in order, and Update returns the owner's diff.
 func TestFollowerUpdate(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ns := startNATS(t)
-	a, b, c := newInstance(t, ns, "a"), newInstance(t, ns, "b"), newInstance(t, ns, "c")
-	page, err := a.app.NewPage("counter", counter{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, ns, ins, page := startCluster(t, 3)
+	a, b, c := ins[0], ins[1], ins[2]
 	clients := []*livetemplatetest.Page{a.join(t, ctx, page.GetToken()), b.join(t, ctx, page.GetToken()), c.join(t, ctx, page.GetToken())}
 	there, err := b.app.GetPage(page.GetToken())
 	if err != nil {
@@ -109,14 +94,7 @@ func TestFollowerUpdate(t *testing.T) {
 // once, while clients of all three instances send events: every change
 // and every event is in the page once.
 func TestFollowerModify(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ns := startNATS(t)
-	ins := []*instance{newInstance(t, ns, "a"), newInstance(t, ns, "b"), newInstance(t, ns, "c")}
-	page, err := ins[0].app.NewPage("counter", counter{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, ns, ins, page := startCluster(t, 3)
 	var clients []*livetemplatetest.Page
 	for _, in := range ins {
 		clients = append(clients, in.join(t, ctx, page.GetToken()))

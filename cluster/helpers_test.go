@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +19,7 @@ import (
 	"github.com/livetemplate/livetemplate"
 	"github.com/livetemplate/livetemplate/cluster"
 	"github.com/livetemplate/livetemplate/cluster/embedded"
+	"github.com/livetemplate/livetemplate/cluster/internal/clustertest"
 	"github.com/livetemplate/livetemplate/livetemplatetest"
 )
 
@@ -28,14 +28,12 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // key is the signing key that every instance of the tests shares.
 var key = []byte("0123456789abcdef0123456789abcdef")
 
-// counter is the state of the tests' page: a count and the ids of the
-// events that made it, in order, so that a test sees an event applied twice.
-type counter struct {
-	Count int
-	Log   []string
-}
+// counter is the state of the tests' page (clustertest.Counter): a count and
+// the ids of the events that made it, in order, so that a test sees an event
+// applied twice.
+type counter = clustertest.Counter
 
-const counterTemplate = `<p>{{.Count}}</p><ul>{{range .Log}}<li>{{.}}</li>{{end}}</ul>`
+const counterTemplate = clustertest.CounterTemplate
 
 // natsServer is an embedded NATS server with JetStream on a temp dir.
 type natsServer struct {
@@ -105,6 +103,25 @@ type instance struct {
 	once sync.Once
 }
 
+// startCluster starts a NATS server, n instances on it (named a, b, c...,
+// with opts) and a page of the counter owned by the first, and returns
+// them with a context that bounds the test.
+func startCluster(t *testing.T, n int, opts ...livetemplate.Option) (context.Context, *natsServer, []*instance, *livetemplate.Page) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	ns := startNATS(t)
+	var ins []*instance
+	for i := range n {
+		ins = append(ins, newInstance(t, ns, string(rune('a'+i)), opts...))
+	}
+	page, err := ins[0].app.NewPage("counter", counter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, ns, ins, page
+}
+
 // newInstance starts an instance of the tests' application: template
 // "counter" with the event "add", which appends the event's id to the log.
 func newInstance(t *testing.T, ns *natsServer, name string, opts ...livetemplate.Option) *instance {
@@ -130,10 +147,7 @@ func newInstanceVia(t *testing.T, ns *natsServer, url, name string, copts []clus
 	}
 	in := &instance{name: name, nc: nc, app: app}
 	t.Cleanup(in.kill)
-	if err := app.RegisterTemplate("counter", template.Must(template.New("counter").Parse(counterTemplate))); err != nil {
-		t.Fatal(err)
-	}
-	if err := app.HandleEvent("counter", "add", add); err != nil {
+	if err := clustertest.Register(app); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
@@ -141,16 +155,6 @@ func newInstanceVia(t *testing.T, ns *natsServer, url, name string, copts []clus
 	mux.Handle("/page", app.PageHandler("counter", func(*http.Request) (any, error) { return counter{}, nil }))
 	in.srv = httptest.NewServer(mux)
 	return in
-}
-
-func add(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
-	_, err := p.Modify(ctx, func(data any) (any, error) {
-		c := data.(counter)
-		c.Count++
-		c.Log = append(c.Log[:len(c.Log):len(c.Log)], e.ID)
-		return c, nil
-	})
-	return err
 }
 
 // kill ends the instance as a crash would: its NATS connection first, so
@@ -195,21 +199,9 @@ func (in *instance) join(t *testing.T, ctx context.Context, tok string) *livetem
 	return p
 }
 
-// send sends the event of id until it is acknowledged, as a client does
-// after unavailable (and after a lost connection, on a new one).
+// send sends the event "add" of id until it is acknowledged.
 func send(ctx context.Context, p *livetemplatetest.Page, id string) error {
-	for {
-		err := p.EventID(ctx, id, "add", nil)
-		var e *livetemplatetest.Error
-		if err == nil || !errors.As(err, &e) || e.Code != "unavailable" {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return clustertest.Resend(ctx, p, id)
 }
 
 // counterHTML is the page's HTML for a log.

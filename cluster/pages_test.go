@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/livetemplate/livetemplate"
-	"github.com/livetemplate/livetemplate/cluster"
 	"github.com/livetemplate/livetemplate/livetemplatetest"
 )
 
@@ -81,14 +80,7 @@ func pageID(t *testing.T, in *instance, tok string) string {
 // closes it everywhere: the clients of every instance get page_closed, and
 // its record is deleted.
 func TestFollowerClose(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ns := startNATS(t)
-	ins := []*instance{newInstance(t, ns, "a"), newInstance(t, ns, "b"), newInstance(t, ns, "c")}
-	page, err := ins[0].app.NewPage("counter", counter{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, ns, ins, page := startCluster(t, 3)
 	var clients []*livetemplatetest.Page
 	for _, in := range ins {
 		clients = append(clients, in.join(t, ctx, page.GetToken()))
@@ -107,13 +99,7 @@ func TestFollowerClose(t *testing.T) {
 			t.Fatalf("client of %s: %v, want page_closed", ins[i].name, err)
 		}
 	}
-	nc := ns.connect(t)
-	defer nc.Close()
-	s, closeNode, err := cluster.StartedStore(nc, cluster.WithState[counter]("counter"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeNode()
+	s := records(t, ns)
 	waitGone(t, ctx, s, page.ID())
 	if _, err := page.Render(); !errorsIs(err, livetemplate.ErrPageClosed) {
 		t.Fatalf("Render on the owner: %v, want ErrPageClosed", err)

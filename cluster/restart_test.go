@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/livetemplate/livetemplate"
-	"github.com/livetemplate/livetemplate/cluster"
 )
 
 // TestNATSRestart: the NATS server stops and starts again (same port, same
@@ -59,13 +58,7 @@ func TestRecordExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.kill() // keeps the record: its time to live is 2 × 1 s
-	nc := ns.connect(t)
-	defer nc.Close()
-	s, closeNode, err := cluster.StartedStore(nc, cluster.WithState[counter]("counter"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeNode()
+	s := records(t, ns)
 	waitGone(t, ctx, s, orphan.ID())
 
 	b := newInstance(t, ns, "b", ttls...)

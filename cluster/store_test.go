@@ -24,9 +24,17 @@ func TestStoreContract(t *testing.T) {
 // openStore returns the store of a started cluster node on bucket.
 func openStore(t *testing.T, ns *natsServer, bucket string) livetemplate.Store {
 	t.Helper()
+	return records(t, ns, cluster.WithBucket(bucket), cluster.WithState[any]("t"), cluster.WithState[any]("other"))
+}
+
+// records returns the store of a cluster node of its own on ns, started
+// for the test (the counter's state type, then opts), to read the records
+// that the instances wrote.
+func records(t *testing.T, ns *natsServer, opts ...cluster.Option) livetemplate.Store {
+	t.Helper()
 	nc := ns.connect(t)
 	t.Cleanup(nc.Close)
-	s, closeNode, err := cluster.StartedStore(nc, cluster.WithBucket(bucket), cluster.WithState[any]("t"), cluster.WithState[any]("other"))
+	s, closeNode, err := cluster.StartedStore(nc, append([]cluster.Option{cluster.WithState[counter]("counter")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

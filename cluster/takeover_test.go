@@ -103,13 +103,7 @@ func storedLog(t *testing.T, ctx context.Context, ns *natsServer, id string) []s
 // storedRecord reads the page's store record.
 func storedRecord(t *testing.T, ctx context.Context, ns *natsServer, id string) livetemplate.PageRecord {
 	t.Helper()
-	nc := ns.connect(t)
-	defer nc.Close()
-	s, closeNode, err := cluster.StartedStore(nc, cluster.WithState[counter]("counter"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeNode()
+	s := records(t, ns)
 	rec, err := s.Get(ctx, id)
 	if err != nil {
 		t.Fatalf("the page's record: %v", err)
@@ -181,13 +175,7 @@ func TestWatchedPageTakenOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	onB, onC := b.join(t, ctx, page.GetToken()), c.join(t, ctx, page.GetToken())
-	nc := ns.connect(t)
-	defer nc.Close()
-	s, closeNode, err := cluster.StartedStore(nc, cluster.WithState[counter]("counter"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeNode()
+	s := records(t, ns)
 	rec, err := s.Get(ctx, page.ID())
 	if err != nil {
 		t.Fatal(err)

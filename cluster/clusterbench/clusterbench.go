@@ -6,9 +6,7 @@ package clusterbench
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"html/template"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -22,6 +20,7 @@ import (
 	"github.com/livetemplate/livetemplate"
 	"github.com/livetemplate/livetemplate/cluster"
 	"github.com/livetemplate/livetemplate/cluster/embedded"
+	"github.com/livetemplate/livetemplate/cluster/internal/clustertest"
 	"github.com/livetemplate/livetemplate/livetemplatetest"
 )
 
@@ -90,12 +89,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 }
 
 // counter is the page's state: how many events ran, and their ids.
-type counter struct {
-	Count int
-	Log   []string
-}
-
-const counterTemplate = `<p>{{.Count}}</p><ul>{{range .Log}}<li>{{.}}</li>{{end}}</ul>`
+type counter = clustertest.Counter
 
 var signingKey = []byte("clusterbench-signing-key-32-bytes!")
 
@@ -158,20 +152,7 @@ func (b *bench) startNode(lease time.Duration) (*node, error) {
 	return n, nil
 }
 
-func setUp(app *livetemplate.Application) error {
-	if err := app.RegisterTemplate("counter", template.Must(template.New("counter").Parse(counterTemplate))); err != nil {
-		return err
-	}
-	return app.HandleEvent("counter", "add", func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
-		_, err := p.Modify(ctx, func(data any) (any, error) {
-			c := data.(counter)
-			c.Count++
-			c.Log = append(c.Log[:len(c.Log):len(c.Log)], e.ID)
-			return c, nil
-		})
-		return err
-	})
-}
+func setUp(app *livetemplate.Application) error { return clustertest.Register(app) }
 
 // kill ends the instance as a crash would: its NATS connection first.
 func (n *node) kill() {
@@ -306,7 +287,7 @@ func takeover(ctx context.Context, opts Options) (time.Duration, int, int, error
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	lost, twice := audit(s.acked, log)
+	lost, twice := clustertest.Audit(s.acked, log)
 	return s.firstAfter.Sub(s.killed), lost, twice, nil
 }
 
@@ -327,7 +308,7 @@ func (s *stream) send(ctx context.Context, p *livetemplatetest.Page, sender, eve
 	for i := range events {
 		id := fmt.Sprintf("s%d-%d", sender, i)
 		sent := time.Now()
-		if err := resend(ctx, p, id); err != nil {
+		if err := clustertest.Resend(ctx, p, id); err != nil {
 			s.mu.Lock()
 			s.err = fmt.Errorf("event %s: %w", id, err)
 			s.mu.Unlock()
@@ -344,22 +325,6 @@ func (s *stream) send(ctx context.Context, p *livetemplatetest.Page, sender, eve
 			s.killed = time.Now()
 			s.mu.Unlock()
 			s.kill()
-		}
-	}
-}
-
-// resend sends the event of id until it is acknowledged, as a browser does.
-func resend(ctx context.Context, p *livetemplatetest.Page, id string) error {
-	for {
-		err := p.EventID(ctx, id, "add", nil)
-		var e *livetemplatetest.Error
-		if err == nil || !errors.As(err, &e) || e.Code != "unavailable" {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
@@ -385,24 +350,4 @@ func storedLog(url, tok string) ([]string, error) {
 		return nil, err
 	}
 	return p.Data().(counter).Log, nil
-}
-
-// audit counts the acknowledged ids missing from log, and the ids in log
-// more than once.
-func audit(acked, log []string) (lost, twice int) {
-	times := make(map[string]int, len(log))
-	for _, id := range log {
-		times[id]++
-	}
-	for _, id := range acked {
-		if times[id] == 0 {
-			lost++
-		}
-	}
-	for _, n := range times {
-		if n > 1 {
-			twice += n - 1
-		}
-	}
-	return lost, twice
 }
