@@ -108,20 +108,7 @@ func newSite(t *testing.T, c siteConfig) *site {
 	})
 	extra := map[string]http.Handler{
 		"/live": s.tr.wrap(app.Handler()),
-		"GET /page": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, err := app.NewPage("t", c.data())
-			if err != nil {
-				http.Error(w, err.Error(), 500)
-				return
-			}
-			s.mu.Lock()
-			s.pages = append(s.pages, p)
-			s.mu.Unlock()
-			html, err := p.Render()
-			if err != nil {
-				http.Error(w, err.Error(), 500)
-				return
-			}
+		"GET /page": s.pageHandler("t", c.data, func(w http.ResponseWriter, p *livetemplate.Page, html string) {
 			script := c.script
 			if script == "" {
 				script = `<script src="/livetemplate.js" data-live="/live" data-token="{{TOKEN}}"{{VERSION}} defer></script>`
@@ -156,6 +143,33 @@ func newSite(t *testing.T, c siteConfig) *site {
 		s.srv = testServer(t, nil, extra)
 	}
 	return s
+}
+
+// pageHandler makes a page of the template tmpl with data() on every
+// request, remembers it (see page), renders it and hands the HTML to write,
+// or writes it as it is when write is nil.
+func (s *site) pageHandler(tmpl string, data func() any, write func(http.ResponseWriter, *livetemplate.Page, string)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.app.NewPage(tmpl, data())
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		s.mu.Lock()
+		s.pages = append(s.pages, p)
+		s.mu.Unlock()
+		html, err := p.Render()
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		if write == nil {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			io.WriteString(w, html)
+			return
+		}
+		write(w, p, html)
+	})
 }
 
 func (s *site) handle(name string, h livetemplate.EventHandler) {
@@ -349,19 +363,7 @@ func TestClient(t *testing.T) {
 			`<button id="add" lvt-click="add">+1</button>` +
 			`<script src="/livetemplate.js" data-live="/live" data-token="{{PAGE_TOKEN}}" data-version="{{PAGE_VERSION}}" defer></script></body></html>`
 		s := newSite(t, siteConfig{src: doc, routes: func(s *site) map[string]http.Handler {
-			return map[string]http.Handler{"GET /doc": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				p, err := s.app.NewPage("t", counter{Count: 7})
-				if err != nil {
-					http.Error(w, err.Error(), 500)
-					return
-				}
-				s.mu.Lock()
-				s.pages = append(s.pages, p)
-				s.mu.Unlock()
-				html, _ := p.Render()
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				io.WriteString(w, html)
-			})}
+			return map[string]http.Handler{"GET /doc": s.pageHandler("t", func() any { return counter{Count: 7} }, nil)}
 		}})
 		tab := s.open(b, "/doc")
 		if v := browsertest.MustEval[int](tab, `liveTemplate.version`); v != 1 {
@@ -447,20 +449,8 @@ func TestClient(t *testing.T) {
 			"    client.connect(`ws://localhost:8080/ws?token=${pageToken}`);\n</script>"
 		s := newSite(t, siteConfig{routes: func(s *site) map[string]http.Handler {
 			return map[string]http.Handler{
-				"/ws": s.app.Handler(),
-				"GET /seed": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					p, err := s.app.NewPage("seed", counter{Count: 1})
-					if err != nil {
-						http.Error(w, err.Error(), 500)
-						return
-					}
-					s.mu.Lock()
-					s.pages = append(s.pages, p)
-					s.mu.Unlock()
-					html, _ := p.Render()
-					w.Header().Set("Content-Type", "text/html; charset=utf-8")
-					io.WriteString(w, html)
-				}),
+				"/ws":       s.app.Handler(),
+				"GET /seed": s.pageHandler("seed", func() any { return counter{Count: 1} }, nil),
 			}
 		}})
 		src := `<!doctype html><html><head><title>seed</title></head><body><p id="count">{{.Count}}</p>` +
