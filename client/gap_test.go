@@ -174,4 +174,38 @@ func TestGap(t *testing.T) {
 		}
 		noConsole(t, tab)
 	})
+
+	t.Run("ScrollKept", func(t *testing.T) {
+		// Diffs and a catch-up render (the history keeps one diff) leave
+		// the window's and a scrolled box's positions where the user put
+		// them.
+		src := `<div id="box" style="height:100px;overflow:auto">{{range .Log}}<p data-key="{{.}}" style="height:50px;margin:0">{{.}}</p>{{end}}</div>` +
+			`<p id="count">{{.Count}}</p><div style="height:3000px"></div>`
+		s := newSite(t, siteConfig{src: src, head: "<script src=/drop.js></script>", script: gapScript,
+			opts:  []livetemplate.Option{livetemplate.WithHistory(1)},
+			extra: map[string]http.Handler{"GET /drop.js": jsHandler(dropDiffs)}})
+		tab := s.open(b, "/page")
+		p := s.page()
+		rows := []string{"a", "b", "c", "d", "e", "f"}
+		update(t, p, counter{Count: 1, Log: rows}) // v2
+		tab.WaitFor(`liveTemplate.version === 2`, 5*time.Second)
+		browsertest.MustEval[bool](tab, `(window.scrollTo(0, 400), document.getElementById("box").scrollTop = 120, drop.add(4), true)`)
+		update(t, p, counter{Count: 2, Log: rows})                              // v3: a diff
+		update(t, p, counter{Count: 3, Log: append(rows[:6:6], "g")})           // v4: lost
+		update(t, p, counter{Count: 4, Log: append(rows[:6:6], "g", "h")})      // v5: base 4, a render
+		update(t, p, counter{Count: 5, Log: append(rows[:6:6], "g", "h", "i")}) // v6: a diff
+		tab.WaitFor(`liveTemplate.version === 6`, 5*time.Second)
+		s.waitHTML(tab, p)
+		st := browsertest.MustEval[struct {
+			Window, Box float64
+			Got         []string
+		}](tab, `({Window: window.scrollY, Box: document.getElementById("box").scrollTop, Got: got})`)
+		if strings.Count(strings.Join(st.Got, ","), "render ") < 2 {
+			t.Errorf("frames %q: want a render after the first (the catch-up)", st.Got)
+		}
+		if st.Window != 400 || st.Box != 120 {
+			t.Errorf("scroll positions: window %v, box %v; want 400 and 120", st.Window, st.Box)
+		}
+		noConsole(t, tab)
+	})
 }
