@@ -356,9 +356,11 @@ func (p *Page) record() PageRecord {
 // withToken replaces the placeholders of PAGE_TOKEN and PAGE_VERSION in b
 // with the page's token and version. p.mu is held.
 func (p *Page) withToken(b []byte) []byte {
-	if !p.tmpl.usesToken {
-		return b
+	if p.tmpl.usesToken {
+		b = bytes.ReplaceAll(b, []byte(p.app.tokenPlaceholder), []byte(p.token))
 	}
-	b = bytes.ReplaceAll(b, []byte(p.app.tokenPlaceholder), []byte(p.token))
-	return bytes.ReplaceAll(b, []byte(p.app.versionPlaceholder), strconv.AppendUint(nil, p.version, 10))
+	if p.tmpl.usesVersion {
+		b = bytes.ReplaceAll(b, []byte(p.app.versionPlaceholder), strconv.AppendUint(nil, p.version, 10))
+	}
+	return b
 }

@@ -47,9 +47,11 @@ func FuncMap() template.FuncMap {
 
 // registered is a template compiled for an application.
 type registered struct {
-	name      string
-	prog      *engine.Program
-	usesToken bool // some action may call PAGE_TOKEN or PAGE_VERSION
+	name string
+	prog *engine.Program
+	// Whether some action may call PAGE_TOKEN, PAGE_VERSION: a page
+	// replaces only the placeholders its template may write.
+	usesToken, usesVersion bool
 }
 
 // RegisterTemplate registers t under name for [Application.NewPage]. It
@@ -135,7 +137,7 @@ func (a *Application) compile(name string, t *template.Template) (*registered, e
 	if err != nil {
 		return nil, err
 	}
-	return &registered{name: name, prog: prog, usesToken: mentions(c, pageTokenFunc) || mentions(c, pageVersionFunc)}, nil
+	return &registered{name: name, prog: prog, usesToken: mentions(c, pageTokenFunc), usesVersion: mentions(c, pageVersionFunc)}, nil
 }
 
 // mentions reports whether the source of any template of t's set may
