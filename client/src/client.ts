@@ -1,17 +1,19 @@
-// LiveTemplateClient: one live page over a reconnecting socket. It joins the
-// page by token with the version it holds, applies renders and diffs through
-// the page's View, sends events with ids that survive reconnects (the outbox)
-// and binds the page's lvt-* attributes.
+// LiveTemplateClient: one live page over a reconnecting connection: the
+// browser's shared one (the hub), or its own socket. It joins the page by
+// token with the version it holds, applies renders and diffs through the
+// page's View, sends events with ids that survive reconnects and leader
+// handovers (the outbox) and binds the page's lvt-* attributes.
 
 import { Busy, bind, type EventData } from "./bindings";
 import * as C from "./constants";
 import { Emitter, type Unsubscribe } from "./emitter";
+import { hubFor, type LeaderInfo, type Link, type LinkHandlers, type ServerMessage } from "./hub";
 import { LiveTemplateError, Outbox, tabId, type Pending } from "./outbox";
-import { createSocket, type CloseInfo, type Socket, type SocketOptions, type SocketState } from "./socket";
+import { createSocket, type CloseInfo, type SocketOptions, type SocketState } from "./socket";
 import { View, type DiffMessage, type TreeMessage } from "./view";
 
 export { LiveTemplateError };
-export type { CloseInfo, SocketState };
+export type { CloseInfo, LeaderInfo, SocketState };
 
 /** The socket's options that a client hands on to its socket ({@link createSocket}). */
 const CONNECTION = ["backoffBase", "backoffMax", "stableAfter", "connectTimeout", "heartbeat", "pongTimeout"] as const;
@@ -31,6 +33,12 @@ export interface ClientOptions extends ConnectionOptions {
   maxPending?: number;
   /** Whether to bind the root's lvt-* attributes (true). */
   bindings?: boolean;
+  /**
+   * Whether the page shares the one connection of all this browser's tabs (true). It does when
+   * the page's token is known before connecting and the browser has Web Locks; otherwise the
+   * client opens its own socket. The first client of a tab sets the shared connection's options.
+   */
+  shared?: boolean;
 }
 
 /** The events of a {@link LiveTemplateClient} and what their listeners get. */
@@ -45,6 +53,8 @@ export interface ClientEvents {
   updated: { v: number };
   /** Something failed: a failed ack, a full outbox, a page that ended, an error message of the server. fatal: the client has stopped. */
   error: LiveTemplateError & { fatal?: boolean };
+  /** The tab that holds the browser's connection changed. */
+  leader: LeaderInfo;
 }
 
 /** Codes of errors after which the page is gone from the server: the client stops. */
@@ -88,7 +98,8 @@ export class LiveTemplateClient {
   private readonly owner = new Map<string, Element>(); // event id -> element that sent it
   private readonly sentOn = new Map<string, number>(); // event id -> connection it was sent on
   private readonly browser = tabId();
-  private sock: Socket | null = null;
+  private link: Link | null = null;
+  private info: () => LeaderInfo = () => ({ tab: this.browser, leader: this.browser, shared: false, browser: this.browser, epoch: 0 });
   private conn = 0; // connections opened so far
   private page: LivePage | null = null;
   private url = "";
@@ -102,7 +113,12 @@ export class LiveTemplateClient {
 
   /** The connection's state: connecting, open, backoff or closed. */
   get state(): SocketState {
-    return this.sock?.state ?? "closed";
+    return this.link?.state ?? "closed";
+  }
+
+  /** Which tab holds the connection, and whether this page shares it with the browser's other tabs. */
+  get leader(): LeaderInfo {
+    return this.info();
   }
 
   /** The page's token, once known. */
@@ -127,8 +143,8 @@ export class LiveTemplateClient {
    * waiting to, and otherwise does nothing.
    */
   connect(url: string): void {
-    if (this.sock && this.stopped === null) {
-      this.sock.connect();
+    if (this.link && this.stopped === null) {
+      this.link.connect();
       return;
     }
     const u = new URL(url, location.href);
@@ -153,23 +169,51 @@ export class LiveTemplateClient {
       gap: false,
     };
     if (this.options.bindings !== false) this.unbind = bind(root, (el, name, data) => this.send(el, name, data));
-    const o = this.options;
+    const shared = this.options.shared !== false && token !== "" && typeof navigator.locks !== "undefined";
+    const h = this.handlers(shared);
+    if (shared) {
+      const hub = hubFor(this.url, connectionOptions(this.options));
+      [this.link, this.page.name] = hub.attach(h);
+      this.info = () => hub.info();
+    } else this.link = this.solo(h);
+  }
+
+  private handlers(shared: boolean): LinkHandlers {
+    return {
+      open: () => this.opened(shared),
+      message: (m) => this.receive(m),
+      close: (info) => this.closed(info),
+      state: (st, delay, attempt) => {
+        this.log("state", st, delay);
+        if (st === "backoff") this.ev.emit("reconnecting", { attempt, delay });
+        if (st === "closed" && !shared && this.stopped === null) this.stop(new LiveTemplateError(C.E_REPLACED, "livetemplate: a newer connection of this browser replaced this one"));
+      },
+      leader: () => this.ev.emit("leader", this.info()),
+    };
+  }
+
+  // solo opens this client's own socket, which joins the page by the URL's token.
+  private solo(h: LinkHandlers): Link {
     const s = createSocket({
       url: () => this.socketURL(),
       reconnect: (info) => info.code !== C.CLOSE_REPLACED,
       autoConnect: false,
-      ...connectionOptions(o),
+      maxQueue: 0,
+      ...connectionOptions(this.options),
     });
-    this.sock = s;
-    s.onOpen(() => this.opened());
-    s.onMessage((d) => this.receive(d));
-    s.onClose((info) => this.closed(info));
-    s.onState((st, delay, attempt) => {
-      this.log("state", st, delay);
-      if (st === "backoff") this.ev.emit("reconnecting", { attempt, delay });
-      if (st === "closed" && this.stopped === null) this.stop(new LiveTemplateError(C.E_REPLACED, "livetemplate: a newer connection of this browser replaced this one"));
-    });
+    s.onOpen(h.open);
+    s.onMessage((d) => h.message(d as ServerMessage));
+    s.onClose(h.close);
+    s.onState(h.state);
     s.connect();
+    return {
+      get state() {
+        return s.state;
+      },
+      send: (m) => s.send(JSON.stringify(m)),
+      connect: () => s.connect(),
+      close: () => s.close(),
+    };
   }
 
   /**
@@ -224,7 +268,7 @@ export class LiveTemplateClient {
 
   private write(m: object): boolean {
     this.log("send", m);
-    return this.sock?.send(JSON.stringify(m)) ?? false;
+    return this.link?.send(m) ?? false;
   }
 
   // socketURL is the URL of the next connection: the default page's token and version, and this
@@ -241,15 +285,18 @@ export class LiveTemplateClient {
     return u.href;
   }
 
-  private opened(): void {
+  // opened starts a connection: a solo socket's URL joined the page; on the shared one, the
+  // client joins it.
+  private opened(shared: boolean): void {
     this.conn++;
     const pg = this.page;
     if (!pg) return;
     clearTimeout(pg.retry);
     pg.joined = pg.live = false;
-    pg.joins = 1; // the URL's token, or the page a PageHandler makes
-    pg.wantRender = pg.needRender || !pg.token; // the URL asked for v 0
     pg.gap = false;
+    pg.joins = 1; // the URL's token, the page a PageHandler makes, or the join below
+    pg.wantRender = pg.needRender || !pg.token; // the join asked for v 0
+    if (shared) this.write({ type: C.T_JOIN, page: pg.name, token: pg.token, v: pg.needRender ? 0 : pg.v });
   }
 
   private closed(info: CloseInfo): void {
@@ -258,14 +305,12 @@ export class LiveTemplateClient {
     this.ev.emit("disconnected", info);
   }
 
-  private receive(data: string | ArrayBuffer): void {
-    let m: Message;
-    try {
-      m = JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data)) as Message;
-    } catch {
-      this.report(new LiveTemplateError(C.E_BAD_MESSAGE, "livetemplate: a server message is not JSON"));
+  private receive(data: ServerMessage): void {
+    if (typeof data !== "object" || data === null || data instanceof ArrayBuffer) {
+      this.report(new LiveTemplateError(C.E_BAD_MESSAGE, "livetemplate: a server message is not a JSON object"));
       return;
     }
+    const m = data as Message;
     this.log("recv", m);
     const pg = this.page;
     if (m.type === C.T_ACK) return this.ack(m);
@@ -393,9 +438,9 @@ export class LiveTemplateClient {
   private stop(e: LiveTemplateError, report = true): void {
     if (this.stopped) return;
     this.stopped = e;
-    const s = this.sock;
-    this.sock = null;
-    s?.close();
+    const l = this.link;
+    this.link = null;
+    l?.close();
     this.unbind?.();
     this.unbind = null;
     if (this.page) clearTimeout(this.page.retry);

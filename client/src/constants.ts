@@ -25,6 +25,11 @@ export const E_BAD_MESSAGE = "bad_message";
 export const E_OUTBOX_FULL = "outbox_full";
 export const E_CLOSED = "closed";
 export const E_REPLACED = "replaced";
+/** Codes of bus requests: no answer in time, aborted by its signal, the answering tab went away, the leader's socket is not open. */
+export const E_TIMEOUT = "timeout";
+export const E_ABORTED = "aborted";
+export const E_LEADER_CHANGED = "leader_changed";
+export const E_SOCKET_DOWN = "socket_down";
 
 /** The close code of a connection fenced by a newer one of its browser. */
 export const CLOSE_REPLACED = 4009;

@@ -1,6 +1,10 @@
 // The client's public API, as the ES module livetemplate.mjs exports it.
 export { LiveTemplateClient, LiveTemplateError } from "./client";
-export type { ClientEvents, ClientOptions, CloseInfo, SocketState } from "./client";
+export type { ClientEvents, ClientOptions, CloseInfo, LeaderInfo, SocketState } from "./client";
 export { createSocket } from "./socket";
-export type { Socket, SocketOptions } from "./socket";
+export type { DropReason, Frame, Socket, SocketOptions } from "./socket";
+export { createBus } from "./bus";
+export type { Bus, BusMessage, BusOptions, RequestOptions, Responder } from "./bus";
+export { createLeaderElector } from "./leader";
+export type { LeaderElector, LeaderOptions } from "./leader";
 export type { Unsubscribe } from "./emitter";

@@ -1,7 +1,8 @@
 // A reconnecting WebSocket: one socket at a time, reconnects with full-jitter
 // exponential backoff, a connect timeout and an application heartbeat that
-// finds half-open sockets. It queues nothing: send() says whether the frame
-// went out, and the caller keeps what must survive a reconnect.
+// finds half-open sockets. Frames sent while it is not open wait in a bounded
+// queue; a frame that does not fit, or is still queued at close(), is
+// reported to onDrop, never dropped silently.
 
 import { DEFAULTS, T_PING } from "./constants";
 import { Emitter, type Unsubscribe } from "./emitter";
@@ -41,7 +42,15 @@ export interface SocketOptions {
   reconnect?: (info: CloseInfo) => boolean;
   /** Connect now; default true. */
   autoConnect?: boolean;
+  /** How many frames sent while the socket is not open wait for it to open (100); 0 queues none. */
+  maxQueue?: number;
 }
+
+/** What send() takes: text, binary, or any other value, which is sent as its JSON text. */
+export type Frame = string | ArrayBuffer | ArrayBufferView<ArrayBuffer> | Blob;
+
+/** Why a frame was dropped: the queue was full, or the socket was closed while it waited. */
+export type DropReason = "queue_full" | "closed";
 
 /** A reconnecting WebSocket, made by {@link createSocket}. */
 export interface Socket {
@@ -51,15 +60,20 @@ export interface Socket {
   connect(): void;
   /** Closes the socket for good (until connect()): no reconnect. */
   close(code?: number, reason?: string): void;
-  /** Sends a frame if the socket is open, and says whether it did. Nothing is queued. */
-  send(data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer> | Blob): boolean;
+  /**
+   * Sends a frame, or queues it until the socket opens; objects and other values are sent as
+   * their JSON text. Returns false when the frame was dropped (onDrop is told why).
+   */
+  send(data: Frame | object | number | boolean | null): boolean;
   /** Sends a ping now and expects a message within the pong timeout. */
   probe(): void;
   onOpen(fn: () => void): Unsubscribe;
   onClose(fn: (info: CloseInfo) => void): Unsubscribe;
   onError(fn: (ev: Event) => void): Unsubscribe;
-  /** Text frames arrive as strings, binary frames as ArrayBuffers. */
-  onMessage(fn: (data: string | ArrayBuffer) => void): Unsubscribe;
+  /** Text frames arrive parsed from JSON, or as strings when they are not JSON; binary frames as ArrayBuffers. */
+  onMessage(fn: (data: unknown) => void): Unsubscribe;
+  /** Called with every frame that send() could not queue or that close() dropped from the queue. */
+  onDrop(fn: (data: Frame, reason: DropReason) => void): Unsubscribe;
   /**
    * Called on every change of state. In backoff, delay is the wait before the next connect and
    * attempt the number of retries since the last connection that stayed open for stableAfter.
@@ -71,7 +85,8 @@ interface Events {
   open: undefined;
   close: CloseInfo;
   error: Event;
-  message: string | ArrayBuffer;
+  message: unknown;
+  drop: [Frame, DropReason];
   state: [SocketState, number, number];
 }
 
@@ -80,9 +95,27 @@ export function backoffDelay(attempt: number, base: number, max: number): number
   return Math.random() * Math.min(max, base * 2 ** Math.min(attempt, 30));
 }
 
+/** A text frame's JSON value, or the text itself when it is not JSON. */
+function parse(data: string | ArrayBuffer): unknown {
+  if (typeof data !== "string") return data;
+  try {
+    return JSON.parse(data) as unknown;
+  } catch {
+    return data;
+  }
+}
+
+/** The frame that send(data) writes. */
+function frame(data: unknown): Frame {
+  if (typeof data === "string" || data instanceof ArrayBuffer || ArrayBuffer.isView(data) || data instanceof Blob) return data as Frame;
+  return JSON.stringify(data);
+}
+
 /** Makes a reconnecting WebSocket (see {@link Socket}). */
 export function createSocket(opts: SocketOptions): Socket {
-  const o = { ...DEFAULTS, reconnect: () => true, ...opts };
+  const o = { ...DEFAULTS, reconnect: () => true, maxQueue: 100, ...opts };
+  const queue: Frame[] = [];
+  let shut = false; // close() was called, and connect() not since
   const ev = new Emitter<Events>();
   let state: SocketState = "closed";
   let ws: WebSocket | null = null;
@@ -105,6 +138,7 @@ export function createSocket(opts: SocketOptions): Socket {
 
   const connect = () => {
     if (state === "connecting" || state === "open") return;
+    shut = false;
     clearTimers();
     const url = typeof o.url === "function" ? o.url() : o.url;
     const s = new WebSocket(url);
@@ -118,13 +152,14 @@ export function createSocket(opts: SocketOptions): Socket {
       openedAt = Date.now();
       setState("open");
       if (o.heartbeat > 0) beat = setInterval(probe, o.heartbeat);
+      for (const f of queue.splice(0)) s.send(f);
       ev.emit("open", undefined);
     };
     s.onmessage = (m: MessageEvent<string | ArrayBuffer>) => {
       if (s !== ws) return;
       clearTimeout(deadline);
       deadline = undefined;
-      ev.emit("message", m.data);
+      ev.emit("message", parse(m.data));
     };
     s.onerror = (e) => {
       if (s === ws) ev.emit("error", e);
@@ -144,6 +179,8 @@ export function createSocket(opts: SocketOptions): Socket {
     if (state === "closed") return; // a close listener closed us
     if (!o.reconnect(info)) {
       setState("closed");
+      shut = true;
+      for (const f of queue.splice(0)) ev.emit("drop", [f, "closed"]);
       return;
     }
     const delay = backoffDelay(attempt++, o.backoffBase, o.backoffMax);
@@ -179,6 +216,7 @@ export function createSocket(opts: SocketOptions): Socket {
     },
     connect,
     close(code = 1000, reason = "") {
+      shut = true;
       const s = ws;
       ws = null;
       clearTimers();
@@ -189,17 +227,25 @@ export function createSocket(opts: SocketOptions): Socket {
         if (s.readyState < 2) s.close(code, reason);
       }
       if (was === "open" || was === "connecting") ev.emit("close", { code, reason, wasClean: true });
+      for (const f of queue.splice(0)) ev.emit("drop", [f, "closed"]);
     },
     send(data) {
-      if (state !== "open" || !ws || ws.readyState !== 1) return false;
-      ws.send(data);
-      return true;
+      const f = frame(data);
+      if (state === "open" && ws && ws.readyState === 1) {
+        ws.send(f);
+        return true;
+      }
+      const full = shut || queue.length >= o.maxQueue;
+      if (!full) queue.push(f);
+      else ev.emit("drop", [f, shut ? "closed" : "queue_full"]);
+      return !full;
     },
     probe,
     onOpen: (fn) => ev.on("open", fn),
     onClose: (fn) => ev.on("close", fn),
     onError: (fn) => ev.on("error", fn),
     onMessage: (fn) => ev.on("message", fn),
+    onDrop: (fn) => ev.on("drop", ([f, r]) => fn(f, r)),
     onState: (fn) => ev.on("state", ([s, d, a]) => fn(s, d, a)),
   };
   if (opts.autoConnect !== false) connect();

@@ -1,8 +1,9 @@
 import { type Unsubscribe } from "./emitter";
+import { type LeaderInfo } from "./hub";
 import { LiveTemplateError } from "./outbox";
 import { type CloseInfo, type SocketOptions, type SocketState } from "./socket";
 export { LiveTemplateError };
-export type { CloseInfo, SocketState };
+export type { CloseInfo, LeaderInfo, SocketState };
 /** The socket's options that a client hands on to its socket ({@link createSocket}). */
 declare const CONNECTION: readonly ["backoffBase", "backoffMax", "stableAfter", "connectTimeout", "heartbeat", "pongTimeout"];
 type ConnectionOptions = Pick<SocketOptions, (typeof CONNECTION)[number]>;
@@ -20,6 +21,12 @@ export interface ClientOptions extends ConnectionOptions {
     maxPending?: number;
     /** Whether to bind the root's lvt-* attributes (true). */
     bindings?: boolean;
+    /**
+     * Whether the page shares the one connection of all this browser's tabs (true). It does when
+     * the page's token is known before connecting and the browser has Web Locks; otherwise the
+     * client opens its own socket. The first client of a tab sets the shared connection's options.
+     */
+    shared?: boolean;
 }
 /** The events of a {@link LiveTemplateClient} and what their listeners get. */
 export interface ClientEvents {
@@ -42,6 +49,8 @@ export interface ClientEvents {
     error: LiveTemplateError & {
         fatal?: boolean;
     };
+    /** The tab that holds the browser's connection changed. */
+    leader: LeaderInfo;
 }
 /** A live page's connection to the server. */
 export declare class LiveTemplateClient {
@@ -52,7 +61,8 @@ export declare class LiveTemplateClient {
     private readonly owner;
     private readonly sentOn;
     private readonly browser;
-    private sock;
+    private link;
+    private info;
     private conn;
     private page;
     private url;
@@ -61,6 +71,8 @@ export declare class LiveTemplateClient {
     constructor(options?: ClientOptions);
     /** The connection's state: connecting, open, backoff or closed. */
     get state(): SocketState;
+    /** Which tab holds the connection, and whether this page shares it with the browser's other tabs. */
+    get leader(): LeaderInfo;
     /** The page's token, once known. */
     get token(): string | undefined;
     /** The version of the page that the DOM shows. */
@@ -74,6 +86,8 @@ export declare class LiveTemplateClient {
      * waiting to, and otherwise does nothing.
      */
     connect(url: string): void;
+    private handlers;
+    private solo;
     /**
      * Sends the event name with data to the page's handler; the promise resolves on its ack, or
      * rejects with a {@link LiveTemplateError} with the server's code (handler_error, unknown_event,

@@ -21,6 +21,11 @@ export declare const E_BAD_MESSAGE = "bad_message";
 export declare const E_OUTBOX_FULL = "outbox_full";
 export declare const E_CLOSED = "closed";
 export declare const E_REPLACED = "replaced";
+/** Codes of bus requests: no answer in time, aborted by its signal, the answering tab went away, the leader's socket is not open. */
+export declare const E_TIMEOUT = "timeout";
+export declare const E_ABORTED = "aborted";
+export declare const E_LEADER_CHANGED = "leader_changed";
+export declare const E_SOCKET_DOWN = "socket_down";
 /** The close code of a connection fenced by a newer one of its browser. */
 export declare const CLOSE_REPLACED = 4009;
 /** Attribute prefix of the bindings. */

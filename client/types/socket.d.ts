@@ -32,7 +32,13 @@ export interface SocketOptions {
     reconnect?: (info: CloseInfo) => boolean;
     /** Connect now; default true. */
     autoConnect?: boolean;
+    /** How many frames sent while the socket is not open wait for it to open (100); 0 queues none. */
+    maxQueue?: number;
 }
+/** What send() takes: text, binary, or any other value, which is sent as its JSON text. */
+export type Frame = string | ArrayBuffer | ArrayBufferView<ArrayBuffer> | Blob;
+/** Why a frame was dropped: the queue was full, or the socket was closed while it waited. */
+export type DropReason = "queue_full" | "closed";
 /** A reconnecting WebSocket, made by {@link createSocket}. */
 export interface Socket {
     /** The current state. */
@@ -41,15 +47,20 @@ export interface Socket {
     connect(): void;
     /** Closes the socket for good (until connect()): no reconnect. */
     close(code?: number, reason?: string): void;
-    /** Sends a frame if the socket is open, and says whether it did. Nothing is queued. */
-    send(data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer> | Blob): boolean;
+    /**
+     * Sends a frame, or queues it until the socket opens; objects and other values are sent as
+     * their JSON text. Returns false when the frame was dropped (onDrop is told why).
+     */
+    send(data: Frame | object | number | boolean | null): boolean;
     /** Sends a ping now and expects a message within the pong timeout. */
     probe(): void;
     onOpen(fn: () => void): Unsubscribe;
     onClose(fn: (info: CloseInfo) => void): Unsubscribe;
     onError(fn: (ev: Event) => void): Unsubscribe;
-    /** Text frames arrive as strings, binary frames as ArrayBuffers. */
-    onMessage(fn: (data: string | ArrayBuffer) => void): Unsubscribe;
+    /** Text frames arrive parsed from JSON, or as strings when they are not JSON; binary frames as ArrayBuffers. */
+    onMessage(fn: (data: unknown) => void): Unsubscribe;
+    /** Called with every frame that send() could not queue or that close() dropped from the queue. */
+    onDrop(fn: (data: Frame, reason: DropReason) => void): Unsubscribe;
     /**
      * Called on every change of state. In backoff, delay is the wait before the next connect and
      * attempt the number of retries since the last connection that stayed open for stableAfter.

@@ -1,0 +1,88 @@
+import { type CloseInfo, type SocketOptions, type SocketState } from "./socket";
+/** A server message as the client reads it: a JSON object. */
+export type ServerMessage = {
+    type?: string;
+    page?: string;
+} & Record<string, unknown>;
+/** What a client hears from its link to the server. */
+export interface LinkHandlers {
+    /** A new connection is ready: join the page. */
+    open(): void;
+    message(m: ServerMessage): void;
+    close(info: CloseInfo): void;
+    state(s: SocketState, delay: number, attempt: number): void;
+    /** The leading tab changed. */
+    leader(): void;
+}
+/** A client's way to the server: its own socket, or the hub's shared one. */
+export interface Link {
+    readonly state: SocketState;
+    /** Sends a client message if a connection is open; false: it was not sent. */
+    send(m: object): boolean;
+    /** Connects at once if waiting to. */
+    connect(): void;
+    /** Detaches: the page is left on the server. */
+    close(): void;
+}
+/** Who leads, as one tab sees it. */
+export interface LeaderInfo {
+    /** This tab's id. */
+    tab: string;
+    /** The leading tab's id, or "" while none is known. */
+    leader: string;
+    /** Whether the tabs share one connection (false without Web Locks, or with shared: false). */
+    shared: boolean;
+    /** The browser id that the leader's connection gives the server. */
+    browser: string;
+    /** The leader's epoch: it grows with every handover. */
+    epoch: number;
+}
+interface Up {
+    gen: string;
+    m: {
+        type?: string;
+        page?: string;
+    };
+}
+/** The hub of this tab for the endpoint at url (a ws: or wss: URL without query). */
+export declare function hubFor(url: string, opts: Partial<SocketOptions>): Hub;
+export declare class Hub {
+    private readonly url;
+    private readonly opts;
+    readonly tab: string;
+    private readonly bus;
+    private readonly elector;
+    private readonly links;
+    private view;
+    private n;
+    private sock;
+    private epoch;
+    private gen;
+    private opens;
+    private readonly joined;
+    private readonly watching;
+    constructor(url: string, opts: Partial<SocketOptions>);
+    /** Attaches a client's page; name is the page's name on the connection. */
+    attach(handlers: LinkHandlers): [Link, string];
+    get state(): SocketState;
+    info(): LeaderInfo;
+    /** Sends a client message of one of this tab's pages to the socket; false when none is open. */
+    send(m: Up["m"]): boolean;
+    connect(): void;
+    detach(name: string): void;
+    private resume;
+    private suspend;
+    private lead;
+    private abdicate;
+    private socketURL;
+    private stateOf;
+    private onState;
+    private onUp;
+    private write;
+    private gone;
+    private route;
+    private dispatch;
+}
+/** This browser's id, shared by its tabs through localStorage (this tab's own where there is none). */
+export declare function browserId(): string;
+export {};
