@@ -5,12 +5,12 @@ go 1.26
 require (
 	github.com/chromedp/cdproto v0.159.2
 	github.com/chromedp/chromedp v0.23.0
+	github.com/coder/websocket v1.8.14
 	github.com/evanw/esbuild v0.28.2
 	github.com/livetemplate/livetemplate v0.0.0-00010101000000-000000000000
 )
 
 require (
-	github.com/coder/websocket v1.8.14 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	golang.org/x/sys v0.0.0-20220715151400-c0bba94af5f8 // indirect
 )
