@@ -1,0 +1,65 @@
+package dashboard_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/livetemplate/livetemplate/examples/dashboard"
+	"github.com/livetemplate/livetemplate/examples/internal/pagetest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestDashboard: every viewer gets the one page; the ticker's changes and a
+// viewer's pause reach them all; Close stops the ticker.
+func TestDashboard(t *testing.T) {
+	s := pagetest.Start(t)
+	board, err := dashboard.Mount(s.App, s.Mux, 10*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer board.Close()
+	ctx := pagetest.Context(t)
+
+	first, second := s.HTML(t, "/dashboard/"), s.HTML(t, "/dashboard/")
+	if tok := pagetest.Token(first); tok == "" || tok != pagetest.Token(second) {
+		t.Fatalf("two loads of the dashboard: not one page's token:\n%s\n%s", first, second)
+	}
+	one, two := s.Open(t, ctx, "/dashboard/"), s.Open(t, ctx, "/dashboard/")
+	if err := one.WaitVersion(ctx, one.Version()+2); err != nil {
+		t.Fatalf("the ticker changed nothing: %v", err)
+	}
+	if err := one.Event(ctx, "pause", nil); err != nil {
+		t.Fatal(err)
+	}
+	paused := func(html string) bool { return strings.Contains(html, "Paused by a viewer") }
+	if err := two.Wait(ctx, paused); err != nil {
+		t.Fatalf("the other viewer after a pause: %v; holds %s", err, two.HTML())
+	}
+	if err := two.Event(ctx, "pause", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := one.WaitVersion(ctx, one.Version()+2); err != nil || paused(one.HTML()) {
+		t.Fatalf("resumed: %v; holds %s", err, one.HTML())
+	}
+}
+
+// TestDashboardBars: the chart keeps its latest samples.
+func TestDashboardBars(t *testing.T) {
+	s := pagetest.Start(t)
+	board, err := dashboard.Mount(s.App, s.Mux, time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer board.Close()
+	p := s.Open(t, pagetest.Context(t), "/dashboard/")
+	if err := p.WaitVersion(pagetest.Context(t), 40); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(p.HTML(), "<i data-key="); n != 24 {
+		t.Errorf("%d bars, want 24: %s", n, p.HTML())
+	}
+}
