@@ -105,16 +105,16 @@ interface Pending {
   done: () => void;
 }
 
-/** Makes a tab bus on a BroadcastChannel (see {@link Bus}). */
-export function createBus(options: BusOptions): Bus {
+/** The bus without requests: what the client's hub needs, so that the classic script leaves requests out. */
+export type Channel = Omit<Bus, "request" | "respond">;
+
+/** Opens the tab bus's channel: publish, subscribe, close (see {@link Bus}). */
+export function openChannel(options: BusOptions): Channel {
   const tab = options.tabId ?? newTabId();
   const scope = options.scope ?? (typeof navigator !== "undefined" && navigator.locks ? "browser" : "tab");
   const ch = scope === "browser" && typeof BroadcastChannel !== "undefined" ? new BroadcastChannel(options.channel) : null;
   const ev = new Emitter<Record<string, BusMessage>>();
-  const pending = new Map<string, Pending>();
-  const responders = new Map<string, Responder>();
-  const accepted = new Map<string, string>(); // request id -> its type, while its responder runs
-  const hold = holdTab(tab); // requesters watch it to learn that this tab went away
+  const hold = holdTab(tab); // other tabs watch it to learn that this tab went away
   let n = 0;
   let closed = false;
 
@@ -123,13 +123,35 @@ export function createBus(options: BusOptions): Bus {
   };
   if (ch) ch.onmessage = (e: MessageEvent<BusMessage>) => deliver(e.data);
 
-  const publish = (type: string, payload?: unknown, to?: string): string => {
-    const m: BusMessage = { id: `${tab}.${++n}`, type, from: tab, payload, ...(to === undefined ? {} : { to }) };
-    if (closed) return m.id;
-    if (to !== tab) ch?.postMessage(m);
-    if (to === undefined || to === tab) queueMicrotask(() => deliver(m));
-    return m.id;
+  return {
+    tabId: tab,
+    ready: hold.held,
+    publish(type: string, payload?: unknown, to?: string): string {
+      const m: BusMessage = { id: `${tab}.${++n}`, type, from: tab, payload, ...(to === undefined ? {} : { to }) };
+      if (closed) return m.id;
+      if (to !== tab) ch?.postMessage(m);
+      if (to === undefined || to === tab) queueMicrotask(() => deliver(m));
+      return m.id;
+    },
+    subscribe: <T>(type: string, handler: (m: BusMessage<T>) => void) => ev.on(type, handler as (m: BusMessage) => void),
+    close() {
+      if (closed) return;
+      closed = true;
+      ch?.close();
+      hold.release();
+    },
   };
+}
+
+/** Makes a tab bus on a BroadcastChannel (see {@link Bus}). */
+export function createBus(options: BusOptions): Bus {
+  const c = openChannel(options);
+  const { publish } = c;
+  const pending = new Map<string, Pending>();
+  const responders = new Map<string, Responder>();
+  const accepted = new Map<string, string>(); // request id -> its type, while its responder runs
+  let n = 0;
+  let closed = false;
 
   const fail = (rid: string, code: string, message: string) => {
     const p = pending.get(rid);
@@ -141,15 +163,15 @@ export function createBus(options: BusOptions): Bus {
   };
 
   // Requester side.
-  ev.on(ACCEPT, (m) => {
-    const rid = m.payload as string;
+  c.subscribe<string>(ACCEPT, (m) => {
+    const rid = m.payload;
     const p = pending.get(rid);
     if (!p || p.by !== undefined) return;
     p.by = m.from;
     p.unwatch = watchTab(m.from, () => fail(rid, E_LEADER_CHANGED, "livetemplate: the tab that took the request went away before it answered"));
   });
-  ev.on(REPLY, (m) => {
-    const r = m.payload as Reply;
+  c.subscribe<Reply>(REPLY, (m) => {
+    const r = m.payload;
     const p = pending.get(r.rid);
     if (!p || (p.by !== undefined && p.by !== m.from)) return;
     pending.delete(r.rid);
@@ -158,20 +180,20 @@ export function createBus(options: BusOptions): Bus {
     if (r.ok) p.resolve(r.value);
     else p.reject(new LiveTemplateError(r.code ?? "error", r.message ?? ""));
   });
-  ev.on(HERE, (m) => {
+  c.subscribe(HERE, (m) => {
     for (const [rid, p] of pending) if (p.by === undefined && (p.req.to ?? m.from) === m.from) publish(REQ, { rid, ...p.req }, m.from);
   });
-  ev.on(GONE, (m) => {
+  c.subscribe(GONE, (m) => {
     for (const [rid, p] of pending) if (p.by === m.from && (m.payload === "" || m.payload === p.req.type)) fail(rid, E_LEADER_CHANGED, "livetemplate: the tab that took the request stopped responding");
   });
 
   // Responder side.
-  ev.on(REQ, (m) => {
-    const { rid, type, payload } = m.payload as Request & { rid: string };
+  c.subscribe<Request & { rid: string }>(REQ, (m) => {
+    const { rid, type, payload } = m.payload;
     const h = responders.get(type);
     if (!h || accepted.has(rid)) return;
     accepted.set(rid, type);
-    void hold.held.then(() => publish(ACCEPT, rid, m.from));
+    void c.ready.then(() => publish(ACCEPT, rid, m.from));
     const answer = (r: Omit<Reply, "rid">) => {
       if (accepted.delete(rid) && !closed) publish(REPLY, { rid, ...r }, m.from);
     };
@@ -187,20 +209,18 @@ export function createBus(options: BusOptions): Bus {
   });
 
   return {
-    tabId: tab,
-    ready: hold.held,
-    publish,
-    subscribe: <T>(type: string, handler: (m: BusMessage<T>) => void) => ev.on(type, handler as (m: BusMessage) => void),
+    ...c,
     request<T>(type: string, payload?: unknown, o: RequestOptions = {}): Promise<T> {
       if (closed) return Promise.reject(new LiveTemplateError("closed", "livetemplate: the bus is closed"));
       if (o.signal?.aborted) return Promise.reject(new LiveTemplateError(E_ABORTED, "livetemplate: the request was aborted"));
-      const rid = `${tab}.r${++n}`;
+      const rid = `${c.tabId}.r${++n}`;
+      const timeout = o.timeout ?? 5000;
       return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => fail(rid, E_TIMEOUT, `livetemplate: no answer to "${type}" in ${o.timeout ?? 5000} ms`), o.timeout ?? 5000);
+        const timer = setTimeout(() => fail(rid, E_TIMEOUT, `livetemplate: no answer to "${type}" in ${timeout} ms`), timeout);
         const onAbort = () => fail(rid, E_ABORTED, "livetemplate: the request was aborted");
         o.signal?.addEventListener("abort", onAbort, { once: true });
         const req: Request = { type, payload, ...(o.to === undefined ? {} : { to: o.to }) };
-        const p: Pending = {
+        pending.set(rid, {
           req,
           resolve: resolve as (v: unknown) => void,
           reject,
@@ -208,8 +228,7 @@ export function createBus(options: BusOptions): Bus {
             clearTimeout(timer);
             o.signal?.removeEventListener("abort", onAbort);
           },
-        };
-        pending.set(rid, p);
+        });
         publish(REQ, { rid, ...req }, o.to);
       });
     },
@@ -225,11 +244,10 @@ export function createBus(options: BusOptions): Bus {
     },
     close() {
       if (closed) return;
-      if (responders.size > 0) ch?.postMessage({ id: `${tab}.${++n}`, type: GONE, from: tab, payload: "" } satisfies BusMessage);
+      if (responders.size > 0) publish(GONE, "");
       closed = true;
       for (const rid of [...pending.keys()]) fail(rid, "closed", "livetemplate: the bus was closed");
-      ch?.close();
-      hold.release();
+      c.close();
     },
   };
 }

@@ -10,7 +10,7 @@
 // exactly-once). A frame meant for an older generation is dropped by the
 // leader, since its tab will send it again on the new one.
 
-import { createBus, type Bus, type BusMessage } from "./bus";
+import { openChannel, type BusMessage, type Channel } from "./bus";
 import * as C from "./constants";
 import type { Unsubscribe } from "./emitter";
 import { createLeaderElector, type LeaderElector } from "./leader";
@@ -87,7 +87,7 @@ export function hubFor(url: string, opts: Partial<SocketOptions>): Hub {
 
 export class Hub {
   readonly tab = newTabId();
-  private readonly bus: Bus;
+  private readonly bus: Channel;
   private readonly elector: LeaderElector;
   private readonly links = new Map<string, HubLink>(); // page name -> link
   private view: State = { leader: "", epoch: 0, state: "connecting", gen: "", delay: 0, attempt: 0 };
@@ -105,7 +105,7 @@ export class Hub {
     private readonly opts: Partial<SocketOptions>,
   ) {
     const key = `livetemplate:${url}`;
-    this.bus = createBus({ channel: key, tabId: this.tab });
+    this.bus = openChannel({ channel: key, tabId: this.tab });
     this.elector = createLeaderElector({ key, tabId: this.tab });
     this.bus.subscribe<State>(STATE, (m) => this.onState(m.payload));
     this.bus.subscribe<Up>(UP, (m) => this.onUp(m));

@@ -56,5 +56,9 @@ export interface Bus {
     /** Closes the channel: pending requests fail with closed, nothing more is sent or delivered. */
     close(): void;
 }
+/** The bus without requests: what the client's hub needs, so that the classic script leaves requests out. */
+export type Channel = Omit<Bus, "request" | "respond">;
+/** Opens the tab bus's channel: publish, subscribe, close (see {@link Bus}). */
+export declare function openChannel(options: BusOptions): Channel;
 /** Makes a tab bus on a BroadcastChannel (see {@link Bus}). */
 export declare function createBus(options: BusOptions): Bus;
