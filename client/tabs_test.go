@@ -1,0 +1,533 @@
+package client_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/livetemplate/livetemplate"
+	"github.com/livetemplate/livetemplate/client/browsertest"
+)
+
+// The browser tests of one connection for all the tabs of a browser: tabs of
+// one Chromium open pages of a real application, and the server counts the
+// WebSocket connections they make while leaders close and crash.
+
+// tabsJS runs after the client's script tag in every tab of these tests. It
+// records the times (Date.now) of the client's connected events in conns,
+// and runs pumps: loops that push "tick" events with keys unique among all
+// tabs, recording every key sent, acknowledged and failed.
+const tabsJS = `
+window.conns = [];
+window.errs = [];
+liveTemplate.on("connected", () => conns.push(Date.now()));
+liveTemplate.on("error", (e) => errs.push(e.code));
+window.sent = [];
+window.acked = [];
+window.failed = [];
+let running = false, loops = [], seq = 0;
+async function pump(prefix) {
+	while (running) {
+		const k = prefix + "." + ++seq;
+		sent.push(k);
+		try {
+			await liveTemplate.pushEvent("tick", {k});
+			acked.push(k);
+		} catch (e) {
+			failed.push(k + " " + e.code);
+		}
+		await new Promise((r) => setTimeout(r, 10));
+	}
+}
+window.startPumps = (n) => {
+	running = true;
+	for (let i = 0; i < n; i++) loops.push(pump(liveTemplate.leader.tab));
+	return true;
+};
+window.stopPumps = async () => {
+	running = false;
+	await Promise.all(loops);
+	return {sent, acked, failed};
+};
+`
+
+// connCount counts the WebSocket connections of the endpoint it wraps: open
+// ones, from the handshake's hijack to the close of their network
+// connection, and all that were ever opened.
+type connCount struct {
+	open, opened atomic.Int32
+}
+
+func (cc *connCount) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&countingWriter{ResponseWriter: w, cc: cc}, r)
+	})
+}
+
+// waitOpen waits until n connections are open.
+func (cc *connCount) waitOpen(t *testing.T, n int32) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for cc.open.Load() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections open, want %d", cc.open.Load(), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	cc *connCount
+}
+
+func (w *countingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	w.cc.open.Add(1)
+	w.cc.opened.Add(1)
+	cc := &countedConn{Conn: c, r: brw.Reader, cc: w.cc}
+	return cc, bufio.NewReadWriter(bufio.NewReader(cc), bufio.NewWriter(cc)), nil
+}
+
+type countedConn struct {
+	net.Conn
+	r    io.Reader
+	cc   *connCount
+	once sync.Once
+}
+
+func (c *countedConn) Read(b []byte) (int, error) { return c.r.Read(b) }
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.cc.open.Add(-1) })
+	return c.Conn.Close()
+}
+
+// tabsSite is a site whose pages are named: /tab/{name} shows the page of
+// that name, made on its first request, so that tabs may share one. Its
+// event "tick" logs its data's key k, counting each key's and each event
+// id's runs.
+type tabsSite struct {
+	*site
+	conns connCount
+
+	byName map[string]*livetemplate.Page // under site.mu
+	keys  map[string]int                // tick key -> runs, under site.mu
+}
+
+func newTabsSite(t *testing.T, opts ...livetemplate.Option) *tabsSite {
+	t.Helper()
+	ts := &tabsSite{byName: map[string]*livetemplate.Page{}, keys: map[string]int{}}
+	ts.site = newSite(t, siteConfig{
+		// All tabs share one connection's rate limit.
+		opts: append([]livetemplate.Option{livetemplate.WithEventRate(5000, 10000)}, opts...),
+		routes: func(s *site) map[string]http.Handler {
+			return map[string]http.Handler{
+				"/live":            ts.conns.wrap(s.app.Handler()),
+				"GET /tabs.js":     jsHandler(tabsJS),
+				"GET /tab/{name}":  http.HandlerFunc(ts.serveTab),
+			}
+		},
+	})
+	ts.handle("tick", func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
+		var d struct{ K string }
+		if err := e.Decode(&d); err != nil {
+			return err
+		}
+		ts.mu.Lock()
+		ts.keys[d.K]++
+		ts.runs[e.ID]++
+		ts.mu.Unlock()
+		_, err := p.Modify(ctx, func(data any) (any, error) {
+			c := data.(counter)
+			c.Count++
+			c.Log = append(c.Log[max(0, len(c.Log)-7):len(c.Log):len(c.Log)], d.K)
+			return c, nil
+		})
+		return err
+	})
+	return ts
+}
+
+func (ts *tabsSite) serveTab(w http.ResponseWriter, r *http.Request) {
+	p, err := ts.namedPage(r.PathValue("name"))
+	var html string
+	if err == nil {
+		html, err = p.Render()
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><title>tab</title></head><body><div data-lvt-root>%s</div>`+
+		`<script src="/livetemplate.js" data-live="/live" data-token="%s" defer></script><script src="/tabs.js" defer></script></body></html>`,
+		html, p.GetToken())
+}
+
+// namedPage returns the page of name, making it the first time.
+func (ts *tabsSite) namedPage(name string) (*livetemplate.Page, error) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if p := ts.byName[name]; p != nil {
+		return p, nil
+	}
+	p, err := ts.app.NewPage("t", counter{})
+	if err != nil {
+		return nil, err
+	}
+	ts.byName[name] = p
+	return p, nil
+}
+
+// liveTab is a tab that shows the page of a name.
+type liveTab struct {
+	*browsertest.Tab
+	name string
+	id   string // the client's tab id
+}
+
+// openTab opens a tab on the page of name, after setup (which may add init
+// scripts), and waits until the page is live.
+func (ts *tabsSite) openTab(t *testing.T, b *browsertest.Browser, name string, setup ...func(*browsertest.Tab)) *liveTab {
+	t.Helper()
+	tab := b.Tab(t)
+	for _, f := range setup {
+		f(tab)
+	}
+	return ts.load(t, tab, name)
+}
+
+// load navigates tab to the page of name and waits until the page is live.
+func (ts *tabsSite) load(t *testing.T, tab *browsertest.Tab, name string) *liveTab {
+	t.Helper()
+	tab.Navigate(ts.srv.URL + "/tab/" + name)
+	tab.WaitFor(`window.conns && conns.length > 0 && liveTemplate.state === "open"`, 20*time.Second)
+	return &liveTab{Tab: tab, name: name, id: browsertest.MustEval[string](tab, `liveTemplate.leader.tab`)}
+}
+
+// pageOf returns the page that tab shows.
+func (ts *tabsSite) pageOf(t *testing.T, tab *liveTab) *livetemplate.Page {
+	t.Helper()
+	p, err := ts.namedPage(tab.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// tabView is what a tab's client says of its connection.
+type tabView struct {
+	Tab, Leader, State string
+	Shared             bool
+	Epoch              float64
+	Conns              []float64 // Date.now() of every connected event
+}
+
+func viewOf(tab *liveTab) (tabView, error) {
+	return browsertest.Eval[tabView](tab.Tab, `({...liveTemplate.leader, state: liveTemplate.state, conns})`)
+}
+
+// waitLeader waits until every tab of tabs sees the same leader, one of
+// them, with an epoch above after, and has its page live on that leader's
+// connection: connected at since (Unix milliseconds) or later. It returns the
+// leader's index, its epoch and when the last tab's page was live again.
+func waitLeader(t *testing.T, tabs []*liveTab, after float64, since int64) (int, float64, int64) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var last []tabView
+	for {
+		last = last[:0]
+		leader, live := -1, int64(0)
+		ok := true
+		for _, tab := range tabs {
+			v, err := viewOf(tab)
+			last = append(last, v)
+			at := slices.IndexFunc(v.Conns, func(ms float64) bool { return int64(ms) >= since })
+			if err != nil || v.State != "open" || v.Epoch <= after || at < 0 || v.Leader != last[0].Leader {
+				ok = false
+				continue
+			}
+			live = max(live, int64(v.Conns[at]))
+			if v.Leader == v.Tab {
+				leader = len(last) - 1
+			}
+		}
+		if ok && leader >= 0 && last[0].Epoch == last[leader].Epoch {
+			return leader, last[leader].Epoch, live
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no leader on an epoch above %.0f that every tab follows: %+v", after, last)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// crashTab ends tab's renderer, as a crash does (no pagehide), and closes
+// the dead tab. The renderer dies before it answers, so the crash command
+// waits out a short deadline.
+func crashTab(tab *liveTab) {
+	ctx, cancel := context.WithTimeout(tab.Context(), 300*time.Millisecond)
+	defer cancel()
+	_, _ = chromedp.Call(ctx, page.Crash, cdp.Empty{})
+	tab.Close()
+}
+
+// hideLocks hides the Web Locks API from the tab's pages before their scripts run.
+func hideLocks(t *testing.T) func(*browsertest.Tab) {
+	return func(tab *browsertest.Tab) {
+		const src = `Object.defineProperty(Navigator.prototype, "locks", {get() { return undefined; }});`
+		if _, err := chromedp.Call(tab.Context(), page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// push pushes event name with data from tab and fails the test unless it is acknowledged.
+func push(t *testing.T, tab *liveTab, name, data string) {
+	t.Helper()
+	if got := browsertest.MustEval[string](tab.Tab, fmt.Sprintf(`liveTemplate.pushEvent(%q, %s).then(() => "ok", (e) => e.code)`, name, data)); got != "ok" {
+		t.Fatalf("tab %s: pushEvent(%s, %s): %s", tab.name, name, data, got)
+	}
+}
+
+// converge updates every page that tabs show and waits until each tab shows
+// its page's HTML on the server.
+func (ts *tabsSite) converge(t *testing.T, tabs []*liveTab, count int) {
+	t.Helper()
+	done := map[string]bool{}
+	for _, tab := range tabs {
+		p := ts.pageOf(t, tab)
+		if !done[tab.name] {
+			done[tab.name] = true
+			if _, err := p.Modify(t.Context(), func(data any) (any, error) {
+				c := data.(counter)
+				c.Count = count
+				c.Log = append(c.Log[max(0, len(c.Log)-7):len(c.Log):len(c.Log)], "server")
+				return c, nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tab := range tabs {
+		ts.waitHTML(tab.Tab, ts.pageOf(t, tab))
+	}
+}
+
+// runsOnce fails the test if an event id or a tick key ran more than once.
+func (ts *tabsSite) runsOnce(t *testing.T) {
+	t.Helper()
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	for id, n := range ts.runs {
+		if n != 1 {
+			t.Errorf("event %s ran %d times", id, n)
+		}
+	}
+	for k, n := range ts.keys {
+		if n != 1 {
+			t.Errorf("tick %s ran %d times", k, n)
+		}
+	}
+}
+
+func TestTabs(t *testing.T) {
+	b := browsertest.Start(t)
+
+	t.Run("OneConnection", func(t *testing.T) {
+		// Five tabs on five pages: one connection, held by the first tab.
+		ts := newTabsSite(t)
+		var tabs []*liveTab
+		for i := range 5 {
+			tabs = append(tabs, ts.openTab(t, b, fmt.Sprintf("p%d", i)))
+		}
+		if leader, _, _ := waitLeader(t, tabs, 0, 0); leader != 0 {
+			t.Errorf("tab %d leads, want the first", leader)
+		}
+		for i, tab := range tabs {
+			if v, err := viewOf(tab); err != nil || !v.Shared {
+				t.Errorf("tab %d: %+v, %v: not shared", i, v, err)
+			}
+		}
+		for i, tab := range tabs {
+			push(t, tab, "add", fmt.Sprintf(`{n: %d}`, i+1))
+		}
+		for i, tab := range tabs {
+			ts.waitHTML(tab.Tab, ts.pageOf(t, tab))
+			if c := ts.pageOf(t, tab).Data().(counter).Count; c != i+1 {
+				t.Errorf("page %s: count %d, want %d", tab.name, c, i+1)
+			}
+		}
+		ts.converge(t, tabs, 50)
+		if open, opened := ts.conns.open.Load(), ts.conns.opened.Load(); open != 1 || opened != 1 {
+			t.Errorf("%d connections open, %d opened: want 1 and 1", open, opened)
+		}
+		ts.runsOnce(t)
+		for _, tab := range tabs {
+			noConsole(t, tab.Tab)
+		}
+	})
+
+	t.Run("OnePage", func(t *testing.T) {
+		// Three tabs on one page: each tab's events reach the page, and every tab shows it.
+		ts := newTabsSite(t)
+		var tabs []*liveTab
+		for range 3 {
+			tabs = append(tabs, ts.openTab(t, b, "same"))
+		}
+		for _, tab := range tabs {
+			browsertest.MustEval[bool](tab.Tab, `window.both = Promise.all([liveTemplate.pushEvent("add"), liveTemplate.pushEvent("add", {n: 2})]).then(() => "ok", (e) => e.code), true`)
+		}
+		for i, tab := range tabs {
+			if got := browsertest.MustEval[string](tab.Tab, `both`); got != "ok" {
+				t.Fatalf("tab %d: %s", i, got)
+			}
+		}
+		p := ts.pageOf(t, tabs[0])
+		for _, tab := range tabs {
+			ts.waitHTML(tab.Tab, p)
+		}
+		if c := p.Data().(counter).Count; c != 9 {
+			t.Errorf("count %d, want 9", c)
+		}
+		ts.converge(t, tabs, 60)
+		if opened := ts.conns.opened.Load(); opened != 1 {
+			t.Errorf("%d connections opened, want 1", opened)
+		}
+		ts.runsOnce(t)
+		for _, tab := range tabs {
+			noConsole(t, tab.Tab)
+		}
+	})
+
+	for _, kill := range []struct {
+		name string
+		kill func(*liveTab)
+	}{
+		{"LeaderCloses", func(tab *liveTab) { tab.Close() }},
+		{"LeaderCrashes", crashTab},
+	} {
+		t.Run(kill.name, func(t *testing.T) {
+			// The leader goes: another tab leads, every other tab's page
+			// follows the server, and their events still run.
+			ts := newTabsSite(t)
+			var tabs []*liveTab
+			for i := range 4 {
+				tabs = append(tabs, ts.openTab(t, b, fmt.Sprintf("k%d", i)))
+			}
+			leader, epoch, _ := waitLeader(t, tabs, 0, 0)
+			rest := slices.Delete(slices.Clone(tabs), leader, leader+1)
+			start := time.Now()
+			kill.kill(tabs[leader])
+			next, _, live := waitLeader(t, rest, epoch, start.UnixMilli())
+			t.Logf("%s: failover %d ms, to every other page live again", kill.name, live-start.UnixMilli())
+			ts.converge(t, rest, 70)
+			for i, tab := range rest {
+				push(t, tab, "add", fmt.Sprintf(`{n: %d}`, i+1))
+				want := 70 + i + 1
+				if c := ts.pageOf(t, tab).Data().(counter).Count; c != want {
+					t.Errorf("page %s: count %d, want %d", tab.name, c, want)
+				}
+			}
+			for _, tab := range rest {
+				ts.waitHTML(tab.Tab, ts.pageOf(t, tab))
+			}
+			ts.conns.waitOpen(t, 1) // the old leader's is gone
+			if opened := ts.conns.opened.Load(); opened != 2 {
+				t.Errorf("%d connections opened, want 2", opened)
+			}
+			if v, _ := viewOf(rest[next]); v.Tab != v.Leader {
+				t.Errorf("the new leader %+v", v)
+			}
+			ts.runsOnce(t)
+			for _, tab := range rest {
+				noConsole(t, tab.Tab)
+			}
+		})
+	}
+
+	t.Run("FollowerLeaves", func(t *testing.T) {
+		// A follower that closes, or crashes, leaves its page on the
+		// server: a page that no connection shows expires after its idle
+		// time (1 s here), one that a connection shows never does.
+		ts := newTabsSite(t, livetemplate.WithIdleTTL(time.Second))
+		var tabs []*liveTab
+		for _, name := range []string{"stays", "closes", "crashes"} {
+			tabs = append(tabs, ts.openTab(t, b, name))
+		}
+		if leader, _, _ := waitLeader(t, tabs, 0, 0); leader != 0 {
+			t.Fatalf("tab %d leads, want the first", leader)
+		}
+		tabs[1].Close()
+		crashTab(tabs[2])
+		for _, tab := range tabs[1:] {
+			// Each look is a use of the page: look less often than its idle time.
+			tok := ts.pageOf(t, tab).GetToken()
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				time.Sleep(1500 * time.Millisecond)
+				_, err := ts.app.GetPage(tok)
+				if errors.Is(err, livetemplate.ErrPageExpired) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the page of the tab that %s is still live (%v): the tab did not leave it", tab.name, err)
+				}
+			}
+		}
+		if _, err := ts.app.GetPage(ts.pageOf(t, tabs[0]).GetToken()); err != nil {
+			t.Fatalf("the leader's page: %v", err)
+		}
+		ts.converge(t, tabs[:1], 80)
+		if open, opened := ts.conns.open.Load(), ts.conns.opened.Load(); open != 1 || opened != 1 {
+			t.Errorf("%d connections open, %d opened: want 1 and 1", open, opened)
+		}
+		noConsole(t, tabs[0].Tab)
+	})
+
+	t.Run("WithoutWebLocks", func(t *testing.T) {
+		// Without Web Locks every tab has its own connection.
+		ts := newTabsSite(t)
+		var tabs []*liveTab
+		for i := range 3 {
+			tabs = append(tabs, ts.openTab(t, b, fmt.Sprintf("n%d", i), hideLocks(t)))
+		}
+		ts.conns.waitOpen(t, 3)
+		for i, tab := range tabs {
+			if v, err := viewOf(tab); err != nil || v.Shared || v.Leader != v.Tab {
+				t.Errorf("tab %d: %+v, %v: want its own connection", i, v, err)
+			}
+			push(t, tab, "add", fmt.Sprintf(`{n: %d}`, i+1))
+		}
+		for i, tab := range tabs {
+			if c := ts.pageOf(t, tab).Data().(counter).Count; c != i+1 {
+				t.Errorf("page %s: count %d, want %d", tab.name, c, i+1)
+			}
+		}
+		ts.converge(t, tabs, 90)
+		if opened := ts.conns.opened.Load(); opened != 3 {
+			t.Errorf("%d connections opened, want 3", opened)
+		}
+		ts.runsOnce(t)
+		for _, tab := range tabs {
+			noConsole(t, tab.Tab)
+		}
+	})
+}
