@@ -128,7 +128,7 @@ type tabsSite struct {
 	conns connCount
 
 	byName map[string]*livetemplate.Page // under site.mu
-	keys  map[string]int                // tick key -> runs, under site.mu
+	keys   map[string]int                // tick key -> runs, under site.mu
 }
 
 func newTabsSite(t *testing.T, opts ...livetemplate.Option) *tabsSite {
@@ -139,9 +139,9 @@ func newTabsSite(t *testing.T, opts ...livetemplate.Option) *tabsSite {
 		opts: append([]livetemplate.Option{livetemplate.WithEventRate(5000, 10000)}, opts...),
 		routes: func(s *site) map[string]http.Handler {
 			return map[string]http.Handler{
-				"/live":            ts.conns.wrap(s.app.Handler()),
-				"GET /tabs.js":     jsHandler(tabsJS),
-				"GET /tab/{name}":  http.HandlerFunc(ts.serveTab),
+				"/live":           ts.conns.wrap(s.app.Handler()),
+				"GET /tabs.js":    jsHandler(tabsJS),
+				"GET /tab/{name}": http.HandlerFunc(ts.serveTab),
 			}
 		},
 	})
