@@ -1,0 +1,209 @@
+// Package todo is a to-do list: keyed rows that are added, checked off,
+// deleted and reordered, and a form whose errors the server finds and the
+// template shows, live while the user types, without taking the field from
+// them.
+//
+// GET /todo/ makes a new list and sends the browser to its address,
+// /todo/{token}: the seed's Pattern 2, so the same address opens the same
+// list in any tab or on any device.
+package todo
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/livetemplate/livetemplate"
+)
+
+// Template is the name of the to-do list's template.
+const Template = "todo"
+
+// MaxTitle is the longest title, in characters, that the form accepts.
+const MaxTitle = 60
+
+// List is a to-do list page's data.
+type List struct {
+	Items  []Item
+	NextID int
+	Draft  string // the form's title, as the server last saw it
+	Error  string // what is wrong with Draft, for the template to show
+}
+
+// Item is one row of the list. Its ID is the row's data-key, so that a
+// change sends only that row, and a move moves it.
+type Item struct {
+	ID    int
+	Title string
+	Done  bool
+}
+
+// Left returns how many items are not done.
+func (l List) Left() int {
+	n := 0
+	for _, it := range l.Items {
+		if !it.Done {
+			n++
+		}
+	}
+	return n
+}
+
+//go:embed todo.html
+var files embed.FS
+
+// Mount registers the list's template and events on app, and its routes on
+// mux: GET /todo/ makes a list, GET /todo/{token} shows it.
+func Mount(app *livetemplate.Application, mux *http.ServeMux) error {
+	if err := app.RegisterTemplateFS(Template, files, "todo.html"); err != nil {
+		return fmt.Errorf("todo: %w", err)
+	}
+	events := map[string]func(List, form) List{
+		"check": check, "add": add, "toggle": toggle, "delete": remove, "move": move,
+	}
+	for name, change := range events {
+		if err := app.HandleEvent(Template, name, handle(change)); err != nil {
+			return fmt.Errorf("todo: %w", err)
+		}
+	}
+	mux.HandleFunc("GET /todo/{$}", func(w http.ResponseWriter, r *http.Request) {
+		p, err := app.NewPage(Template, List{Items: []Item{{1, "Try the demo", true}, {2, "Read the guide", false}}, NextID: 3})
+		if err != nil {
+			http.Error(w, "cannot make a list", http.StatusServiceUnavailable)
+			return
+		}
+		http.Redirect(w, r, "/todo/"+p.GetToken(), http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /todo/{token}", func(w http.ResponseWriter, r *http.Request) {
+		show(app, w, r.PathValue("token"))
+	})
+	return nil
+}
+
+// show writes the HTML of the list of token.
+func show(app *livetemplate.Application, w http.ResponseWriter, token string) {
+	p, err := app.GetPage(token)
+	var html string
+	if err == nil {
+		html, err = p.Render()
+	}
+	if err != nil { // an unknown token, or a list that ended: idle for 30 minutes
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `<!doctype html><title>No such list</title><p>No such list. <a href="/todo/">Start a new one</a>.`)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store") // the HTML holds the page's token
+	io.WriteString(w, html)
+}
+
+// form is what the events send: the title field, and the lvt-value-* of
+// the row's buttons (strings, as the browser sends them).
+type form struct {
+	Title string
+	ID    string
+	By    string
+}
+
+// handle returns the handler of an event that changes the list as change
+// says.
+func handle(change func(List, form) List) livetemplate.EventHandler {
+	return func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
+		var f form
+		if err := e.Decode(&f); err != nil {
+			return err
+		}
+		_, err := p.Modify(ctx, func(data any) (any, error) {
+			return change(data.(List), f), nil
+		})
+		return err
+	}
+}
+
+// check keeps the title being typed and says what is wrong with it. An
+// empty title is not wrong yet: the user may not have started.
+func check(l List, f form) List {
+	l.Draft = f.Title
+	l.Error = ""
+	if strings.TrimSpace(f.Title) != "" {
+		l.Error = validate(l.Items, f.Title)
+	}
+	return l
+}
+
+// add adds the title as a new item, or keeps it with its error.
+func add(l List, f form) List {
+	title := strings.TrimSpace(f.Title)
+	if msg := validate(l.Items, title); msg != "" {
+		l.Draft, l.Error = f.Title, msg
+		return l
+	}
+	// New slices throughout: the page's data is never changed in place.
+	l.Items = append(slices.Clip(l.Items), Item{ID: l.NextID, Title: title})
+	l.NextID++
+	l.Draft, l.Error = "", ""
+	return l
+}
+
+// validate says what is wrong with a new item's title, or "".
+func validate(items []Item, title string) string {
+	title = strings.TrimSpace(title)
+	switch n := utf8.RuneCountInString(title); {
+	case n == 0:
+		return "Write what needs doing first."
+	case n > MaxTitle:
+		return fmt.Sprintf("At most %d characters, please (this is %d).", MaxTitle, n)
+	}
+	for _, it := range items {
+		if strings.EqualFold(it.Title, title) {
+			return fmt.Sprintf("%q is on the list already.", it.Title)
+		}
+	}
+	return ""
+}
+
+func toggle(l List, f form) List {
+	i := l.index(f.ID)
+	if i >= 0 {
+		l.Items = slices.Clone(l.Items)
+		l.Items[i].Done = !l.Items[i].Done
+	}
+	return l
+}
+
+func remove(l List, f form) List {
+	if i := l.index(f.ID); i >= 0 {
+		l.Items = slices.Delete(slices.Clone(l.Items), i, i+1)
+	}
+	return l
+}
+
+// move moves an item up (By "-1") or down ("1") one row.
+func move(l List, f form) List {
+	i := l.index(f.ID)
+	j := i + 1
+	if f.By == "-1" {
+		j = i - 1
+	}
+	if i >= 0 && j >= 0 && j < len(l.Items) {
+		l.Items = slices.Clone(l.Items)
+		l.Items[i], l.Items[j] = l.Items[j], l.Items[i]
+	}
+	return l
+}
+
+// index returns the position of the item whose ID is id, or -1.
+func (l List) index(id string) int {
+	n, err := strconv.Atoi(id)
+	if err != nil {
+		return -1
+	}
+	return slices.IndexFunc(l.Items, func(it Item) bool { return it.ID == n })
+}
