@@ -1,0 +1,130 @@
+// Package chat is one chat room that every tab of every browser shares. It
+// shows what the browser client does with several tabs: they share one
+// WebSocket, held by the tab that leads; the page shows which tab that is
+// and how many connections the server holds for this browser (one, however
+// many tabs are open); close the leading tab and another takes over, and
+// the chat goes on.
+package chat
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/livetemplate/livetemplate"
+)
+
+// Template is the name of the chat room's template.
+const Template = "chat"
+
+const (
+	keep    = 50  // messages the room shows
+	maxName = 24  // characters
+	maxText = 280 // characters
+)
+
+// Room is the chat room page's data.
+type Room struct {
+	Messages []Message // the latest, oldest first
+	NextID   int
+}
+
+// Message is one message of the room; its ID is its row's data-key.
+type Message struct {
+	ID   int
+	Name string
+	Text string
+	At   string // HH:MM
+}
+
+//go:embed chat.html
+var files embed.FS
+
+// Chat serves the room: one page, made again if it ended (when nobody used
+// it for the application's idle time to live).
+type Chat struct {
+	app  *livetemplate.Application
+	mu   sync.Mutex
+	room *livetemplate.Page
+}
+
+// Mount registers the room's template and events on app, and its routes on
+// mux: GET /chat/ serves the room, GET /chat/connections?browser=ID says
+// how many connections of that browser conns counts. Wrap the application's
+// live endpoint with conns.Count for that count.
+func Mount(app *livetemplate.Application, mux *http.ServeMux, conns *Connections) error {
+	if err := app.RegisterTemplateFS(Template, files, "chat.html"); err != nil {
+		return fmt.Errorf("chat: %w", err)
+	}
+	if err := app.HandleEvent(Template, "send", send); err != nil {
+		return fmt.Errorf("chat: %w", err)
+	}
+	c := &Chat{app: app}
+	mux.HandleFunc("GET /chat/{$}", c.serve)
+	mux.Handle("GET /chat/connections", conns)
+	return nil
+}
+
+// serve writes the room's HTML, with its token.
+func (c *Chat) serve(w http.ResponseWriter, r *http.Request) {
+	html, err := c.render()
+	if err != nil {
+		http.Error(w, "cannot open the room", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store") // the HTML holds the page's token
+	io.WriteString(w, html)
+}
+
+// render renders the room, after making it if there is none or it ended.
+func (c *Chat) render() (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.room != nil {
+		if html, err := c.room.Render(); err == nil {
+			return html, nil
+		}
+	}
+	room, err := c.app.NewPage(Template, Room{NextID: 1})
+	if err != nil {
+		return "", fmt.Errorf("chat: %w", err)
+	}
+	c.room = room
+	return room.Render()
+}
+
+// send adds the event's message to the room.
+func send(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
+	var m Message
+	if err := e.Decode(&m); err != nil {
+		return err
+	}
+	m.Name, m.Text = strings.TrimSpace(m.Name), strings.TrimSpace(m.Text)
+	switch {
+	case m.Text == "":
+		return errors.New("write a message first") // the sender's ack says so
+	case utf8.RuneCountInString(m.Name) > maxName || utf8.RuneCountInString(m.Text) > maxText:
+		return fmt.Errorf("names have at most %d characters, messages %d", maxName, maxText)
+	case m.Name == "":
+		m.Name = "someone"
+	}
+	m.At = time.Now().Format("15:04")
+	_, err := p.Modify(ctx, func(data any) (any, error) {
+		r := data.(Room)
+		m.ID = r.NextID
+		r.NextID++
+		// A new slice: the page's data is never changed in place.
+		r.Messages = append(slices.Clone(r.Messages[max(0, len(r.Messages)-keep+1):]), m)
+		return r, nil
+	})
+	return err
+}

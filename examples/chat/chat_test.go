@@ -1,0 +1,121 @@
+package chat_test
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/livetemplate/livetemplate/examples/chat"
+	"github.com/livetemplate/livetemplate/examples/internal/pagetest"
+	"github.com/livetemplate/livetemplate/livetemplatetest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// serve starts a server with the chat mounted and the live endpoint counted.
+func serve(t *testing.T) (*pagetest.Server, *chat.Connections) {
+	t.Helper()
+	s := pagetest.Start(t)
+	conns := &chat.Connections{}
+	if err := chat.Mount(s.App, s.Mux, conns); err != nil {
+		t.Fatal(err)
+	}
+	s.Mux.Handle("/live/counted", conns.Count(s.App.Handler()))
+	return s, conns
+}
+
+// TestChat: every browser that opens the room gets the same page and every
+// message.
+func TestChat(t *testing.T) {
+	s, _ := serve(t)
+	ctx := pagetest.Context(t)
+	alice, bob := s.Open(t, ctx, "/chat/"), s.Open(t, ctx, "/chat/")
+	if alice.Token() != bob.Token() {
+		t.Fatal("two loads of the room: two pages")
+	}
+	if err := alice.Event(ctx, "send", map[string]string{"name": "alice", "text": " hi <bob> "}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.Event(ctx, "send", map[string]string{"text": "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	got := func(html string) bool {
+		a := strings.Index(html, "<b>alice</b> hi &lt;bob&gt;</li>")
+		b := strings.Index(html, "<b>someone</b> hello</li>")
+		return a > 0 && b > a
+	}
+	if err := alice.Wait(ctx, got); err != nil {
+		t.Fatalf("alice: %v; holds %s", err, alice.HTML())
+	}
+	var e *livetemplatetest.Error
+	if err := bob.Event(ctx, "send", map[string]string{"text": "  "}); !errors.As(err, &e) || e.Code != "handler_error" {
+		t.Errorf("an empty message: %v, want handler_error", err)
+	}
+}
+
+// TestChatKeeps: the room shows the latest 50 messages.
+func TestChatKeeps(t *testing.T) {
+	s, _ := serve(t)
+	ctx := pagetest.Context(t)
+	p := s.Open(t, ctx, "/chat/")
+	for range 52 {
+		if err := p.Event(ctx, "send", map[string]string{"text": "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	html := p.HTML()
+	if n := strings.Count(html, "<li data-key="); n != 50 || strings.Contains(html, `data-key="2"`) || !strings.Contains(html, `data-key="52"`) {
+		t.Errorf("%d messages: %s", n, html)
+	}
+}
+
+// TestConnections: the endpoint's open connections are counted by browser
+// while they last, and served as JSON.
+func TestConnections(t *testing.T) {
+	s, conns := serve(t)
+	ctx := pagetest.Context(t)
+	token := pagetest.Token(s.HTML(t, "/chat/"))
+	c, err := livetemplatetest.Dial(ctx, s.URL+"/live/counted", livetemplatetest.WithBrowser("b1", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Join(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Browser     string
+		Connections int
+	}
+	if err := json.NewDecoder(s.Get(t, "/chat/connections?browser=b1").Body).Decode(&got); err != nil || got.Browser != "b1" || got.Connections != 1 {
+		t.Errorf("b1's connections: %+v, %v", got, err)
+	}
+	if n := conns.Of("b2"); n != 0 {
+		t.Errorf("b2's connections: %d", n)
+	}
+	// A newer connection of b1 (a new leading tab) fences the older one.
+	newer, err := livetemplatetest.Dial(ctx, s.URL+"/live/counted", livetemplatetest.WithBrowser("b1", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-c.Done()
+	waitCount(t, conns, "b1", 1)
+	newer.Close()
+	waitCount(t, conns, "b1", 0)
+}
+
+// waitCount waits until conns counts n connections of browser: a
+// connection is closed on the server a moment after the client sees it end.
+func waitCount(t *testing.T, conns *chat.Connections, browser string, n int) {
+	t.Helper()
+	ctx := pagetest.Context(t)
+	for conns.Of(browser) != n {
+		if ctx.Err() != nil {
+			t.Fatalf("%s: %d connections counted, want %d", browser, conns.Of(browser), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

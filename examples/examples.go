@@ -1,0 +1,23 @@
+// Package examples holds LiveTemplate's examples, one package each, which
+// the demo (cmd/demo) serves side by side:
+//
+//   - counter: the seed's Pattern 1, a page per connection;
+//   - dashboard: the seed's Pattern 2, one page that a ticker changes and
+//     every browser shows;
+//   - todo: keyed rows, a form with server-side validation;
+//   - chat: one room shared by every tab, which share one socket.
+//
+// Each package registers its templates and event handlers on an
+// *livetemplate.Application and its routes on an *http.ServeMux. Their pages
+// expect what the demo serves beside them: the browser client at
+// /livetemplate.js, the application's live endpoint (app.Handler()) at /live
+// and the style sheet at /demo.css.
+package examples
+
+import "embed"
+
+// Source is the examples' source code, tests and templates, by package
+// directory ("counter/counter.go"), for the demo to show.
+//
+//go:embed counter dashboard todo chat
+var Source embed.FS
