@@ -57,9 +57,10 @@ window.startPumps = (n) => {
 	for (let i = 0; i < n; i++) loops.push(pump(liveTemplate.leader.tab));
 	return true;
 };
+// stopPumps ends the pumps and waits for their pushes to settle, 15 s at most.
 window.stopPumps = async () => {
 	running = false;
-	await Promise.all(loops);
+	await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 15000))]);
 	return {sent, acked, failed};
 };
 `
@@ -530,4 +531,101 @@ func TestTabs(t *testing.T) {
 			noConsole(t, tab.Tab)
 		}
 	})
+}
+
+// TestTabsStress: four tabs push events without pause while their leader is
+// killed over and over (a crash, a close or a reload, in turn), each killed
+// tab replaced by a new one: every event that a living tab pushed runs
+// exactly once and is acknowledged, none runs twice, and every tab ends
+// with its page's HTML.
+func TestTabsStress(t *testing.T) {
+	handovers := 100
+	if testing.Short() {
+		handovers = 15
+	}
+	b := browsertest.Start(t)
+	ts := newTabsSite(t)
+	pages := 0
+	newTab := func() *liveTab {
+		pages++
+		tab := ts.openTab(t, b, fmt.Sprintf("s%d", pages%3))
+		browsertest.MustEval[bool](tab.Tab, `startPumps(2)`)
+		return tab
+	}
+	var tabs []*liveTab
+	for range 4 {
+		tabs = append(tabs, newTab())
+	}
+	type pumped struct{ Sent, Acked, Failed []string }
+	var killedAcks []string // what the killed tabs had seen acknowledged
+	var failovers []time.Duration
+	_, epoch, _ := waitLeader(t, tabs, 0, 0)
+	began := time.Now()
+	for r := range handovers {
+		leader, _, _ := waitLeader(t, tabs, epoch-1, 0)
+		victim := tabs[leader]
+		killedAcks = append(killedAcks, browsertest.MustEval[[]string](victim.Tab, `acked`)...)
+		tabs = slices.Delete(tabs, leader, leader+1)
+		start := time.Now()
+		switch r % 3 {
+		case 0:
+			crashTab(victim)
+		case 1:
+			victim.Close()
+		case 2:
+			victim.Navigate(ts.srv.URL + "/tab/" + victim.name) // a reload: pagehide, then a new page in the tab
+		}
+		var live int64
+		_, epoch, live = waitLeader(t, tabs, epoch, start.UnixMilli())
+		failovers = append(failovers, time.Duration(live-start.UnixMilli())*time.Millisecond)
+		if r%3 == 2 {
+			tab := ts.load(t, victim.Tab, victim.name)
+			browsertest.MustEval[bool](tab.Tab, `startPumps(2)`)
+			tabs = append(tabs, tab)
+		} else {
+			tabs = append(tabs, newTab())
+		}
+	}
+	elapsed := time.Since(began)
+
+	// Stop the pumps: every push they made settles.
+	lost := 0
+	sent := 0
+	for _, tab := range tabs {
+		res := browsertest.MustEval[pumped](tab.Tab, `stopPumps()`)
+		sent += len(res.Sent)
+		if len(res.Failed) > 0 {
+			t.Errorf("tab %s: failed pushes %v", tab.id, res.Failed)
+		}
+		if len(res.Acked)+len(res.Failed) != len(res.Sent) {
+			t.Errorf("tab %s: %d pushes, %d acknowledged, %d failed: some never settled", tab.id, len(res.Sent), len(res.Acked), len(res.Failed))
+		}
+		ts.mu.Lock()
+		for _, k := range res.Sent {
+			if ts.keys[k] == 0 {
+				lost++
+			}
+		}
+		ts.mu.Unlock()
+	}
+	ts.mu.Lock()
+	for _, k := range killedAcks {
+		if ts.keys[k] == 0 {
+			lost++
+		}
+	}
+	ran := len(ts.keys)
+	ts.mu.Unlock()
+	if lost > 0 {
+		t.Errorf("%d acknowledged or pending events never ran", lost)
+	}
+	ts.runsOnce(t)
+	for _, tab := range tabs {
+		ts.waitHTML(tab.Tab, ts.pageOf(t, tab))
+		noConsole(t, tab.Tab)
+	}
+	ts.conns.waitOpen(t, 1)
+	slices.Sort(failovers)
+	t.Logf("%d handovers in %v; %d events ran (%d pushed by the last tabs); %d connections; failover min %v, median %v, max %v",
+		handovers, elapsed.Round(time.Millisecond), ran, sent, ts.conns.opened.Load(), failovers[0], failovers[len(failovers)/2], failovers[len(failovers)-1])
 }
