@@ -1,5 +1,7 @@
-// Command demo serves LiveTemplate's demo: a counter page that every tab,
-// browser and device showing its address shares live.
+// Command demo serves LiveTemplate's demo: the examples of
+// github.com/livetemplate/livetemplate/examples (a counter, a shared
+// dashboard, a to-do list and a multi-tab chat), an index page that links
+// them and their source, with nothing else to install or start.
 //
 //	go run ./cmd/demo                      # http://localhost:8080
 //	go run ./cmd/demo -nats embedded       # the same, on a NATS server inside the process
@@ -7,24 +9,22 @@
 //
 // With -nats, several demo processes share their pages: start one with
 // -nats embedded (it prints its NATS URL), the others with -nats URL, all
-// with the same -key, and open one page's address on any of them.
+// with the same -key, and open one page's address (a to-do list's, say) on
+// any of them.
 package main
 
 import (
 	"context"
 	"crypto/sha256"
-	"embed"
 	"errors"
 	"flag"
 	"fmt"
-	"html/template"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -33,15 +33,11 @@ import (
 	"github.com/livetemplate/livetemplate"
 	"github.com/livetemplate/livetemplate/cluster"
 	"github.com/livetemplate/livetemplate/cluster/embedded"
+	"github.com/livetemplate/livetemplate/examples/chat"
+	"github.com/livetemplate/livetemplate/examples/counter"
+	"github.com/livetemplate/livetemplate/examples/dashboard"
+	"github.com/livetemplate/livetemplate/examples/todo"
 )
-
-//go:embed counter.html
-var pages embed.FS
-
-// Counter is the counter page's data.
-type Counter struct {
-	Count int
-}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -72,8 +68,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 // without NATS) once the demo serves; tests use it.
 type ready func(addr, natsURL string)
 
-// run serves the demo until ctx ends, then shuts down: connections are
-// closed with status 1001 (going away), pages closed, NATS left.
+// run serves the demo until ctx ends, then shuts down: the dashboard's
+// ticker stops, connections are closed with status 1001 (going away), pages
+// closed, NATS left.
 func run(ctx context.Context, args []string, out io.Writer, onReady ready) error {
 	c, err := parseFlags(args, out)
 	if err != nil {
@@ -89,12 +86,18 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 	if err != nil {
 		return err
 	}
-	app, err := newApp(c, nc, ln.Addr().String())
+	app, err := newApp(c, nc)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	srv := &http.Server{Handler: routes(app), ReadHeaderTimeout: 10 * time.Second}
+	site, err := newSite(app, ln.Addr().String(), natsURL)
+	if err != nil {
+		app.Close()
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{Handler: site, ReadHeaderTimeout: 10 * time.Second}
 	log.Info("demo serving", "url", "http://"+ln.Addr().String(), "nats", natsURL)
 	if onReady != nil {
 		onReady(ln.Addr().String(), natsURL)
@@ -107,7 +110,8 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	app.Close() // hijacked WebSockets are the application's to close
+	site.Close() // the dashboard's ticker
+	app.Close()  // pages, and hijacked WebSockets, which are the application's to close
 	if serr := srv.Shutdown(shutdown); err == nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = serr
 	}
@@ -159,83 +163,21 @@ func connectNATS(c config) (url string, nc *nats.Conn, stop func(), err error) {
 	return url, nc, func() { nc.Close(); serverStop() }, nil
 }
 
-// newApp makes the application with the counter template and its handler.
-func newApp(c config, nc *nats.Conn, instance string) (*livetemplate.Application, error) {
+// newApp makes the application, with a cluster on nc when there is one: a
+// page's data travels between instances as the state type of its template.
+func newApp(c config, nc *nats.Conn) (*livetemplate.Application, error) {
 	var opts []livetemplate.Option
 	if c.key != "" {
 		sum := sha256.Sum256([]byte(c.key)) // any passphrase, as the 32 bytes a key must be
 		opts = append(opts, livetemplate.WithSigningKeys(sum[:]))
 	}
 	if nc != nil {
-		opts = append(opts, cluster.WithNATS(nc, cluster.WithState[Counter]("counter")))
+		opts = append(opts, cluster.WithNATS(nc,
+			cluster.WithState[counter.Counter](counter.Template),
+			cluster.WithState[dashboard.Dashboard](dashboard.Template),
+			cluster.WithState[todo.List](todo.Template),
+			cluster.WithState[chat.Room](chat.Template),
+		))
 	}
-	app, err := livetemplate.NewApplication(opts...)
-	if err != nil {
-		return nil, err
-	}
-	funcs := livetemplate.FuncMap()
-	funcs["instance"] = func() string { return instance }
-	t, err := template.New("counter.html").Funcs(funcs).ParseFS(pages, "counter.html")
-	if err == nil {
-		err = app.RegisterTemplate("counter", t)
-	}
-	if err == nil {
-		err = app.HandleEvent("counter", "add", add)
-	}
-	if err != nil {
-		app.Close()
-		return nil, err
-	}
-	return app, nil
-}
-
-// add adds the event's "by" (a string, as the button's lvt-value-by sends
-// it) to the count.
-func add(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
-	var v struct{ By string }
-	if err := e.Decode(&v); err != nil {
-		return err
-	}
-	by, err := strconv.Atoi(v.By)
-	if err != nil || by < -1 || by > 1 {
-		return fmt.Errorf("add: by must be -1 or 1, not %q", v.By)
-	}
-	_, err = p.Modify(ctx, func(data any) (any, error) {
-		c := data.(Counter)
-		c.Count += by
-		return c, nil
-	})
-	return err
-}
-
-// routes: / makes a new counter and sends the browser to its address,
-// /p/{token} shows that counter (on any instance), /live is the live
-// endpoint, /livetemplate.js the client.
-func routes(app *livetemplate.Application) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /livetemplate.js", livetemplate.ScriptHandler())
-	mux.Handle("/live", app.Handler())
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		p, err := app.NewPage("counter", Counter{})
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		http.Redirect(w, r, "/p/"+p.GetToken(), http.StatusSeeOther)
-	})
-	mux.HandleFunc("GET /p/{token}", func(w http.ResponseWriter, r *http.Request) {
-		p, err := app.GetPage(r.PathValue("token"))
-		if err != nil {
-			http.Error(w, "no such counter: "+err.Error()+"; start a new one at /", http.StatusNotFound)
-			return
-		}
-		html, err := p.Render()
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusNotFound)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		io.WriteString(w, html)
-	})
-	return mux
+	return livetemplate.NewApplication(opts...)
 }

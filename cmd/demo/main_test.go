@@ -57,23 +57,33 @@ func start(t *testing.T, args ...string) *demo {
 	return d
 }
 
-// newCounter opens the demo's / and returns the new counter's token and HTML.
-func (d *demo) newCounter(t *testing.T) (token, html string) {
+// get returns the body of GET path (after redirects), and where it ended.
+func (d *demo) get(t *testing.T, path string) (body, at string) {
 	t.Helper()
-	res, err := http.Get("http://" + d.addr + "/")
+	res, err := http.Get("http://" + d.addr + path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	token, ok := strings.CutPrefix(res.Request.URL.Path, "/p/")
-	if res.StatusCode != http.StatusOK || !ok {
-		t.Fatalf("GET / ended at %s with %d: %s", res.Request.URL, res.StatusCode, body)
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
 	}
-	return token, string(body)
+	return string(b), res.Request.URL.Path
 }
 
-func (d *demo) join(t *testing.T, ctx context.Context, token string) (*livetemplatetest.Client, *livetemplatetest.Page) {
+// newList opens the demo's /todo/ and returns the new list's token.
+func (d *demo) newList(t *testing.T) string {
+	t.Helper()
+	_, at := d.get(t, "/todo/")
+	token, ok := strings.CutPrefix(at, "/todo/")
+	if !ok || token == "" {
+		t.Fatalf("GET /todo/ ended at %s", at)
+	}
+	return token
+}
+
+func (d *demo) join(t *testing.T, ctx context.Context, token string) *livetemplatetest.Page {
 	t.Helper()
 	c, err := livetemplatetest.Dial(ctx, "ws://"+d.addr+"/live")
 	if err != nil {
@@ -84,11 +94,7 @@ func (d *demo) join(t *testing.T, ctx context.Context, token string) (*livetempl
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, p
-}
-
-func count(n string) func(string) bool {
-	return func(html string) bool { return strings.Contains(html, `<p class="count">`+n+`</p>`) }
+	return p
 }
 
 func testContext(t *testing.T) context.Context {
@@ -97,41 +103,48 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// TestDemo: a counter made at /, changed by events from one client, seen by
-// another; a bad event gets an error; shutdown closes clients as going away.
+// TestDemo: the index links every example and its source; each example's
+// page is served; shutdown closes clients as going away.
 func TestDemo(t *testing.T) {
 	d := start(t)
 	ctx := testContext(t)
-	token, html := d.newCounter(t)
-	for _, want := range []string{`<p class="count">0</p>`, `data-token="` + token + `"`, `data-version="1"`, `<code>` + d.addr + `</code>`} {
-		if !strings.Contains(html, want) {
-			t.Errorf("the counter's HTML lacks %s", want)
+	index, _ := d.get(t, "/")
+	for _, path := range []string{"/counter/", "/dashboard/", "/todo/", "/chat/", "/source/todo/todo.go", "/source/chat/chat.html", "/demo.css"} {
+		if !strings.Contains(index, `href="`+path+`"`) {
+			t.Errorf("the index does not link %s", path)
 		}
+		d.get(t, path)
 	}
-	one, p1 := d.join(t, ctx, token)
-	_, p2 := d.join(t, ctx, token)
-	for _, by := range []string{"1", "1", "-1", "1"} {
-		if err := p1.Event(ctx, "add", map[string]string{"by": by}); err != nil {
-			t.Fatal(err)
-		}
+	d.get(t, "/livetemplate.js")
+	if !strings.Contains(index, "<code>"+d.addr+"</code>") {
+		t.Error("the index does not name the instance")
 	}
-	if err := p2.Wait(ctx, count("2")); err != nil {
-		t.Fatalf("the second client: %v; holds %s", err, p2.HTML())
+	if src, _ := d.get(t, "/source/chat/chat.html"); !strings.Contains(src, "{{PAGE_TOKEN}}") {
+		t.Error("a template's source is not served as it is")
 	}
-	if err := p1.Event(ctx, "add", map[string]string{"by": "5"}); err == nil || !strings.Contains(err.Error(), "handler_error") {
-		t.Errorf("an event adding 5: %v, want handler_error", err)
+	counter, err := livetemplatetest.Dial(ctx, "ws://"+d.addr+"/counter/live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer counter.Close()
+	p, err := counter.Default(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Event(ctx, "increment", nil); err != nil || !strings.Contains(p.HTML(), `<p class="count">1</p>`) {
+		t.Fatalf("the counter after increment: %v; %s", err, p.HTML())
 	}
 	if err := d.stop(); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
-	<-one.Done()
-	if got := one.CloseStatus(); got != websocket.StatusGoingAway {
+	<-counter.Done()
+	if got := counter.CloseStatus(); got != websocket.StatusGoingAway {
 		t.Errorf("close status at shutdown %v, want going away", got)
 	}
 }
 
 // TestDemoNATS: one demo with an embedded NATS server and one that joins it
-// with -nats URL share their counters: a counter made on one is shown and
+// with -nats URL share their pages: a to-do list made on one is shown and
 // changed on the other.
 func TestDemoNATS(t *testing.T) {
 	a := start(t, "-nats", "embedded", "-key", "demo secret")
@@ -140,22 +153,15 @@ func TestDemoNATS(t *testing.T) {
 	}
 	b := start(t, "-nats", a.natsURL, "-key", "demo secret")
 	ctx := testContext(t)
-	token, _ := a.newCounter(t)
-	res, err := http.Get("http://" + b.addr + "/p/" + token)
-	if err != nil {
+	token := a.newList(t)
+	if html, _ := b.get(t, "/todo/"+token); !strings.Contains(html, "Read the guide") {
+		t.Fatalf("the list made on a, from b: %s", html)
+	}
+	onA, onB := a.join(t, ctx, token), b.join(t, ctx, token)
+	if err := onB.Event(ctx, "add", map[string]string{"title": "milk"}); err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `<code>`+b.addr+`</code>`) {
-		t.Fatalf("the counter made on a, from b: %d %s", res.StatusCode, body)
-	}
-	_, onA := a.join(t, ctx, token)
-	_, onB := b.join(t, ctx, token)
-	if err := onB.Event(ctx, "add", map[string]string{"by": "1"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := onA.Wait(ctx, count("1")); err != nil {
+	if err := onA.Wait(ctx, func(html string) bool { return strings.Contains(html, "<span>milk</span>") }); err != nil {
 		t.Fatalf("a's client after b's event: %v; holds %s", err, onA.HTML())
 	}
 	if err := b.stop(); err != nil {
