@@ -58,7 +58,11 @@ func Mount(app *livetemplate.Application, mux *http.ServeMux, every time.Duratio
 	if err := app.HandleEvent(Template, "pause", pause); err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
-	page, err := app.NewPage(Template, tick(Dashboard{Visitors: 40}, time.Now()))
+	d := Dashboard{Visitors: 40}
+	for range samples { // a full chart from the start
+		d = tick(d, time.Now())
+	}
+	page, err := app.NewPage(Template, d)
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
