@@ -83,18 +83,20 @@ func (d *demo) newList(t *testing.T) string {
 	return token
 }
 
+// join connects to the demo's live endpoint with the page's token, as the
+// browser client does, and returns the page.
 func (d *demo) join(t *testing.T, ctx context.Context, token string) *livetemplatetest.Page {
 	t.Helper()
-	c, err := livetemplatetest.Dial(ctx, "ws://"+d.addr+"/live")
-	if err != nil {
-		t.Fatal(err)
+	c, err := livetemplatetest.Dial(ctx, "ws://"+d.addr+"/live", livetemplatetest.WithToken(token))
+	if err == nil {
+		t.Cleanup(func() { c.Close() })
+		var p *livetemplatetest.Page
+		if p, err = c.Default(ctx); err == nil {
+			return p
+		}
 	}
-	t.Cleanup(func() { c.Close() })
-	p, err := c.Join(ctx, token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	t.Fatalf("join %s: %v", d.addr, err)
+	return nil
 }
 
 func testContext(t *testing.T) context.Context {
