@@ -1,132 +1,47 @@
 package client_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/livetemplate/livetemplate"
 	"github.com/livetemplate/livetemplate/client/browsertest"
+	"github.com/livetemplate/livetemplate/client/tabsbench"
 )
 
 // The browser tests of one connection for all the tabs of a browser: tabs of
 // one Chromium open pages of a real application, and the server counts the
 // WebSocket connections they make while leaders close and crash.
 
-// tabsJS runs after the client's script tag in every tab of these tests. It
-// records the times (Date.now) of the client's connected events in conns,
-// and runs pumps: loops that push "tick" events with keys unique among all
-// tabs, recording every key sent, acknowledged and failed.
-const tabsJS = `
-window.conns = [];
-window.errs = [];
-liveTemplate.on("connected", () => conns.push(Date.now()));
-liveTemplate.on("error", (e) => errs.push(e.code));
-window.sent = [];
-window.acked = [];
-window.failed = [];
-let running = false, loops = [], seq = 0;
-async function pump(prefix) {
-	while (running) {
-		const k = prefix + "." + ++seq;
-		sent.push(k);
-		try {
-			await liveTemplate.pushEvent("tick", {k});
-			acked.push(k);
-		} catch (e) {
-			failed.push(k + " " + e.code);
-		}
-		await new Promise((r) => setTimeout(r, 10));
-	}
-}
-window.startPumps = (n) => {
-	running = true;
-	for (let i = 0; i < n; i++) loops.push(pump(liveTemplate.leader.tab));
-	return true;
-};
-// stopPumps ends the pumps and waits for their pushes to settle, 15 s at most.
-window.stopPumps = async () => {
-	running = false;
-	await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 15000))]);
-	return {sent, acked, failed};
-};
-`
-
-// connCount counts the WebSocket connections of the endpoint it wraps: open
-// ones, from the handshake's hijack to the close of their network
-// connection, and all that were ever opened.
-type connCount struct {
-	open, opened atomic.Int32
-}
-
-func (cc *connCount) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(&countingWriter{ResponseWriter: w, cc: cc}, r)
-	})
-}
-
-// waitOpen waits until n connections are open.
-func (cc *connCount) waitOpen(t *testing.T, n int32) {
+// waitOpen waits until n connections of the site's endpoint are open.
+func (ts *tabsSite) waitOpen(t *testing.T, n int) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
-	for cc.open.Load() != n {
+	for ts.conns.Open() != n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d connections open, want %d", cc.open.Load(), n)
+			t.Fatalf("%d connections open, want %d", ts.conns.Open(), n)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-type countingWriter struct {
-	http.ResponseWriter
-	cc *connCount
-}
-
-func (w *countingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	w.cc.open.Add(1)
-	w.cc.opened.Add(1)
-	cc := &countedConn{Conn: c, r: brw.Reader, cc: w.cc}
-	return cc, bufio.NewReadWriter(bufio.NewReader(cc), bufio.NewWriter(cc)), nil
-}
-
-type countedConn struct {
-	net.Conn
-	r    io.Reader
-	cc   *connCount
-	once sync.Once
-}
-
-func (c *countedConn) Read(b []byte) (int, error) { return c.r.Read(b) }
-
-func (c *countedConn) Close() error {
-	c.once.Do(func() { c.cc.open.Add(-1) })
-	return c.Conn.Close()
-}
-
 // tabsSite is a site whose pages are named: /tab/{name} shows the page of
-// that name, made on its first request, so that tabs may share one. Its
+// that name, made on its first request, so that tabs may share one; each
+// page loads tabsbench.Script, which records its connected events and pumps
+// "tick" events. Its
 // event "tick" logs its data's key k, counting each key's and each event
 // id's runs.
 type tabsSite struct {
 	*site
-	conns connCount
+	conns tabsbench.ConnCount // of the endpoint /live
 
 	byName map[string]*livetemplate.Page // under site.mu
 	keys   map[string]int                // tick key -> runs, under site.mu
@@ -140,8 +55,8 @@ func newTabsSite(t *testing.T, opts ...livetemplate.Option) *tabsSite {
 		opts: append([]livetemplate.Option{livetemplate.WithEventRate(5000, 10000)}, opts...),
 		routes: func(s *site) map[string]http.Handler {
 			return map[string]http.Handler{
-				"/live":           ts.conns.wrap(s.app.Handler()),
-				"GET /tabs.js":    jsHandler(tabsJS),
+				"/live":           ts.conns.Wrap(s.app.Handler()),
+				"GET /tabs.js":    jsHandler(string(tabsbench.Script)),
 				"GET /tab/{name}": http.HandlerFunc(ts.serveTab),
 			}
 		},
@@ -233,60 +148,25 @@ func (ts *tabsSite) pageOf(t *testing.T, tab *liveTab) *livetemplate.Page {
 	return p
 }
 
-// tabView is what a tab's client says of its connection.
-type tabView struct {
-	Tab, Leader, State string
-	Shared             bool
-	Epoch              float64
-	Conns              []float64 // Date.now() of every connected event
-}
+func viewOf(tab *liveTab) (tabsbench.View, error) { return tabsbench.ViewOf(tab.Context()) }
 
-func viewOf(tab *liveTab) (tabView, error) {
-	return browsertest.Eval[tabView](tab.Tab, `({...liveTemplate.leader, state: liveTemplate.state, conns})`)
-}
-
-// waitLeader waits until every tab of tabs sees the same leader, one of
-// them, with an epoch above after, and has its page live on that leader's
-// connection: connected at since (Unix milliseconds) or later. It returns the
-// leader's index, its epoch and when the last tab's page was live again.
+// waitLeader is [tabsbench.WaitLeader] that fails the test on error.
 func waitLeader(t *testing.T, tabs []*liveTab, after float64, since int64) (int, float64, int64) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	var last []tabView
-	for {
-		last = last[:0]
-		leader, live := -1, int64(0)
-		ok := true
-		for _, tab := range tabs {
-			v, err := viewOf(tab)
-			last = append(last, v)
-			at := slices.IndexFunc(v.Conns, func(ms float64) bool { return int64(ms) >= since })
-			if err != nil || v.State != "open" || v.Epoch <= after || at < 0 || v.Leader != last[0].Leader {
-				ok = false
-				continue
-			}
-			live = max(live, int64(v.Conns[at]))
-			if v.Leader == v.Tab {
-				leader = len(last) - 1
-			}
-		}
-		if ok && leader >= 0 && last[0].Epoch == last[leader].Epoch {
-			return leader, last[leader].Epoch, live
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no leader on an epoch above %.0f that every tab follows: %+v", after, last)
-		}
-		time.Sleep(10 * time.Millisecond)
+	ctxs := make([]context.Context, len(tabs))
+	for i, tab := range tabs {
+		ctxs[i] = tab.Context()
 	}
+	leader, epoch, live, err := tabsbench.WaitLeader(ctxs, after, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leader, epoch, live
 }
 
-// crashTab ends tab's renderer, as a crash does (no pagehide), and closes
-// the dead tab. The renderer dies before it answers, so the crash command
-// waits out a short deadline.
+// crashTab crashes tab's renderer and closes the dead tab.
 func crashTab(tab *liveTab) {
-	ctx, cancel := context.WithTimeout(tab.Context(), 300*time.Millisecond)
-	defer cancel()
-	_, _ = chromedp.Call(ctx, page.Crash, cdp.Empty{})
+	tabsbench.Crash(tab.Context())
 	tab.Close()
 }
 
@@ -377,7 +257,7 @@ func TestTabs(t *testing.T) {
 			}
 		}
 		ts.converge(t, tabs, 50)
-		if open, opened := ts.conns.open.Load(), ts.conns.opened.Load(); open != 1 || opened != 1 {
+		if open, opened := ts.conns.Open(), ts.conns.Opened(); open != 1 || opened != 1 {
 			t.Errorf("%d connections open, %d opened: want 1 and 1", open, opened)
 		}
 		ts.runsOnce(t)
@@ -409,7 +289,7 @@ func TestTabs(t *testing.T) {
 			t.Errorf("count %d, want 9", c)
 		}
 		ts.converge(t, tabs, 60)
-		if opened := ts.conns.opened.Load(); opened != 1 {
+		if opened := ts.conns.Opened(); opened != 1 {
 			t.Errorf("%d connections opened, want 1", opened)
 		}
 		ts.runsOnce(t)
@@ -450,8 +330,8 @@ func TestTabs(t *testing.T) {
 			for _, tab := range rest {
 				ts.waitHTML(tab.Tab, ts.pageOf(t, tab))
 			}
-			ts.conns.waitOpen(t, 1) // the old leader's is gone
-			if opened := ts.conns.opened.Load(); opened != 2 {
+			ts.waitOpen(t, 1) // the old leader's is gone
+			if opened := ts.conns.Opened(); opened != 2 {
 				t.Errorf("%d connections opened, want 2", opened)
 			}
 			if v, _ := viewOf(rest[next]); v.Tab != v.Leader {
@@ -497,7 +377,7 @@ func TestTabs(t *testing.T) {
 			t.Fatalf("the leader's page: %v", err)
 		}
 		ts.converge(t, tabs[:1], 80)
-		if open, opened := ts.conns.open.Load(), ts.conns.opened.Load(); open != 1 || opened != 1 {
+		if open, opened := ts.conns.Open(), ts.conns.Opened(); open != 1 || opened != 1 {
 			t.Errorf("%d connections open, %d opened: want 1 and 1", open, opened)
 		}
 		noConsole(t, tabs[0].Tab)
@@ -510,7 +390,7 @@ func TestTabs(t *testing.T) {
 		for i := range 3 {
 			tabs = append(tabs, ts.openTab(t, b, fmt.Sprintf("n%d", i), hideLocks(t)))
 		}
-		ts.conns.waitOpen(t, 3)
+		ts.waitOpen(t, 3)
 		for i, tab := range tabs {
 			if v, err := viewOf(tab); err != nil || v.Shared || v.Leader != v.Tab {
 				t.Errorf("tab %d: %+v, %v: want its own connection", i, v, err)
@@ -523,7 +403,7 @@ func TestTabs(t *testing.T) {
 			}
 		}
 		ts.converge(t, tabs, 90)
-		if opened := ts.conns.opened.Load(); opened != 3 {
+		if opened := ts.conns.Opened(); opened != 3 {
 			t.Errorf("%d connections opened, want 3", opened)
 		}
 		ts.runsOnce(t)
@@ -624,8 +504,8 @@ func TestTabsStress(t *testing.T) {
 		ts.waitHTML(tab.Tab, ts.pageOf(t, tab))
 		noConsole(t, tab.Tab)
 	}
-	ts.conns.waitOpen(t, 1)
+	ts.waitOpen(t, 1)
 	slices.Sort(failovers)
 	t.Logf("%d handovers in %v; %d events ran (%d pushed by the last tabs); %d connections; failover min %v, median %v, max %v",
-		handovers, elapsed.Round(time.Millisecond), ran, sent, ts.conns.opened.Load(), failovers[0], failovers[len(failovers)/2], failovers[len(failovers)-1])
+		handovers, elapsed.Round(time.Millisecond), ran, sent, ts.conns.Opened(), failovers[0], failovers[len(failovers)/2], failovers[len(failovers)-1])
 }

@@ -1,0 +1,27 @@
+package tabsbench_test
+
+import (
+	"testing"
+
+	"github.com/livetemplate/livetemplate/client/tabsbench"
+)
+
+// TestRun: the suite runs in Chromium and its figures hold together: five
+// tabs hold one connection, every handover has its failover, and no event
+// is lost, run twice or left without its ack.
+func TestRun(t *testing.T) {
+	r, err := tabsbench.Run(t.Context(), tabsbench.Options{Tabs: 3, Handovers: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", r)
+	if r.ServerConnections != 1 {
+		t.Errorf("%d server connections for 3 tabs, want 1", r.ServerConnections)
+	}
+	if len(r.Failovers) != 6 || r.Failovers[0] < 0 {
+		t.Errorf("failovers %v for 6 handovers", r.Failovers)
+	}
+	if r.Events == 0 || r.LostEvents != 0 || r.DuplicatedEvents != 0 || r.Unsettled != 0 || r.Failed != 0 {
+		t.Errorf("%d events ran, %d lost, %d run twice, %d unsettled, %d failed", r.Events, r.LostEvents, r.DuplicatedEvents, r.Unsettled, r.Failed)
+	}
+}

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"context"
+
+	"github.com/livetemplate/livetemplate/client/tabsbench"
+	"github.com/livetemplate/livetemplate/internal/ltbench"
+)
+
+func init() { ltbench.Register("tabs", runTabs) }
+
+// runTabs is the tabs suite: five tabs of one headless Chromium share one
+// connection while their leader is closed and crashed, 2 x rounds times.
+func runTabs(opts ltbench.Options) ([]ltbench.Metric, error) {
+	r, err := tabsbench.Run(context.Background(), tabsbench.Options{Tabs: 5, Handovers: 2 * opts.Rounds})
+	if err != nil {
+		return nil, err
+	}
+	return []ltbench.Metric{
+		ltbench.Metric{Name: "tabs.server_connections", Value: float64(r.ServerConnections), Unit: "connections"}.WithGoal(1),
+		// A crashed tab's Web Lock goes within about 90 ms; a new connection
+		// and the rejoin of every page take a few more.
+		ltbench.Metric{Name: "tabs.failover_p50_ms", Value: r.FailoverP50(), Unit: "ms"}.WithGoal(200),
+		ltbench.Metric{Name: "tabs.failover_max_ms", Value: r.FailoverMax(), Unit: "ms"}.WithGoal(1000),
+		ltbench.Metric{Name: "tabs.lost_events", Value: float64(r.LostEvents), Unit: "events"}.WithGoal(0),
+		ltbench.Metric{Name: "tabs.duplicated_events", Value: float64(r.DuplicatedEvents), Unit: "events"}.WithGoal(0),
+		// pushEvent promises that failed, or had not settled 15 s after the run.
+		ltbench.Metric{Name: "tabs.unacknowledged_pushes", Value: float64(r.Unsettled + r.Failed), Unit: "events"}.WithGoal(0),
+		{Name: "tabs.events", Value: float64(r.Events), Unit: "events"},
+	}, nil
+}
