@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
 	"html/template"
@@ -19,8 +20,6 @@ import (
 
 //go:embed index.html demo.css
 var static embed.FS
-
-var index = template.Must(template.ParseFS(static, "index.html"))
 
 // example is one entry of the index page.
 type example struct {
@@ -94,13 +93,22 @@ func indexPage(instance, natsURL string) (http.HandlerFunc, error) {
 		}
 		list[i] = e
 	}
+	page, err := template.ParseFS(static, "index.html")
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
 	data := struct {
 		Examples          []example
 		Instance, NATSURL string
 	}{list, instance, natsURL}
 	return func(w http.ResponseWriter, r *http.Request) {
+		var b bytes.Buffer
+		if err := page.Execute(&b, data); err != nil {
+			http.Error(w, "cannot render the index", http.StatusInternalServerError)
+			return
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		index.Execute(w, data)
+		w.Write(b.Bytes())
 	}, nil
 }
 

@@ -48,9 +48,9 @@ type Message struct {
 //go:embed chat.html
 var files embed.FS
 
-// Chat serves the room: one page, made again if it ended (when nobody used
+// host serves the room: one page, made again if it ended (when nobody used
 // it for the application's idle time to live).
-type Chat struct {
+type host struct {
 	app  *livetemplate.Application
 	mu   sync.Mutex
 	room *livetemplate.Page
@@ -67,15 +67,15 @@ func Mount(app *livetemplate.Application, mux *http.ServeMux, conns *Connections
 	if err := app.HandleEvent(Template, "send", send); err != nil {
 		return fmt.Errorf("chat: %w", err)
 	}
-	c := &Chat{app: app}
-	mux.HandleFunc("GET /chat/{$}", c.serve)
+	h := &host{app: app}
+	mux.HandleFunc("GET /chat/{$}", h.serve)
 	mux.Handle("GET /chat/connections", conns)
 	return nil
 }
 
 // serve writes the room's HTML, with its token.
-func (c *Chat) serve(w http.ResponseWriter, r *http.Request) {
-	html, err := c.render()
+func (h *host) serve(w http.ResponseWriter, r *http.Request) {
+	html, err := h.render()
 	if err != nil {
 		http.Error(w, "cannot open the room", http.StatusServiceUnavailable)
 		return
@@ -86,19 +86,19 @@ func (c *Chat) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // render renders the room, after making it if there is none or it ended.
-func (c *Chat) render() (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.room != nil {
-		if html, err := c.room.Render(); err == nil {
+func (h *host) render() (string, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.room != nil {
+		if html, err := h.room.Render(); err == nil {
 			return html, nil
 		}
 	}
-	room, err := c.app.NewPage(Template, Room{NextID: 1})
+	room, err := h.app.NewPage(Template, Room{NextID: 1})
 	if err != nil {
 		return "", fmt.Errorf("chat: %w", err)
 	}
-	c.room = room
+	h.room = room
 	return room.Render()
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/livetemplate/livetemplate"
 	"github.com/livetemplate/livetemplate/examples/chat"
 	"github.com/livetemplate/livetemplate/examples/internal/pagetest"
 	"github.com/livetemplate/livetemplate/livetemplatetest"
@@ -117,5 +118,21 @@ func waitCount(t *testing.T, conns *chat.Connections, browser string, n int) {
 			t.Fatalf("%s: %d connections counted, want %d", browser, conns.Of(browser), n)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestChatAnew: a room that ended (nobody used it for the idle time to
+// live) is made anew for the next visitor.
+func TestChatAnew(t *testing.T) {
+	ttl := 100 * time.Millisecond
+	s := pagetest.Start(t, livetemplate.WithIdleTTL(ttl), livetemplate.WithUnjoinedTTL(ttl))
+	if err := chat.Mount(s.App, s.Mux, &chat.Connections{}); err != nil {
+		t.Fatal(err)
+	}
+	first := pagetest.Token(s.HTML(t, "/chat/"))
+	time.Sleep(3 * ttl) // unused for longer than its time to live: a use fails
+	p := s.Open(t, pagetest.Context(t), "/chat/")
+	if p.Token() == first || !strings.Contains(p.HTML(), "No messages yet") {
+		t.Errorf("after the room ended: token %s (was %s), %s", p.Token(), first, p.HTML())
 	}
 }

@@ -91,6 +91,7 @@ type countedConn struct {
 	done func()
 }
 
+// Close closes the connection; the first Close ends its count.
 func (c *countedConn) Close() error {
 	c.once.Do(c.done)
 	return c.Conn.Close()

@@ -24,10 +24,11 @@ type Server struct {
 	URL string
 }
 
-// Start starts a server that ends with t.
-func Start(t *testing.T) *Server {
+// Start starts a server, with an application made with opts, that ends
+// with t.
+func Start(t *testing.T, opts ...livetemplate.Option) *Server {
 	t.Helper()
-	app, err := livetemplate.NewApplication()
+	app, err := livetemplate.NewApplication(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
