@@ -55,7 +55,7 @@ func newTabsSite(t *testing.T, opts ...livetemplate.Option) *tabsSite {
 		opts: append([]livetemplate.Option{livetemplate.WithEventRate(5000, 10000)}, opts...),
 		routes: func(s *site) map[string]http.Handler {
 			return map[string]http.Handler{
-				"/live":           ts.conns.Wrap(s.app.Handler()),
+				"/live":           ts.conns.Wrap(s.tr.wrap(s.app.Handler())), // tr: to drop connections
 				"GET /tabs.js":    jsHandler(string(tabsbench.Script)),
 				"GET /tab/{name}": http.HandlerFunc(ts.serveTab),
 			}
@@ -343,6 +343,46 @@ func TestTabs(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("ConnectionDrops", func(t *testing.T) {
+		// The server's end of the shared connection drops while every tab
+		// pushes: the leader connects again, every page rejoins, and each
+		// event runs once.
+		ts := newTabsSite(t)
+		var tabs []*liveTab
+		for i := range 3 {
+			tabs = append(tabs, ts.openTab(t, b, fmt.Sprintf("d%d", i)))
+		}
+		leader, epoch, _ := waitLeader(t, tabs, 0, 0)
+		start := time.Now()
+		if n := ts.tr.drop(); n != 1 {
+			t.Fatalf("dropped %d connections, want 1", n)
+		}
+		for _, tab := range tabs {
+			browsertest.MustEval[bool](tab.Tab, `window.three = Promise.all([1, 2, 3].map((n) => liveTemplate.pushEvent("add", {n}))).then(() => "ok", (e) => e.code), true`)
+		}
+		again, epoch2, _ := waitLeader(t, tabs, epoch-1, start.UnixMilli())
+		if again != leader || epoch2 != epoch {
+			t.Errorf("leader %d on epoch %.0f after the drop, want %d on %.0f: the same", again, epoch2, leader, epoch)
+		}
+		for i, tab := range tabs {
+			if got := browsertest.MustEval[string](tab.Tab, `three`); got != "ok" {
+				t.Fatalf("tab %d: %s", i, got)
+			}
+			if c := ts.pageOf(t, tab).Data().(counter).Count; c != 6 {
+				t.Errorf("page %s: count %d, want 6", tab.name, c)
+			}
+		}
+		ts.converge(t, tabs, 75)
+		ts.waitOpen(t, 1)
+		if opened := ts.conns.Opened(); opened != 2 {
+			t.Errorf("%d connections opened, want 2", opened)
+		}
+		ts.runsOnce(t)
+		for _, tab := range tabs {
+			noConsole(t, tab.Tab)
+		}
+	})
 
 	t.Run("FollowerLeaves", func(t *testing.T) {
 		// A follower that closes, or crashes, leaves its page on the
