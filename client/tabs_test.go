@@ -83,18 +83,11 @@ func newTabsSite(t *testing.T, opts ...livetemplate.Option) *tabsSite {
 
 func (ts *tabsSite) serveTab(w http.ResponseWriter, r *http.Request) {
 	p, err := ts.namedPage(r.PathValue("name"))
-	var html string
-	if err == nil {
-		html, err = p.Render()
-	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><title>tab</title></head><body><div data-lvt-root>%s</div>`+
-		`<script src="/livetemplate.js" data-live="/live" data-token="%s" defer></script><script src="/tabs.js" defer></script></body></html>`,
-		html, p.GetToken())
+	tabsbench.WritePage(w, p)
 }
 
 // namedPage returns the page of name, making it the first time.
@@ -128,6 +121,40 @@ func (ts *tabsSite) openTab(t *testing.T, b *browsertest.Browser, name string, s
 		f(tab)
 	}
 	return ts.load(t, tab, name)
+}
+
+// openTabs opens a tab on the page of each name, in order, after setup.
+func (ts *tabsSite) openTabs(t *testing.T, b *browsertest.Browser, names []string, setup ...func(*browsertest.Tab)) []*liveTab {
+	t.Helper()
+	var tabs []*liveTab
+	for _, name := range names {
+		tabs = append(tabs, ts.openTab(t, b, name, setup...))
+	}
+	return tabs
+}
+
+// names returns n page names: prefix0, prefix1, ...
+func names(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%d", prefix, i)
+	}
+	return out
+}
+
+// end checks how a test left the site: open connections of its endpoint
+// (waiting for them), opened connections, each event run at most once, and
+// nothing written to the tabs' consoles.
+func (ts *tabsSite) end(t *testing.T, tabs []*liveTab, open, opened int) {
+	t.Helper()
+	ts.waitOpen(t, open)
+	if n := ts.conns.Opened(); n != opened {
+		t.Errorf("%d connections opened, want %d", n, opened)
+	}
+	ts.runsOnce(t)
+	for _, tab := range tabs {
+		noConsole(t, tab.Tab)
+	}
 }
 
 // load navigates tab to the page of name and waits until the page is live.
@@ -235,10 +262,7 @@ func TestTabs(t *testing.T) {
 	t.Run("OneConnection", func(t *testing.T) {
 		// Five tabs on five pages: one connection, held by the first tab.
 		ts := newTabsSite(t)
-		var tabs []*liveTab
-		for i := range 5 {
-			tabs = append(tabs, ts.openTab(t, b, fmt.Sprintf("p%d", i)))
-		}
+		tabs := ts.openTabs(t, b, names("p", 5))
 		if leader, _, _ := waitLeader(t, tabs, 0, 0); leader != 0 {
 			t.Errorf("tab %d leads, want the first", leader)
 		}
@@ -257,22 +281,13 @@ func TestTabs(t *testing.T) {
 			}
 		}
 		ts.converge(t, tabs, 50)
-		if open, opened := ts.conns.Open(), ts.conns.Opened(); open != 1 || opened != 1 {
-			t.Errorf("%d connections open, %d opened: want 1 and 1", open, opened)
-		}
-		ts.runsOnce(t)
-		for _, tab := range tabs {
-			noConsole(t, tab.Tab)
-		}
+		ts.end(t, tabs, 1, 1)
 	})
 
 	t.Run("OnePage", func(t *testing.T) {
 		// Three tabs on one page: each tab's events reach the page, and every tab shows it.
 		ts := newTabsSite(t)
-		var tabs []*liveTab
-		for range 3 {
-			tabs = append(tabs, ts.openTab(t, b, "same"))
-		}
+		tabs := ts.openTabs(t, b, []string{"same", "same", "same"})
 		for _, tab := range tabs {
 			browsertest.MustEval[bool](tab.Tab, `window.both = Promise.all([liveTemplate.pushEvent("add"), liveTemplate.pushEvent("add", {n: 2})]).then(() => "ok", (e) => e.code), true`)
 		}
@@ -289,13 +304,7 @@ func TestTabs(t *testing.T) {
 			t.Errorf("count %d, want 9", c)
 		}
 		ts.converge(t, tabs, 60)
-		if opened := ts.conns.Opened(); opened != 1 {
-			t.Errorf("%d connections opened, want 1", opened)
-		}
-		ts.runsOnce(t)
-		for _, tab := range tabs {
-			noConsole(t, tab.Tab)
-		}
+		ts.end(t, tabs, 1, 1)
 	})
 
 	for _, kill := range []struct {
@@ -309,10 +318,7 @@ func TestTabs(t *testing.T) {
 			// The leader goes: another tab leads, every other tab's page
 			// follows the server, and their events still run.
 			ts := newTabsSite(t)
-			var tabs []*liveTab
-			for i := range 4 {
-				tabs = append(tabs, ts.openTab(t, b, fmt.Sprintf("k%d", i)))
-			}
+			tabs := ts.openTabs(t, b, names("k", 4))
 			leader, epoch, _ := waitLeader(t, tabs, 0, 0)
 			rest := slices.Delete(slices.Clone(tabs), leader, leader+1)
 			start := time.Now()
@@ -330,17 +336,10 @@ func TestTabs(t *testing.T) {
 			for _, tab := range rest {
 				ts.waitHTML(tab.Tab, ts.pageOf(t, tab))
 			}
-			ts.waitOpen(t, 1) // the old leader's is gone
-			if opened := ts.conns.Opened(); opened != 2 {
-				t.Errorf("%d connections opened, want 2", opened)
-			}
 			if v, _ := viewOf(rest[next]); v.Tab != v.Leader {
 				t.Errorf("the new leader %+v", v)
 			}
-			ts.runsOnce(t)
-			for _, tab := range rest {
-				noConsole(t, tab.Tab)
-			}
+			ts.end(t, rest, 1, 2) // the old leader's connection is gone
 		})
 	}
 
@@ -349,10 +348,7 @@ func TestTabs(t *testing.T) {
 		// pushes: the leader connects again, every page rejoins, and each
 		// event runs once.
 		ts := newTabsSite(t)
-		var tabs []*liveTab
-		for i := range 3 {
-			tabs = append(tabs, ts.openTab(t, b, fmt.Sprintf("d%d", i)))
-		}
+		tabs := ts.openTabs(t, b, names("d", 3))
 		leader, epoch, _ := waitLeader(t, tabs, 0, 0)
 		start := time.Now()
 		if n := ts.tr.drop(); n != 1 {
@@ -374,14 +370,7 @@ func TestTabs(t *testing.T) {
 			}
 		}
 		ts.converge(t, tabs, 75)
-		ts.waitOpen(t, 1)
-		if opened := ts.conns.Opened(); opened != 2 {
-			t.Errorf("%d connections opened, want 2", opened)
-		}
-		ts.runsOnce(t)
-		for _, tab := range tabs {
-			noConsole(t, tab.Tab)
-		}
+		ts.end(t, tabs, 1, 2)
 	})
 
 	t.Run("FollowerLeaves", func(t *testing.T) {
@@ -389,10 +378,7 @@ func TestTabs(t *testing.T) {
 		// server: a page that no connection shows expires after its idle
 		// time (1 s here), one that a connection shows never does.
 		ts := newTabsSite(t, livetemplate.WithIdleTTL(time.Second))
-		var tabs []*liveTab
-		for _, name := range []string{"stays", "closes", "crashes"} {
-			tabs = append(tabs, ts.openTab(t, b, name))
-		}
+		tabs := ts.openTabs(t, b, []string{"stays", "closes", "crashes"})
 		if leader, _, _ := waitLeader(t, tabs, 0, 0); leader != 0 {
 			t.Fatalf("tab %d leads, want the first", leader)
 		}
@@ -417,19 +403,13 @@ func TestTabs(t *testing.T) {
 			t.Fatalf("the leader's page: %v", err)
 		}
 		ts.converge(t, tabs[:1], 80)
-		if open, opened := ts.conns.Open(), ts.conns.Opened(); open != 1 || opened != 1 {
-			t.Errorf("%d connections open, %d opened: want 1 and 1", open, opened)
-		}
-		noConsole(t, tabs[0].Tab)
+		ts.end(t, tabs[:1], 1, 1)
 	})
 
 	t.Run("WithoutWebLocks", func(t *testing.T) {
 		// Without Web Locks every tab has its own connection.
 		ts := newTabsSite(t)
-		var tabs []*liveTab
-		for i := range 3 {
-			tabs = append(tabs, ts.openTab(t, b, fmt.Sprintf("n%d", i), hideLocks(t)))
-		}
+		tabs := ts.openTabs(t, b, names("n", 3), hideLocks(t))
 		ts.waitOpen(t, 3)
 		for i, tab := range tabs {
 			if v, err := viewOf(tab); err != nil || v.Shared || v.Leader != v.Tab {
@@ -443,13 +423,7 @@ func TestTabs(t *testing.T) {
 			}
 		}
 		ts.converge(t, tabs, 90)
-		if opened := ts.conns.Opened(); opened != 3 {
-			t.Errorf("%d connections opened, want 3", opened)
-		}
-		ts.runsOnce(t)
-		for _, tab := range tabs {
-			noConsole(t, tab.Tab)
-		}
+		ts.end(t, tabs, 3, 3)
 	})
 }
 

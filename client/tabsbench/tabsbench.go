@@ -267,10 +267,19 @@ func (s *server) serveTab(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
-	var html string
-	if err == nil {
-		html, err = p.Render()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
 	}
+	WritePage(w, p)
+}
+
+// WritePage writes the HTML document of a tab that shows p: its HTML in
+// the element with data-lvt-root, the client's script tag with its token
+// (the client at /livetemplate.js, the endpoint at /live), and [Script] at
+// /tabs.js.
+func WritePage(w http.ResponseWriter, p *livetemplate.Page) {
+	html, err := p.Render()
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
