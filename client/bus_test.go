@@ -1,17 +1,13 @@
 package client_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/chromedp"
-
 	"github.com/livetemplate/livetemplate/client/browsertest"
+	"github.com/livetemplate/livetemplate/client/tabsbench"
 )
 
 // The browser tests of the public tab API: createBus and
@@ -24,10 +20,6 @@ window.lt = lt;
 window.seen = [];
 </script>`
 
-// noLocks, run before a page's scripts, hides the Web Locks API, as in a
-// browser that lacks it.
-const noLocks = `Object.defineProperty(Navigator.prototype, "locks", {get() { return undefined; }});`
-
 // apiTabs opens n tabs of the api page of srv; hide hides Web Locks in them.
 func apiTabs(t *testing.T, b *browsertest.Browser, url string, n int, hide bool) []*browsertest.Tab {
 	t.Helper()
@@ -35,9 +27,7 @@ func apiTabs(t *testing.T, b *browsertest.Browser, url string, n int, hide bool)
 	for i := range tabs {
 		tab := b.Tab(t)
 		if hide {
-			if _, err := chromedp.Call(tab.Context(), page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: noLocks}); err != nil {
-				t.Fatal(err)
-			}
+			hideLocks(t)(tab)
 		}
 		tab.Navigate(url + "/api")
 		tab.WaitFor(`window.lt`, 10*time.Second)
@@ -46,15 +36,8 @@ func apiTabs(t *testing.T, b *browsertest.Browser, url string, n int, hide bool)
 	return tabs
 }
 
-// crash ends tab's renderer, as a crash does: no pagehide, no unload. The
-// renderer dies before it answers the command, so the call waits out a short
-// deadline (the crash itself takes a few milliseconds).
-func crash(t *testing.T, tab *browsertest.Tab) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(tab.Context(), 300*time.Millisecond)
-	defer cancel()
-	_, _ = chromedp.Call(ctx, page.Crash, cdp.Empty{})
-}
+// crash ends tab's renderer, as a crash does: no pagehide, no unload.
+func crash(t *testing.T, tab *browsertest.Tab) { tabsbench.Crash(tab.Context()) }
 
 func apiServer(t *testing.T) string {
 	t.Helper()
