@@ -197,6 +197,14 @@ func crashTab(tab *liveTab) {
 	tab.Close()
 }
 
+// lifecycle sets tab's page lifecycle state, as the browser does to a background tab.
+func lifecycle(t *testing.T, tab *liveTab, state page.SetWebLifecycleStateState) {
+	t.Helper()
+	if _, err := chromedp.Call(tab.Context(), page.SetWebLifecycleState, page.SetWebLifecycleStateParams{State: state}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // hideLocks hides the Web Locks API from the tab's pages before their scripts run.
 func hideLocks(t *testing.T) func(*browsertest.Tab) {
 	return func(tab *browsertest.Tab) {
@@ -342,6 +350,31 @@ func TestTabs(t *testing.T) {
 			ts.end(t, rest, 1, 2) // the old leader's connection is gone
 		})
 	}
+
+	t.Run("LeaderFrozen", func(t *testing.T) {
+		// The browser freezes the leading tab (a background tab, to save
+		// power): it hands the connection over before it stops running,
+		// and when it resumes it follows the new leader.
+		ts := newTabsSite(t)
+		tabs := ts.openTabs(t, b, names("f", 3))
+		leader, epoch, _ := waitLeader(t, tabs, 0, 0)
+		rest := slices.Delete(slices.Clone(tabs), leader, leader+1)
+		start := time.Now()
+		lifecycle(t, tabs[leader], page.SetWebLifecycleStateStateFrozen)
+		_, epoch2, _ := waitLeader(t, rest, epoch, start.UnixMilli())
+		ts.converge(t, rest, 90)
+		ts.waitOpen(t, 1)
+		lifecycle(t, tabs[leader], page.SetWebLifecycleStateStateActive)
+		if _, again, _ := waitLeader(t, tabs, epoch2-1, 0); again != epoch2 {
+			t.Errorf("epoch %.0f after the resume, want %.0f: the resumed tab follows", again, epoch2)
+		}
+		ts.converge(t, tabs, 91)
+		for _, tab := range tabs {
+			push(t, tab, "add", `{n: 1}`)
+		}
+		ts.converge(t, tabs, 92)
+		ts.end(t, tabs, 1, 2)
+	})
 
 	t.Run("ConnectionDrops", func(t *testing.T) {
 		// The server's end of the shared connection drops while every tab

@@ -119,6 +119,9 @@ export class Hub {
     addEventListener("pageshow", (e) => {
       if (e.persisted) this.resume();
     });
+    // A frozen tab runs no code, so a frozen leader would stall every tab: it hands over first.
+    document.addEventListener("freeze", () => this.suspend());
+    document.addEventListener("resume", () => this.resume());
     // Talk only once this tab's lock is held: the leader watches it to learn when this tab goes.
     void this.bus.ready.then(() => this.resume());
   }
@@ -195,7 +198,7 @@ export class Hub {
   private abdicate(): void {
     const s = this.sock;
     this.sock = null;
-    s?.close(1001, "the leading tab left");
+    s?.close(1000, "the leading tab left");
     for (const stop of this.watching.values()) stop();
     this.watching.clear();
     this.joined.clear();
