@@ -376,6 +376,31 @@ func TestTabs(t *testing.T) {
 		ts.end(t, tabs, 1, 2)
 	})
 
+	t.Run("IdleConnection", func(t *testing.T) {
+		// Every tab closes its client: the server closes the connection
+		// that has no page joined (4001), and the leader does not open it
+		// again until a tab has a page again.
+		ts := newTabsSite(t, livetemplate.WithHeartbeat(100*time.Millisecond), livetemplate.WithConnectionIdle(200*time.Millisecond))
+		tabs := ts.openTabs(t, b, names("i", 2))
+		leader, _, _ := waitLeader(t, tabs, 0, 0)
+		for _, tab := range tabs {
+			browsertest.MustEval[bool](tab.Tab, `liveTemplate.close(), true`)
+		}
+		ts.waitOpen(t, 0)
+		time.Sleep(time.Second) // a reconnecting leader would connect now
+		if n := ts.conns.Opened(); n != 1 {
+			t.Fatalf("%d connections opened while no tab had a page, want 1", n)
+		}
+		// The follower's new page comes first: it asks the leader to connect.
+		for _, tab := range []*liveTab{tabs[1-leader], tabs[leader]} {
+			browsertest.MustEval[bool](tab.Tab, `window.again = new LiveTemplateClient({presetToken: liveTemplate.token}),
+				again.connect("/live"), true`)
+			tab.WaitFor(`again.state === "open" && again.version > 0`, 10*time.Second)
+			ts.waitHTML(tab.Tab, ts.pageOf(t, tab))
+		}
+		ts.end(t, tabs, 1, 2)
+	})
+
 	t.Run("ConnectionDrops", func(t *testing.T) {
 		// The server's end of the shared connection drops while every tab
 		// pushes: the leader connects again, every page rejoins, and each

@@ -33,6 +33,8 @@ export const E_SOCKET_DOWN = "socket_down";
 
 /** The close code of a connection fenced by a newer one of its browser. */
 export const CLOSE_REPLACED = 4009;
+/** The close code of a connection that had no page joined for the server's idle time. */
+export const CLOSE_IDLE = 4001;
 
 /** Attribute prefix of the bindings. */
 export const LVT = "lvt-";

@@ -111,7 +111,9 @@ export class Hub {
     this.bus.subscribe<Up>(UP, (m) => this.onUp(m));
     this.bus.subscribe<ServerMessage>(DOWN, (m) => this.dispatch(m.payload));
     this.bus.subscribe(HELLO, (m) => {
-      if (this.sock) this.bus.publish(STATE, this.stateOf(), m.from);
+      if (!this.sock) return;
+      if (this.sock.state === "closed") this.sock.connect(); // its state reaches every tab
+      else this.bus.publish(STATE, this.stateOf(), m.from);
     });
     this.elector.on("acquire", () => this.lead());
     this.elector.on("lose", () => this.abdicate());
@@ -132,7 +134,15 @@ export class Hub {
     const link = new HubLink(this, name, handlers);
     this.links.set(name, link);
     if (this.view.gen) queueMicrotask(() => this.links.get(name) === link && handlers.open());
+    else this.wake();
     return [link, name];
+  }
+
+  // wake asks for the connection, which the server closes when no tab has a page joined: the
+  // leader opens it again, a follower asks the leader to.
+  private wake(): void {
+    if (!this.sock) this.bus.publish(HELLO);
+    else if (this.sock.state === "closed") this.sock.connect();
   }
 
   get state(): SocketState {
@@ -178,6 +188,7 @@ export class Hub {
     const s = createSocket({
       ...this.opts,
       url: () => this.socketURL(),
+      reconnect: (info) => info.code !== C.CLOSE_IDLE, // until a tab has a page again
       maxQueue: 0,
       autoConnect: false,
     });
@@ -225,6 +236,7 @@ export class Hub {
     if (was.gen && was.gen !== st.gen) for (const l of this.links.values()) l.h.close({ code: 1006, reason: "connection lost", wasClean: false });
     for (const l of this.links.values()) l.h.state(st.state, st.delay, st.attempt);
     if (st.gen && st.gen !== was.gen) for (const l of this.links.values()) l.h.open();
+    if (st.state === "closed" && this.links.size > 0) this.wake(); // a page attached as the idle connection closed
   }
 
   private onUp(m: BusMessage<Up>): void {

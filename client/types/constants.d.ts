@@ -28,6 +28,8 @@ export declare const E_LEADER_CHANGED = "leader_changed";
 export declare const E_SOCKET_DOWN = "socket_down";
 /** The close code of a connection fenced by a newer one of its browser. */
 export declare const CLOSE_REPLACED = 4009;
+/** The close code of a connection that had no page joined for the server's idle time. */
+export declare const CLOSE_IDLE = 4001;
 /** Attribute prefix of the bindings. */
 export declare const LVT = "lvt-";
 /** Class set on an element from an event's send until its ack. */

@@ -64,6 +64,7 @@ export declare class Hub {
     constructor(url: string, opts: Partial<SocketOptions>);
     /** Attaches a client's page; name is the page's name on the connection. */
     attach(handlers: LinkHandlers): [Link, string];
+    private wake;
     get state(): SocketState;
     info(): LeaderInfo;
     /** Sends a client message of one of this tab's pages to the socket; false when none is open. */
