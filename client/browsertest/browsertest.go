@@ -159,14 +159,35 @@ func (tab *Tab) Navigate(url string) {
 
 // Eval evaluates the JavaScript expression expr in tab, awaiting it when it
 // is a promise, and returns its value as JSON decodes it into T.
-func Eval[T any](tab *Tab, expr string) (T, error) {
-	ctx, cancel := context.WithTimeout(tab.ctx, 20*time.Second)
+func Eval[T any](tab *Tab, expr string) (T, error) { return EvalIn[T](tab.ctx, expr) }
+
+// EvalIn is [Eval] in the tab of a chromedp context, for code that drives
+// Chromium without a test, such as the benchmarks. It gives up after 20
+// seconds.
+func EvalIn[T any](tab context.Context, expr string) (T, error) {
+	ctx, cancel := context.WithTimeout(tab, 20*time.Second)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
 		return v, fmt.Errorf("browsertest: eval %.200s: %w", expr, err)
 	}
 	return v, nil
+}
+
+// WaitIn polls the expression cond in the tab of a chromedp context until
+// it is true, and fails if it is not within timeout.
+func WaitIn(tab context.Context, cond string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := EvalIn[bool](tab, "!!("+cond+")")
+		if err == nil && ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("browsertest: %s not true after %v (last error %v)", cond, timeout, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // MustEval is [Eval] that fails the test on error.

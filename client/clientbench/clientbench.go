@@ -195,25 +195,6 @@ func (b *bench) browser(ctx context.Context) (context.Context, func(), error) {
 	return tab, func() { cancel(); cancelAlloc() }, nil
 }
 
-// eval evaluates expr in tab within 20 seconds.
-func eval[T any](tab context.Context, expr string) (T, error) {
-	ctx, cancel := context.WithTimeout(tab, 20*time.Second)
-	defer cancel()
-	return chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
-}
-
-// waitFor polls cond in tab until it holds.
-func waitFor(tab context.Context, cond string) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if ok, err := eval[bool](tab, "!!("+cond+")"); err == nil && ok {
-			return nil
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return fmt.Errorf("clientbench: %s not true within 20s", cond)
-}
-
 func navigate(tab context.Context, url string) error {
 	ctx, cancel := context.WithTimeout(tab, 20*time.Second)
 	defer cancel()
@@ -226,7 +207,7 @@ func (b *bench) applyOneSlot(tab context.Context, rounds int) (float64, error) {
 	if err := navigate(tab, b.srv.URL+"/rows"); err != nil {
 		return 0, err
 	}
-	if err := waitFor(tab, `window.__ltbench.types.includes("joined") || window.__ltbench.types.includes("render")`); err != nil {
+	if err := browsertest.WaitIn(tab, `window.__ltbench.types.includes("joined") || window.__ltbench.types.includes("render")`, 20*time.Second); err != nil {
 		return 0, err
 	}
 	var times []float64
@@ -236,13 +217,13 @@ func (b *bench) applyOneSlot(tab context.Context, rounds int) (float64, error) {
 			return 0, err
 		}
 		cond := fmt.Sprintf(`document.querySelectorAll("td.label")[500].textContent === %q`, label)
-		if err := waitFor(tab, cond); err != nil {
+		if err := browsertest.WaitIn(tab, cond, 20*time.Second); err != nil {
 			return 0, err
 		}
 		if i == 0 {
 			continue // the first update may bring the tree: a render, not a diff
 		}
-		ms, err := eval[float64](tab, `window.__ltbench.handle[window.__ltbench.handle.length - 1]`)
+		ms, err := browsertest.EvalIn[float64](tab, `window.__ltbench.handle[window.__ltbench.handle.length - 1]`)
 		if err != nil {
 			return 0, err
 		}
@@ -272,11 +253,11 @@ func (b *bench) firstLoad(tab context.Context, versioned bool) (float64, error) 
 	if err := navigate(tab, b.srv.URL+"/todo/"+name); err != nil {
 		return 0, err
 	}
-	if err := waitFor(tab, `window.__ltbench.types.includes("joined")`); err != nil {
+	if err := browsertest.WaitIn(tab, `window.__ltbench.types.includes("joined")`, 20*time.Second); err != nil {
 		return 0, err
 	}
 	time.Sleep(300 * time.Millisecond) // anything else the join brings
-	sent, err := eval[float64](tab, `window.__ltbench.recv + window.__ltbench.sent`)
+	sent, err := browsertest.EvalIn[float64](tab, `window.__ltbench.recv + window.__ltbench.sent`)
 	if err != nil {
 		return 0, err
 	}

@@ -9,7 +9,6 @@ import (
 	"bufio"
 	"context"
 	_ "embed"
-	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -118,7 +117,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	r.ServerConnections = s.conns.Open()
 	for _, t := range tabs {
-		if _, err := eval[bool](t.ctx, `startPumps(2)`); err != nil {
+		if _, err := browsertest.EvalIn[bool](t.ctx, `startPumps(2)`); err != nil {
 			return r, err
 		}
 	}
@@ -130,7 +129,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			return r, err
 		}
 		victim := tabs[leader]
-		acked, err := eval[[]string](victim.ctx, `acked`)
+		acked, err := browsertest.EvalIn[[]string](victim.ctx, `acked`)
 		if err != nil {
 			return r, err
 		}
@@ -152,7 +151,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			return r, err
 		}
 		tabs = append(tabs, t)
-		if _, err := eval[bool](t.ctx, `startPumps(2)`); err != nil {
+		if _, err := browsertest.EvalIn[bool](t.ctx, `startPumps(2)`); err != nil {
 			return r, err
 		}
 	}
@@ -160,7 +159,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 
 	var sent []string
 	for _, t := range tabs {
-		p, err := eval[struct{ Sent, Acked, Failed []string }](t.ctx, `stopPumps()`)
+		p, err := browsertest.EvalIn[struct{ Sent, Acked, Failed []string }](t.ctx, `stopPumps()`)
 		if err != nil {
 			return r, err
 		}
@@ -391,10 +390,10 @@ func (b *browser) open(url string) (*tab, error) {
 		done()
 	}
 	if err == nil {
-		err = waitFor(ctx, `window.conns && conns.length > 0 && liveTemplate.state === "open"`)
+		err = browsertest.WaitIn(ctx, `window.conns && conns.length > 0 && liveTemplate.state === "open"`, 20*time.Second)
 	}
 	if err == nil {
-		t.id, err = eval[string](ctx, `liveTemplate.leader.tab`)
+		t.id, err = browsertest.EvalIn[string](ctx, `liveTemplate.leader.tab`)
 	}
 	if err != nil {
 		cancel()
@@ -423,7 +422,7 @@ type View struct {
 // ViewOf returns the view of the client in tab, a chromedp context of a
 // tab that loaded [Script].
 func ViewOf(tab context.Context) (View, error) {
-	return eval[View](tab, `({...liveTemplate.leader, state: liveTemplate.state, conns})`)
+	return browsertest.EvalIn[View](tab, `({...liveTemplate.leader, state: liveTemplate.state, conns})`)
 }
 
 // WaitLeader waits until every tab (a chromedp context of a tab that loaded
@@ -476,23 +475,4 @@ func waitLeader(tabs []*tab, after float64, since int64) (int, float64, int64, e
 		ctxs[i] = t.ctx
 	}
 	return WaitLeader(ctxs, after, since)
-}
-
-// eval evaluates expr in tab within 20 seconds, awaiting a promise.
-func eval[T any](tab context.Context, expr string) (T, error) {
-	ctx, cancel := context.WithTimeout(tab, 20*time.Second)
-	defer cancel()
-	return chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
-}
-
-// waitFor polls cond in tab until it holds, for 20 seconds at most.
-func waitFor(tab context.Context, cond string) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if ok, err := eval[bool](tab, "!!("+cond+")"); err == nil && ok {
-			return nil
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return errors.New(cond + " not true within 20s")
 }
