@@ -210,7 +210,7 @@ export class LiveTemplateClient {
       get state() {
         return s.state;
       },
-      send: (m) => s.send(JSON.stringify(m)),
+      send: (m) => s.send(m),
       connect: () => s.connect(),
       close: () => s.close(),
     };

@@ -246,7 +246,7 @@ export class Hub {
 
   // write sends tab's message on the socket, and keeps the names it joined for when it goes.
   private write(tab: string, m: Up["m"]): boolean {
-    if (!this.sock?.send(JSON.stringify(m))) return false;
+    if (!this.sock?.send(m)) return false;
     if (tab === this.tab || !m.page) return true;
     let names = this.joined.get(tab);
     if (!names) this.joined.set(tab, (names = new Set()));
@@ -259,7 +259,7 @@ export class Hub {
   // gone leaves the pages of a tab that closed or crashed without leaving them.
   private gone(tab: string): void {
     this.watching.delete(tab);
-    for (const page of this.joined.get(tab) ?? []) this.sock?.send(JSON.stringify({ type: "leave", page }));
+    for (const page of this.joined.get(tab) ?? []) this.sock?.send({ type: "leave", page });
     this.joined.delete(tab);
   }
 
@@ -302,10 +302,12 @@ let browser = "";
 
 /** This browser's id, shared by its tabs through localStorage (this tab's own where there is none). */
 export function browserId(): string {
-  if (browser) return browser;
-  browser = stored(BROWSER_KEY) || newTabId();
-  store(BROWSER_KEY, browser);
-  return stored(BROWSER_KEY) || browser;
+  if (!browser) {
+    const id = stored(BROWSER_KEY) || newTabId();
+    store(BROWSER_KEY, id);
+    browser = stored(BROWSER_KEY) || id; // another tab may have stored its id first
+  }
+  return browser;
 }
 
 // nextEpoch is above every epoch this tab saw and every one stored, and at
