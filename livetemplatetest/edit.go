@@ -65,7 +65,7 @@ func fill(doc, form *html.Node, values map[string][]string) error {
 	for _, name := range slices.Sorted(maps.Keys(values)) {
 		var fs []*html.Node
 		for _, c := range controls(doc, form) {
-			if n, _ := attr(c, "name"); n == name && !isButton(c) && !inDatalist(c) {
+			if n, _ := attr(c, "name"); n == name && !isButton(c) {
 				fs = append(fs, c)
 			}
 		}

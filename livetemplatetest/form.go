@@ -1,6 +1,7 @@
 package livetemplatetest
 
 import (
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -144,8 +145,28 @@ func firstLegend(fieldset *html.Node) *html.Node {
 	return nil
 }
 
-// checked reports whether the checkbox or radio button n is checked.
-func checked(n *html.Node) bool { return hasAttr(n, "checked") }
+// checked reports whether the checkbox or radio button n is checked: it
+// has the checked attribute, and for a radio button, no later button of
+// its group has it (the parser checks each in turn, unchecking the others).
+func checked(n *html.Node) bool {
+	if !hasAttr(n, "checked") {
+		return false
+	}
+	if inputType(n) != "radio" {
+		return true
+	}
+	doc := n
+	for doc.Parent != nil {
+		doc = doc.Parent
+	}
+	group := radioGroup(doc, n)
+	for _, r := range group[slices.Index(group, n)+1:] {
+		if hasAttr(r, "checked") {
+			return false
+		}
+	}
+	return true
+}
 
 // fieldName is the key of a field's value in event data: its name, or
 // "value" when it has none.
@@ -178,7 +199,7 @@ func fieldValue(n *html.Node) any {
 		}
 		return ""
 	case is(n, "textarea"):
-		return text(n)
+		return textareaValue(n)
 	}
 	return inputValue(n)
 }
@@ -200,6 +221,13 @@ func inputValue(n *html.Node) string {
 		return sanitize(n, t, v)
 	}
 }
+
+// lineBreaks normalizes a textarea's line breaks: a CR of its text (from a
+// character reference) reads as LF.
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
+
+// textareaValue is a textarea's value: its text, line breaks normalized.
+func textareaValue(n *html.Node) string { return lineBreaks.Replace(text(n)) }
 
 // text is n's textContent: the text of all its descendants.
 func text(n *html.Node) string {
@@ -377,8 +405,8 @@ func controls(doc, form *html.Node) []*html.Node {
 	return out
 }
 
-// inDatalist reports whether n is in a datalist, which keeps it out of its
-// form.
+// inDatalist reports whether n is in a datalist, which keeps it out of the
+// browser's validation (but not out of its form's data, in Chromium).
 func inDatalist(n *html.Node) bool {
 	for p := n.Parent; p != nil; p = p.Parent {
 		if is(p, "datalist") {
@@ -394,7 +422,7 @@ func inDatalist(n *html.Node) bool {
 func formValues(doc, form, submitter *html.Node) map[string]any {
 	d := make(map[string]any)
 	for _, f := range controls(doc, form) {
-		if inDatalist(f) || disabled(f) || (isButton(f) && f != submitter) || (isCheckable(f) && !checked(f)) {
+		if disabled(f) || (isButton(f) && f != submitter) || (isCheckable(f) && !checked(f)) {
 			continue
 		}
 		name, _ := attr(f, "name")
@@ -409,7 +437,7 @@ func formValues(doc, form, submitter *html.Node) map[string]any {
 				}
 			}
 		case is(f, "textarea"):
-			add(d, name, text(f))
+			add(d, name, textareaValue(f))
 		case is(f, "button"):
 			v, _ := attr(f, "value")
 			add(d, name, v)
