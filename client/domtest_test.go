@@ -62,6 +62,11 @@ line 2</textarea>
 <form id="dlreq" lvt-submit="dlreq"><datalist><input name="x" required></datalist><button id="dlreq-go">Go</button></form>
 <form id="noval" lvt-submit="noval" novalidate><input name="must" required><button id="noval-go">Go</button></form>
 <button id="off" lvt-click="off" disabled>Off</button>
+<a href="/x" lvt-click="in-link"><input type="checkbox" id="in-link" lvt-change="in-link-change"></a>
+<label for="for-box" id="for-label">For</label><input type="checkbox" id="for-box" name="fb" value="y" checked lvt-change="for-change">
+<form id="by" lvt-submit="by"><input name="q" value="a"><button name="b" value="1">One</button><button id="by-two" name="b" value="2">Two</button></form>
+<input type="checkbox" id="ch-box" name="ch" value="yes" lvt-change="ch-box">
+<div lvt-window-resize="resized" lvt-value-w="1"></div>
 <p id="nothing">nothing</p>
 <form id="types" lvt-submit="types">
 <input name="n1" type="number" value="2024"><input name="n2" type="number" value="abc"><input name="n3" type="number" value="1e3">
@@ -183,7 +188,7 @@ var domEventNames = []string{
 	"clicked", "linked", "card", "cb-click", "cb-input", "cb-change", "lab-click", "lab-change",
 	"radio-change", "submitted", "save-click", "submitted2", "picked", "chose", "typed", "num-input",
 	"area-change", "form-input", "keyed", "keyupped", "win", "searched", "search-click", "one", "two",
-	"req", "dlreq", "noval", "off", "types", "focused", "blurred", "mark",
+	"in-link", "in-link-change", "for-change", "by", "ch-box", "resized", "req", "dlreq", "noval", "off", "types", "focused", "blurred", "mark",
 }
 
 // domRecorder records the events each page gets, as "name data" with the
@@ -258,6 +263,8 @@ func clickCases() []domCase {
 		{name: "ClickNoValidate", browser: clickIn("#noval-go"), goAct: clickGo("#noval-go"), n: 1},
 		{name: "ClickDisabled", browser: clickIn("#off"), goAct: clickGo("#off"), goErr: livetemplatetest.ErrDisabled},
 		{name: "ClickNothing", browser: clickIn("#nothing"), goAct: clickGo("#nothing"), goErr: livetemplatetest.ErrNoBinding},
+		{name: "ClickInLink", browser: clickIn("#in-link"), goAct: clickGo("#in-link"), n: 1},
+		{name: "ClickLabelFor", browser: clickIn("#for-label"), goAct: clickGo("#for-label"), n: 1},
 		{name: "ClickTypes", browser: clickIn("#types-go"), goAct: clickGo("#types-go"), n: 1},
 	}
 }
@@ -279,6 +286,22 @@ func formCases() []domCase {
 					"title": {"New"}, "year": {"2024"}, "tags": {"a", "c"}, "size": {"L"},
 					"ok": {"2"}, "r": {"y"}, "notes": {"new\nlines"},
 				})
+			},
+			n: 1,
+		},
+		{
+			name: "SubmitBySubmitter",
+			js:   `(() => { const f = document.getElementById("by"); f.elements.q.value = "z"; f.requestSubmit(document.getElementById("by-two")); })()`,
+			goAct: func(ctx context.Context, p *livetemplatetest.Page) error {
+				return p.Submit(ctx, "#by-two", map[string][]string{"q": {"z"}})
+			},
+			n: 1,
+		},
+		{
+			name: "ChangeCheckbox",
+			js:   `(() => { const c = document.getElementById("ch-box"); c.checked = true; c.dispatchEvent(new Event("change", {bubbles: true})); })()`,
+			goAct: func(ctx context.Context, p *livetemplatetest.Page) error {
+				return p.Change(ctx, "#ch-box", "yes")
 			},
 			n: 1,
 		},
@@ -328,6 +351,14 @@ func keyCases() []domCase {
 			browser: []chromedp.Action[chromedp.Void]{chromedp.KeyEvent("k")},
 			goAct: func(ctx context.Context, p *livetemplatetest.Page) error {
 				return p.Window(ctx, "keydown", "k")
+			},
+			n: 1,
+		},
+		{
+			name: "WindowResize",
+			js:   `dispatchEvent(new Event("resize"))`,
+			goAct: func(ctx context.Context, p *livetemplatetest.Page) error {
+				return p.Window(ctx, "resize", "")
 			},
 			n: 1,
 		},

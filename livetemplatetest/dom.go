@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -109,7 +110,7 @@ func (p *Page) Click(ctx context.Context, selector string) error {
 // alone. It sends the form's lvt-submit with its fields, as FormData has
 // them; a form that fails the browser's check of required fields (unless
 // novalidate) sends nothing and Submit returns [ErrInvalid].
-func (p *Page) Submit(ctx context.Context, selector string, values map[string][]string) error {
+func (p *Page) Submit(ctx context.Context, selector string, values url.Values) error {
 	return p.act(ctx, "submit", selector, func(doc, el *html.Node) ([]sent, error) {
 		form, submitter := el, (*html.Node)(nil)
 		if !is(el, "form") {

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -153,4 +154,97 @@ func TestDOMDocument(t *testing.T) {
 		t.Errorf("Text = %q, %v", got, err)
 	}
 	s.expect(t, s.page.Click(ctx(t), "body > p"), `clicked {}`)
+}
+
+const actSrc = `<button id="b" lvt-click="clicked" lvt-value-id="7">B</button>
+<p id="plain">no binding</p>
+<input id="keys" name="k" value="v" lvt-keydown="keyed" lvt-key="Enter">
+<input id="off" name="off" lvt-change="changed" disabled>
+<input id="ro" name="ro" value="r" lvt-change="changed" readonly>
+<div id="div" lvt-focus="focused">not focusable</div>
+<input id="box" type="checkbox" lvt-click="fail" lvt-change="changed">
+<select id="sel" lvt-change="changed"><option>a</option><option disabled>b</option></select>
+<form id="f" lvt-submit="submitted">
+<input name="title" value="t"><input type="hidden" name="id" value="9">
+<input type="radio" name="r" value="1"><input type="radio" name="r" value="2">
+<input name="dis" disabled><button id="go">Go</button>
+</form>
+<form id="req" lvt-submit="submitted">
+<select name="size" required><option value="">Pick one</option><option>S</option></select>
+<input type="radio" name="r" value="1" required><input type="radio" name="r" value="2">
+<input type="checkbox" name="agree" required>
+</form>
+<div lvt-window-keydown="win" lvt-key="Escape" lvt-value-key="mine"></div>`
+
+// TestDOMErrors: every way an action can fail names the method and the
+// selector, and wraps the sentinel a test can check.
+func TestDOMErrors(t *testing.T) {
+	s := newDOMSite(t, actSrc, nil, "clicked", "keyed", "changed", "focused", "submitted", "win", "fail")
+	p, c := s.page, ctx(t)
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error  // the sentinel, if any
+		text string // in the message
+	}{
+		{"NoElement", p.Click(c, "#none"), livetemplatetest.ErrNoElement, `click "#none": no element matches`},
+		{"NotUnique", p.Click(c, "input"), livetemplatetest.ErrNotUnique, "elements"},
+		{"NoBinding", p.Click(c, "#plain"), livetemplatetest.ErrNoBinding, `click "#plain"`},
+		{"KeyFiltered", p.Keydown(c, "#keys", "a"), livetemplatetest.ErrNoBinding, `lvt-key "Enter"`},
+		{"NoKey", p.Keydown(c, "#keys", ""), nil, "no key"},
+		{"Disabled", p.Change(c, "#off", "x"), livetemplatetest.ErrDisabled, `change "#off"`},
+		{"ReadOnly", p.Input(c, "#ro", "x"), nil, "read-only"},
+		{"NotAField", p.Input(c, "#plain", "x"), nil, "not a field"},
+		{"TwoValues", p.Input(c, "#keys", "x", "y"), nil, "one value, not 2"},
+		{"NoOption", p.Change(c, "#sel", "z"), nil, `no option of value "z"`},
+		{"DisabledOption", p.Change(c, "#sel", "b"), nil, `no option of value "b"`},
+		{"BoxValue", p.Change(c, "#box", "x"), nil, `has the value "on"`},
+		{"NotFocusable", p.Focus(c, "#div"), nil, "cannot have the focus"},
+		{"NotAForm", p.Submit(c, "#plain", nil), nil, "not a form or a submit button"},
+		{"NoField", p.Submit(c, "#f", url.Values{"nope": {"x"}}), nil, `no field named "nope"`},
+		{"DisabledField", p.Submit(c, "#f", url.Values{"dis": {"x"}}), livetemplatetest.ErrDisabled, `field "dis"`},
+		{"Hidden", p.Submit(c, "#f", url.Values{"id": {"10"}}), nil, "not a field a user can set"},
+		{"RadioTwo", p.Submit(c, "#f", url.Values{"r": {"1", "2"}}), nil, "take one value, not 2"},
+		{"RadioNone", p.Submit(c, "#f", url.Values{"r": {"3"}}), nil, `no box named "r" has the value "3"`},
+		{"Counts", p.Submit(c, "#f", url.Values{"title": {"a", "b"}}), nil, `2 values for the 1 fields named "title"`},
+		{"RequiredSelect", p.Submit(c, "#req", url.Values{"r": {"1"}, "agree": {"on"}}), livetemplatetest.ErrInvalid, `"size" is empty`},
+		{"RequiredRadio", p.Submit(c, "#req", url.Values{"size": {"S"}, "agree": {"on"}}), livetemplatetest.ErrInvalid, `"r" is empty`},
+		{"RequiredBox", p.Submit(c, "#req", url.Values{"size": {"S"}, "r": {"2"}}), livetemplatetest.ErrInvalid, `"agree" is empty`},
+		{"WindowType", p.Window(c, "click", ""), nil, "no such window event"},
+		{"WindowKey", p.Window(c, "keydown", ""), nil, "need a key"},
+		{"WindowNone", p.Window(c, "keyup", "x"), livetemplatetest.ErrNoBinding, "lvt-window-keyup"},
+	} {
+		if tc.err == nil || (tc.want != nil && !errors.Is(tc.err, tc.want)) || !strings.Contains(tc.err.Error(), tc.text) {
+			t.Errorf("%s: %v; want %v with %q", tc.name, tc.err, tc.want, tc.text)
+		}
+	}
+	if got := s.events(); len(got) > 0 {
+		t.Errorf("failed actions sent %q", got)
+	}
+}
+
+// TestDOMActions: what the actions send, and a handler's error comes back
+// as the server's *Error, after the action's other events went too.
+func TestDOMActions(t *testing.T) {
+	s := newDOMSite(t, actSrc, nil, "clicked", "keyed", "changed", "submitted", "win", "fail")
+	p, c := s.page, ctx(t)
+	s.expect(t, p.Click(c, "#b"), `clicked {"id":"7"}`)
+	s.expect(t, p.Keydown(c, "#keys", "Enter"), `keyed {"k":"v","key":"Enter"}`)
+	s.expect(t, p.Keydown(c, "#keys", "Escape"), `win {"key":"Escape"}`) // the window's key wins over lvt-value-key
+	s.expect(t, p.Window(c, "keydown", "Escape"), `win {"key":"Escape"}`)
+	s.expect(t, p.Submit(c, "#f", url.Values{"title": {"new"}, "r": {"2"}, "id": {"9"}}), `submitted {"id":"9","r":"2","title":"new"}`)
+	s.expect(t, p.Submit(c, "#go", nil), `submitted {"id":"9","title":"t"}`)
+	s.expect(t, p.Submit(c, "#req", url.Values{"size": {"S"}, "r": {"1"}, "agree": {"on"}}), `submitted {"agree":"on","r":"1","size":"S"}`)
+
+	err := p.Click(c, "#box") // its lvt-click fails; its lvt-change goes all the same
+	var e *livetemplatetest.Error
+	if !errors.As(err, &e) || e.Code != "handler_error" || e.Message != "no, thanks" || !strings.Contains(err.Error(), `click "#box": event "fail"`) {
+		t.Fatalf("Click: %v; want the handler's error", err)
+	}
+	if got := s.events(); !slices.Equal(got, []string{`fail {}`, `changed {"value":"on"}`}) {
+		t.Errorf("events %q", got)
+	}
+	if ok, err := p.Has("#box[checked]"); err != nil || ok {
+		t.Errorf("the box is checked in the page's HTML (%v, %v): the client keeps no state of its own", ok, err)
+	}
 }

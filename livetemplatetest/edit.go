@@ -3,6 +3,7 @@ package livetemplatetest
 import (
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 
 	"golang.org/x/net/html"
@@ -61,7 +62,7 @@ func setField(doc, el *html.Node, vs []string) error {
 }
 
 // fill sets the fields of form to values, by name.
-func fill(doc, form *html.Node, values map[string][]string) error {
+func fill(doc, form *html.Node, values url.Values) error {
 	for _, name := range slices.Sorted(maps.Keys(values)) {
 		var fs []*html.Node
 		for _, c := range controls(doc, form) {
