@@ -228,6 +228,14 @@ func clickGo(sel string) act {
 	return func(ctx context.Context, p *livetemplatetest.Page) error { return p.Click(ctx, sel) }
 }
 
+func changeGo(sel string, vs ...string) act {
+	return func(ctx context.Context, p *livetemplatetest.Page) error { return p.Change(ctx, sel, vs...) }
+}
+
+func inputGo(sel, v string) act {
+	return func(ctx context.Context, p *livetemplatetest.Page) error { return p.Input(ctx, sel, v) }
+}
+
 func clickIn(sel string) []chromedp.Action[chromedp.Void] {
 	return []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS(sel))}
 }
@@ -298,36 +306,22 @@ func formCases() []domCase {
 			n: 1,
 		},
 		{
-			name: "ChangeCheckbox",
-			js:   `(() => { const c = document.getElementById("ch-box"); c.checked = true; c.dispatchEvent(new Event("change", {bubbles: true})); })()`,
-			goAct: func(ctx context.Context, p *livetemplatetest.Page) error {
-				return p.Change(ctx, "#ch-box", "yes")
-			},
-			n: 1,
+			name:  "ChangeCheckbox",
+			js:    `(() => { const c = document.getElementById("ch-box"); c.checked = true; c.dispatchEvent(new Event("change", {bubbles: true})); })()`,
+			goAct: changeGo("#ch-box", "yes"),
+			n:     1,
 		},
 		{
-			name: "ChangeSelectMultiple",
-			js:   `(() => { const s = document.getElementById("multi"); for (const o of s.options) o.selected = o.value !== "b"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`,
-			goAct: func(ctx context.Context, p *livetemplatetest.Page) error {
-				return p.Change(ctx, "#multi", "a", "c")
-			},
-			n: 1,
+			name:  "ChangeSelectMultiple",
+			js:    `(() => { const s = document.getElementById("multi"); for (const o of s.options) o.selected = o.value !== "b"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`,
+			goAct: changeGo("#multi", "a", "c"),
+			n:     1,
 		},
-		{name: "ChangeSelect", js: setJS("#single", "M", "change"), goAct: func(ctx context.Context, p *livetemplatetest.Page) error {
-			return p.Change(ctx, "#single", "M")
-		}, n: 1},
-		{name: "ChangeTextarea", js: setJS("#area", "two\nlines", "change"), goAct: func(ctx context.Context, p *livetemplatetest.Page) error {
-			return p.Change(ctx, "#area", "two\nlines")
-		}, n: 1},
-		{name: "Input", js: setJS("#typed", "hello", "input"), goAct: func(ctx context.Context, p *livetemplatetest.Page) error {
-			return p.Input(ctx, "#typed", "hello")
-		}, n: 1},
-		{name: "InputNumber", js: setJS("#num", "12.5", "input"), goAct: func(ctx context.Context, p *livetemplatetest.Page) error {
-			return p.Input(ctx, "#num", "12.5")
-		}, n: 1},
-		{name: "InputInForm", js: setJS("#live-q", "new", "input"), goAct: func(ctx context.Context, p *livetemplatetest.Page) error {
-			return p.Input(ctx, "#live-q", "new")
-		}, n: 1},
+		{name: "ChangeSelect", js: setJS("#single", "M", "change"), goAct: changeGo("#single", "M"), n: 1},
+		{name: "ChangeTextarea", js: setJS("#area", "two\nlines", "change"), goAct: changeGo("#area", "two\nlines"), n: 1},
+		{name: "Input", js: setJS("#typed", "hello", "input"), goAct: inputGo("#typed", "hello"), n: 1},
+		{name: "InputNumber", js: setJS("#num", "12.5", "input"), goAct: inputGo("#num", "12.5"), n: 1},
+		{name: "InputInForm", js: setJS("#live-q", "new", "input"), goAct: inputGo("#live-q", "new"), n: 1},
 	}
 }
 
