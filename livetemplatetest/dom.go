@@ -207,7 +207,7 @@ func (p *Page) Window(ctx context.Context, eventType, key string) error {
 // when it is one, else the children of the page's root element (a div).
 func parseHTML(s string) (*html.Node, error) {
 	t := strings.TrimLeft(s, asciiSpace)
-	if len(t) >= 9 && (strings.EqualFold(t[:9], "<!doctype") || strings.EqualFold(t[:5], "<html")) {
+	if hasPrefixFold(t, "<!doctype") || hasPrefixFold(t, "<html") {
 		return html.Parse(strings.NewReader(s))
 	}
 	root := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
@@ -220,6 +220,10 @@ func parseHTML(s string) (*html.Node, error) {
 		doc.AppendChild(n)
 	}
 	return doc, nil
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // query returns the page's parsed HTML and its elements that selector
