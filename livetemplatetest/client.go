@@ -10,6 +10,10 @@
 //	err = p.Event(ctx, "increment", nil)
 //	html := p.HTML()
 //
+// A page's elements can be found by CSS selector and used as a user does
+// ([Page.Click], [Page.Submit], [Page.Input], ...): the client sends what
+// the browser client would send for their lvt-* attributes.
+//
 // Every method that waits takes a context; a Client is safe for concurrent
 // use.
 package livetemplatetest
