@@ -174,3 +174,114 @@ func TestRegisterWhileCreatingPages(t *testing.T) {
 		t.Fatalf("%d registrations of one name succeeded, want 1", won)
 	}
 }
+
+// checkPageParity registers tmpl, makes a page of data[0] and updates it with
+// the rest. After every step, a client holding only the snapshot and the
+// updates, and Render, must hold html/template's Execute output of tmpl
+// (PAGE_TOKEN writing the page's token). It returns those outputs.
+func checkPageParity(t *testing.T, tmpl *template.Template, data ...any) []string {
+	t.Helper()
+	oracle, err := tmpl.Clone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := newApp(t)
+	if err := app.RegisterTemplate("p", tmpl); err != nil {
+		t.Fatalf("RegisterTemplate: %v", err)
+	}
+	p := newPage(t, app, "p", data[0])
+	tok := p.GetToken()
+	oracle.Funcs(template.FuncMap{"PAGE_TOKEN": func() string { return tok }})
+	snap, err := p.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c client
+	c.apply(t, snap)
+	var out []string
+	for i, d := range data {
+		if i > 0 {
+			u, err := p.Update(d)
+			if err != nil {
+				t.Fatalf("step %d: Update: %v", i, err)
+			}
+			c.apply(t, u)
+		}
+		var want strings.Builder
+		if err := oracle.Execute(&want, d); err != nil {
+			t.Fatalf("step %d: oracle: %v", i, err)
+		}
+		if got := c.html(t); got != want.String() {
+			t.Fatalf("step %d: the client holds\n%q\nExecute writes\n%q", i, got, want.String())
+		}
+		if got, err := p.Render(); err != nil || got != want.String() {
+			t.Fatalf("step %d: Render = %q, %v; want %q", i, got, err, want.String())
+		}
+		out = append(out, want.String())
+	}
+	return out
+}
+
+// parseDelims parses src, written with {{ and }}, with left and right as the
+// template's delimiters and LiveTemplate's functions.
+func parseDelims(t *testing.T, src, left, right string) *template.Template {
+	t.Helper()
+	src = strings.NewReplacer("{{", left, "}}", right).Replace(src)
+	tmpl, err := template.New("p").Delims(left, right).Funcs(livetemplate.FuncMap()).Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tmpl
+}
+
+// testDelims are delimiter pairs for registered templates: the usual
+// alternative, asymmetric pairs, and NUL (the byte of the engine's markers).
+var testDelims = [][2]string{{"[[", "]]"}, {"{{", "]]"}, {"[[", "}}"}, {"<%", "%>"}, {"\x00", "\x00"}}
+
+// TestRegisterTemplateDelims: a template with custom delimiters is escaped
+// as html/template escapes it, in Render and in what clients are sent
+// (issue 14).
+func TestRegisterTemplateDelims(t *testing.T) {
+	type d = map[string]any
+	cases := []struct {
+		name  string
+		src   string
+		data  []any
+		has   string // in the last step's HTML
+		lacks string
+	}{
+		{"URL", `<a href="{{with .}}{{.}}{{end}}">x</a>`,
+			[]any{"/home", "javascript:alert(document.domain)"}, `href="#ZgotmplZ"`, "javascript"},
+		{"tag", `<p>{{.Body}} <{{.Tag}}></p>`,
+			[]any{d{"Body": "b", "Tag": "b"}, d{"Body": "b", "Tag": "img src=x onerror=alert(1)"}}, "&lt;img", "<img"},
+		{"comment", `<!-- {{.}} --><p>{{.}}</p><!-- {{if .}}set{{end}} -->`, []any{"a", "b"}, "<p>b</p>", "<!--"},
+		{"rows and token", `<ul>{{range .}}<li data-key="{{.}}" onclick="f({{.}})">{{if eq . "b"}}<b>{{.}}</b>{{end}}</li>{{end}}</ul><script>const t = "{{PAGE_TOKEN}}";</script>`,
+			[]any{[]string{"a", "b"}, []string{"b", "</li><script>alert(1)</script>"}}, "&lt;/li&gt;", "<script>alert"},
+	}
+	for _, p := range testDelims {
+		for _, c := range cases {
+			t.Run(c.name+" "+p[0]+p[1], func(t *testing.T) {
+				out := checkPageParity(t, parseDelims(t, c.src, p[0], p[1]), c.data...)
+				last := out[len(out)-1]
+				if !strings.Contains(last, c.has) || strings.Contains(last, c.lacks) {
+					t.Errorf("last HTML %q: want %q in it and no %q", last, c.has, c.lacks)
+				}
+			})
+		}
+	}
+}
+
+// TestRegisterTemplateDelimsEscapingError: a template with custom delimiters
+// that html/template cannot escape is refused at registration with Execute's
+// own error.
+func TestRegisterTemplateDelimsEscapingError(t *testing.T) {
+	for _, p := range testDelims {
+		tmpl := parseDelims(t, `<a href="{{if .}}x{{else}}"{{end}}>`, p[0], p[1])
+		want := template.Must(tmpl.Clone()).Execute(new(strings.Builder), 1)
+		err := newApp(t).RegisterTemplate("bad", tmpl)
+		var te *template.Error
+		if want == nil || err == nil || !strings.Contains(err.Error(), want.Error()) || !errors.As(err, &te) {
+			t.Errorf("delimiters %q %q: got %v, want Execute's %v", p[0], p[1], err, want)
+		}
+	}
+}
