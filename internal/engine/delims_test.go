@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"html/template"
 	"io"
 	"strings"
@@ -201,4 +202,34 @@ func TestDelimsInherited(t *testing.T) {
 	template.Must(root.New("u").Parse(`[[.]]`))
 	template.Must(root.New("t").Parse(`<b>[[.]]</b>[[/* c */]]<!-- c -->`))
 	checkSequence(t, root, "/ok", "javascript:alert(1)", "<img onerror=alert(1)>")
+}
+
+// TestEscapeOutcome: the escape wrapper's execution succeeds only by
+// stopping where it is made to stop. Running to its end (as a wrapper
+// parsed as plain text did) or failing otherwise is an internal error, never
+// success; an escaping error is the entry's.
+func TestEscapeOutcome(t *testing.T) {
+	escErr := &template.Error{ErrorCode: template.ErrEndContext, Name: "w", Description: "ends in a non-text context"}
+	cases := []struct {
+		name string
+		err  error
+		want string // "" for success
+	}{
+		{"stopped", errEscaped, ""},
+		{"ran to the end", nil, "internal error"},
+		{"other error", errors.New("boom"), "internal error"},
+		{"escaping error", escErr, `html/template:entry: ends in a non-text context`},
+	}
+	for _, c := range cases {
+		err := escapeOutcome("entry", "w", c.err)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v, want success", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: %v, want an error with %q", c.name, err, c.want)
+		}
+	}
+	if escErr.Name != "w" {
+		t.Errorf("escapeOutcome changed the error it was given")
+	}
 }
