@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -283,5 +284,46 @@ func TestRegisterTemplateDelimsEscapingError(t *testing.T) {
 		if want == nil || err == nil || !strings.Contains(err.Error(), want.Error()) || !errors.As(err, &te) {
 			t.Errorf("delimiters %q %q: got %v, want Execute's %v", p[0], p[1], err, want)
 		}
+	}
+}
+
+// TestRegisterTemplateSettings: registered templates keep html/template's
+// output under the settings a set carries besides its text: options,
+// functions with the names the engine uses inside, an entry found with
+// Lookup, blocks overridden in a clone.
+func TestRegisterTemplateSettings(t *testing.T) {
+	type m = map[string]any
+	keys := []any{m{"a": "javascript:x", "b": m{"c": "<c>"}}, m{"b": m{}}, m{"a": "/ok", "b": m{}}}
+	keysSrc := `<a href="{{.a}}" title="{{.b.c}}">{{.a}}</a>{{if .a}}set{{end}}`
+	for _, opt := range []string{"missingkey=default", "missingkey=zero"} {
+		checkPageParity(t, parse(t, "p", keysSrc).Option(opt), keys...)
+	}
+
+	mine := template.FuncMap{"livetemplateEscaped": func() string { return "mine" }, "Stop": func() string { return "stop" }}
+	checkPageParity(t, template.Must(template.New("p").Funcs(mine).Parse(`<p>{{livetemplateEscaped}} {{Stop}} {{.}}</p>`)), "a", "<b>")
+
+	set := parseDelims(t, `{{define "row"}}<li title="{{.}}">{{.}}</li>{{end}}<ul>{{template "row" .}}</ul>`, "[[", "]]")
+	checkPageParity(t, set.Lookup("row"), "javascript:x", "<y>")
+
+	layout := parseDelims(t, `<a href="{{block "url" .}}/d{{end}}">{{block "body" .}}<p>{{.}}</p>{{end}}</a>`, "[[", "]]")
+	page := template.Must(template.Must(layout.Clone()).Parse(`[[define "body"]]<!-- c --><b>[[.]]</b>[[end]][[define "url"]][[.]][[end]]`))
+	checkPageParity(t, page, "javascript:x", "<y>")
+}
+
+// TestRegisterTemplateMissingKeyError: with missingkey=error, a page whose
+// data lacks a key fails as Execute fails, and keeps its last version.
+func TestRegisterTemplateMissingKeyError(t *testing.T) {
+	src := `<a href="{{.a}}">{{.a}}</a>`
+	app := newApp(t)
+	if err := app.RegisterTemplate("p", parseDelims(t, src, "[[", "]]").Option("missingkey=error")); err != nil {
+		t.Fatal(err)
+	}
+	p := newPage(t, app, "p", map[string]string{"a": "javascript:x"})
+	want := parseDelims(t, src, "[[", "]]").Option("missingkey=error").Execute(io.Discard, map[string]string{})
+	if _, err := p.Update(map[string]string{}); want == nil || err == nil || !strings.Contains(err.Error(), want.Error()) {
+		t.Fatalf("Update without the key: %v, want Execute's %v", err, want)
+	}
+	if html, err := p.Render(); err != nil || html != `<a href="#ZgotmplZ">javascript:x</a>` || p.Version() != 1 {
+		t.Fatalf("after a failed Update: Render %q, %v at version %d; want the first data's HTML at version 1", html, err, p.Version())
 	}
 }
