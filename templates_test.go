@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,5 +173,157 @@ func TestRegisterWhileCreatingPages(t *testing.T) {
 	wins.Wait()
 	if won != 1 {
 		t.Fatalf("%d registrations of one name succeeded, want 1", won)
+	}
+}
+
+// checkPageParity registers tmpl, makes a page of data[0] and updates it with
+// the rest. After every step, a client holding only the snapshot and the
+// updates, and Render, must hold html/template's Execute output of tmpl
+// (PAGE_TOKEN writing the page's token). It returns those outputs.
+func checkPageParity(t *testing.T, tmpl *template.Template, data ...any) []string {
+	t.Helper()
+	oracle, err := tmpl.Clone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := newApp(t)
+	if err := app.RegisterTemplate("p", tmpl); err != nil {
+		t.Fatalf("RegisterTemplate: %v", err)
+	}
+	p := newPage(t, app, "p", data[0])
+	tok := p.GetToken()
+	oracle.Funcs(template.FuncMap{"PAGE_TOKEN": func() string { return tok }})
+	snap, err := p.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c client
+	c.apply(t, snap)
+	var out []string
+	for i, d := range data {
+		if i > 0 {
+			u, err := p.Update(d)
+			if err != nil {
+				t.Fatalf("step %d: Update: %v", i, err)
+			}
+			c.apply(t, u)
+		}
+		var want strings.Builder
+		if err := oracle.Execute(&want, d); err != nil {
+			t.Fatalf("step %d: oracle: %v", i, err)
+		}
+		if got := c.html(t); got != want.String() {
+			t.Fatalf("step %d: the client holds\n%q\nExecute writes\n%q", i, got, want.String())
+		}
+		if got, err := p.Render(); err != nil || got != want.String() {
+			t.Fatalf("step %d: Render = %q, %v; want %q", i, got, err, want.String())
+		}
+		out = append(out, want.String())
+	}
+	return out
+}
+
+// parseDelims parses src, written with {{ and }}, with left and right as the
+// template's delimiters and LiveTemplate's functions.
+func parseDelims(t *testing.T, src, left, right string) *template.Template {
+	t.Helper()
+	src = strings.NewReplacer("{{", left, "}}", right).Replace(src)
+	tmpl, err := template.New("p").Delims(left, right).Funcs(livetemplate.FuncMap()).Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tmpl
+}
+
+// testDelims are delimiter pairs for registered templates: the usual
+// alternative, asymmetric pairs, and NUL (the byte of the engine's markers).
+var testDelims = [][2]string{{"[[", "]]"}, {"{{", "]]"}, {"[[", "}}"}, {"<%", "%>"}, {"\x00", "\x00"}}
+
+// TestRegisterTemplateDelims: a template with custom delimiters is escaped
+// as html/template escapes it, in Render and in what clients are sent
+// (issue 14).
+func TestRegisterTemplateDelims(t *testing.T) {
+	type d = map[string]any
+	cases := []struct {
+		name  string
+		src   string
+		data  []any
+		has   string // in the last step's HTML
+		lacks string
+	}{
+		{"URL", `<a href="{{with .}}{{.}}{{end}}">x</a>`,
+			[]any{"/home", "javascript:alert(document.domain)"}, `href="#ZgotmplZ"`, "javascript"},
+		{"tag", `<p>{{.Body}} <{{.Tag}}></p>`,
+			[]any{d{"Body": "b", "Tag": "b"}, d{"Body": "b", "Tag": "img src=x onerror=alert(1)"}}, "&lt;img", "<img"},
+		{"comment", `<!-- {{.}} --><p>{{.}}</p><!-- {{if .}}set{{end}} -->`, []any{"a", "b"}, "<p>b</p>", "<!--"},
+		{"rows and token", `<ul>{{range .}}<li data-key="{{.}}" onclick="f({{.}})">{{if eq . "b"}}<b>{{.}}</b>{{end}}</li>{{end}}</ul><script>const t = "{{PAGE_TOKEN}}";</script>`,
+			[]any{[]string{"a", "b"}, []string{"b", "</li><script>alert(1)</script>"}}, "&lt;/li&gt;", "<script>alert"},
+	}
+	for _, p := range testDelims {
+		for _, c := range cases {
+			t.Run(c.name+" "+p[0]+p[1], func(t *testing.T) {
+				out := checkPageParity(t, parseDelims(t, c.src, p[0], p[1]), c.data...)
+				last := out[len(out)-1]
+				if !strings.Contains(last, c.has) || strings.Contains(last, c.lacks) {
+					t.Errorf("last HTML %q: want %q in it and no %q", last, c.has, c.lacks)
+				}
+			})
+		}
+	}
+}
+
+// TestRegisterTemplateDelimsEscapingError: a template with custom delimiters
+// that html/template cannot escape is refused at registration with Execute's
+// own error.
+func TestRegisterTemplateDelimsEscapingError(t *testing.T) {
+	for _, p := range testDelims {
+		tmpl := parseDelims(t, `<a href="{{if .}}x{{else}}"{{end}}>`, p[0], p[1])
+		want := template.Must(tmpl.Clone()).Execute(new(strings.Builder), 1)
+		err := newApp(t).RegisterTemplate("bad", tmpl)
+		var te *template.Error
+		if want == nil || err == nil || !strings.Contains(err.Error(), want.Error()) || !errors.As(err, &te) {
+			t.Errorf("delimiters %q %q: got %v, want Execute's %v", p[0], p[1], err, want)
+		}
+	}
+}
+
+// TestRegisterTemplateSettings: registered templates keep html/template's
+// output under the settings a set carries besides its text: options,
+// functions with the names the engine uses inside, an entry found with
+// Lookup, blocks overridden in a clone.
+func TestRegisterTemplateSettings(t *testing.T) {
+	type m = map[string]any
+	keys := []any{m{"a": "javascript:x", "b": m{"c": "<c>"}}, m{"b": m{}}, m{"a": "/ok", "b": m{}}}
+	keysSrc := `<a href="{{.a}}" title="{{.b.c}}">{{.a}}</a>{{if .a}}set{{end}}`
+	for _, opt := range []string{"missingkey=default", "missingkey=zero"} {
+		checkPageParity(t, parse(t, "p", keysSrc).Option(opt), keys...)
+	}
+
+	mine := template.FuncMap{"livetemplateEscaped": func() string { return "mine" }, "Stop": func() string { return "stop" }}
+	checkPageParity(t, template.Must(template.New("p").Funcs(mine).Parse(`<p>{{livetemplateEscaped}} {{Stop}} {{.}}</p>`)), "a", "<b>")
+
+	set := parseDelims(t, `{{define "row"}}<li title="{{.}}">{{.}}</li>{{end}}<ul>{{template "row" .}}</ul>`, "[[", "]]")
+	checkPageParity(t, set.Lookup("row"), "javascript:x", "<y>")
+
+	layout := parseDelims(t, `<a href="{{block "url" .}}/d{{end}}">{{block "body" .}}<p>{{.}}</p>{{end}}</a>`, "[[", "]]")
+	page := template.Must(template.Must(layout.Clone()).Parse(`[[define "body"]]<!-- c --><b>[[.]]</b>[[end]][[define "url"]][[.]][[end]]`))
+	checkPageParity(t, page, "javascript:x", "<y>")
+}
+
+// TestRegisterTemplateMissingKeyError: with missingkey=error, a page whose
+// data lacks a key fails as Execute fails, and keeps its last version.
+func TestRegisterTemplateMissingKeyError(t *testing.T) {
+	src := `<a href="{{.a}}">{{.a}}</a>`
+	app := newApp(t)
+	if err := app.RegisterTemplate("p", parseDelims(t, src, "[[", "]]").Option("missingkey=error")); err != nil {
+		t.Fatal(err)
+	}
+	p := newPage(t, app, "p", map[string]string{"a": "javascript:x"})
+	want := parseDelims(t, src, "[[", "]]").Option("missingkey=error").Execute(io.Discard, map[string]string{})
+	if _, err := p.Update(map[string]string{}); want == nil || err == nil || !strings.Contains(err.Error(), want.Error()) {
+		t.Fatalf("Update without the key: %v, want Execute's %v", err, want)
+	}
+	if html, err := p.Render(); err != nil || html != `<a href="#ZgotmplZ">javascript:x</a>` || p.Version() != 1 {
+		t.Fatalf("after a failed Update: Render %q, %v at version %d; want the first data's HTML at version 1", html, err, p.Version())
 	}
 }

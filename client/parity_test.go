@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"html/template"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -106,11 +107,15 @@ func randomCase(t *testing.T, seed uint64, ext bool, steps int) (viewCase, strin
 	g := randtmpl.New(seed)
 	g.Ext = ext
 	src, doc := g.Template()
+	src, left, right := g.Delims(src)
 	name := fmt.Sprint("seed ", seed)
 	if !ext {
 		name += " (first version)"
 	}
-	tmpl, err := template.New("page").Parse(src)
+	if left != "{{" || right != "}}" {
+		name += fmt.Sprintf(" delimiters %q %q", left, right)
+	}
+	tmpl, err := template.New("page").Delims(left, right).Parse(src)
 	if err != nil {
 		t.Fatalf("%s: parse %s: %v", name, src, err)
 	}
@@ -122,8 +127,24 @@ func randomCase(t *testing.T, seed uint64, ext bool, steps int) (viewCase, strin
 	// user may have opened it): only templates without them render mid-way.
 	c := viewCase{Name: name, Doc: doc, Renders: !strings.Contains(src, "<details") && !strings.Contains(src, "<dialog")}
 	if c.Steps, err = engineSteps(tmpl, data...); err != nil {
-		t.Logf("%s: skipped: %v", name, err)
+		if executes(tmpl, data) {
+			t.Errorf("%s: the engine failed where html/template did not: %v\ntemplate: %s", name, err, src)
+		} else {
+			t.Logf("%s: skipped: %v", name, err)
+		}
 		return c, src, false
 	}
 	return c, src, true
+}
+
+// executes reports whether html/template executes tmpl with every value of
+// data without error.
+func executes(tmpl *template.Template, data []any) bool {
+	for _, d := range data {
+		oracle, err := tmpl.Clone()
+		if err != nil || oracle.Execute(io.Discard, d) != nil {
+			return false
+		}
+	}
+	return true
 }

@@ -6,13 +6,14 @@ import (
 	"html/template"
 	"io"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"text/template/parse"
 	"unsafe"
 )
 
 // escapeWrapper names the template Compile adds to the clone so that
-// html/template escapes the entry without running it.
+// html/template escapes the entry without running it (see wrapperName).
 const escapeWrapper = "\x00livetemplate-escape"
 
 // ErrExecuted is returned by Compile for a template that has already been
@@ -119,6 +120,14 @@ func Compile(t *template.Template) (*Program, error) {
 // errEscaped stops the escape wrapper's execution before it calls anything.
 var errEscaped = errors.New("escaped")
 
+// escapeStop is the data of the escape wrapper, whose first action calls
+// Stop. A method of the data, unlike a template function, adds no name to
+// the FuncMap that the user's templates share.
+type escapeStop struct{}
+
+// Stop ends the escape wrapper's execution.
+func (escapeStop) Stop() (string, error) { return "", errEscaped }
+
 // escape makes html/template escape clone's entry and every template it
 // reaches, without executing any of them. It executes a wrapper that first
 // stops with errEscaped and then calls the entry: html/template escapes the
@@ -126,27 +135,62 @@ var errEscaped = errors.New("escaped")
 // call, so nothing of the user's runs. The wrapper starts and ends where the
 // entry does, so its escaping errors are the entry's. The entry's later first
 // Execute finds the escaper's memoized result and rewrites nothing again.
+//
+// The wrapper is parsed with the default delimiters: a template made with
+// New inherits the delimiters of the set, which are the user's.
 func escape(clone *template.Template) error {
 	name := clone.Name()
 	if clone.Tree == nil {
 		return fmt.Errorf("template: %q is an incomplete or empty template", name)
 	}
-	src := "{{livetemplateEscaped}}{{template " + strconv.Quote(name) + " .}}"
-	w, err := clone.New(escapeWrapper).Funcs(template.FuncMap{
-		"livetemplateEscaped": func() (string, error) { return "", errEscaped },
-	}).Parse(src)
+	wrapper := wrapperName(clone)
+	src := "{{.Stop}}{{template " + strconv.Quote(name) + " .}}"
+	w, err := clone.New(wrapper).Delims("{{", "}}").Parse(src)
 	if err != nil {
-		return fmt.Errorf("engine: template %q: %w", name, err)
+		return fmt.Errorf("engine: template %q: internal error: escape wrapper: %w", name, err)
 	}
-	err = w.Execute(io.Discard, nil)
+	return escapeOutcome(name, wrapper, w.Execute(io.Discard, escapeStop{}))
+}
+
+// escapeOutcome interprets err, the result of executing the escape wrapper
+// of the entry: success is only the stop that the wrapper was made to reach.
+// An escaping error is the entry's; anything else, no error included (a
+// wrapper that ran to its end did not stop where it was made to), is an
+// internal error and never success.
+func escapeOutcome(entry, wrapper string, err error) error {
 	if errors.Is(err, errEscaped) {
 		return nil
 	}
 	var e *template.Error
-	if errors.As(err, &e) && e.Name == escapeWrapper {
-		e.Name = name
+	if errors.As(err, &e) {
+		if e.Name != wrapper {
+			return err
+		}
+		renamed := *e
+		renamed.Name = entry
+		return &renamed
 	}
-	return err
+	if err == nil {
+		return fmt.Errorf("engine: template %q: internal error: the escape wrapper ran to its end", entry)
+	}
+	return fmt.Errorf("engine: template %q: internal error: escaping: %w", entry, err)
+}
+
+// wrapperName returns a name for the escape wrapper that no template of
+// clone's set has or calls: the wrapper must neither replace a template of
+// the user's nor answer a call that html/template finds undefined.
+func wrapperName(clone *template.Template) string {
+	var src strings.Builder
+	for _, x := range clone.Templates() {
+		if x.Tree != nil && x.Tree.Root != nil {
+			src.WriteString(x.Tree.Root.String())
+		}
+	}
+	name := escapeWrapper
+	for i := 0; clone.Lookup(name) != nil || strings.Contains(src.String(), strconv.Quote(name)); i++ {
+		name = escapeWrapper + strconv.Itoa(i)
+	}
+	return name
 }
 
 // template compiles the escaped tree of the named template, once.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"html/template"
 	"io"
@@ -17,6 +18,7 @@ import (
 const (
 	fuzzMaxText   = 2000
 	fuzzMaxString = 64
+	fuzzMaxDelim  = 8       // bytes of a delimiter
 	fuzzMaxInt    = 20      // largest integer literal
 	fuzzMaxRanges = 3       // deepest nesting of ranges, through calls too
 	fuzzMaxOutput = 1 << 20 // bytes one execution may write
@@ -56,20 +58,27 @@ var fuzzSeeds = []string{
 }
 
 // FuzzParity checks arbitrary template texts over data built from the other
-// inputs. Texts that do not parse, that html/template rejects, or that could
-// run without bound are skipped.
+// inputs. The text is written with {{ and }}, which become left and right
+// (the defaults when empty), the template's delimiters. Texts that do not
+// parse, that html/template rejects, or that could run without bound are
+// skipped.
 func FuzzParity(f *testing.F) {
 	for i, s := range fuzzSeeds {
-		f.Add(s, genStrings[i%len(genStrings)], genURLs[i%len(genURLs)], i%5-1, i%2 == 0)
+		d := delimPairs[i%len(delimPairs)]
+		f.Add(s, genStrings[i%len(genStrings)], genURLs[i%len(genURLs)], i%5-1, i%2 == 0, d[0], d[1])
 	}
-	f.Fuzz(func(t *testing.T, text, s1, s2 string, n int, b bool) {
+	f.Fuzz(func(t *testing.T, text, s1, s2 string, n int, b bool, left, right string) {
 		if len(text) > fuzzMaxText || len(s1) > fuzzMaxString || len(s2) > fuzzMaxString || !utf8.ValidString(text) {
 			t.Skip("input too large or not UTF-8")
+		}
+		if len(left) > fuzzMaxDelim || len(right) > fuzzMaxDelim {
+			t.Skip("delimiters too long")
 		}
 		if splitsRunes(text, s1, s2) {
 			t.Skip("a rune could be split between two values")
 		}
-		tmpl, err := template.New("f").Funcs(genFuncs).Parse(text)
+		left, right = cmp.Or(left, "{{"), cmp.Or(right, "}}")
+		tmpl, err := template.New("f").Delims(left, right).Funcs(genFuncs).Parse(withDelims(text, left, right))
 		if err != nil {
 			t.Skip("does not parse")
 		}

@@ -384,6 +384,28 @@ func mutateNode(r *rand.Rand, n *genNode) {
 	}
 }
 
+// genDelims draws the delimiters of a generated template, text written with
+// {{ and }}: other than those half of the time, from delimPairs. A pair that
+// text holds as text would change what the template means, so then the
+// next pair is tried.
+func genDelims(r *rand.Rand, text string) (left, right string) {
+	if r.IntN(2) == 0 {
+		return "{{", "}}"
+	}
+	want, err := template.New("page").Funcs(genFuncs).Parse(text)
+	if err != nil {
+		return "{{", "}}"
+	}
+	for _, i := range r.Perm(len(delimPairs)) {
+		left, right = delimPairs[i][0], delimPairs[i][1]
+		got, err := template.New("page").Delims(left, right).Funcs(genFuncs).Parse(withDelims(text, left, right))
+		if err == nil && sameTrees(got, want) {
+			return left, right
+		}
+	}
+	return "{{", "}}"
+}
+
 // dataString shows a sequence for a failure report.
 func dataString(seq []*genData) string {
 	var b strings.Builder
@@ -773,7 +795,7 @@ func (g *tgen) htmlItem(sc *scope) string {
 		return g.breakOrContinue(*sc)
 	case 5:
 		return g.pick("{{/* comment */}}", "{{- /* trimmed */ -}}", "<!-- html comment -->",
-			"<!-- c "+g.act(g.value(*sc))+" -->")
+			"<!-- c "+g.act(g.value(*sc))+" -->", "<!-- "+g.act("if "+g.cond(*sc))+"c"+g.act("end")+" -->")
 	case 6, 7, 8:
 		return g.element(*sc)
 	case 9, 10:

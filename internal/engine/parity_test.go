@@ -9,16 +9,25 @@ import (
 	"testing"
 )
 
-// genCase is one generated template set and its data sequence.
+// genCase is one generated template set, its delimiters and its data
+// sequence. The text is written with {{ and }}; source writes it with the
+// case's delimiters.
 type genCase struct {
-	seed int64
-	text string
-	data []*genData
+	seed        int64
+	text        string
+	left, right string
+	data        []*genData
 }
+
+func (c genCase) source() string { return withDelims(c.text, c.left, c.right) }
 
 func newGenCase(seed int64) genCase {
 	r := rand.New(rand.NewPCG(uint64(seed), 0x6c697665))
-	return genCase{seed: seed, text: genTemplate(r), data: randSequence(r)}
+	c := genCase{seed: seed, text: genTemplate(r), data: randSequence(r)}
+	// The delimiters have a source of their own, so that a seed makes the
+	// template it made before they were drawn, only written with them.
+	c.left, c.right = genDelims(rand.New(rand.NewPCG(uint64(seed), 0x64656c6d)), c.text)
+	return c
 }
 
 // genResult is what running one case covered.
@@ -32,7 +41,7 @@ type genResult struct {
 // own error for it.
 func (c genCase) run(t testing.TB) genResult {
 	t.Helper()
-	tmpl, err := template.New("page").Funcs(genFuncs).Parse(c.text)
+	tmpl, err := template.New("page").Delims(c.left, c.right).Funcs(genFuncs).Parse(c.source())
 	if err != nil {
 		t.Fatalf("generated template does not parse: %v", err)
 	}
@@ -76,13 +85,14 @@ func TestParityRandom(t *testing.T) {
 		total       genResult
 		rejected    int
 		checked     []string
+		delims      = map[[2]string]int{}
 		rejectedOne string
 	)
 	for seed := base; seed < base+n; seed++ {
 		c := newGenCase(seed)
 		var res genResult
 		if !t.Run(strconv.FormatInt(seed, 10), func(t *testing.T) { res = c.run(t) }) {
-			t.Errorf("reproduce with PARITY_SEED=%d PARITY_N=1\ntemplate:\n%s\n%s", seed, c.text, dataString(c.data))
+			t.Errorf("reproduce with PARITY_SEED=%d PARITY_N=1\ndelimiters %q %q, template:\n%s\n%s", seed, c.left, c.right, c.source(), dataString(c.data))
 			continue
 		}
 		if res.rejected {
@@ -93,6 +103,7 @@ func TestParityRandom(t *testing.T) {
 		total.steps += res.steps
 		total.ran += res.ran
 		checked = append(checked, c.text)
+		delims[[2]string{c.left, c.right}]++
 	}
 	t.Logf("%d templates checked over %d data values (%d executed without error); %d rejected by html/template",
 		len(checked), total.steps, total.ran, rejected)
@@ -105,6 +116,7 @@ func TestParityRandom(t *testing.T) {
 	if base == defaultSeed && n >= defaultN {
 		// Other seed ranges may miss a rare construct by chance.
 		checkCoverage(t, checked)
+		checkDelimsCoverage(t, delims)
 	}
 }
 
@@ -125,7 +137,7 @@ var genConstructs = []string{
 	`{{template "val"`, `{{block "blk`, `{{template "tree"`, `{{template "item"`, `template "zero" 0`,
 	`template "zero" }}`,
 	// Comments and trim markers.
-	"{{/*", "<!--", "{{- ", " -}}",
+	"{{/*", "<!--", "<!-- {{", "{{- ", " -}}",
 	// Escaping contexts.
 	`href="`, "href={{", `src='`, "srcset=", "?q=", "http://x/?a=b&c=", `onclick="`, "onmouseover='",
 	"<script>", "`a ${", "var re = /", "<style>", `style="`, "url(", "<textarea>", "<title>",
@@ -142,6 +154,24 @@ func checkCoverage(t *testing.T, texts []string) {
 		if !strings.Contains(all, c) {
 			t.Errorf("no checked template contains %q", c)
 		}
+	}
+}
+
+// checkDelimsCoverage checks that the checked templates were written with
+// many delimiter pairs, among them asymmetric ones and NUL (the byte of the
+// engine's markers), and half of them with the default.
+func checkDelimsCoverage(t *testing.T, used map[[2]string]int) {
+	for _, p := range [][2]string{{"{{", "]]"}, {"[[", "}}"}, {"\x00", "\x00"}, {"[[", "]]"}, {"{", "}"}} {
+		if used[p] == 0 {
+			t.Errorf("no checked template has the delimiters %q %q", p[0], p[1])
+		}
+	}
+	total := 0
+	for _, n := range used {
+		total += n
+	}
+	if len(used) < len(delimPairs)/2 || used[[2]string{"{{", "}}"}]*3 > total*2 {
+		t.Errorf("the checked templates drew too few delimiters: %v", used)
 	}
 }
 

@@ -4,7 +4,8 @@
 // covers the shapes the view patches: text, quoted, unquoted and boolean
 // attributes, tables, selects, textareas, titles, scripts and styles, keyed
 // and positional ranges (nested, with else, break and continue), if/else,
-// with/else, template calls and recursion, and template.HTML values.
+// with/else, template calls and recursion, and template.HTML values. Delims
+// writes a template with random delimiters.
 package randtmpl
 
 import (
@@ -37,14 +38,18 @@ type Gen struct {
 	Ext bool
 
 	r     *rand.Rand
-	defs  []string // {{define}}s of the template being made
+	d     *rand.Rand // draws delimiters, apart from r
+	defs  []string   // {{define}}s of the template being made
 	ndefs int
 	ids   int
 }
 
 // New returns a generator seeded with seed.
 func New(seed uint64) *Gen {
-	return &Gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	return &Gen{
+		r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		d: rand.New(rand.NewPCG(seed, seed^0x64656c696d697473)),
+	}
 }
 
 // Template returns a random template's text and whether it is a whole
@@ -60,6 +65,56 @@ func (g *Gen) Template() (string, bool) {
 		body = g.flow(0, 2+g.r.IntN(3))
 	}
 	return strings.Join(g.defs, "") + body, doc
+}
+
+// delimPairs are the delimiters Delims draws: the usual alternatives,
+// asymmetric pairs (one side the default's), the default's sides swapped,
+// NUL, non-ASCII runes, and pairs that are HTML, JS or CSS syntax.
+var delimPairs = [][2]string{
+	{"[[", "]]"}, {"{{", "]]"}, {"[[", "}}"}, {"}}", "{{"}, {"<%", "%>"}, {"{%", "%}"}, {"\x00", "\x00"},
+	{"«", "»"}, {"@", "@"}, {"((", "))"}, {"{", "}"}, {"<", ">"}, {"<!--", "-->"},
+}
+
+// Delims returns src, a text made by Template, written with random
+// delimiters, and the delimiters: the default {{ and }} half of the time.
+// A pair that src holds as text would change what the template means, so
+// then another is drawn. The draws have a source of their own: a seed makes
+// the same templates and data whether Delims is called or not.
+func (g *Gen) Delims(src string) (out, left, right string) {
+	if g.d.IntN(2) == 0 {
+		return src, "{{", "}}"
+	}
+	want, err := template.New("page").Parse(src)
+	if err != nil {
+		return src, "{{", "}}"
+	}
+	for _, i := range g.d.Perm(len(delimPairs)) {
+		left, right = delimPairs[i][0], delimPairs[i][1]
+		out = strings.NewReplacer("{{", left, "}}", right).Replace(src)
+		got, err := template.New("page").Delims(left, right).Parse(out)
+		if err == nil && sameTrees(got, want) {
+			return out, left, right
+		}
+	}
+	return src, "{{", "}}"
+}
+
+// sameTrees reports whether a and b hold the same templates with the same
+// parse trees. A tree prints with {{ and }} whatever its delimiters were.
+func sameTrees(a, b *template.Template) bool {
+	if len(a.Templates()) != len(b.Templates()) {
+		return false
+	}
+	for _, x := range a.Templates() {
+		y := b.Lookup(x.Name())
+		if y == nil || (x.Tree == nil) != (y.Tree == nil) {
+			return false
+		}
+		if x.Tree != nil && x.Tree.Root.String() != y.Tree.Root.String() {
+			return false
+		}
+	}
+	return true
 }
 
 func (g *Gen) pick(options ...string) string { return options[g.r.IntN(len(options))] }
