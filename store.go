@@ -142,3 +142,23 @@ func (s *MemoryStore) sweep(now time.Time) {
 		}
 	}
 }
+
+// guardedStore is the store that an application uses: the [Store] of
+// [WithStore] (or of its [Cluster]), each call made through call, so that a
+// store that panics fails that call with [ErrPanicked].
+type guardedStore struct {
+	app *Application
+	s   Store
+}
+
+func (g guardedStore) Get(ctx context.Context, id string) (PageRecord, error) {
+	return call(g.app, "Store.Get", func() (PageRecord, error) { return g.s.Get(ctx, id) })
+}
+
+func (g guardedStore) Put(ctx context.Context, id string, rec PageRecord, ttl time.Duration) (uint64, error) {
+	return call(g.app, "Store.Put", func() (uint64, error) { return g.s.Put(ctx, id, rec, ttl) })
+}
+
+func (g guardedStore) Delete(ctx context.Context, id string) error {
+	return callErr(g.app, "Store.Delete", func() error { return g.s.Delete(ctx, id) })
+}
