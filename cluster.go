@@ -26,6 +26,9 @@ import (
 // lease ([Cluster.Alive]), by writing the record with its own id
 // (compare-and-swap on the record's revision), so that a page has one owner
 // at a time and the former owner's writes are refused.
+//
+// A method that panics is an error of that call ([ErrPanicked]), logged with
+// its stack; Leased is then false.
 type Cluster interface {
 	// Store is the store that all instances share. It replaces the store
 	// of WithStore.

@@ -96,7 +96,8 @@ type turnKey struct{}
 // another user's action) that read the data they change. Called with the ctx
 // of one of the page's own event handlers, it runs at once. It waits for its
 // turn until ctx is done. If fn fails, the page is not updated and fn's error
-// is returned.
+// is returned; if fn panics, the page is not updated either, and Modify fails
+// with an error wrapping [ErrPanicked].
 //
 // In a cluster ([WithCluster]), on an instance that does not own the page,
 // fn runs on the data of the page's latest store record, and the owner

@@ -121,7 +121,8 @@ func (p *Page) Version() uint64 {
 // The change is also sent to every connection joined to the page through
 // the application's endpoint ([Application.Handler]), computed once for all.
 // If the HTML did not change, the version stays and the Update has no diff.
-// On error (a template execution error, [ErrLimitReached], a store error) the
+// On error (a template execution error, [ErrLimitReached], a store error,
+// [ErrPanicked] for a store, codec or iterator of the data that panicked) the
 // page keeps its previous data value, HTML and version, except after
 // [ErrVersionConflict]: another application sharing the store changed the
 // page, and the page now holds that newer state (see [Page.Snapshot]); retry

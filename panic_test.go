@@ -481,13 +481,22 @@ func TestPanickingStoreOverSocket(t *testing.T) {
 // process.)
 func TestPanickingStoreInBackground(t *testing.T) {
 	t.Run("Delete in the sweeper", func(t *testing.T) {
-		s := newPanicking(t, livetemplate.WithIdleTTL(100*time.Millisecond))
+		s := newPanicking(t, livetemplate.WithIdleTTL(300*time.Millisecond))
 		p, _ := s.newPage(t, state{})
 		s.store.del.Store(true)
 		s.log.waitLogged(t)
 		s.store.del.Store(false)
 		if err := returns(t, "Page.Render", func() error { _, err := p.Render(); return err }); !errors.Is(err, livetemplate.ErrPageExpired) {
 			t.Fatalf("Render of the expired page: %v; want ErrPageExpired", err)
+		}
+		// The sweeper goes on: it expires the next page and deletes its record.
+		next, _ := s.newPage(t, state{})
+		deadline := time.Now().Add(wedged)
+		for _, err := s.store.Get(t.Context(), next.ID()); err == nil; _, err = s.store.Get(t.Context(), next.ID()) {
+			if time.Now().After(deadline) {
+				t.Fatal("the sweeper stopped after the panic: an expired page's record stays")
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 		q, _ := s.newPage(t, state{})
 		s.serves(t, q)

@@ -9,11 +9,14 @@ import (
 )
 
 // ErrPanicked: user code that the application called (a [Store], a
-// [Cluster] or its codec, the data's iterators during a render, a function
-// given to [Page.Modify], a [Application.PageHandler]'s newData) panicked.
-// The panic was recovered and logged with its stack ([WithLogger]); the
-// call that ran the code fails with an error wrapping ErrPanicked, which
-// does not hold the panic's value, and the page and the application go on.
+// [Cluster] or its codec, an iterator of the data that a render ranges
+// over, a function given to [Page.Modify], a [Application.PageHandler]'s
+// newData) panicked. The panic was recovered and logged with its stack
+// ([WithLogger]); the call that ran the code fails with an error wrapping
+// ErrPanicked, which does not hold the panic's value, and the page and the
+// application go on. (html/template itself turns a panic in a template
+// function or a method of the data into an error of Execute; an event
+// handler's panic is acknowledged with the code handler_panic.)
 var ErrPanicked = errors.New("panicked (recovered; the log has the value and the stack)")
 
 // call calls fn, user code that what names (for example "Store.Put"), so

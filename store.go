@@ -15,7 +15,8 @@ import (
 //
 // A Store must be safe for concurrent use. Its methods return errors wrapping
 // [ErrPageNotFound] and [ErrVersionConflict] for the cases below, and honour
-// their context's deadline.
+// their context's deadline. A method that panics fails the page's call that
+// made it with [ErrPanicked].
 type Store interface {
 	// Get returns the page's record, or ErrPageNotFound when there is none or
 	// it has expired.
