@@ -67,9 +67,9 @@ func (c *panickyCluster) Send(instance string, msg []byte) error {
 // clusterWedged bounds each call of the cluster panic tests.
 const clusterWedged = 5 * time.Second
 
-// within runs fn, which must return within clusterWedged without
+// returnsInTime runs fn, which must return within clusterWedged without
 // panicking, and returns its error.
-func within(t testing.TB, what string, fn func() error) error {
+func returnsInTime(t testing.TB, what string, fn func() error) error {
 	t.Helper()
 	type result struct {
 		err      error
@@ -111,7 +111,7 @@ func newClusterInstance(t *testing.T, self string, store Store) (*clusterInstanc
 func startClusterInstance(t *testing.T, c *panickyCluster) (*clusterInstance, error) {
 	t.Helper()
 	var app *Application
-	err := within(t, "NewApplication", func() (err error) {
+	err := returnsInTime(t, "NewApplication", func() (err error) {
 		app, err = NewApplication(WithSigningKeys([]byte("cluster-panic-key-of-32-bytes----")), WithCluster(c),
 			WithEventTimeout(200*time.Millisecond), WithLogger(slog.New(slog.DiscardHandler)))
 		return err
@@ -119,7 +119,7 @@ func startClusterInstance(t *testing.T, c *panickyCluster) (*clusterInstance, er
 	if err != nil {
 		return nil, err
 	}
-	t.Cleanup(func() { within(t, "Application.Close", app.Close) })
+	t.Cleanup(func() { returnsInTime(t, "Application.Close", app.Close) })
 	if err := app.RegisterTemplate("n", template.Must(template.New("n").Parse(`<p>{{.N}}</p>`))); err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestPanickingCluster(t *testing.T) {
 			owner, follower, op, fp := panicCluster(t)
 			in := tc.on(owner, follower)
 			in.c.arm(tc.method)
-			err := within(t, tc.name, func() error { return tc.act(t, op, fp) })
+			err := returnsInTime(t, tc.name, func() error { return tc.act(t, op, fp) })
 			in.c.disarm()
 			switch {
 			case tc.panicked && !errors.Is(err, ErrPanicked):
@@ -266,13 +266,13 @@ func loadOnFollower(t *testing.T, owner, follower *Page) error {
 // owner's changes apply and reach the follower.
 func clusterServes(t *testing.T, owner, follower *Page) {
 	t.Helper()
-	within(t, "the follower's Version", func() error { follower.Version(); return nil })
+	returnsInTime(t, "the follower's Version", func() error { follower.Version(); return nil })
 	var u Update
-	if err := within(t, "the owner's Update", func() (err error) { u, err = owner.Update(fuzzState{N: 42}); return err }); err != nil {
+	if err := returnsInTime(t, "the owner's Update", func() (err error) { u, err = owner.Update(fuzzState{N: 42}); return err }); err != nil {
 		t.Fatalf("Update after the panic: %v", err)
 	}
 	ch := change{kind: busDiff, v: u.Version, base: u.Base, data: []byte(`{"N":42}`), msg: []byte(`{}`)}
-	within(t, "the follower's deliver", func() error { follower.deliver(ch.encode()); return nil })
+	returnsInTime(t, "the follower's deliver", func() error { follower.deliver(ch.encode()); return nil })
 	if got := stateOf(follower); got.html != "<p>42</p>" {
 		t.Fatalf("the follower holds %+v after the owner's change; want <p>42</p>", got)
 	}
@@ -294,5 +294,5 @@ func TestPanickingClusterAtStartAndClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	in.c.arm("Close")
-	within(t, "Application.Close", in.app.Close)
+	returnsInTime(t, "Application.Close", in.app.Close)
 }

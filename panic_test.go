@@ -26,19 +26,19 @@ import (
 // newData, a logger) and check that the panic fails only the call that ran
 // it, is logged with its stack, and leaves the page, the connections and
 // Application.Close working. Every call that a panic used to wedge is bounded
-// by wedged, so that a regression fails the test instead of freezing the
+// by wedgedAfter, so that a regression fails the test instead of freezing the
 // suite.
 
-// boom is what the tests' user code panics with.
-const boom = "boom: user code failed"
+// panicValue is what the tests' user code panics with.
+const panicValue = "boom: user code failed"
 
-// wedged is how long a call may take before the test takes the page or the
+// wedgedAfter is how long a call may take before the test takes the page or the
 // application for wedged.
-const wedged = 5 * time.Second
+const wedgedAfter = 5 * time.Second
 
-// returns runs fn, which must return within wedged and must not panic, and
-// returns fn's error.
-func returns(t testing.TB, what string, fn func() error) error {
+// returnsWithin runs fn, which must return within wedgedAfter and must not
+// panic, and returns fn's error.
+func returnsWithin(t testing.TB, what string, fn func() error) error {
 	t.Helper()
 	type result struct {
 		err      error
@@ -59,8 +59,8 @@ func returns(t testing.TB, what string, fn func() error) error {
 			t.Fatalf("%s panicked: %v", what, r.panicked)
 		}
 		return r.err
-	case <-time.After(wedged):
-		t.Fatalf("%s did not return within %v: wedged", what, wedged)
+	case <-time.After(wedgedAfter):
+		t.Fatalf("%s did not return within %v: wedged", what, wedgedAfter)
 		return nil
 	}
 }
@@ -71,30 +71,30 @@ func wantPanicked(t testing.TB, what string, err error) {
 	if !errors.Is(err, livetemplate.ErrPanicked) {
 		t.Fatalf("%s: got %v; want an error wrapping ErrPanicked", what, err)
 	}
-	if strings.Contains(err.Error(), boom) {
+	if strings.Contains(err.Error(), panicValue) {
 		t.Fatalf("%s: %q holds the panic's value, which may be a secret: it belongs in the log only", what, err)
 	}
 }
 
-// state is the data of the panic tests' page. Panic names the user code
+// panicState is the data of the panic tests' page. Panic names the user code
 // that its rendering panics in: the template function "explode", the
 // method Method, or the iterator that Items returns.
-type state struct {
+type panicState struct {
 	Count int
 	Panic string
 }
 
-func (s state) Method() string {
+func (s panicState) Method() string {
 	if s.Panic == "method" {
-		panic(boom)
+		panic(panicValue)
 	}
 	return "m"
 }
 
-func (s state) Items() iter.Seq[int] {
+func (s panicState) Items() iter.Seq[int] {
 	return func(yield func(int) bool) {
 		if s.Panic == "iterator" {
-			panic(boom)
+			panic(panicValue)
 		}
 		for i := range s.Count % 3 {
 			if !yield(i) {
@@ -104,12 +104,12 @@ func (s state) Items() iter.Seq[int] {
 	}
 }
 
-const stateSrc = `<p>{{.Count}}</p><ul>{{range .Items}}<li>{{.}}</li>{{end}}</ul><i>{{explode .Panic}}{{.Method}}</i>`
+const panicSrc = `<p>{{.Count}}</p><ul>{{range .Items}}<li>{{.}}</li>{{end}}</ul><i>{{explode .Panic}}{{.Method}}</i>`
 
-var stateFuncs = template.FuncMap{
+var panicFuncs = template.FuncMap{
 	"explode": func(what string) string {
 		if what == "func" {
-			panic(boom)
+			panic(panicValue)
 		}
 		return "f"
 	},
@@ -123,21 +123,21 @@ type panicStore struct {
 
 func (s *panicStore) Get(ctx context.Context, id string) (livetemplate.PageRecord, error) {
 	if s.get.Load() {
-		panic(boom)
+		panic(panicValue)
 	}
 	return s.MemoryStore.Get(ctx, id)
 }
 
 func (s *panicStore) Put(ctx context.Context, id string, rec livetemplate.PageRecord, ttl time.Duration) (uint64, error) {
 	if s.put.Load() {
-		panic(boom)
+		panic(panicValue)
 	}
 	return s.MemoryStore.Put(ctx, id, rec, ttl)
 }
 
 func (s *panicStore) Delete(ctx context.Context, id string) error {
 	if s.del.Load() {
-		panic(boom)
+		panic(panicValue)
 	}
 	return s.MemoryStore.Delete(ctx, id)
 }
@@ -164,13 +164,13 @@ func (l *panicLog) String() string {
 // with its stack.
 func (l *panicLog) logged() bool {
 	s := l.String()
-	return strings.Contains(s, boom) && strings.Contains(s, "goroutine ") && strings.Contains(s, "panic_test.go")
+	return strings.Contains(s, panicValue) && strings.Contains(s, "goroutine ") && strings.Contains(s, "panic_test.go")
 }
 
 // waitLogged waits until the log holds the panic, with its stack.
 func (l *panicLog) waitLogged(t testing.TB) {
 	t.Helper()
-	deadline := time.Now().Add(wedged)
+	deadline := time.Now().Add(wedgedAfter)
 	for !l.logged() {
 		if time.Now().After(deadline) {
 			t.Fatalf("the panic was not logged with its stack; the log:\n%s", l.String())
@@ -179,7 +179,7 @@ func (l *panicLog) waitLogged(t testing.TB) {
 	}
 }
 
-// panicking is an application of the state template whose store panics
+// panicking is an application of the "state" template whose store panics
 // while armed, served on a real socket: its Handler at url+"/live", and at
 // url+"/page" a PageHandler whose newData panics while newData is armed.
 type panicking struct {
@@ -201,7 +201,7 @@ func newPanicking(t *testing.T, opts ...livetemplate.Option) *panicking {
 		livetemplate.WithSigningKeys(panicKey),
 		livetemplate.WithStore(s.store),
 		livetemplate.WithLogger(slog.New(slog.NewTextHandler(s.log, nil))),
-		livetemplate.WithFuncs(stateFuncs),
+		livetemplate.WithFuncs(panicFuncs),
 	}, opts...)
 	app, err := livetemplate.NewApplication(all...)
 	if err != nil {
@@ -214,7 +214,7 @@ func newPanicking(t *testing.T, opts ...livetemplate.Option) *panicking {
 		s.closes(t)
 		srv.Close()
 	})
-	fsys := fstest.MapFS{"state.html": {Data: []byte(stateSrc)}}
+	fsys := fstest.MapFS{"state.html": {Data: []byte(panicSrc)}}
 	if err := app.RegisterTemplateFS("state", fsys, "state.html"); err != nil {
 		t.Fatal(err)
 	}
@@ -227,9 +227,9 @@ func (s *panicking) mux() *http.ServeMux {
 	mux.Handle("/live", s.app.Handler())
 	mux.Handle("/page", s.app.PageHandler("state", func(*http.Request) (any, error) {
 		if s.newData.Load() {
-			panic(boom)
+			panic(panicValue)
 		}
-		return state{}, nil
+		return panicState{}, nil
 	}))
 	return mux
 }
@@ -241,13 +241,13 @@ func (s *panicking) handle(t *testing.T) {
 	t.Helper()
 	handle(t, s.app, "state", "add", func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
 		_, err := p.Modify(ctx, func(data any) (any, error) {
-			st := data.(state)
-			return state{Count: st.Count + 1}, nil
+			st := data.(panicState)
+			return panicState{Count: st.Count + 1}, nil
 		})
 		return err
 	})
 	handle(t, s.app, "state", "set", func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
-		var st state
+		var st panicState
 		if err := e.Decode(&st); err != nil {
 			return err
 		}
@@ -255,27 +255,27 @@ func (s *panicking) handle(t *testing.T) {
 		return err
 	})
 	handle(t, s.app, "state", "modify", func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
-		_, err := p.Modify(ctx, func(any) (any, error) { panic(boom) })
+		_, err := p.Modify(ctx, func(any) (any, error) { panic(panicValue) })
 		return err
 	})
 	handle(t, s.app, "state", "panic", func(context.Context, *livetemplate.Page, livetemplate.Event) error {
-		panic(boom)
+		panic(panicValue)
 	})
 }
 
 // closes checks that the application's Close returns.
 func (s *panicking) closes(t testing.TB) {
 	t.Helper()
-	if err := returns(t, "Application.Close", s.app.Close); err != nil {
+	if err := returnsWithin(t, "Application.Close", s.app.Close); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// newPage creates a page of the state template, within wedged.
-func (s *panicking) newPage(t testing.TB, data state) (*livetemplate.Page, error) {
+// newPage creates a page of the state template, within wedgedAfter.
+func (s *panicking) newPage(t testing.TB, data panicState) (*livetemplate.Page, error) {
 	t.Helper()
 	var p *livetemplate.Page
-	err := returns(t, "NewPage", func() (err error) {
+	err := returnsWithin(t, "NewPage", func() (err error) {
 		p, err = s.app.NewPage("state", data)
 		return err
 	})
@@ -283,10 +283,10 @@ func (s *panicking) newPage(t testing.TB, data state) (*livetemplate.Page, error
 }
 
 // pageHandlerPage dials the PageHandler and returns the error of its page,
-// waiting no longer than wedged.
+// waiting no longer than wedgedAfter.
 func (s *panicking) pageHandlerPage(t testing.TB) error {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(testContext(t), wedged)
+	ctx, cancel := context.WithTimeout(testContext(t), wedgedAfter)
 	defer cancel()
 	_, err := dial(t, s.url+"/page").Default(ctx)
 	return err
@@ -298,10 +298,10 @@ func (s *panicking) client(t testing.TB) *livetemplatetest.Client {
 	return dial(t, s.url+"/live")
 }
 
-// join joins p on a new connection, waiting no longer than wedged.
+// join joins p on a new connection, waiting no longer than wedgedAfter.
 func (s *panicking) join(t testing.TB, p *livetemplate.Page) *livetemplatetest.Page {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(testContext(t), wedged)
+	ctx, cancel := context.WithTimeout(testContext(t), wedgedAfter)
 	defer cancel()
 	c, err := s.client(t).Join(ctx, p.GetToken())
 	if err != nil {
@@ -310,20 +310,20 @@ func (s *panicking) join(t testing.TB, p *livetemplate.Page) *livetemplatetest.P
 	return c
 }
 
-// event sends the event and returns its result, waiting no longer than
-// wedged for its ack.
-func event(t testing.TB, c *livetemplatetest.Page, name string, data any) error {
+// eventWithin sends the event and returns its result, waiting no longer than
+// wedgedAfter for its ack.
+func eventWithin(t testing.TB, c *livetemplatetest.Page, name string, data any) error {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(testContext(t), wedged)
+	ctx, cancel := context.WithTimeout(testContext(t), wedgedAfter)
 	defer cancel()
 	return c.Event(ctx, name, data)
 }
 
-// version returns the page's version, within wedged.
-func version(t testing.TB, p *livetemplate.Page) uint64 {
+// versionWithin returns the page's version, within wedgedAfter.
+func versionWithin(t testing.TB, p *livetemplate.Page) uint64 {
 	t.Helper()
 	var v uint64
-	returns(t, "Page.Version", func() error { v = p.Version(); return nil })
+	returnsWithin(t, "Page.Version", func() error { v = p.Version(); return nil })
 	return v
 }
 
@@ -333,19 +333,19 @@ func version(t testing.TB, p *livetemplate.Page) uint64 {
 // makes pages.
 func (s *panicking) serves(t testing.TB, p *livetemplate.Page) {
 	t.Helper()
-	v := version(t, p)
+	v := versionWithin(t, p)
 	c := s.join(t, p)
-	if err := returns(t, "Page.Update", func() error {
-		_, err := p.Update(state{Count: int(v) + 10})
+	if err := returnsWithin(t, "Page.Update", func() error {
+		_, err := p.Update(panicState{Count: int(v) + 10})
 		return err
 	}); err != nil {
 		t.Fatalf("Update after the panic: %v", err)
 	}
-	if err := event(t, c, "add", nil); err != nil {
+	if err := eventWithin(t, c, "add", nil); err != nil {
 		t.Fatalf("an event after the panic: %v", err)
 	}
 	s.wantHTML(t, c, p)
-	if _, err := s.newPage(t, state{}); err != nil {
+	if _, err := s.newPage(t, panicState{}); err != nil {
 		t.Fatalf("NewPage after the panic: %v", err)
 	}
 }
@@ -355,9 +355,9 @@ func (s *panicking) serves(t testing.TB, p *livetemplate.Page) {
 func (s *panicking) wantHTML(t testing.TB, c *livetemplatetest.Page, p *livetemplate.Page) {
 	t.Helper()
 	var data any
-	returns(t, "Page.Data", func() error { data = p.Data(); return nil })
+	returnsWithin(t, "Page.Data", func() error { data = p.Data(); return nil })
 	var b strings.Builder
-	oracle := template.Must(template.New("oracle").Funcs(stateFuncs).Parse(stateSrc))
+	oracle := template.Must(template.New("oracle").Funcs(panicFuncs).Parse(panicSrc))
 	if err := oracle.Execute(&b, data); err != nil {
 		t.Fatalf("oracle: %v", err)
 	}
@@ -376,10 +376,10 @@ func TestPanickingStoreInCalls(t *testing.T) {
 	t.Run("Put in NewPage", func(t *testing.T) {
 		s := newPanicking(t)
 		s.store.put.Store(true)
-		_, err := s.newPage(t, state{})
+		_, err := s.newPage(t, panicState{})
 		wantPanicked(t, "NewPage", err)
 		s.store.put.Store(false)
-		p, err := s.newPage(t, state{})
+		p, err := s.newPage(t, panicState{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -388,13 +388,13 @@ func TestPanickingStoreInCalls(t *testing.T) {
 	})
 	t.Run("Put in Update", func(t *testing.T) {
 		s := newPanicking(t)
-		p, _ := s.newPage(t, state{Count: 1})
+		p, _ := s.newPage(t, panicState{Count: 1})
 		s.store.put.Store(true)
-		wantPanicked(t, "Update", returns(t, "Page.Update", func() error {
-			_, err := p.Update(state{Count: 2})
+		wantPanicked(t, "Update", returnsWithin(t, "Page.Update", func() error {
+			_, err := p.Update(panicState{Count: 2})
 			return err
 		}))
-		if v := version(t, p); v != 1 {
+		if v := versionWithin(t, p); v != 1 {
 			t.Fatalf("version %d after a failed Update; want 1", v)
 		}
 		s.store.put.Store(false)
@@ -403,16 +403,16 @@ func TestPanickingStoreInCalls(t *testing.T) {
 	})
 	t.Run("Get in GetPage", func(t *testing.T) {
 		s := newPanicking(t)
-		p, _ := s.newPage(t, state{Count: 1})
+		p, _ := s.newPage(t, panicState{Count: 1})
 		other := newPanicking(t, livetemplate.WithStore(s.store))
 		s.store.get.Store(true)
-		wantPanicked(t, "GetPage", returns(t, "GetPage", func() error {
+		wantPanicked(t, "GetPage", returnsWithin(t, "GetPage", func() error {
 			_, err := other.app.GetPage(p.GetToken())
 			return err
 		}))
 		s.store.get.Store(false)
 		var loaded *livetemplate.Page
-		if err := returns(t, "GetPage", func() (err error) {
+		if err := returnsWithin(t, "GetPage", func() (err error) {
 			loaded, err = other.app.GetPage(p.GetToken())
 			return err
 		}); err != nil {
@@ -423,15 +423,15 @@ func TestPanickingStoreInCalls(t *testing.T) {
 	})
 	t.Run("Delete in Page.Close", func(t *testing.T) {
 		s := newPanicking(t)
-		p, _ := s.newPage(t, state{Count: 1})
+		p, _ := s.newPage(t, panicState{Count: 1})
 		s.store.del.Store(true)
-		wantPanicked(t, "Page.Close", returns(t, "Page.Close", p.Close))
+		wantPanicked(t, "Page.Close", returnsWithin(t, "Page.Close", p.Close))
 		s.store.del.Store(false)
-		if err := returns(t, "Page.Render", func() error { _, err := p.Render(); return err }); !errors.Is(err, livetemplate.ErrPageClosed) {
+		if err := returnsWithin(t, "Page.Render", func() error { _, err := p.Render(); return err }); !errors.Is(err, livetemplate.ErrPageClosed) {
 			t.Fatalf("Render of the closed page: %v; want ErrPageClosed", err)
 		}
 		s.log.waitLogged(t)
-		q, _ := s.newPage(t, state{})
+		q, _ := s.newPage(t, panicState{})
 		s.serves(t, q)
 	})
 }
@@ -442,16 +442,16 @@ func TestPanickingStoreInCalls(t *testing.T) {
 func TestPanickingStoreOverSocket(t *testing.T) {
 	t.Run("Put in a handler's Update", func(t *testing.T) {
 		s := newPanicking(t)
-		p, _ := s.newPage(t, state{Count: 1})
+		p, _ := s.newPage(t, panicState{Count: 1})
 		c := s.join(t, p)
 		s.store.put.Store(true)
-		err := event(t, c, "set", state{Count: 5})
+		err := eventWithin(t, c, "set", panicState{Count: 5})
 		wantCode(t, err, "handler_error")
 		if !strings.Contains(err.Error(), "panicked") {
 			t.Fatalf("ack %v: want the handler's error, which says that the store panicked", err)
 		}
 		s.store.put.Store(false)
-		if err := event(t, c, "add", nil); err != nil {
+		if err := eventWithin(t, c, "add", nil); err != nil {
 			t.Fatalf("the next event on the connection: %v", err)
 		}
 		s.wantHTML(t, c, p)
@@ -459,7 +459,7 @@ func TestPanickingStoreOverSocket(t *testing.T) {
 	})
 	t.Run("Get in a join", func(t *testing.T) {
 		s := newPanicking(t)
-		p, _ := s.newPage(t, state{Count: 1})
+		p, _ := s.newPage(t, panicState{Count: 1})
 		other := newPanicking(t, livetemplate.WithStore(s.store))
 		c := other.client(t)
 		s.store.get.Store(true)
@@ -468,7 +468,7 @@ func TestPanickingStoreOverSocket(t *testing.T) {
 		s.store.get.Store(false)
 		joined := join(t, c, p.GetToken())
 		other.log.waitLogged(t)
-		if err := event(t, joined, "add", nil); err != nil {
+		if err := eventWithin(t, joined, "add", nil); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -482,34 +482,34 @@ func TestPanickingStoreOverSocket(t *testing.T) {
 func TestPanickingStoreInBackground(t *testing.T) {
 	t.Run("Delete in the sweeper", func(t *testing.T) {
 		s := newPanicking(t, livetemplate.WithIdleTTL(300*time.Millisecond))
-		p, _ := s.newPage(t, state{})
+		p, _ := s.newPage(t, panicState{})
 		s.store.del.Store(true)
 		s.log.waitLogged(t)
 		s.store.del.Store(false)
-		if err := returns(t, "Page.Render", func() error { _, err := p.Render(); return err }); !errors.Is(err, livetemplate.ErrPageExpired) {
+		if err := returnsWithin(t, "Page.Render", func() error { _, err := p.Render(); return err }); !errors.Is(err, livetemplate.ErrPageExpired) {
 			t.Fatalf("Render of the expired page: %v; want ErrPageExpired", err)
 		}
 		// The sweeper goes on: it expires the next page and deletes its record.
-		next, _ := s.newPage(t, state{})
-		deadline := time.Now().Add(wedged)
+		next, _ := s.newPage(t, panicState{})
+		deadline := time.Now().Add(wedgedAfter)
 		for _, err := s.store.Get(t.Context(), next.ID()); err == nil; _, err = s.store.Get(t.Context(), next.ID()) {
 			if time.Now().After(deadline) {
 				t.Fatal("the sweeper stopped after the panic: an expired page's record stays")
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
-		q, _ := s.newPage(t, state{})
+		q, _ := s.newPage(t, panicState{})
 		s.serves(t, q)
 	})
 	t.Run("Put in the sweeper", func(t *testing.T) {
 		ttl := 100 * time.Millisecond
 		s := newPanicking(t, livetemplate.WithIdleTTL(ttl), livetemplate.WithUnjoinedTTL(ttl))
-		p, _ := s.newPage(t, state{})
+		p, _ := s.newPage(t, panicState{})
 		c := s.join(t, p) // shown: the sweeper keeps it and its record
 		s.store.put.Store(true)
 		s.log.waitLogged(t)
 		s.store.put.Store(false)
-		if err := event(t, c, "add", nil); err != nil {
+		if err := eventWithin(t, c, "add", nil); err != nil {
 			t.Fatalf("an event after the sweeper's panic: %v", err)
 		}
 		s.wantHTML(t, c, p)
@@ -525,7 +525,7 @@ func TestPanickingStoreInBackground(t *testing.T) {
 		c.Close()
 		s.log.waitLogged(t)
 		s.store.del.Store(false)
-		q, _ := s.newPage(t, state{})
+		q, _ := s.newPage(t, panicState{})
 		s.serves(t, q)
 	})
 }
@@ -550,18 +550,18 @@ func TestPanickingRender(t *testing.T) {
 					t.Fatalf("%s: %v; want html/template's ExecError", what, err)
 				}
 			}
-			_, err := s.newPage(t, state{Panic: in})
+			_, err := s.newPage(t, panicState{Panic: in})
 			want("NewPage", err)
-			p, _ := s.newPage(t, state{Count: 1})
-			want("Update", returns(t, "Page.Update", func() error {
-				_, err := p.Update(state{Count: 2, Panic: in})
+			p, _ := s.newPage(t, panicState{Count: 1})
+			want("Update", returnsWithin(t, "Page.Update", func() error {
+				_, err := p.Update(panicState{Count: 2, Panic: in})
 				return err
 			}))
-			if v := version(t, p); v != 1 {
+			if v := versionWithin(t, p); v != 1 {
 				t.Fatalf("version %d after a failed Update; want 1", v)
 			}
 			c := s.join(t, p)
-			wantCode(t, event(t, c, "set", state{Count: 3, Panic: in}), "handler_error")
+			wantCode(t, eventWithin(t, c, "set", panicState{Count: 3, Panic: in}), "handler_error")
 			if in == "iterator" {
 				s.log.waitLogged(t)
 			}
@@ -575,19 +575,19 @@ func TestPanickingRender(t *testing.T) {
 // and the next event run.
 func TestPanickingModify(t *testing.T) {
 	s := newPanicking(t)
-	p, _ := s.newPage(t, state{Count: 1})
-	wantPanicked(t, "Modify", returns(t, "Page.Modify", func() error {
-		_, err := p.Modify(testContext(t), func(any) (any, error) { panic(boom) })
+	p, _ := s.newPage(t, panicState{Count: 1})
+	wantPanicked(t, "Modify", returnsWithin(t, "Page.Modify", func() error {
+		_, err := p.Modify(testContext(t), func(any) (any, error) { panic(panicValue) })
 		return err
 	}))
-	if err := returns(t, "Page.Modify", func() error {
-		_, err := p.Modify(testContext(t), func(data any) (any, error) { return state{Count: 2}, nil })
+	if err := returnsWithin(t, "Page.Modify", func() error {
+		_, err := p.Modify(testContext(t), func(data any) (any, error) { return panicState{Count: 2}, nil })
 		return err
 	}); err != nil {
 		t.Fatalf("the next Modify: %v", err)
 	}
 	c := s.join(t, p)
-	err := event(t, c, "modify", nil)
+	err := eventWithin(t, c, "modify", nil)
 	wantCode(t, err, "handler_error")
 	if !strings.Contains(err.Error(), "panicked") {
 		t.Fatalf("ack %v: want the handler's error, which says that Modify's function panicked", err)
@@ -615,7 +615,7 @@ func TestPanickingNewData(t *testing.T) {
 type panicHandler struct{}
 
 func (panicHandler) Enabled(context.Context, slog.Level) bool  { return true }
-func (panicHandler) Handle(context.Context, slog.Record) error { panic(boom) }
+func (panicHandler) Handle(context.Context, slog.Record) error { panic(panicValue) }
 func (h panicHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
 func (h panicHandler) WithGroup(string) slog.Handler           { return h }
 
@@ -625,13 +625,13 @@ func (h panicHandler) WithGroup(string) slog.Handler           { return h }
 // panic, logged by a panicking logger, ended the process.)
 func TestPanickingLogger(t *testing.T) {
 	s := newPanicking(t, livetemplate.WithLogger(slog.New(panicHandler{})))
-	p, _ := s.newPage(t, state{Count: 1})
+	p, _ := s.newPage(t, panicState{Count: 1})
 	c := s.join(t, p)
-	wantCode(t, event(t, c, "panic", nil), "handler_panic")
+	wantCode(t, eventWithin(t, c, "panic", nil), "handler_panic")
 
 	s.store.put.Store(true)
-	wantPanicked(t, "Update", returns(t, "Page.Update", func() error {
-		_, err := p.Update(state{Count: 2})
+	wantPanicked(t, "Update", returnsWithin(t, "Page.Update", func() error {
+		_, err := p.Update(panicState{Count: 2})
 		return err
 	}))
 	s.store.put.Store(false)
@@ -647,13 +647,13 @@ func TestPanickingLogger(t *testing.T) {
 // outside, Version and the next event run at once.
 func TestPanickingHandlerReleasesPage(t *testing.T) {
 	s := newPanicking(t)
-	p, _ := s.newPage(t, state{Count: 1})
+	p, _ := s.newPage(t, panicState{Count: 1})
 	c := s.join(t, p)
-	wantCode(t, event(t, c, "panic", nil), "handler_panic")
-	if err := returns(t, "Page.Modify", func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), wedged/2)
+	wantCode(t, eventWithin(t, c, "panic", nil), "handler_panic")
+	if err := returnsWithin(t, "Page.Modify", func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), wedgedAfter/2)
 		defer cancel()
-		_, err := p.Modify(ctx, func(data any) (any, error) { return state{Count: 7}, nil })
+		_, err := p.Modify(ctx, func(data any) (any, error) { return panicState{Count: 7}, nil })
 		return err
 	}); err != nil {
 		t.Fatalf("Modify after the handler's panic: %v", err)
