@@ -64,9 +64,6 @@ func NewApplication(opts ...Option) (*Application, error) {
 	if err != nil {
 		return nil, fmt.Errorf("livetemplate: new application: %w", err)
 	}
-	if cfg.cluster != nil {
-		cfg.store = cfg.cluster.Store()
-	}
 	if cfg.store == nil {
 		cfg.store = new(MemoryStore)
 	}
@@ -74,7 +71,6 @@ func NewApplication(opts ...Option) (*Application, error) {
 	a := &Application{
 		cfg:                cfg,
 		keys:               keys,
-		store:              cfg.store,
 		pages:              newPageSet(&cfg),
 		tokenPlaceholder:   "livetemplatepagetoken" + placeholder.String(),
 		versionPlaceholder: "livetemplatepageversion" + placeholder.String(),
@@ -82,6 +78,7 @@ func NewApplication(opts ...Option) (*Application, error) {
 		legacy:             make(map[*template.Template]*registered),
 		handlers:           make(map[handlerKey]EventHandler),
 	}
+	a.store = guardedStore{app: a, s: cfg.store} // startCluster replaces it with the cluster's
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.events, a.cancelEvents = context.WithCancel(a.ctx)
 	if err := a.startCluster(); err != nil {
@@ -174,9 +171,7 @@ func (a *Application) sweep(every time.Duration) {
 // changed, before they expire.
 func keepStored(pages []*Page) {
 	for _, p := range pages {
-		p.mu.Lock()
-		p.keepStored()
-		p.mu.Unlock()
+		p.locked(func() { p.keepStored() })
 	}
 }
 
@@ -294,8 +289,11 @@ func (a *Application) admit(p *Page) (*Page, error) {
 	return live, err
 }
 
+// render renders data with reg. html/template turns a panic in a template
+// function or a method of data into an error of Execute, but not one in an
+// iterator that {{range}} ranges over: call turns that into ErrPanicked.
 func (a *Application) render(reg *registered, data any) (*engine.Tree, error) {
-	tree, err := reg.prog.Render(data)
+	tree, err := call(a, "rendering", func() (*engine.Tree, error) { return reg.prog.Render(data) })
 	if err != nil {
 		return nil, err
 	}
@@ -370,9 +368,8 @@ func (a *Application) load(id, tok string) (*Page, error) {
 	p.set(f)
 	if a.cfg.cluster != nil {
 		ctx, cancel := a.storeContext()
-		p.mu.Lock()
-		err := p.takeRole(ctx, f)
-		p.mu.Unlock()
+		var err error
+		p.locked(func() { err = p.takeRole(ctx, f) })
 		cancel()
 		if err != nil {
 			p.stopFollowing()

@@ -26,6 +26,9 @@ import (
 // lease ([Cluster.Alive]), by writing the record with its own id
 // (compare-and-swap on the record's revision), so that a page has one owner
 // at a time and the former owner's writes are refused.
+//
+// A method that panics is an error of that call ([ErrPanicked]), logged with
+// its stack; Leased is then false.
 type Cluster interface {
 	// Store is the store that all instances share. It replaces the store
 	// of WithStore.
@@ -85,12 +88,85 @@ type EventResult struct {
 	Message string // the error's message
 }
 
-// startCluster starts the application's cluster, if it has one.
+// startCluster starts the application's cluster, if it has one: from then
+// on the application calls it through a guardedCluster, and keeps its pages
+// in the cluster's store.
 func (a *Application) startCluster() error {
-	if a.cfg.cluster == nil {
+	c := a.cfg.cluster
+	if c == nil {
 		return nil
 	}
-	return a.cfg.cluster.Start(a.serve, a.regained)
+	g := &guardedCluster{app: a, c: c}
+	store, err := call(a, "Cluster.Store", func() (Store, error) { return c.Store(), nil })
+	if err != nil {
+		return err
+	}
+	if g.self, err = call(a, "Cluster.Self", func() (string, error) { return c.Self(), nil }); err != nil {
+		return err
+	}
+	a.store, a.cfg.cluster = guardedStore{app: a, s: store}, g
+	return g.Start(a.serve, a.regained)
+}
+
+// guardedCluster is the cluster that an application uses: the [Cluster] of
+// [WithCluster], each call made through call, so that a cluster (or its
+// codec) that panics fails that call with [ErrPanicked]: a call whose error
+// only gets logged is logged, Leased is false, and Self is the id the
+// cluster gave when the application started.
+type guardedCluster struct {
+	app  *Application
+	c    Cluster
+	self string
+}
+
+func (g *guardedCluster) Store() Store { return g.app.store }
+func (g *guardedCluster) Self() string { return g.self }
+
+func (g *guardedCluster) Encode(template string, data any) ([]byte, error) {
+	return call(g.app, "Cluster.Encode", func() ([]byte, error) { return g.c.Encode(template, data) })
+}
+
+func (g *guardedCluster) Decode(template string, b []byte) (any, error) {
+	return call(g.app, "Cluster.Decode", func() (any, error) { return g.c.Decode(template, b) })
+}
+
+func (g *guardedCluster) Start(serve func(ctx context.Context, msg []byte) []byte, regained func()) error {
+	return callErr(g.app, "Cluster.Start", func() error { return g.c.Start(serve, regained) })
+}
+
+func (g *guardedCluster) Close() error {
+	return callErr(g.app, "Cluster.Close", g.c.Close)
+}
+
+func (g *guardedCluster) Leased() bool {
+	leased, _ := call(g.app, "Cluster.Leased", func() (bool, error) { return g.c.Leased(), nil })
+	return leased
+}
+
+func (g *guardedCluster) Alive(ctx context.Context, instance string) (bool, error) {
+	return call(g.app, "Cluster.Alive", func() (bool, error) { return g.c.Alive(ctx, instance) })
+}
+
+func (g *guardedCluster) Publish(page string, msg []byte) error {
+	return callErr(g.app, "Cluster.Publish", func() error { return g.c.Publish(page, msg) })
+}
+
+func (g *guardedCluster) Subscribe(page string, deliver func(msg []byte)) (func(), error) {
+	unsubscribe, err := call(g.app, "Cluster.Subscribe", func() (func(), error) { return g.c.Subscribe(page, deliver) })
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		callErr(g.app, "Cluster.Subscribe's unsubscribe", func() error { unsubscribe(); return nil })
+	}, nil
+}
+
+func (g *guardedCluster) Request(ctx context.Context, instance string, msg []byte) ([]byte, error) {
+	return call(g.app, "Cluster.Request", func() ([]byte, error) { return g.c.Request(ctx, instance, msg) })
+}
+
+func (g *guardedCluster) Send(instance string, msg []byte) error {
+	return callErr(g.app, "Cluster.Send", func() error { return g.c.Send(instance, msg) })
 }
 
 // regained checks, after this instance's lease had lapsed, that it still
@@ -193,20 +269,12 @@ func (a *Application) serveUpdate(req updateRequest) []byte {
 		return eventReply(&protocol.Error{Code: protocol.CodeHandlerError, Message: err.Error()}, 0)
 	}
 	p.begin(req.id)
-	p.mu.Lock()
-	u, err := p.update(data)
-	p.mu.Unlock()
+	u, _, err := p.updateHere(data)
 	var res *protocol.Error
 	if err != nil {
 		res = handlerError(err)
 	}
-	res, keep := p.settle(req.id, res, err)
-	if keep {
-		p.mu.Lock()
-		p.seen.add(req.id, res, a.cfg.dedupeWindow)
-		p.mu.Unlock()
-	}
-	return updateReply(u, res)
+	return updateReply(u, p.finish(req.id, res, err))
 }
 
 // serveTouch records a use of a page that this instance owns by a follower's

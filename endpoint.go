@@ -163,10 +163,10 @@ func (a *Application) acceptOptions() *websocket.AcceptOptions {
 func (e *endpoint) newPage(c *conn, r *http.Request) {
 	var data any
 	if e.newData != nil {
-		d, err := e.newData(r)
+		d, err := call(e.app, "PageHandler's newData", func() (any, error) { return e.newData(r) })
 		if err != nil {
 			c.send("", protocol.ErrorMessage(&protocol.Error{Code: protocol.CodeUnavailable, Message: "the page could not be created"}))
-			e.app.logger().Error("livetemplate: page handler: new page data", slog.String("template", e.template), slog.Any("error", err))
+			e.app.logError("livetemplate: page handler: new page data", slog.String("template", e.template), slog.Any("error", err))
 			return
 		}
 		data = d

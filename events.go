@@ -96,7 +96,8 @@ type turnKey struct{}
 // another user's action) that read the data they change. Called with the ctx
 // of one of the page's own event handlers, it runs at once. It waits for its
 // turn until ctx is done. If fn fails, the page is not updated and fn's error
-// is returned.
+// is returned; if fn panics, the page is not updated either, and Modify fails
+// with an error wrapping [ErrPanicked].
 //
 // In a cluster ([WithCluster]), on an instance that does not own the page,
 // fn runs on the data of the page's latest store record, and the owner
@@ -116,7 +117,7 @@ func (p *Page) Modify(ctx context.Context, fn func(data any) (any, error)) (Upda
 	}
 	for range 3 {
 		if inHandler || !p.following() {
-			data, err := fn(p.Data())
+			data, err := p.modifyData(fn, p.Data())
 			if err != nil {
 				return Update{}, err
 			}
@@ -134,6 +135,22 @@ func (p *Page) Modify(ctx context.Context, fn func(data any) (any, error)) (Upda
 		}
 	}
 	return Update{}, fmt.Errorf("livetemplate: modify page: %w", ErrNotOwner)
+}
+
+// modifyData returns fn's result for data: fn is a function given to
+// Modify, whose error is returned as it is, and whose panic is an error of
+// Modify wrapping ErrPanicked.
+func (p *Page) modifyData(fn func(data any) (any, error), data any) (any, error) {
+	returned := false
+	v, err := call(p.app, "Page.Modify's function", func() (any, error) {
+		v, err := fn(data)
+		returned = true
+		return v, err
+	})
+	if !returned {
+		return nil, fmt.Errorf("livetemplate: modify page: %w", err)
+	}
+	return v, err
 }
 
 func (p *Page) takeTurn(ctx context.Context) error {
@@ -204,13 +221,17 @@ func (p *Page) runOnce(ctx context.Context, h EventHandler, e Event) (res *proto
 	}
 	p.begin(e.ID)
 	res, err := p.run(context.WithValue(ctx, turnKey{}, p), h, e)
-	res, keep := p.settle(e.ID, res, err)
+	return p.finish(e.ID, res, err), true
+}
+
+// finish settles the result of the event (or forwarded update) of that id
+// whose handler ran, and remembers it unless it must not be: see settle.
+func (p *Page) finish(id string, res *protocol.Error, err error) *protocol.Error {
+	res, keep := p.settle(id, res, err)
 	if keep {
-		p.mu.Lock()
-		p.seen.add(e.ID, res, p.app.cfg.dedupeWindow)
-		p.mu.Unlock()
+		p.locked(func() { p.seen.add(id, res, p.app.cfg.dedupeWindow) })
 	}
-	return res, true
+	return res
 }
 
 // result returns the result of the event of that id, if it ran.
@@ -267,7 +288,7 @@ func (p *Page) settle(id string, res *protocol.Error, err error) (_ *protocol.Er
 func (p *Page) run(ctx context.Context, h EventHandler, e Event) (res *protocol.Error, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			p.app.logger().Error("livetemplate: event handler panicked",
+			p.app.logError("livetemplate: event handler panicked",
 				slog.Any("page", p), slog.String("event", e.Name), slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
 			res = &protocol.Error{Code: protocol.CodeHandlerPanic, Message: fmt.Sprintf("the handler of event %q failed", e.Name)}
 		}

@@ -236,7 +236,7 @@ func (p *Page) modifyRemote(ctx context.Context, fn func(data any) (any, error))
 			}
 			return Update{}, true, fmt.Errorf("livetemplate: modify page: store: %w", err)
 		}
-		data, err := fn(rec.Data)
+		data, err := p.modifyData(fn, rec.Data)
 		if err != nil {
 			return Update{}, true, err
 		}
@@ -339,9 +339,7 @@ func (p *Page) await(ctx context.Context, v uint64) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			p.mu.Lock()
-			p.resyncFromStore()
-			p.mu.Unlock()
+			p.locked(p.resyncFromStore)
 			return
 		}
 	}
@@ -389,12 +387,12 @@ func (p *Page) applyChange(ch change) {
 	}
 	data, err := p.app.cfg.cluster.Decode(p.tmpl.name, ch.data)
 	if err != nil {
-		p.app.logger().Error("livetemplate: cluster: decode a page's data", slog.Any("page", p), slog.Any("error", err))
+		p.app.logError("livetemplate: cluster: decode a page's data", slog.Any("page", p), slog.Any("error", err))
 		return
 	}
 	tree, err := p.app.render(p.tmpl, data)
 	if err != nil {
-		p.app.logger().Error("livetemplate: cluster: render a page's change", slog.Any("page", p), slog.Any("error", err))
+		p.app.logError("livetemplate: cluster: render a page's change", slog.Any("page", p), slog.Any("error", err))
 		return
 	}
 	base := p.version
@@ -463,7 +461,7 @@ func (p *Page) tellFollowers(ch change) {
 	}
 	data, err := c.Encode(p.tmpl.name, p.data)
 	if err != nil {
-		p.app.logger().Error("livetemplate: cluster: encode a page's data", slog.Any("page", p), slog.Any("error", err))
+		p.app.logError("livetemplate: cluster: encode a page's data", slog.Any("page", p), slog.Any("error", err))
 		return
 	}
 	ch.data = data

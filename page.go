@@ -121,7 +121,8 @@ func (p *Page) Version() uint64 {
 // The change is also sent to every connection joined to the page through
 // the application's endpoint ([Application.Handler]), computed once for all.
 // If the HTML did not change, the version stays and the Update has no diff.
-// On error (a template execution error, [ErrLimitReached], a store error) the
+// On error (a template execution error, [ErrLimitReached], a store error,
+// [ErrPanicked] for a store, codec or iterator of the data that panicked) the
 // page keeps its previous data value, HTML and version, except after
 // [ErrVersionConflict]: another application sharing the store changed the
 // page, and the page now holds that newer state (see [Page.Snapshot]); retry
@@ -144,10 +145,7 @@ func (p *Page) Version() uint64 {
 // among them) need [Page.Modify], or one may overwrite another.
 func (p *Page) Update(data any) (Update, error) {
 	for range 3 {
-		p.mu.Lock()
-		u, err := p.update(data)
-		inHandler := p.pending != ""
-		p.mu.Unlock()
+		u, inHandler, err := p.updateHere(data)
 		if !errors.Is(err, ErrNotOwner) || inHandler {
 			return wrapUpdate(u, err)
 		}
@@ -165,9 +163,24 @@ func (p *Page) Update(data any) (Update, error) {
 // updateLocal is Update on this instance only: on a follower it fails with
 // ErrNotOwner.
 func (p *Page) updateLocal(data any) (Update, error) {
+	u, _, err := p.updateHere(data)
+	return wrapUpdate(u, err)
+}
+
+// updateHere is update under the page's lock. inHandler reports whether an
+// event handler of the page runs on this instance (in a cluster).
+func (p *Page) updateHere(data any) (u Update, inHandler bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return wrapUpdate(p.update(data))
+	u, err = p.update(data)
+	return u, p.pending != "", err
+}
+
+// locked runs fn with the page's lock held.
+func (p *Page) locked(fn func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fn()
 }
 
 func wrapUpdate(u Update, err error) (Update, error) {
@@ -264,12 +277,12 @@ func (p *Page) Snapshot() (Update, error) {
 // has not loaded the page yet. Close is idempotent; closing a page that
 // already ended does nothing.
 func (p *Page) Close() error {
-	p.mu.Lock()
-	live := p.app.pages.remove(p, ErrPageClosed)
-	if live {
-		p.disconnect(ErrPageClosed)
-	}
-	p.mu.Unlock()
+	var live bool
+	p.locked(func() {
+		if live = p.app.pages.remove(p, ErrPageClosed); live {
+			p.disconnect(ErrPageClosed)
+		}
+	})
 	if !live {
 		return nil
 	}

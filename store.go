@@ -15,7 +15,8 @@ import (
 //
 // A Store must be safe for concurrent use. Its methods return errors wrapping
 // [ErrPageNotFound] and [ErrVersionConflict] for the cases below, and honour
-// their context's deadline.
+// their context's deadline. A method that panics fails the page's call that
+// made it with [ErrPanicked].
 type Store interface {
 	// Get returns the page's record, or ErrPageNotFound when there is none or
 	// it has expired.
@@ -141,4 +142,24 @@ func (s *MemoryStore) sweep(now time.Time) {
 			delete(s.records, id)
 		}
 	}
+}
+
+// guardedStore is the store that an application uses: the [Store] of
+// [WithStore] (or of its [Cluster]), each call made through call, so that a
+// store that panics fails that call with [ErrPanicked].
+type guardedStore struct {
+	app *Application
+	s   Store
+}
+
+func (g guardedStore) Get(ctx context.Context, id string) (PageRecord, error) {
+	return call(g.app, "Store.Get", func() (PageRecord, error) { return g.s.Get(ctx, id) })
+}
+
+func (g guardedStore) Put(ctx context.Context, id string, rec PageRecord, ttl time.Duration) (uint64, error) {
+	return call(g.app, "Store.Put", func() (uint64, error) { return g.s.Put(ctx, id, rec, ttl) })
+}
+
+func (g guardedStore) Delete(ctx context.Context, id string) error {
+	return callErr(g.app, "Store.Delete", func() error { return g.s.Delete(ctx, id) })
 }
