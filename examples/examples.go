@@ -1,8 +1,8 @@
 // Package examples holds LiveTemplate's examples, one package each, which
 // the demo (cmd/demo) serves side by side:
 //
-//   - counter: the seed's Pattern 1, a page per connection;
-//   - dashboard: the seed's Pattern 2, one page that a ticker changes and
+//   - counter: a page per connection;
+//   - dashboard: a page shared by its link, one page that a ticker changes and
 //     every browser shows;
 //   - todo: keyed rows, a form with server-side validation;
 //   - chat: one room shared by every tab, which share one socket.

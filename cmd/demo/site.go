@@ -30,9 +30,9 @@ type example struct {
 
 var catalogue = []example{
 	{Name: "Counter", Path: "/counter/", Dir: "counter",
-		Summary: "The seed's Pattern 1, a page per connection: each tab counts on its own."},
+		Summary: "A page per connection: each tab counts on its own."},
 	{Name: "Shared dashboard", Path: "/dashboard/", Dir: "dashboard",
-		Summary: "The seed's Pattern 2: one page the server changes every second, shared by every browser that opens it. Open it twice."},
+		Summary: "A page shared by its link: one page the server changes every second, shared by every browser that opens it. Open it twice."},
 	{Name: "To-do list", Path: "/todo/", Dir: "todo",
 		Summary: "Keyed rows to add, check, reorder and delete, and a form the server validates as you type."},
 	{Name: "Multi-tab chat", Path: "/chat/", Dir: "chat",

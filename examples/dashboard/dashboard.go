@@ -1,4 +1,4 @@
-// Package dashboard is the seed's Pattern 2: one page, made once, whose
+// Package dashboard is a page shared by its link: one page, made once, whose
 // token every browser that opens its address gets with the HTML. A ticker
 // on the server changes the page's data, and every browser and device
 // showing it gets the same changes; a click in one of them shows in all.

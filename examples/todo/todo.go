@@ -4,8 +4,8 @@
 // them.
 //
 // GET /todo/ makes a new list and sends the browser to its address,
-// /todo/{token}: the seed's Pattern 2, so the same address opens the same
-// list in any tab or on any device.
+// /todo/{token}: a page shared by its link, so the same address opens the
+// same list in any tab or on any device.
 package todo
 
 import (
