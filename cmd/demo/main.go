@@ -176,6 +176,7 @@ func newApp(c config, nc *nats.Conn) (*livetemplate.Application, error) {
 			cluster.WithState[counter.Counter](counter.Template),
 			cluster.WithState[dashboard.Dashboard](dashboard.Template),
 			cluster.WithState[todo.List](todo.Template),
+			cluster.WithState[todo.Draft](todo.DraftTemplate),
 			cluster.WithState[chat.Room](chat.Template),
 		))
 	}

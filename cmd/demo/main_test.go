@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -147,7 +148,7 @@ func TestDemo(t *testing.T) {
 
 // TestDemoNATS: one demo with an embedded NATS server and one that joins it
 // with -nats URL share their pages: a to-do list made on one is shown and
-// changed on the other.
+// changed on the other, by a viewer's draft made there.
 func TestDemoNATS(t *testing.T) {
 	a := start(t, "-nats", "embedded", "-key", "demo secret")
 	if a.natsURL == "" {
@@ -156,11 +157,17 @@ func TestDemoNATS(t *testing.T) {
 	b := start(t, "-nats", a.natsURL, "-key", "demo secret")
 	ctx := testContext(t)
 	token := a.newList(t)
-	if html, _ := b.get(t, "/todo/"+token); !strings.Contains(html, "Read the guide") {
+	html, _ := b.get(t, "/todo/"+token)
+	if !strings.Contains(html, "Read the guide") {
 		t.Fatalf("the list made on a, from b: %s", html)
 	}
-	onA, onB := a.join(t, ctx, token), b.join(t, ctx, token)
-	if err := onB.Event(ctx, "add", map[string]string{"title": "milk"}); err != nil {
+	// The HTML from b names a viewer's draft, made on b, and the list.
+	tokens := regexp.MustCompile(`data-token="([a-z0-9]+)"`).FindAllStringSubmatch(html, -1)
+	if len(tokens) != 2 || tokens[1][1] != token {
+		t.Fatalf("the list's HTML names %q, want a draft and the list", tokens)
+	}
+	onA, draftOnB := a.join(t, ctx, token), b.join(t, ctx, tokens[0][1])
+	if err := draftOnB.Event(ctx, "add", map[string]string{"title": "milk"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := onA.Wait(ctx, func(html string) bool { return strings.Contains(html, "<span>milk</span>") }); err != nil {
