@@ -68,6 +68,69 @@ func TestFromAnEmptyFolder(t *testing.T) {
 	t.Run("page shared by its link", func(t *testing.T) { sharedByLink(t, serve(t, work)) })
 }
 
+// TestDeclarations: the guide's Go code outside "From an empty folder" is
+// declarations of one program, as the guide says, which compile together
+// (and pass go vet) in a new module beside the checkout.
+func TestDeclarations(t *testing.T) {
+	guide, err := os.ReadFile("guide.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(guide), section(t, string(guide), "## From an empty folder"), "", 1)
+	var code, tests []string
+	for _, b := range regexp.MustCompile("(?s)\n```go\n(.*?)\n```").FindAllStringSubmatch(text, -1) {
+		if strings.Contains(b[1], "func Test") {
+			tests = append(tests, b[1])
+		} else {
+			code = append(code, b[1])
+		}
+	}
+	dir := t.TempDir()
+	checkout, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "templates"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "templates/settings.html", "<p>for //go:embed templates</p>")
+	write(t, dir, "main.go", goFile(strings.Join(code, "\n\n")+"\n\nfunc main() {}"))
+	write(t, dir, "main_test.go", goFile(strings.Join(tests, "\n\n")))
+	run(t, dir, "go", "mod", "init", "guide")
+	run(t, dir, "go", "mod", "edit",
+		"-replace", "github.com/livetemplate/livetemplate="+checkout,
+		"-replace", "github.com/livetemplate/livetemplate/cluster="+filepath.Join(checkout, "cluster"))
+	run(t, dir, "go", "mod", "tidy")
+	run(t, dir, "go", "vet", ".")
+}
+
+// imports are the packages that the guide's code names, by name.
+var imports = map[string]string{
+	"context": "context", "embed": "embed", "errors": "errors", "hex": "encoding/hex",
+	"fmt": "fmt", "template": "html/template", "io": "io", "slog": "log/slog",
+	"http": "net/http", "httptest": "net/http/httptest", "os": "os", "strings": "strings",
+	"testing": "testing", "time": "time",
+	"websocket":        "github.com/coder/websocket",
+	"wsjson":           "github.com/coder/websocket/wsjson",
+	"nats":             "github.com/nats-io/nats.go",
+	"livetemplate":     "github.com/livetemplate/livetemplate",
+	"cluster":          "github.com/livetemplate/livetemplate/cluster",
+	"livetemplatetest": "github.com/livetemplate/livetemplate/livetemplatetest",
+}
+
+// goFile is code as a file of package main that imports what code names.
+func goFile(code string) string {
+	var b strings.Builder
+	b.WriteString("package main\n\nimport (\n")
+	for name, path := range imports {
+		if regexp.MustCompile(`\b` + name + `\.`).MatchString(code) {
+			fmt.Fprintf(&b, "\t%q\n", path)
+		}
+	}
+	b.WriteString(")\n\n" + code + "\n")
+	return b.String()
+}
+
 // perConnection: the page is the HTML around the root, and the endpoint
 // makes a counter for each connection.
 func perConnection(t *testing.T, addr string) {
