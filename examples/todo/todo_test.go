@@ -163,6 +163,7 @@ func TestTodoDraftIsOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := pagetest.Context(t)
+	s.Get(t, "/todo/todo.js") // the script that joins the draft
 	res := s.Get(t, "/todo/")
 	address := res.Request.URL.Path
 	alice, bob := view(t, ctx, s, address), view(t, ctx, s, address)
