@@ -43,7 +43,7 @@ var catalogue = []example{
 	{Name: "Shared dashboard", Path: "/dashboard/", Dir: "dashboard",
 		Summary: "A page shared by its link: one page the server changes every second, shared by every browser that opens it. Open it twice."},
 	{Name: "To-do list", Path: "/todo/", Dir: "todo",
-		Summary: "Keyed rows to add, check, reorder and delete, and a form the server validates as you type."},
+		Summary: "Keyed rows to add, check, reorder and delete, shared by everyone who opens the list, and a form the server validates as you type, each viewer's own."},
 	{Name: "Multi-tab chat", Path: "/chat/", Dir: "chat",
 		Summary: "Open it in several tabs: one socket for all of them, held by a leading tab; close that tab and the chat goes on."},
 }
