@@ -108,7 +108,10 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 	}
 	srv := &http.Server{Handler: site, ReadHeaderTimeout: 10 * time.Second}
 	for _, u := range urls {
-		log.Info("demo serving", "url", u, "nats", natsURL)
+		log.Info("demo serving", "url", u)
+	}
+	if natsURL != "" {
+		log.Info("demo on NATS", "url", natsURL) // for other demos' -nats
 	}
 	if onReady != nil {
 		onReady(ln.Addr().String(), natsURL)
