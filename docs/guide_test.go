@@ -131,6 +131,35 @@ func goFile(code string) string {
 	return b.String()
 }
 
+// TestReadmeProgram: the README's whole program, in a module that requires
+// the library from a clone as the README says, prints what the README says
+// it prints.
+func TestReadmeProgram(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := regexp.MustCompile("(?s)It prints:\n\n```\n(.*?)```").FindStringSubmatch(string(readme))
+	if want == nil {
+		t.Fatal("the README no longer says what its program prints: update this test")
+	}
+	dir := t.TempDir()
+	checkout, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "main.go", block(t, string(readme), "go", 0))
+	run(t, dir, "go", "mod", "init", "readme")
+	commands := strings.ReplaceAll(block(t, string(readme), "sh", 0), "../livetemplate", checkout)
+	run(t, dir, "sh", "-e", "-c", commands) // go mod edit -replace ..., go get ...
+	cmd := exec.CommandContext(t.Context(), "go", "run", ".")
+	cmd.Dir, cmd.Env = dir, goEnv()
+	out, err := cmd.Output()
+	if err != nil || string(out) != want[1] {
+		t.Errorf("go run: %v; it prints\n%s\nthe README says\n%s", err, out, want[1])
+	}
+}
+
 // perConnection: the page is the HTML around the root, and the endpoint
 // makes a counter for each connection.
 func perConnection(t *testing.T, addr string) {
