@@ -8,10 +8,12 @@
 // same list in any tab or on any device. The form is not part of that page:
 // what a viewer types, and what is wrong with it, is theirs alone. Each load
 // of the address makes the viewer a page of their own for the form (a
-// [Draft]), which the browser joins beside the list, on the same connection.
+// [Draft]), which the browser joins beside the list (on the same connection,
+// where its tabs share one).
 package todo
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"fmt"
@@ -106,18 +108,28 @@ func show(app *livetemplate.Application, w http.ResponseWriter, token string) {
 		data.List, err = render(list)
 	}
 	if err != nil { // an unknown token, or a list that ended: idle for 30 minutes
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusNotFound)
-		document.ExecuteTemplate(w, "missing.html", nil)
+		write(w, http.StatusNotFound, "missing.html", nil)
 		return
 	}
 	if data.Draft, err = newDraft(app, token); err != nil {
 		http.Error(w, "cannot show the list", http.StatusServiceUnavailable)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store") // the HTML holds the pages' tokens
-	document.ExecuteTemplate(w, "todo.html", data)
+	write(w, http.StatusOK, "todo.html", data)
+}
+
+// write writes the document's template name, executed with data, whole or
+// not at all.
+func write(w http.ResponseWriter, status int, name string, data any) {
+	var b bytes.Buffer
+	if err := document.ExecuteTemplate(&b, name, data); err != nil {
+		http.Error(w, "cannot render the page", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
 }
 
 // rendered is a page's HTML, for the element of the document that is the
