@@ -105,9 +105,10 @@ func dashboardInBrowser(t *testing.T, b *browsertest.Browser, url, shots string)
 }
 
 // todoInBrowser: rows and the form's validation; what one viewer types
-// stays in their field, while the list is everyone's.
+// stays in their field, while the list is everyone's. The other viewer is
+// another person, in a browser of their own.
 func todoInBrowser(t *testing.T, b *browsertest.Browser, url, shots string) {
-	tab, other := phone(t, b), phone(t, b)
+	tab, other := phone(t, b), phone(t, browsertest.Start(t))
 	tab.Navigate(url + "/todo/")
 	open(tab)
 	other.Navigate(browsertest.MustEval[string](tab.Tab, `location.href`))
