@@ -170,6 +170,9 @@ func serveURLs(addr net.Addr) ([]string, error) {
 			urls = append(urls, "http://"+net.JoinHostPort(n.IP.String(), port))
 		}
 	}
+	if len(urls) == 0 { // no interface lists an address it serves
+		return []string{"http://" + addr.String()}, nil
+	}
 	return urls, nil
 }
 
