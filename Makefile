@@ -8,9 +8,18 @@ FUZZTIME ?= 20s
 # scale-out (its tests run an embedded nats-server), the tools.
 MODULES ?= . client cluster cmd
 
-.PHONY: test fmt-check vet unit fuzz bench chromium tscheck generate
+.PHONY: test quick fmt-check vet unit fuzz bench chromium tscheck generate
 
 test: fmt-check vet tscheck unit fuzz
+
+# The edit-test loop: formatting, vet and every module's tests, without the
+# race detector, Chromium, npm or fuzzing, and with -short (fewer random
+# parity cases). Needs Go only (and the module proxy once). `make test` is
+# what CI runs.
+quick: fmt-check vet
+	@set -e; for m in . cluster; do echo "test $$m"; (cd $$m && $(GO) test -short -count=1 ./...); done
+	@echo "test cmd (not the browser tests)"; cd cmd && $(GO) test -short -count=1 -skip 'InBrowser$$' ./...
+	@echo "test client (the bundle, not the browser tests)"; cd client && $(GO) test -count=1 -run '^TestBundle' .
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; \
@@ -26,9 +35,10 @@ unit: chromium
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash .ci/fuzz
 
-# The browser tests run in Debian's Chromium.
+# The browser tests run in Debian's Chromium: $CHROMIUM, else chromium on
+# $PATH, else installed from Debian's packages (as root, or with sudo).
 chromium:
-	@command -v chromium >/dev/null || bash .ci/install-chromium
+	@[ -n "$$CHROMIUM" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null || bash .ci/install-chromium
 
 # TypeScript's strict type check of the client, and its declarations
 # (client/types) as committed. esbuild, which bundles it, does not check types.

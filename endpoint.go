@@ -36,8 +36,8 @@ func (a *Application) Handler() http.Handler {
 	return &endpoint{app: a}
 }
 
-// PageHandler returns a WebSocket endpoint that, like the seed's Pattern 1,
-// gives every connection a page of its own: it creates a page of the
+// PageHandler returns a WebSocket endpoint that gives every connection a
+// page of its own (a page per connection): it creates a page of the
 // template registered as templateName with the data that newData returns for
 // the handshake request, sends the page's token in a page_token message, and
 // joins the page as the connection's default page. A client that reconnects

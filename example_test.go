@@ -15,7 +15,7 @@ import (
 
 type Counter struct{ Count int }
 
-// Pattern 1: a page per connection. The application owns its socket: it
+// A page per connection. The application owns its socket: it
 // sends the page's token, the snapshot, then every update.
 func Example_pagePerConnection() {
 	app, err := livetemplate.NewApplication()
@@ -56,8 +56,8 @@ func Example_pagePerConnection() {
 	// {"type":"diff","v":2,"base":1,"d":{"f":{"0":"1"}}}
 }
 
-// Pattern 2: the HTTP handler creates the page and embeds its token; the
-// WebSocket handler finds the page by that token.
+// A page shared by its link: the HTTP handler creates the page and embeds
+// its token; the WebSocket handler finds the page by that token.
 func Example_sharedPageByToken() {
 	app, err := livetemplate.NewApplication()
 	if err != nil {

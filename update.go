@@ -7,7 +7,7 @@ import (
 
 // Update is a change of a page's HTML, ready to send to the page's clients:
 // the messages of docs/protocol.md. An application that owns its WebSocket
-// (the seed's Pattern 1) sends the [Page.Snapshot] first and then every
+// (a page per connection, say) sends the [Page.Snapshot] first and then every
 // Update that [Update.Changed], in order.
 type Update struct {
 	// Version is the page's version once the Update is applied.

@@ -1,17 +1,20 @@
 // Package examples holds LiveTemplate's examples, one package each, which
 // the demo (cmd/demo) serves side by side:
 //
-//   - counter: the seed's Pattern 1, a page per connection;
-//   - dashboard: the seed's Pattern 2, one page that a ticker changes and
+//   - counter: a page per connection;
+//   - dashboard: a page shared by its link, one page that a ticker changes and
 //     every browser shows;
-//   - todo: keyed rows, a form with server-side validation;
+//   - todo: keyed rows, and a form with server-side validation that is each
+//     viewer's own page beside the shared list;
 //   - chat: one room shared by every tab, which share one socket.
 //
 // Each package registers its templates and event handlers on an
 // *livetemplate.Application and its routes on an *http.ServeMux. Their pages
 // expect what the demo serves beside them: the browser client at
-// /livetemplate.js, the application's live endpoint (app.Handler()) at /live
-// and the style sheet at /demo.css.
+// /livetemplate.js, the application's live endpoint (app.Handler()) at /live,
+// the style sheet at /demo.css and the icon at /favicon.svg. Their scripts
+// are files of their own, so that a Content-Security-Policy without inline
+// scripts (the demo's) allows them.
 package examples
 
 import "embed"

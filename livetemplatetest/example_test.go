@@ -16,7 +16,7 @@ import (
 	"github.com/livetemplate/livetemplate/livetemplatetest"
 )
 
-// A page per connection (the seed's Pattern 1), a lost socket, and a resume:
+// A page per connection, a lost socket, and a resume:
 // the client rejoins with the version it holds and gets only what it missed.
 func Example() {
 	app, err := livetemplate.NewApplication()

@@ -3,9 +3,12 @@
 // dashboard, a to-do list and a multi-tab chat), an index page that links
 // them and their source, with nothing else to install or start.
 //
-//	go run ./cmd/demo                      # http://localhost:8080
+//	go run ./cmd/demo                      # http://localhost:8080, this machine only
+//	go run ./cmd/demo -addr :8080          # also at this machine's network addresses: open it on a phone
 //	go run ./cmd/demo -nats embedded       # the same, on a NATS server inside the process
 //	go run ./cmd/demo -addr :8081 -nats nats://127.0.0.1:4222 -key SECRET
+//
+// It logs every address it serves on.
 //
 // With -nats, several demo processes share their pages: start one with
 // -nats embedded (it prints its NATS URL), the others with -nats URL, all
@@ -25,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -57,7 +61,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(out)
-	fs.StringVar(&c.addr, "addr", "localhost:8080", "address to serve on")
+	fs.StringVar(&c.addr, "addr", "localhost:8080", `address to serve on; ":8080" serves every network address of this machine, for other devices`)
 	fs.StringVar(&c.nats, "nats", "", `"embedded" to start a NATS server in the process, or a NATS URL to join; empty: pages stay in this process`)
 	fs.StringVar(&c.natsDir, "nats-dir", "", "with -nats embedded: where JetStream keeps its data (default: a temporary directory, removed at exit)")
 	fs.StringVar(&c.key, "key", "", "a secret that signs page tokens; give every instance the same one (default: random, tokens die with the process)")
@@ -86,19 +90,29 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 	if err != nil {
 		return err
 	}
+	urls, err := serveURLs(ln.Addr())
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	app, err := newApp(c, nc)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	site, err := newSite(app, ln.Addr().String(), natsURL)
+	site, err := newSite(app, ln.Addr().String(), urls, natsURL)
 	if err != nil {
 		app.Close()
 		ln.Close()
 		return err
 	}
 	srv := &http.Server{Handler: site, ReadHeaderTimeout: 10 * time.Second}
-	log.Info("demo serving", "url", "http://"+ln.Addr().String(), "nats", natsURL)
+	for _, u := range urls {
+		log.Info("demo serving", "url", u)
+	}
+	if natsURL != "" {
+		log.Info("demo on NATS", "url", natsURL) // for other demos' -nats
+	}
 	if onReady != nil {
 		onReady(ln.Addr().String(), natsURL)
 	}
@@ -107,7 +121,14 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 	select {
 	case err = <-served:
 	case <-ctx.Done():
+		log.Info("demo stopping: closing connections as going away (1001), ending pages")
 	}
+	return stop(log, srv, site, app, err)
+}
+
+// stop ends what run started, after the server stopped serving with err (nil
+// when it was asked to), and logs the outcome.
+func stop(log *slog.Logger, srv *http.Server, site *site, app *livetemplate.Application, err error) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	site.Close() // the dashboard's ticker
@@ -118,7 +139,41 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	if err != nil {
+		log.Error("demo stopped", "err", err)
+	} else {
+		log.Info("demo stopped")
+	}
 	return err
+}
+
+// serveURLs returns the addresses at which a listener on addr is reached:
+// its own, or for a wildcard address (":8080", "0.0.0.0:8080"), one for
+// each address of this machine's network interfaces that it serves.
+func serveURLs(addr net.Addr) ([]string, error) {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return []string{"http://" + addr.String()}, nil
+	}
+	ifaddrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil, fmt.Errorf("the addresses of %s: %w", addr, err)
+	}
+	port := strconv.Itoa(tcp.Port)
+	var urls []string
+	for _, a := range ifaddrs {
+		n, ok := a.(*net.IPNet)
+		switch {
+		case !ok, n.IP.IsLinkLocalUnicast(): // a link-local address needs a zone in a URL
+		case tcp.IP.To4() != nil && n.IP.To4() == nil: // 0.0.0.0 serves IPv4 only
+		default:
+			urls = append(urls, "http://"+net.JoinHostPort(n.IP.String(), port))
+		}
+	}
+	if len(urls) == 0 { // no interface lists an address it serves
+		return []string{"http://" + addr.String()}, nil
+	}
+	return urls, nil
 }
 
 // connectNATS starts or joins NATS as -nats says. stop ends both.
@@ -176,6 +231,7 @@ func newApp(c config, nc *nats.Conn) (*livetemplate.Application, error) {
 			cluster.WithState[counter.Counter](counter.Template),
 			cluster.WithState[dashboard.Dashboard](dashboard.Template),
 			cluster.WithState[todo.List](todo.Template),
+			cluster.WithState[todo.Draft](todo.DraftTemplate),
 			cluster.WithState[chat.Room](chat.Template),
 		))
 	}

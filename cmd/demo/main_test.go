@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,16 +25,35 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type demo struct {
 	addr, natsURL string
 	stop          func() error
+	log           *logBuffer // what it logs
+}
+
+// logBuffer is a log written by the demo's goroutines and read by the test.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func start(t *testing.T, args ...string) *demo {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &demo{}
+	d := &demo{log: &logBuffer{}}
 	up := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard, func(addr, natsURL string) {
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), d.log, func(addr, natsURL string) {
 			d.addr, d.natsURL = addr, natsURL
 			close(up)
 		})
@@ -111,18 +135,28 @@ func TestDemo(t *testing.T) {
 	d := start(t)
 	ctx := testContext(t)
 	index, _ := d.get(t, "/")
-	for _, path := range []string{"/counter/", "/dashboard/", "/todo/", "/chat/", "/source/todo/todo.go", "/source/chat/chat.html", "/demo.css"} {
+	for _, path := range []string{"/counter/", "/dashboard/", "/todo/", "/chat/", "/source/todo/todo.go", "/source/chat/chat.html", "/demo.css", "/favicon.svg"} {
 		if !strings.Contains(index, `href="`+path+`"`) {
 			t.Errorf("the index does not link %s", path)
 		}
 		d.get(t, path)
 	}
 	d.get(t, "/livetemplate.js")
+	if icon, _ := d.get(t, "/favicon.ico"); !strings.HasPrefix(icon, "<svg") {
+		t.Errorf("/favicon.ico: %.100s", icon)
+	}
 	if !strings.Contains(index, "<code>"+d.addr+"</code>") {
 		t.Error("the index does not name the instance")
 	}
-	if src, _ := d.get(t, "/source/chat/chat.html"); !strings.Contains(src, "{{PAGE_TOKEN}}") {
-		t.Error("a template's source is not served as it is")
+	if !strings.Contains(index, "<code>go run ./cmd/demo -addr :8080</code>") {
+		t.Error("the index of a demo on 127.0.0.1 does not say how to serve other devices")
+	}
+	// A source page: the file's text, escaped, on a page a phone shows at its width.
+	src, _ := d.get(t, "/source/chat/chat.html")
+	for _, want := range []string{`data-token=&#34;{{PAGE_TOKEN}}&#34;`, `<meta name="viewport"`, `<a href="/source/chat/chat.go">`} {
+		if !strings.Contains(src, want) {
+			t.Errorf("the source page of chat.html lacks %s", want)
+		}
 	}
 	counter, err := livetemplatetest.Dial(ctx, "ws://"+d.addr+"/counter/live")
 	if err != nil {
@@ -143,11 +177,67 @@ func TestDemo(t *testing.T) {
 	if got := counter.CloseStatus(); got != websocket.StatusGoingAway {
 		t.Errorf("close status at shutdown %v, want going away", got)
 	}
+	for _, line := range []string{"msg=\"demo serving\" url=http://" + d.addr, "msg=\"demo stopping", "msg=\"demo stopped\""} {
+		if !strings.Contains(d.log.String(), line) {
+			t.Errorf("the log lacks %s:\n%s", line, d.log)
+		}
+	}
+}
+
+// TestDemoEveryAddress: a demo on a wildcard address logs, and lists on its
+// index, an address of each of this machine's interfaces, and serves there.
+func TestDemoEveryAddress(t *testing.T) {
+	d := start(t, "-addr", ":0")
+	host, port, err := net.SplitHostPort(d.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v4only := net.ParseIP(host).To4() != nil // a machine without IPv6 listens on 0.0.0.0
+	loopback := "http://" + net.JoinHostPort("127.0.0.1", port)
+	if !strings.Contains(d.log.String(), "url="+loopback) {
+		t.Errorf("the log lacks %s:\n%s", loopback, d.log)
+	}
+	ifaddrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	index, _ := d.get(t, "/")
+	for _, a := range ifaddrs {
+		n, ok := a.(*net.IPNet)
+		if !ok || n.IP.IsLinkLocalUnicast() || v4only && n.IP.To4() == nil {
+			continue
+		}
+		url := "http://" + net.JoinHostPort(n.IP.String(), port)
+		if !strings.Contains(d.log.String(), "url="+url) || !strings.Contains(index, `<a href="`+url+`">`) {
+			t.Errorf("%s is not in the log or the index:\n%s\n%s", url, d.log, index)
+		}
+	}
+	res, err := http.Get(loopback + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+}
+
+func TestServeURLs(t *testing.T) {
+	one := &net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 8080}
+	if got, err := serveURLs(one); err != nil || len(got) != 1 || got[0] != "http://192.0.2.7:8080" {
+		t.Errorf("a listener on one address: %q, %v", got, err)
+	}
+	got, err := serveURLs(&net.TCPAddr{IP: net.IPv4zero, Port: 8080})
+	if err != nil || !slices.Contains(got, "http://127.0.0.1:8080") {
+		t.Errorf("0.0.0.0: %q, %v", got, err)
+	}
+	for _, u := range got {
+		if strings.Contains(u, "[") {
+			t.Errorf("0.0.0.0 serves IPv4 only, not %s", u)
+		}
+	}
 }
 
 // TestDemoNATS: one demo with an embedded NATS server and one that joins it
 // with -nats URL share their pages: a to-do list made on one is shown and
-// changed on the other.
+// changed on the other, by a viewer's draft made there.
 func TestDemoNATS(t *testing.T) {
 	a := start(t, "-nats", "embedded", "-key", "demo secret")
 	if a.natsURL == "" {
@@ -156,11 +246,17 @@ func TestDemoNATS(t *testing.T) {
 	b := start(t, "-nats", a.natsURL, "-key", "demo secret")
 	ctx := testContext(t)
 	token := a.newList(t)
-	if html, _ := b.get(t, "/todo/"+token); !strings.Contains(html, "Read the guide") {
+	html, _ := b.get(t, "/todo/"+token)
+	if !strings.Contains(html, "Read the guide") {
 		t.Fatalf("the list made on a, from b: %s", html)
 	}
-	onA, onB := a.join(t, ctx, token), b.join(t, ctx, token)
-	if err := onB.Event(ctx, "add", map[string]string{"title": "milk"}); err != nil {
+	// The HTML from b names a viewer's draft, made on b, and the list.
+	tokens := regexp.MustCompile(`data-token="([a-z0-9]+)"`).FindAllStringSubmatch(html, -1)
+	if len(tokens) != 2 || tokens[1][1] != token {
+		t.Fatalf("the list's HTML names %q, want a draft and the list", tokens)
+	}
+	onA, draftOnB := a.join(t, ctx, token), b.join(t, ctx, tokens[0][1])
+	if err := draftOnB.Event(ctx, "add", map[string]string{"title": "milk"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := onA.Wait(ctx, func(html string) bool { return strings.Contains(html, "<span>milk</span>") }); err != nil {

@@ -45,7 +45,7 @@ type Message struct {
 	At   string // HH:MM
 }
 
-//go:embed chat.html
+//go:embed chat.html chat.js
 var files embed.FS
 
 // host serves the room: one page, made again if it ended (when nobody used
@@ -57,8 +57,9 @@ type host struct {
 }
 
 // Mount registers the room's template and events on app, and its routes on
-// mux: GET /chat/ serves the room, GET /chat/connections?browser=ID says
-// how many connections of that browser conns counts. Wrap the application's
+// mux: GET /chat/ serves the room, GET /chat/chat.js its script, GET
+// /chat/connections?browser=ID says how many connections of that browser
+// conns counts. Wrap the application's
 // live endpoint with conns.Count for that count.
 func Mount(app *livetemplate.Application, mux *http.ServeMux, conns *Connections) error {
 	if err := app.RegisterTemplateFS(Template, files, "chat.html"); err != nil {
@@ -69,6 +70,9 @@ func Mount(app *livetemplate.Application, mux *http.ServeMux, conns *Connections
 	}
 	h := &host{app: app}
 	mux.HandleFunc("GET /chat/{$}", h.serve)
+	mux.HandleFunc("GET /chat/chat.js", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, files, "chat.js")
+	})
 	mux.Handle("GET /chat/connections", conns)
 	return nil
 }

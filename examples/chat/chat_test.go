@@ -38,6 +38,9 @@ func TestChat(t *testing.T) {
 	if alice.Token() != bob.Token() {
 		t.Fatal("two loads of the room: two pages")
 	}
+	if js := s.Get(t, "/chat/chat.js"); !strings.HasPrefix(js.Header.Get("Content-Type"), "text/javascript") {
+		t.Errorf("the room's script: %s", js.Header.Get("Content-Type"))
+	}
 	if err := alice.Event(ctx, "send", map[string]string{"name": "alice", "text": " hi <bob> "}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
-// Package counter is the seed's Pattern 1: a page per connection. Every tab
-// that opens the counter gets a counter of its own, which the live endpoint
-// makes when the tab connects; a reload makes a new one.
+// Package counter is a page per connection: every tab that opens the
+// counter gets a counter of its own, which the live endpoint makes when the
+// tab connects; a reload makes a new one.
 package counter
 
 import (

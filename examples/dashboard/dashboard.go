@@ -1,4 +1,4 @@
-// Package dashboard is the seed's Pattern 2: one page, made once, whose
+// Package dashboard is a page shared by its link: one page, made once, whose
 // token every browser that opens its address gets with the HTML. A ticker
 // on the server changes the page's data, and every browser and device
 // showing it gets the same changes; a click in one of them shows in all.
@@ -29,6 +29,7 @@ type Dashboard struct {
 	Load     []Sample // the latest samples, oldest first
 	Paused   bool     // the ticker leaves the figures as they are
 	Updated  string   // when the ticker last changed them, as HH:MM:SS
+	Every    string   // the ticker's interval, as "1s"
 }
 
 // Sample is one bar of the load chart. N numbers the samples, so that each
@@ -58,7 +59,7 @@ func Mount(app *livetemplate.Application, mux *http.ServeMux, every time.Duratio
 	if err := app.HandleEvent(Template, "pause", pause); err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
-	d := Dashboard{Visitors: 40}
+	d := Dashboard{Visitors: 40, Every: every.String()}
 	for range samples { // a full chart from the start
 		d = tick(d, time.Now())
 	}

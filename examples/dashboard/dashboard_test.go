@@ -47,7 +47,7 @@ func TestDashboard(t *testing.T) {
 	}
 }
 
-// TestDashboardBars: the chart keeps its latest samples.
+// TestDashboardBars: the chart keeps its latest samples, with a scale.
 func TestDashboardBars(t *testing.T) {
 	s := pagetest.Start(t)
 	board, err := dashboard.Mount(s.App, s.Mux, time.Millisecond)
@@ -61,5 +61,10 @@ func TestDashboardBars(t *testing.T) {
 	}
 	if n := strings.Count(p.HTML(), "<i data-key="); n != 24 {
 		t.Errorf("%d bars, want 24: %s", n, p.HTML())
+	}
+	for _, scale := range []string{"<span>100%</span><span>50%</span><span>0%</span>", "the latest 24 samples, one every 1ms"} {
+		if !strings.Contains(p.HTML(), scale) {
+			t.Errorf("the chart has no scale %q: %s", scale, p.HTML())
+		}
 	}
 }

@@ -4,15 +4,20 @@
 // them.
 //
 // GET /todo/ makes a new list and sends the browser to its address,
-// /todo/{token}: the seed's Pattern 2, so the same address opens the same
-// list in any tab or on any device.
+// /todo/{token}: a page shared by its link, so the same address opens the
+// same list in any tab or on any device. The form is not part of that page:
+// what a viewer types, and what is wrong with it, is theirs alone. Each load
+// of the address makes the viewer a page of their own for the form (a
+// [Draft]), which the browser joins beside the list (on the same connection,
+// where its tabs share one).
 package todo
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"fmt"
-	"io"
+	"html/template"
 	"net/http"
 	"slices"
 	"strconv"
@@ -22,7 +27,8 @@ import (
 	"github.com/livetemplate/livetemplate"
 )
 
-// Template is the name of the to-do list's template.
+// Template is the name of the list's template: the page every viewer
+// shares.
 const Template = "todo"
 
 // MaxTitle is the longest title, in characters, that the form accepts.
@@ -32,8 +38,6 @@ const MaxTitle = 60
 type List struct {
 	Items  []Item
 	NextID int
-	Draft  string // the form's title, as the server last saw it
-	Error  string // what is wrong with Draft, for the template to show
 }
 
 // Item is one row of the list. Its ID is the row's data-key, so that a
@@ -55,22 +59,28 @@ func (l List) Left() int {
 	return n
 }
 
-//go:embed todo.html
+//go:embed todo.html missing.html list.html draft.html todo.js
 var files embed.FS
 
-// Mount registers the list's template and events on app, and its routes on
-// mux: GET /todo/ makes a list, GET /todo/{token} shows it.
+// document is the HTML page around the two pages a viewer shows: their
+// draft and the list.
+var document = template.Must(template.ParseFS(files, "todo.html", "missing.html"))
+
+// Mount registers the list's and the draft's templates and events on app,
+// and its routes on mux: GET /todo/ makes a list, GET /todo/{token} shows
+// it, GET /todo/todo.js is the script that joins the viewer's draft.
 func Mount(app *livetemplate.Application, mux *http.ServeMux) error {
-	if err := app.RegisterTemplateFS(Template, files, "todo.html"); err != nil {
+	if err := app.RegisterTemplateFS(Template, files, "list.html"); err != nil {
 		return fmt.Errorf("todo: %w", err)
 	}
-	events := map[string]func(List, form) List{
-		"check": check, "add": add, "toggle": toggle, "delete": remove, "move": move,
-	}
+	events := map[string]func(List, form) List{"toggle": toggle, "delete": remove, "move": move}
 	for name, change := range events {
 		if err := app.HandleEvent(Template, name, handle(change)); err != nil {
 			return fmt.Errorf("todo: %w", err)
 		}
+	}
+	if err := mountDraft(app); err != nil {
+		return fmt.Errorf("todo: %w", err)
 	}
 	mux.HandleFunc("GET /todo/{$}", func(w http.ResponseWriter, r *http.Request) {
 		p, err := app.NewPage(Template, List{Items: []Item{{1, "Try the demo", true}, {2, "Read the guide", false}}, NextID: 3})
@@ -80,28 +90,75 @@ func Mount(app *livetemplate.Application, mux *http.ServeMux) error {
 		}
 		http.Redirect(w, r, "/todo/"+p.GetToken(), http.StatusSeeOther)
 	})
+	mux.HandleFunc("GET /todo/todo.js", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, files, "todo.js")
+	})
 	mux.HandleFunc("GET /todo/{token}", func(w http.ResponseWriter, r *http.Request) {
 		show(app, w, r.PathValue("token"))
 	})
 	return nil
 }
 
-// show writes the HTML of the list of token.
+// show writes the HTML of the list of token, with a new draft for this
+// viewer.
 func show(app *livetemplate.Application, w http.ResponseWriter, token string) {
-	p, err := app.GetPage(token)
-	var html string
+	var data struct{ Draft, List rendered }
+	list, err := app.GetPage(token)
 	if err == nil {
-		html, err = p.Render()
+		data.List, err = render(list)
 	}
 	if err != nil { // an unknown token, or a list that ended: idle for 30 minutes
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, `<!doctype html><title>No such list</title><p>No such list. <a href="/todo/">Start a new one</a>.`)
+		write(w, http.StatusNotFound, "missing.html", nil)
+		return
+	}
+	if data.Draft, err = newDraft(app, token); err != nil {
+		http.Error(w, "cannot show the list", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store") // the HTML holds the pages' tokens
+	write(w, http.StatusOK, "todo.html", data)
+}
+
+// write writes the document's template name, executed with data, whole or
+// not at all.
+func write(w http.ResponseWriter, status int, name string, data any) {
+	var b bytes.Buffer
+	if err := document.ExecuteTemplate(&b, name, data); err != nil {
+		http.Error(w, "cannot render the page", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store") // the HTML holds the page's token
-	io.WriteString(w, html)
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
+}
+
+// rendered is a page's HTML, for the element of the document that is the
+// page's root, with the token and version that the browser joins it with.
+type rendered struct {
+	HTML    template.HTML
+	Token   string
+	Version uint64
+}
+
+// render renders p with the version its HTML shows. Render and Version are
+// two calls, and a change between them would pair the HTML with a later
+// version, so it tries again while the page changes. Version 0, after a
+// few tries, makes the browser ask for the whole page when it joins.
+func render(p *livetemplate.Page) (rendered, error) {
+	r := rendered{Token: p.GetToken()}
+	for range 3 {
+		v := p.Version()
+		html, err := p.Render()
+		if err != nil {
+			return rendered{}, err
+		}
+		r.HTML = template.HTML(html) // html/template's own output
+		if p.Version() == v {
+			r.Version = v
+			break
+		}
+	}
+	return r, nil
 }
 
 // form is what the events send: the title field, and the lvt-value-* of
@@ -127,28 +184,11 @@ func handle(change func(List, form) List) livetemplate.EventHandler {
 	}
 }
 
-// check keeps the title being typed and says what is wrong with it. An
-// empty title is not wrong yet: the user may not have started.
-func check(l List, f form) List {
-	l.Draft = f.Title
-	l.Error = ""
-	if strings.TrimSpace(f.Title) != "" {
-		l.Error = validate(l.Items, f.Title)
-	}
-	return l
-}
-
-// add adds the title as a new item, or keeps it with its error.
-func add(l List, f form) List {
-	title := strings.TrimSpace(f.Title)
-	if msg := validate(l.Items, title); msg != "" {
-		l.Draft, l.Error = f.Title, msg
-		return l
-	}
+// add adds title to the list, unless validate finds it wrong.
+func (l List) add(title string) List {
 	// New slices throughout: the page's data is never changed in place.
-	l.Items = append(slices.Clip(l.Items), Item{ID: l.NextID, Title: title})
+	l.Items = append(slices.Clip(l.Items), Item{ID: l.NextID, Title: strings.TrimSpace(title)})
 	l.NextID++
-	l.Draft, l.Error = "", ""
 	return l
 }
 

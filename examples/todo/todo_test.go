@@ -2,6 +2,7 @@ package todo_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"regexp"
@@ -17,13 +18,19 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func open(t *testing.T) (*pagetest.Server, *livetemplatetest.Page) {
+// open makes a list and opens it as a browser does: it returns the
+// viewer's draft and the list.
+func open(t *testing.T) (s *pagetest.Server, draft, list *livetemplatetest.Page) {
 	t.Helper()
-	s := pagetest.Start(t)
+	s = pagetest.Start(t)
 	if err := todo.Mount(s.App, s.Mux); err != nil {
 		t.Fatal(err)
 	}
-	return s, s.Open(t, pagetest.Context(t), "/todo/")
+	pages := view(t, pagetest.Context(t), s, s.Get(t, "/todo/").Request.URL.Path)
+	if len(pages) != 2 {
+		t.Fatalf("a list's HTML names %d pages, want the draft and the list", len(pages))
+	}
+	return s, pages[0], pages[1]
 }
 
 var row = regexp.MustCompile(`<li data-key="(\d+)"( class="done")?>`)
@@ -47,13 +54,16 @@ func send(t *testing.T, ctx context.Context, p *livetemplatetest.Page, name stri
 // TestTodoRows: add, toggle, move and delete rows, seen by a second
 // browser that opens the list's address.
 func TestTodoRows(t *testing.T) {
-	s, p := open(t)
+	s, draft, p := open(t)
 	ctx := pagetest.Context(t)
 	if got := rows(p.HTML()); got != "1 done,2" {
 		t.Fatalf("a new list: rows %q", got)
 	}
 	other := s.Join(t, ctx, p.Token())
-	send(t, ctx, p, "add", map[string]string{"title": " milk "})
+	send(t, ctx, draft, "add", map[string]string{"title": " milk "})
+	if err := p.Wait(ctx, func(html string) bool { return rows(html) == "1 done,2,3" }); err != nil {
+		t.Fatalf("after add: %v; rows %q", err, rows(p.HTML()))
+	}
 	send(t, ctx, p, "toggle", map[string]string{"id": "1"})
 	send(t, ctx, p, "move", map[string]string{"id": "3", "by": "-1"})
 	send(t, ctx, p, "move", map[string]string{"id": "1", "by": "1"})
@@ -74,9 +84,10 @@ func TestTodoRows(t *testing.T) {
 }
 
 // TestTodoValidation: the server's verdict on the title, while typing and
-// on add, is in the page; a refused title adds nothing and stays in the field.
+// on add, is in the viewer's draft; a refused title adds nothing and stays
+// in the field.
 func TestTodoValidation(t *testing.T) {
-	_, p := open(t)
+	_, draft, list := open(t)
 	ctx := pagetest.Context(t)
 	long := strings.Repeat("x", todo.MaxTitle+1)
 	for _, c := range []struct{ event, title, error string }{
@@ -88,8 +99,8 @@ func TestTodoValidation(t *testing.T) {
 		{"check", "bread", ""},
 		{"add", "bread", ""},
 	} {
-		send(t, ctx, p, c.event, map[string]string{"title": c.title})
-		html := p.HTML()
+		send(t, ctx, draft, c.event, map[string]string{"title": c.title})
+		html := draft.HTML()
 		if !strings.Contains(html, `<p id="title-error" class="error" role="alert">`+c.error+`</p>`) {
 			t.Errorf("%s %q: the error is not %q: %s", c.event, c.title, c.error, html)
 		}
@@ -97,24 +108,102 @@ func TestTodoValidation(t *testing.T) {
 			t.Errorf("%s %q: aria-invalid %v", c.event, c.title, invalid)
 		}
 	}
-	if got := rows(p.HTML()); got != "1 done,2,3" {
-		t.Errorf("rows %q: only bread is added", got)
+	if err := list.Wait(ctx, func(html string) bool { return rows(html) == "1 done,2,3" }); err != nil {
+		t.Errorf("%v: rows %q, want only bread added", err, rows(list.HTML()))
 	}
-	if !strings.Contains(p.HTML(), `<input name="title" value=""`) {
-		t.Errorf("after an add the server's field is not empty: %s", p.HTML())
+	if !strings.Contains(draft.HTML(), `<input name="title" value=""`) {
+		t.Errorf("after an add the server's field is not empty: %s", draft.HTML())
 	}
 }
 
-// TestTodoUnknown: an address of no list says so, and links to a new one.
+// TestTodoUnknown: an address of no list says so, on a page of the demo's
+// look, and links to a new one.
 func TestTodoUnknown(t *testing.T) {
-	s, _ := open(t)
+	s, _, _ := open(t)
 	res, err := http.Get(s.URL + "/todo/nosuchlist")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusNotFound || !strings.Contains(string(body), `<a href="/todo/">`) {
-		t.Errorf("an unknown list: %d %s", res.StatusCode, body)
+	for _, want := range []string{`<a href="/todo/">`, `<meta name="viewport"`, `href="/demo.css"`} {
+		if res.StatusCode != http.StatusNotFound || !strings.Contains(string(body), want) {
+			t.Errorf("an unknown list: %d, no %s in %s", res.StatusCode, want, body)
+		}
+	}
+}
+
+var tokens = regexp.MustCompile(`data-token="([a-z0-9]+)"`)
+
+// view loads path as a browser does and joins every page its HTML names;
+// it returns them in the order of the HTML.
+func view(t *testing.T, ctx context.Context, s *pagetest.Server, path string) []*livetemplatetest.Page {
+	t.Helper()
+	var pages []*livetemplatetest.Page
+	for _, m := range tokens.FindAllStringSubmatch(s.HTML(t, path), -1) {
+		pages = append(pages, s.Join(t, ctx, m[1]))
+	}
+	return pages
+}
+
+// html is what a viewer's pages hold.
+func html(pages []*livetemplatetest.Page) string {
+	var b strings.Builder
+	for _, p := range pages {
+		b.WriteString(p.HTML())
+	}
+	return b.String()
+}
+
+// TestTodoDraftIsOwn: what one viewer of a list types, and the server's
+// verdict on it, stay theirs; the list is everyone's.
+func TestTodoDraftIsOwn(t *testing.T) {
+	s := pagetest.Start(t)
+	if err := todo.Mount(s.App, s.Mux); err != nil {
+		t.Fatal(err)
+	}
+	ctx := pagetest.Context(t)
+	s.Get(t, "/todo/todo.js") // the script that joins the draft
+	res := s.Get(t, "/todo/")
+	address := res.Request.URL.Path
+	alice, bob := view(t, ctx, s, address), view(t, ctx, s, address)
+	send(t, ctx, alice[0], "check", map[string]string{"title": "read the GUIDE"})
+	if !strings.Contains(html(alice), "is on the list already") {
+		t.Fatalf("alice's view lacks her error: %s", html(alice))
+	}
+	send(t, ctx, bob[0], "check", map[string]string{"title": "bre"})
+	if h := html(bob); strings.Contains(h, "GUIDE") || strings.Contains(h, "on the list already") || !strings.Contains(h, `value="bre"`) {
+		t.Errorf("bob's view after alice typed and he typed: %s", h)
+	}
+	if h := html(alice); strings.Contains(h, "bre") || !strings.Contains(h, `value="read the GUIDE"`) {
+		t.Errorf("alice's view after bob typed: %s", h)
+	}
+	// An add reaches every viewer's list, and nobody else's draft; the
+	// same title added again is refused to the one who added it second.
+	send(t, ctx, alice[0], "add", map[string]string{"title": "eggs"})
+	if err := bob[1].Wait(ctx, func(h string) bool { return strings.Contains(h, "<span>eggs</span>") }); err != nil {
+		t.Fatalf("bob's list after alice's add: %v; %s", err, bob[1].HTML())
+	}
+	if !strings.Contains(bob[0].HTML(), `value="bre"`) {
+		t.Errorf("bob's draft after alice's add: %s", bob[0].HTML())
+	}
+	send(t, ctx, bob[0], "add", map[string]string{"title": "EGGS"})
+	if h := bob[0].HTML(); !strings.Contains(h, "&#34;eggs&#34; is on the list already.") || strings.Contains(html(alice), "already") {
+		t.Errorf("bob adds eggs again: his draft %s", h)
+	}
+}
+
+// TestTodoDraftOfEndedList: a draft whose list has ended says so.
+func TestTodoDraftOfEndedList(t *testing.T) {
+	s, draft, list := open(t)
+	page, err := s.App.GetPage(list.Token())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page.Close()
+	var e *livetemplatetest.Error
+	err = draft.Event(pagetest.Context(t), "check", map[string]string{"title": "x"})
+	if !errors.As(err, &e) || e.Code != "handler_error" || !strings.Contains(e.Message, "ended") {
+		t.Errorf("check in the draft of a closed list: %v", err)
 	}
 }
