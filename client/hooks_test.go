@@ -19,13 +19,10 @@ const hooksSrc = `<p id="count">{{.Count}}</p>
 {{if gt .Count 5}}<div id="extra" lvt-hook="Rec">extra</div>{{end}}
 <div id="still" lvt-hook="Rec">still</div>`
 
-// hooksJS registers the hook Rec, which logs its calls in window.log as
-// "callback id text" (text: the element's text, to tell before from after
-// a change), counts its elements' mounts in el.mounts, and handles the
-// server's "ping" pushes. It also wraps WebSocket so that the test can hand
-// the client a server message (window.inject).
-const hooksJS = `window.log = [];
-window.sockets = [];
+// wsJS wraps WebSocket, before the client connects, so that a test can
+// hand the client a server message of its page (inject(m)) or make it lose
+// the next n diffs (loseDiffs(n)).
+const wsJS = `window.sockets = [];
 const WS = window.WebSocket;
 window.WebSocket = class extends WS {
 	constructor(...a) { super(...a); sockets.push(this); }
@@ -34,7 +31,20 @@ window.WebSocket = class extends WS {
 		super.send(d);
 	}
 };
-window.inject = (m) => sockets[sockets.length - 1].onmessage({ data: JSON.stringify(Object.assign({ page: window.joinPage }, m)) });
+const last = () => sockets[sockets.length - 1];
+window.inject = (m) => last().onmessage({ data: JSON.stringify(Object.assign({ page: window.joinPage }, m)) });
+window.loseDiffs = (n) => {
+	const ws = last();
+	const f = ws.onmessage;
+	ws.onmessage = (e) => { if (JSON.parse(e.data).type === "diff" && n > 0) n--; else f.call(ws, e); };
+};
+`
+
+// hooksJS registers the hook Rec, which logs its calls in window.log as
+// "callback id text" (text: the element's text, to tell before from after
+// a change), counts its elements' mounts in el.mounts, and handles the
+// server's "ping" pushes; with wsJS.
+const hooksJS = wsJS + `window.log = [];
 const rec = (cb) => function () { log.push(cb + " " + this.el.id + " " + this.el.textContent.trim()); };
 LiveTemplateClient.hooks.Rec = {
 	mounted() {
@@ -142,13 +152,7 @@ func TestHooks(t *testing.T) {
 		update(t, p, counter{Count: 2, Log: []string{"1", "2", "3"}}) // the client gets the tree
 		tab.WaitFor(`liveTemplate.version === 2`, 5*time.Second)
 		takeLog(t, tab)
-		browsertest.MustEval[bool](tab, `(() => {
-			const ws = sockets[sockets.length - 1];
-			const f = ws.onmessage;
-			window.lost = 0;
-			ws.onmessage = (e) => { if (JSON.parse(e.data).type === "diff" && lost < 2) lost++; else f.call(ws, e); };
-			return true;
-		})()`)
+		browsertest.MustEval[bool](tab, `loseDiffs(2), true`)
 		update(t, p, counter{Count: 3, Log: []string{"1", "2", "3"}}) // lost
 		update(t, p, counter{Count: 3, Log: []string{"1", "3", "2"}}) // lost
 		update(t, p, counter{Count: 4, Log: []string{"2", "1", "5"}}) // a gap: resync, render
