@@ -21,13 +21,17 @@ const hooksSrc = `<p id="count">{{.Count}}</p>
 
 // wsJS wraps WebSocket, before the client connects, so that a test can
 // hand the client a server message of its page (inject(m)) or make it lose
-// the next n diffs (loseDiffs(n)).
+// the next n diffs (loseDiffs(n)); window.events has the names of the
+// events sent.
 const wsJS = `window.sockets = [];
+window.events = [];
 const WS = window.WebSocket;
 window.WebSocket = class extends WS {
 	constructor(...a) { super(...a); sockets.push(this); }
 	send(d) {
-		if (typeof d === "string" && JSON.parse(d).type === "join") window.joinPage = JSON.parse(d).page;
+		const m = typeof d === "string" ? JSON.parse(d) : {};
+		if (m.type === "join") window.joinPage = m.page;
+		if (m.type === "event") events.push(m.name);
 		super.send(d);
 	}
 };
