@@ -34,8 +34,8 @@ const commandsSrc = `<p id="count" class="n{{.Count}}">{{.Count}}</p>
 // cmdState is what TestCommands checks of the page.
 type cmdState struct {
 	Menu, MenuClass, Expanded string // #menu's computed display and class, #open's aria-expanded
-	Count, Events                  string // #count's class; the events sent
-	Rows                           string // each row's class and its i's title
+	Count, Events             string // #count's class; the events sent
+	Rows                      string // each row's class and its i's title
 }
 
 const cmdStateJS = `(() => {
