@@ -9,6 +9,7 @@ import (
 
 	"github.com/livetemplate/livetemplate"
 	"github.com/livetemplate/livetemplate/client/browsertest"
+	"github.com/livetemplate/livetemplate/client/tabsbench"
 )
 
 // hooksSrc has hooked elements: one whose attribute and text change, keyed
@@ -196,6 +197,42 @@ func TestHooks(t *testing.T) {
 		s.tr.down.Store(false)
 		wantLog(t, tab, "reconnected box 2", "reconnected r1 1", "reconnected r2 2", "reconnected r3 3", "reconnected still still")
 		noConsole(t, tab)
+	})
+
+	t.Run("Handover", func(t *testing.T) {
+		// Three tabs share the browser's connection; the leader closes, then
+		// the next one crashes: the last tab's hooks see neither handover
+		// (nothing was missed, and the page was back within the grace), and
+		// go on.
+		s := hooksSite(t, true)
+		var tabs []*browsertest.Tab
+		for range 3 {
+			tab := s.open(b, "/page")
+			tab.WaitFor(`liveTemplate.leader.leader !== ""`, 5*time.Second)
+			tabs = append(tabs, tab)
+		}
+		last := tabs[2]
+		p := s.page()
+		wantLog(t, last, "mounted box 1", "mounted r1 1", "mounted r2 2", "mounted r3 3", "mounted still still")
+		leads := func(tab *browsertest.Tab) bool {
+			return browsertest.MustEval[bool](tab, `liveTemplate.leader.leader === liveTemplate.leader.tab`)
+		}
+		if !leads(tabs[0]) {
+			t.Fatal("the first tab does not lead")
+		}
+		tabs[0].Close()
+		last.WaitFor(`liveTemplate.leader.leader !== liveTemplate.leader.tab && liveTemplate.state === "open"`, 5*time.Second)
+		if !leads(tabs[1]) {
+			t.Fatal("the second tab does not lead after the first closed")
+		}
+		tabsbench.Crash(tabs[1].Context())
+		tabs[1].Close()
+		last.WaitFor(`liveTemplate.leader.leader === liveTemplate.leader.tab && liveTemplate.state === "open"`, 5*time.Second)
+		time.Sleep(1200 * time.Millisecond) // past the grace
+		wantLog(t, last)
+		update(t, p, counter{Count: 2, Log: []string{"1", "2", "3"}})
+		wantLog(t, last, "beforeUpdate box 1", "updated box 2")
+		noConsole(t, last)
 	})
 
 	t.Run("API", func(t *testing.T) {
