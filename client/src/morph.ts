@@ -21,6 +21,9 @@ export const watch: {
   done?: (root: Element | Document) => void;
 } = {};
 
+/** n, or a node under it, is about to change. */
+export const touch = (n: Node) => watch.touch?.(n);
+
 /** The tbody elements that the parser added to a table before its first row, or the view did as the parser would. */
 export const implicit = new WeakSet<Node>();
 
@@ -52,7 +55,7 @@ export function syncProp(el: Element, name: string, value: string | null): void 
 /** Sets the text of a textarea, script, style or title; a textarea's value follows unless the user is in it. */
 export function syncText(el: Element, text: string): void {
   if (el.textContent !== text) {
-    watch.touch?.(el);
+    touch(el);
     el.textContent = text;
     if (el.localName === "textarea" && !focused(el)) (el as HTMLTextAreaElement).value = text;
   }
@@ -111,7 +114,7 @@ export function morph(parent: Node, from: Node | null, to: Node | null, src: Nod
       keyed.delete(k);
       if (m === o) o = o.nextSibling;
       else {
-        watch.touch?.(parent);
+        touch(parent);
         moveBefore(parent, m, o);
       }
       morphNode(m, n, map, keepOpen);
@@ -121,7 +124,7 @@ export function morph(parent: Node, from: Node | null, to: Node | null, src: Nod
       const next = o.nextSibling;
       if (next !== ref && next && same(next, n)) {
         // One live node too many here: drop it rather than lose the match that follows.
-        watch.touch?.(parent);
+        touch(parent);
         (o as ChildNode).remove();
         o = next;
       }
@@ -131,13 +134,13 @@ export function morph(parent: Node, from: Node | null, to: Node | null, src: Nod
       o = o.nextSibling;
       morphNode(m, n, map, keepOpen);
     } else {
-      watch.touch?.(parent);
+      touch(parent);
       parent.insertBefore(n, o);
     }
   }
   while (o !== ref && o) {
     const next: Node | null = o.nextSibling;
-    watch.touch?.(parent);
+    touch(parent);
     (o as ChildNode).remove();
     o = next;
   }
@@ -149,7 +152,7 @@ export function morphNode(o: Node, n: Node, map: NodeMap, keepOpen: boolean): vo
   if (implicit.has(n)) implicit.add(o);
   if (o.nodeType !== 1) {
     if (o.nodeType !== 10 && (o as CharacterData).data !== (n as CharacterData).data) {
-      watch.touch?.(o);
+      touch(o);
       (o as CharacterData).data = (n as CharacterData).data;
     }
     return;
@@ -161,7 +164,7 @@ export function morphNode(o: Node, n: Node, map: NodeMap, keepOpen: boolean): vo
   if (a.localName === "textarea") syncText(a, b.textContent ?? "");
   else if (a.localName === "template") {
     if (a.innerHTML !== b.innerHTML) {
-      watch.touch?.(a);
+      touch(a);
       a.innerHTML = b.innerHTML;
     }
   } else morph(a, a.firstChild, a.lastChild, b, map, keepOpen);
@@ -202,14 +205,14 @@ export function syncAttrs(el: Element, old: At[], at: At[], keepOpen: boolean): 
     const o = find(old, x);
     reorder ||= !o;
     if (o && o.v === x.v && (!reorder || RESET_HAS_EFFECT.test(x.l))) continue;
-    watch.touch?.(el);
+    touch(el);
     if (o && reorder) el.removeAttributeNS(x.ns, x.l);
     el.setAttributeNS(x.ns, x.n, x.v);
     if (o?.v !== x.v) syncProp(el, x.n, x.v);
   }
   for (const o of old) {
     if (skip.includes(o.n) || find(at, o) || (keepOpen && o.n === "open" && (el.localName === "details" || el.localName === "dialog"))) continue;
-    watch.touch?.(el);
+    touch(el);
     el.removeAttributeNS(o.ns, o.l);
     syncProp(el, o.n, null);
   }

@@ -8,7 +8,7 @@
 // Values inside an element with lvt-ignore change in the tree only.
 import { Builder, Part, Span, dom } from "./view-build";
 import type { Dom } from "./view-build";
-import { attrs, implicit, morph, morphNode, moveBefore, syncAttrs, syncText, watch } from "./morph";
+import { attrs, implicit, morph, morphNode, moveBefore, syncAttrs, syncText, touch, watch } from "./morph";
 import type { At, NodeMap } from "./morph";
 import { IGNORE } from "./constants";
 import { Statics, decode, decodeRow, fail, html, isFull, isObj, patch, patchRow, planRows, slotIndex } from "./tree";
@@ -109,7 +109,7 @@ function openBody(sp: Span): Element | null {
   }
   for (let s = sp.up; s; s = s.up) if (move.includes(s.a) !== move.includes(s.z)) return null;
   const tb = table.ownerDocument.createElement("tbody");
-  watch.touch?.(table);
+  touch(table);
   implicit.add(tb);
   table.insertBefore(tb, sp.a);
   tb.append(...move);
@@ -122,7 +122,7 @@ function unwrap(tb: Element, sp: Span): void {
     if (s.a === tb) s.a = tb.firstChild as Node;
     if (s.z === tb) s.z = tb.lastChild as Node;
   }
-  watch.touch?.(tb);
+  touch(tb);
   tb.replaceWith(...Array.from(tb.childNodes));
 }
 
@@ -268,7 +268,7 @@ export class View {
       const t = plainText(v, lf);
       if (t !== null) {
         if ((sp.a as Text).data !== t) {
-          watch.touch?.(sp.a);
+          touch(sp.a);
           (sp.a as Text).data = t;
         }
         return true;
@@ -385,7 +385,7 @@ export class View {
     const oa = x.a;
     const oz = x.z;
     const after = oz.nextSibling;
-    watch.touch?.(parent);
+    touch(parent);
     for (const r of plan.gone) for (const n of nodes((dom(r) as Dom).sp)) (n as ChildNode).remove();
     const placed = new Map(plan.places.map((p) => [p.row, p.isNew]));
     const rows = plan.rows;

@@ -10,6 +10,8 @@ export declare const watch: {
     kept?: (el: Element) => void;
     done?: (root: Element | Document) => void;
 };
+/** n, or a node under it, is about to change. */
+export declare const touch: (n: Node) => void | undefined;
 /** The tbody elements that the parser added to a table before its first row, or the view did as the parser would. */
 export declare const implicit: WeakSet<Node>;
 /** For each new node that a live node stands for, that live node. */
