@@ -101,6 +101,12 @@ func wantLog(t *testing.T, tab *browsertest.Tab, want ...string) {
 	}
 }
 
+// online tells the tab that the network is back, as the browser does: a
+// client waiting to reconnect connects at once, whatever its backoff.
+func online(tab *browsertest.Tab) {
+	browsertest.MustEval[bool](tab, `dispatchEvent(new Event("online")), true`)
+}
+
 func update(t *testing.T, p *livetemplate.Page, c counter) {
 	t.Helper()
 	if _, err := p.Update(c); err != nil {
@@ -186,6 +192,7 @@ func TestHooks(t *testing.T) {
 		tab.WaitFor(`liveTemplate.state !== "open"`, 5*time.Second)
 		update(t, p, counter{Count: 2, Log: []string{"1", "2", "3"}})
 		s.tr.down.Store(false)
+		online(tab)
 		wantLog(t, tab, "disconnected box 1", "disconnected r1 1", "disconnected r2 2", "disconnected r3 3", "disconnected still still",
 			"beforeUpdate box 1", "updated box 2",
 			"reconnected box 2", "reconnected r1 1", "reconnected r2 2", "reconnected r3 3", "reconnected still still")
@@ -195,6 +202,7 @@ func TestHooks(t *testing.T) {
 		time.Sleep(1500 * time.Millisecond)
 		wantLog(t, tab, "disconnected box 2", "disconnected r1 1", "disconnected r2 2", "disconnected r3 3", "disconnected still still")
 		s.tr.down.Store(false)
+		online(tab)
 		wantLog(t, tab, "reconnected box 2", "reconnected r1 1", "reconnected r2 2", "reconnected r3 3", "reconnected still still")
 		noConsole(t, tab)
 	})
