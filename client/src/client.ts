@@ -336,7 +336,7 @@ export class LiveTemplateClient {
     if (!pg.live && (m.type === C.T_RENDER || m.type === C.T_DIFF || m.type === C.T_JOINED)) {
       pg.live = true; // the join succeeded: its catch-up or joined comes
       this.ev.emit("connected", { v: pg.v });
-      this.hookHost?.up(m.type !== C.T_JOINED || m.v !== pg.v);
+      this.hookHost?.up((m.v ?? 0) > pg.v || (m.type === C.T_JOINED && m.v !== pg.v)); // a catch-up: the page missed changes
     }
     switch (m.type) {
       case C.T_RENDER:
