@@ -32,9 +32,10 @@ func TestBundleFresh(t *testing.T) {
 }
 
 // TestBundleBudget fails when the classic script, the file most pages load,
-// grows past 15,000 bytes gzipped (at -9), the client's budget.
+// grows past 18,000 bytes gzipped (at -9), the client's budget with the
+// JavaScript interop (hooks, ignored regions, commands) and navigation.
 func TestBundleBudget(t *testing.T) {
-	const budget = 15000
+	const budget = 18000
 	files, err := client.Build()
 	if err != nil {
 		t.Fatal(err)

@@ -407,11 +407,12 @@ func TestViewApplyOneSlot1000Rows(t *testing.T) {
 
 // TestViewBundleSize logs the size of the DOM view (view.ts and what it
 // imports) minified and gzipped as the client's bundle is, and fails when it
-// grows past its budget: the whole client's is 15,000 bytes
-// (TestBundleBudget). 7,000: the view's 6,500 plus the morph that moves
-// keyed nodes and the implicit tbody of tables.
+// grows past its budget: the whole client's is 18,000 bytes
+// (TestBundleBudget). 7,100: the view's 6,500 plus the morph that moves
+// keyed nodes and the implicit tbody of tables, plus ignored regions and the
+// calls that tell hooks what a patch touches.
 func TestViewBundleSize(t *testing.T) {
-	const budget = 7000
+	const budget = 7100
 	res := api.Build(api.BuildOptions{
 		AbsWorkingDir: client.Dir(),
 		Stdin: &api.StdinOptions{

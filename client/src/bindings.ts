@@ -1,8 +1,10 @@
 // The lvt-* attributes: DOM events of the page's elements that become live
 // events. Listeners are delegated to the root (and window), so elements that
-// a render or diff adds work without anything to attach. docs/client.md
-// documents every attribute.
+// a render or diff adds work without anything to attach. A binding whose
+// value is a JSON list runs client-side commands (commands.ts), which may
+// push the event. docs/client.md documents every attribute.
 
+import { exec } from "./commands";
 import { LVT } from "./constants";
 import type { Unsubscribe } from "./emitter";
 
@@ -136,7 +138,13 @@ export function bind(root: Element | Document, send: Sender): Unsubscribe {
     if (!el || (root !== document && !(root as Element).contains(el))) return;
     if (type === "submit" || (type === "click" && el instanceof HTMLAnchorElement)) e.preventDefault();
     if (!keyMatches(el, e)) return;
-    fire(el, type, el.getAttribute(attr) ?? "", dataOf(el, type, e));
+    run(el, type, el.getAttribute(attr) ?? "", dataOf(el, type, e));
+  };
+
+  // run sends the binding's event, or runs its commands, whose push sends one (through fire: debounce and throttle apply to sends only).
+  const run = (el: Element, key: string, v: string, data: EventData) => {
+    if (v[0] === "[") exec(el, v, (name, value) => fire(el, key, name, { ...data, ...value }));
+    else fire(el, key, v, data);
   };
 
   const onWindow = (e: Event) => {
@@ -147,7 +155,7 @@ export function bind(root: Element | Document, send: Sender): Unsubscribe {
       if (!keyMatches(el, e)) continue;
       const d = values(el);
       if (e instanceof KeyboardEvent) d["key"] = e.key;
-      fire(el, "window-" + type, el.getAttribute(attr) ?? "", d);
+      run(el, "window-" + type, el.getAttribute(attr) ?? "", d);
     }
   };
 

@@ -7,6 +7,8 @@
 import { Busy, bind, type EventData } from "./bindings";
 import * as C from "./constants";
 import { Emitter, type Unsubscribe } from "./emitter";
+import { exec } from "./commands";
+import { HookHost, hooks, type Hooks } from "./hooks";
 import { hubFor, type LeaderInfo, type Link, type LinkHandlers, type ServerMessage } from "./hub";
 import { LiveTemplateError, Outbox, tabId, type Pending } from "./outbox";
 import { createSocket, type CloseInfo, type SocketOptions, type SocketState } from "./socket";
@@ -33,6 +35,8 @@ export interface ClientOptions extends ConnectionOptions {
   maxPending?: number;
   /** Whether to bind the root's lvt-* attributes (true). */
   bindings?: boolean;
+  /** Hooks of this client's page by name, before those of LiveTemplateClient.hooks. */
+  hooks?: Hooks;
   /**
    * Whether the page shares the one connection of all this browser's tabs (true). It does when
    * the page's token is known before connecting and the browser has Web Locks; otherwise the
@@ -83,6 +87,8 @@ interface Message {
   base?: number;
   tree?: TreeMessage;
   d?: DiffMessage;
+  name?: string;
+  data?: unknown;
   id?: string;
   ok?: boolean;
   code?: string;
@@ -91,6 +97,10 @@ interface Message {
 
 /** A live page's connection to the server. */
 export class LiveTemplateClient {
+  /** Hooks of every client by name (lvt-hook="Name"); one registered after connect mounts at once. */
+  static readonly hooks: Hooks = hooks;
+  /** Runs client-side commands (a list, or its JSON text) from the element el. */
+  static readonly exec = exec;
   readonly options: ClientOptions;
   private readonly ev = new Emitter<ClientEvents>();
   private readonly outbox: Outbox;
@@ -104,6 +114,7 @@ export class LiveTemplateClient {
   private page: LivePage | null = null;
   private url = "";
   private unbind: Unsubscribe | null = null;
+  private hookHost: HookHost | null = null;
   private stopped: LiveTemplateError | null = null;
 
   constructor(options: ClientOptions = {}) {
@@ -176,6 +187,7 @@ export class LiveTemplateClient {
       [this.link, this.page.name] = hub.attach(h);
       this.info = () => hub.info();
     } else this.link = this.solo(h);
+    this.hookHost = new HookHost(root, this, this.options.hooks);
   }
 
   private handlers(shared: boolean): LinkHandlers {
@@ -303,6 +315,7 @@ export class LiveTemplateClient {
     this.log("closed", info);
     if (this.page) this.page.joined = this.page.live = false;
     this.ev.emit("disconnected", info);
+    this.hookHost?.down();
   }
 
   private receive(data: ServerMessage): void {
@@ -323,6 +336,7 @@ export class LiveTemplateClient {
     if (!pg.live && (m.type === C.T_RENDER || m.type === C.T_DIFF || m.type === C.T_JOINED)) {
       pg.live = true; // the join succeeded: its catch-up or joined comes
       this.ev.emit("connected", { v: pg.v });
+      this.hookHost?.up((m.v ?? 0) > pg.v || (m.type === C.T_JOINED && m.v !== pg.v)); // a catch-up: the page missed changes
     }
     switch (m.type) {
       case C.T_RENDER:
@@ -347,6 +361,8 @@ export class LiveTemplateClient {
         return;
       case C.T_ERROR:
         return this.pageError(pg, m);
+      case C.T_PUSH:
+        return this.hookHost?.push(m.name ?? "", m.data);
     }
   }
 
@@ -443,6 +459,8 @@ export class LiveTemplateClient {
     l?.close();
     this.unbind?.();
     this.unbind = null;
+    this.hookHost?.close();
+    this.hookHost = null;
     if (this.page) clearTimeout(this.page.retry);
     for (const p of this.outbox.of(this.page?.name ?? "")) this.settleQuiet(p.id, e);
     if (report) this.report(Object.assign(e, { fatal: true }));

@@ -12,6 +12,8 @@ export const T_JOINED = "joined";
 export const T_ACK = "ack";
 export const T_ERROR = "error";
 export const T_PONG = "pong";
+/** A server push to a page's hooks: {type, page?, name, data?} (planned: the server does not send it yet). */
+export const T_PUSH = "push";
 
 /** Error codes the client acts on (the server's are in docs/protocol.md). */
 export const E_NOT_JOINED = "not_joined";
@@ -38,6 +40,11 @@ export const CLOSE_IDLE = 4001;
 
 /** Attribute prefix of the bindings. */
 export const LVT = "lvt-";
+/** An element's hook: lvt-hook="Name" (hooks.ts). */
+export const HOOK = "lvt-hook";
+/** An element whose children patches leave alone, and the attributes they leave alone (morph.ts). */
+export const IGNORE = "lvt-ignore";
+export const IGNORE_ATTRS = "lvt-ignore-attrs";
 /** Class set on an element from an event's send until its ack. */
 export const LOADING_CLASS = "lvt-loading";
 
@@ -51,4 +58,8 @@ export const DEFAULTS = {
   pongTimeout: 10_000,
   maxPending: 100,
   retryAfter: 1_000,
+  /** A page without a connection for this long tells its hooks (disconnected). */
+  hookGrace: 1_000,
+  /** A transition command without a time lasts this long. */
+  transition: 200,
 } as const;

@@ -3,6 +3,26 @@
 // place, so that focus, caret, typed values, scroll positions and media keep
 // going. It serves the first render over the HTML that the server sent, a
 // resync, and the rebuild of a value that cannot be patched in place.
+// An element with lvt-ignore keeps its children, and one with
+// lvt-ignore-attrs the attributes it names, whatever the server sends.
+
+import { IGNORE, IGNORE_ATTRS } from "./constants";
+
+/**
+ * What other parts of the client do around a patch's DOM changes, each set
+ * by the module that needs it: touch(n) before n or a node under it changes
+ * (hooks.ts: beforeUpdate), kept(el) after a patch set el's attributes to
+ * the server's (commands.ts applies its own state again), done(root) after
+ * the patch of the page at root (hooks.ts: mounted, updated, destroyed).
+ */
+export const watch: {
+  touch?: (n: Node) => void;
+  kept?: (el: Element) => void;
+  done?: (root: Element | Document) => void;
+} = {};
+
+/** n, or a node under it, is about to change. */
+export const touch = (n: Node) => watch.touch?.(n);
 
 /** The tbody elements that the parser added to a table before its first row, or the view did as the parser would. */
 export const implicit = new WeakSet<Node>();
@@ -35,6 +55,7 @@ export function syncProp(el: Element, name: string, value: string | null): void 
 /** Sets the text of a textarea, script, style or title; a textarea's value follows unless the user is in it. */
 export function syncText(el: Element, text: string): void {
   if (el.textContent !== text) {
+    touch(el);
     el.textContent = text;
     if (el.localName === "textarea" && !focused(el)) (el as HTMLTextAreaElement).value = text;
   }
@@ -92,7 +113,10 @@ export function morph(parent: Node, from: Node | null, to: Node | null, src: Nod
     if (m && same(m, n)) {
       keyed.delete(k);
       if (m === o) o = o.nextSibling;
-      else moveBefore(parent, m, o);
+      else {
+        touch(parent);
+        moveBefore(parent, m, o);
+      }
       morphNode(m, n, map, keepOpen);
       continue;
     }
@@ -100,6 +124,7 @@ export function morph(parent: Node, from: Node | null, to: Node | null, src: Nod
       const next = o.nextSibling;
       if (next !== ref && next && same(next, n)) {
         // One live node too many here: drop it rather than lose the match that follows.
+        touch(parent);
         (o as ChildNode).remove();
         o = next;
       }
@@ -108,10 +133,14 @@ export function morph(parent: Node, from: Node | null, to: Node | null, src: Nod
       m = o;
       o = o.nextSibling;
       morphNode(m, n, map, keepOpen);
-    } else parent.insertBefore(n, o);
+    } else {
+      touch(parent);
+      parent.insertBefore(n, o);
+    }
   }
   while (o !== ref && o) {
     const next: Node | null = o.nextSibling;
+    touch(parent);
     (o as ChildNode).remove();
     o = next;
   }
@@ -122,15 +151,22 @@ export function morphNode(o: Node, n: Node, map: NodeMap, keepOpen: boolean): vo
   map.set(n, o);
   if (implicit.has(n)) implicit.add(o);
   if (o.nodeType !== 1) {
-    if (o.nodeType !== 10 && (o as CharacterData).data !== (n as CharacterData).data) (o as CharacterData).data = (n as CharacterData).data;
+    if (o.nodeType !== 10 && (o as CharacterData).data !== (n as CharacterData).data) {
+      touch(o);
+      (o as CharacterData).data = (n as CharacterData).data;
+    }
     return;
   }
   const a = o as Element;
   const b = n as Element;
   syncAttrs(a, attrs(a), attrs(b), keepOpen);
+  if (b.hasAttribute(IGNORE)) return; // the children are a script's
   if (a.localName === "textarea") syncText(a, b.textContent ?? "");
   else if (a.localName === "template") {
-    if (a.innerHTML !== b.innerHTML) a.innerHTML = b.innerHTML;
+    if (a.innerHTML !== b.innerHTML) {
+      touch(a);
+      a.innerHTML = b.innerHTML;
+    }
   } else morph(a, a.firstChild, a.lastChild, b, map, keepOpen);
 }
 
@@ -158,21 +194,27 @@ const RESET_HAS_EFFECT = /^(src|srcdoc|data|open)$/;
  * Changes el's attributes from old to at, the server's: only those that
  * differ, so that what the user or other scripts changed stays. Attributes
  * after the first new one are set again, to keep the source order.
- * keepOpen keeps an open that the user gave a details or dialog.
+ * keepOpen keeps an open that the user gave a details or dialog. The
+ * attributes that the server's lvt-ignore-attrs names are left as they are.
  */
 export function syncAttrs(el: Element, old: At[], at: At[], keepOpen: boolean): void {
   let reorder = false;
+  const skip = (at.find((x) => x.n === IGNORE_ATTRS)?.v ?? "").split(" ");
   for (const x of at) {
+    if (skip.includes(x.n)) continue;
     const o = find(old, x);
     reorder ||= !o;
     if (o && o.v === x.v && (!reorder || RESET_HAS_EFFECT.test(x.l))) continue;
+    touch(el);
     if (o && reorder) el.removeAttributeNS(x.ns, x.l);
     el.setAttributeNS(x.ns, x.n, x.v);
     if (o?.v !== x.v) syncProp(el, x.n, x.v);
   }
   for (const o of old) {
-    if (find(at, o) || (keepOpen && o.n === "open" && (el.localName === "details" || el.localName === "dialog"))) continue;
+    if (skip.includes(o.n) || find(at, o) || (keepOpen && o.n === "open" && (el.localName === "details" || el.localName === "dialog"))) continue;
+    touch(el);
     el.removeAttributeNS(o.ns, o.l);
     syncProp(el, o.n, null);
   }
+  watch.kept?.(el);
 }

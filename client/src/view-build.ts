@@ -8,6 +8,7 @@ import { DATA, EV_CLOSE, EV_NAME, EV_OPEN, EV_RAW_END, EV_RAW_LT, RAW, Scanner, 
 import type { Frag, Statics, Val } from "./tree";
 import { attrs, implicit } from "./morph";
 import type { At } from "./morph";
+import { IGNORE } from "./constants";
 
 /**
  * A run of sibling nodes, a to z, that shows one value in text: a slot's
@@ -20,6 +21,8 @@ export class Span {
   z!: Node;
   /** The HTML did not come out as a run of siblings: the value is not addressable on its own. */
   bad = false;
+  /** It is inside an element with lvt-ignore: patches change the value, not the DOM. */
+  ig = false;
   /** Its number in the build that made it. */
   n = 0;
   constructor(
@@ -40,6 +43,8 @@ export class Part {
   p = 0;
   /** The start tag's attributes as the server last sent them. */
   at: At[] = [];
+  /** Inside an element with lvt-ignore (a raw text: or with it itself): patches leave it. */
+  ig = false;
   constructor(
     public f: Frag,
     public i: number,
@@ -286,8 +291,19 @@ export class Builder extends Scanner {
         if (!p.raw) p.at = attrs(el);
       }
     }
+    // Where the parsed HTML has ignored regions, the values inside them are
+    // found there, whatever scripts did to the live DOM since.
+    if (root.querySelector(`[${IGNORE}]`)) {
+      for (const sp of this.spans) if (!sp.bad) sp.ig = ignored(sp.a.parentNode);
+      for (const p of this.parts) if (p.el) p.ig = ignored(p.raw ? p.el : p.el.parentNode);
+    }
     return ok;
   }
+}
+
+/** Whether n is an element with lvt-ignore or inside one. */
+function ignored(n: Node | null): boolean {
+  return !!(n as Element | null)?.closest?.(`[${IGNORE}]`);
 }
 
 /** A part that cannot be recomputed on its own: its slots rebuild the fragment's span. */

@@ -5,10 +5,12 @@
 // that row's nodes, a value in a start tag recomputes that element's
 // attributes. A value that the parser would not keep as one run of nodes is
 // rebuilt with the nearest enclosing value that it does keep, or the page.
+// Values inside an element with lvt-ignore change in the tree only.
 import { Builder, Part, Span, dom } from "./view-build";
 import type { Dom } from "./view-build";
-import { attrs, implicit, morph, morphNode, moveBefore, syncAttrs, syncText } from "./morph";
-import type { NodeMap } from "./morph";
+import { attrs, implicit, morph, morphNode, moveBefore, syncAttrs, syncText, touch, watch } from "./morph";
+import type { At, NodeMap } from "./morph";
+import { IGNORE } from "./constants";
 import { Statics, decode, decodeRow, fail, html, isFull, isObj, patch, patchRow, planRows, slotIndex } from "./tree";
 import type { Comp, Frag, Obj, RowPlan, Val } from "./tree";
 
@@ -107,6 +109,7 @@ function openBody(sp: Span): Element | null {
   }
   for (let s = sp.up; s; s = s.up) if (move.includes(s.a) !== move.includes(s.z)) return null;
   const tb = table.ownerDocument.createElement("tbody");
+  touch(table);
   implicit.add(tb);
   table.insertBefore(tb, sp.a);
   tb.append(...move);
@@ -119,6 +122,7 @@ function unwrap(tb: Element, sp: Span): void {
     if (s.a === tb) s.a = tb.firstChild as Node;
     if (s.z === tb) s.z = tb.lastChild as Node;
   }
+  touch(tb);
   tb.replaceWith(...Array.from(tb.childNodes));
 }
 
@@ -192,21 +196,28 @@ export class View {
     }
   }
 
-  /** Runs fn, then gives the focus and the selection back to the element that had them, if fn moved it. */
+  /**
+   * Runs fn, then gives the focus and the selection back to the element that
+   * had them, if fn moved it, and ends the patch for the hooks.
+   */
   private guard(fn: () => void): void {
     const doc = this.root.ownerDocument ?? (this.root as Document);
     const el = doc.activeElement as HTMLInputElement | null;
     const sel = el && "selectionStart" in el ? [el.selectionStart, el.selectionEnd, el.selectionDirection] : null;
-    fn();
-    if (el && el !== doc.activeElement && el.isConnected) {
-      el.focus({ preventScroll: true });
-      if (sel) {
-        try {
-          el.setSelectionRange(sel[0] as number, sel[1] as number, (sel[2] ?? "none") as "none");
-        } catch {
-          // an input type without selection
+    try {
+      fn();
+      if (el && el !== doc.activeElement && el.isConnected) {
+        el.focus({ preventScroll: true });
+        if (sel) {
+          try {
+            el.setSelectionRange(sel[0] as number, sel[1] as number, (sel[2] ?? "none") as "none");
+          } catch {
+            // an input type without selection
+          }
         }
       }
+    } finally {
+      watch.done?.(this.root);
     }
   }
 
@@ -244,6 +255,7 @@ export class View {
    * span must be rebuilt instead.
    */
   private fill(sp: Span, v: Val): boolean {
+    if (sp.ig) return true;
     let parent = sp.a.parentNode;
     let tb: Element | null = null;
     if (parent?.nodeName === "TABLE" && this.html(v)) tb = parent = openBody(sp);
@@ -255,7 +267,10 @@ export class View {
     if (typeof v === "string" && sp.a === sp.z && sp.a.nodeType === 3 && !/^T(ABLE|BODY|HEAD|FOOT|R)$/.test(parent.nodeName)) {
       const t = plainText(v, lf);
       if (t !== null) {
-        if ((sp.a as Text).data !== t) (sp.a as Text).data = t;
+        if ((sp.a as Text).data !== t) {
+          touch(sp.a);
+          (sp.a as Text).data = t;
+        }
         return true;
       }
     }
@@ -333,6 +348,7 @@ export class View {
   /** Applies a comprehension patch to c, whose rows span x shows. */
   private patchComp(c: Comp, obj: Obj, x: Span): void {
     const plan = planRows(this.st, c.r, obj);
+    if (x.ig) return this.purely(c, plan);
     let parent = x.a.parentNode;
     let tb: Element | null = null;
     // The first rows of a table without a tbody go into one, as the parser's.
@@ -369,6 +385,7 @@ export class View {
     const oa = x.a;
     const oz = x.z;
     const after = oz.nextSibling;
+    touch(parent);
     for (const r of plan.gone) for (const n of nodes((dom(r) as Dom).sp)) (n as ChildNode).remove();
     const placed = new Map(plan.places.map((p) => [p.row, p.isNew]));
     const rows = plan.rows;
@@ -428,7 +445,7 @@ export class View {
   /** Recomputes the attributes or the text of a part's element. */
   private updatePart(p: Part): void {
     const d = dom(p.f);
-    if (!d || d.b[p.i] !== p) return; // rebuilt since
+    if (!d || d.b[p.i] !== p || p.ig) return; // rebuilt since, or ignored
     const src = source(this.st, p, this.html);
     const el = p.el;
     if (p.raw) {
@@ -438,6 +455,8 @@ export class View {
     const at = attrs(parseTag(el, src));
     try {
       syncAttrs(el, p.at, at, false);
+      // lvt-ignore came or went: the element's children are to be bound again.
+      if (ignores(p.at) !== ignores(at)) this.dirty.push(d.sp);
       p.at = at;
     } catch {
       // A name that the parser takes and setAttribute does not: rebuild.
@@ -445,6 +464,8 @@ export class View {
     }
   }
 }
+
+const ignores = (at: At[]) => at.some((x) => x.n === IGNORE);
 
 /** Whether sp is still the binding of its value (not replaced by a rebuild of an enclosing span). */
 function live(sp: Span): boolean {

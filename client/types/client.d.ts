@@ -1,4 +1,6 @@
 import { type Unsubscribe } from "./emitter";
+import { exec } from "./commands";
+import { type Hooks } from "./hooks";
 import { type LeaderInfo } from "./hub";
 import { LiveTemplateError } from "./outbox";
 import { type CloseInfo, type SocketOptions, type SocketState } from "./socket";
@@ -21,6 +23,8 @@ export interface ClientOptions extends ConnectionOptions {
     maxPending?: number;
     /** Whether to bind the root's lvt-* attributes (true). */
     bindings?: boolean;
+    /** Hooks of this client's page by name, before those of LiveTemplateClient.hooks. */
+    hooks?: Hooks;
     /**
      * Whether the page shares the one connection of all this browser's tabs (true). It does when
      * the page's token is known before connecting and the browser has Web Locks; otherwise the
@@ -54,6 +58,10 @@ export interface ClientEvents {
 }
 /** A live page's connection to the server. */
 export declare class LiveTemplateClient {
+    /** Hooks of every client by name (lvt-hook="Name"); one registered after connect mounts at once. */
+    static readonly hooks: Hooks;
+    /** Runs client-side commands (a list, or its JSON text) from the element el. */
+    static readonly exec: typeof exec;
     readonly options: ClientOptions;
     private readonly ev;
     private readonly outbox;
@@ -67,6 +75,7 @@ export declare class LiveTemplateClient {
     private page;
     private url;
     private unbind;
+    private hookHost;
     private stopped;
     constructor(options?: ClientOptions);
     /** The connection's state: connecting, open, backoff or closed. */

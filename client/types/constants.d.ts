@@ -9,6 +9,8 @@ export declare const T_JOINED = "joined";
 export declare const T_ACK = "ack";
 export declare const T_ERROR = "error";
 export declare const T_PONG = "pong";
+/** A server push to a page's hooks: {type, page?, name, data?} (planned: the server does not send it yet). */
+export declare const T_PUSH = "push";
 /** Error codes the client acts on (the server's are in docs/protocol.md). */
 export declare const E_NOT_JOINED = "not_joined";
 export declare const E_RATE_LIMITED = "rate_limited";
@@ -32,6 +34,11 @@ export declare const CLOSE_REPLACED = 4009;
 export declare const CLOSE_IDLE = 4001;
 /** Attribute prefix of the bindings. */
 export declare const LVT = "lvt-";
+/** An element's hook: lvt-hook="Name" (hooks.ts). */
+export declare const HOOK = "lvt-hook";
+/** An element whose children patches leave alone, and the attributes they leave alone (morph.ts). */
+export declare const IGNORE = "lvt-ignore";
+export declare const IGNORE_ATTRS = "lvt-ignore-attrs";
 /** Class set on an element from an event's send until its ack. */
 export declare const LOADING_CLASS = "lvt-loading";
 /** Defaults of the options, in milliseconds unless named otherwise. */
@@ -44,4 +51,8 @@ export declare const DEFAULTS: {
     readonly pongTimeout: 10000;
     readonly maxPending: 100;
     readonly retryAfter: 1000;
+    /** A page without a connection for this long tells its hooks (disconnected). */
+    readonly hookGrace: 1000;
+    /** A transition command without a time lasts this long. */
+    readonly transition: 200;
 };

@@ -1,5 +1,8 @@
 export { LiveTemplateClient, LiveTemplateError } from "./client";
 export type { ClientEvents, ClientOptions, CloseInfo, LeaderInfo, SocketState } from "./client";
+export type { Hook, HookContext, Hooks } from "./hooks";
+export { exec } from "./commands";
+export type { Command, CommandArgs, Push } from "./commands";
 export { createSocket } from "./socket";
 export type { DropReason, Frame, Socket, SocketOptions } from "./socket";
 export { createBus } from "./bus";

@@ -1,3 +1,17 @@
+/**
+ * What other parts of the client do around a patch's DOM changes, each set
+ * by the module that needs it: touch(n) before n or a node under it changes
+ * (hooks.ts: beforeUpdate), kept(el) after a patch set el's attributes to
+ * the server's (commands.ts applies its own state again), done(root) after
+ * the patch of the page at root (hooks.ts: mounted, updated, destroyed).
+ */
+export declare const watch: {
+    touch?: (n: Node) => void;
+    kept?: (el: Element) => void;
+    done?: (root: Element | Document) => void;
+};
+/** n, or a node under it, is about to change. */
+export declare const touch: (n: Node) => void | undefined;
 /** The tbody elements that the parser added to a table before its first row, or the view did as the parser would. */
 export declare const implicit: WeakSet<Node>;
 /** For each new node that a live node stands for, that live node. */
@@ -35,6 +49,7 @@ export declare function attrs(el: Element): At[];
  * Changes el's attributes from old to at, the server's: only those that
  * differ, so that what the user or other scripts changed stays. Attributes
  * after the first new one are set again, to keep the source order.
- * keepOpen keeps an open that the user gave a details or dialog.
+ * keepOpen keeps an open that the user gave a details or dialog. The
+ * attributes that the server's lvt-ignore-attrs names are left as they are.
  */
 export declare function syncAttrs(el: Element, old: At[], at: At[], keepOpen: boolean): void;

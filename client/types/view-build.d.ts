@@ -15,6 +15,8 @@ export declare class Span {
     z: Node;
     /** The HTML did not come out as a run of siblings: the value is not addressable on its own. */
     bad: boolean;
+    /** It is inside an element with lvt-ignore: patches change the value, not the DOM. */
+    ig: boolean;
     /** Its number in the build that made it. */
     n: number;
     constructor(up: Span | null, own: Frag | null, // the fragment whose slot k it shows, or (k < 0) the row it shows
@@ -36,6 +38,8 @@ export declare class Part {
     p: number;
     /** The start tag's attributes as the server last sent them. */
     at: At[];
+    /** Inside an element with lvt-ignore (a raw text: or with it itself): patches leave it. */
+    ig: boolean;
     constructor(f: Frag, i: number, o: number, raw: boolean, id: number);
 }
 /** The bindings of a fragment: the span that shows it, and how each slot is reached (null: by rebuilding sp). */

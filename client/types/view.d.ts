@@ -24,7 +24,10 @@ export declare class View {
     render(tree: TreeMessage): void;
     /** Applies a diff to the tree and patches only what changed in the DOM. Throws when it does not fit the tree. */
     diff(d: DiffMessage): void;
-    /** Runs fn, then gives the focus and the selection back to the element that had them, if fn moved it. */
+    /**
+     * Runs fn, then gives the focus and the selection back to the element that
+     * had them, if fn moved it, and ends the patch for the hooks.
+     */
     private guard;
     private html;
     private builder;

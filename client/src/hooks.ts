@@ -1,0 +1,222 @@
+// Element hooks: an element with lvt-hook="Name" gets the callbacks of the
+// hook registered as Name, for the JavaScript of a chart, a map or an editor
+// that lives in it. A hook instance lives as long as its element: a patch
+// that keeps the element (a diff, a row move, the morph of a resync) keeps
+// the instance and calls updated; mounted and destroyed follow the element
+// into and out of the page. disconnected and reconnected follow this tab's
+// page, not the socket: a leader handover that loses nothing is not seen.
+
+import { exec, type Command } from "./commands";
+import { DEFAULTS, HOOK } from "./constants";
+import type { Unsubscribe } from "./emitter";
+import { watch } from "./morph";
+
+/** What a hook's callbacks get as this (with whatever they keep on it). */
+export interface HookContext {
+  /** The element with the lvt-hook attribute. */
+  readonly el: HTMLElement;
+  /** Sends an event to the page's handler, as the client's pushEvent; resolves with the handler's reply, undefined when it gives none. */
+  pushEvent(name: string, data?: unknown): Promise<unknown>;
+  /** Calls fn with the data of every server push of name to the page, until the returned function is called or the hook is destroyed. */
+  handleEvent(name: string, fn: (data: unknown) => void): Unsubscribe;
+  /** Runs client-side commands (a list, or its JSON text) from el; a push command sends through pushEvent. */
+  exec(commands: string | Command[]): void;
+}
+
+/** The callbacks of a hook, each optional; T is what they keep on this. */
+export interface Hook<T extends object = { [key: string]: unknown }> {
+  /** The element came into the page (or was there when the client connected). */
+  mounted?(this: HookContext & T): void;
+  /** A patch is about to change the element or something inside it (once per patch). */
+  beforeUpdate?(this: HookContext & T): void;
+  /** A patch changed the element or something inside it (once per patch, after the DOM changed). */
+  updated?(this: HookContext & T): void;
+  /** The element left the page, or the client was closed. */
+  destroyed?(this: HookContext & T): void;
+  /** The page has had no connection for a while (hookGrace, 1 s), or lost one in which it missed a change. */
+  disconnected?(this: HookContext & T): void;
+  /** The page is connected again after disconnected, with the changes it missed applied. */
+  reconnected?(this: HookContext & T): void;
+}
+
+/** Hooks by name. */
+export type Hooks = Record<string, Hook<object>>;
+
+type Callback = keyof Hook;
+
+/** The client's part that its hooks use. */
+export interface HookClient {
+  pushEvent(name: string, data?: unknown): Promise<unknown>;
+}
+
+/** A mounted hook: its definition, instance (whose prototype h is), name and handlers of pushes. */
+interface Live {
+  h: Hook;
+  x: HookContext & { [key: string]: unknown };
+  name: string;
+  on: Map<string, Set<(data: unknown) => void>>;
+}
+
+const hosts = new Set<HookHost>();
+const mounted = new WeakMap<Element, Live>();
+let count = 0; // hooks mounted in this tab
+let named = 0; // hooks registered on the static registry
+
+/**
+ * The hooks of every client of the page (LiveTemplateClient.hooks): a hook
+ * registered after a client connected mounts on the elements already there.
+ */
+export const hooks: Hooks = new Proxy({} as Hooks, {
+  set(t, k, v: Hook) {
+    if (!(k in t)) named++;
+    t[k as string] = v;
+    queueMicrotask(() => {
+      for (const h of hosts) h.scan();
+    });
+    return true;
+  },
+});
+
+/** Runs the page's code fn; an exception is reported by the browser and disturbs nothing. */
+function safe(fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    setTimeout(() => {
+      throw e;
+    });
+  }
+}
+
+const call = (l: Live, cb: Callback) => safe(() => l.h[cb]?.call(l.x));
+
+// The current patch: the hooks told beforeUpdate, and the nodes whose ancestors were looked at.
+const batch = new Set<Live>();
+const seen = new Set<Node>();
+
+watch.touch = (n) => {
+  if (!count) return;
+  for (let x: Node | null = n; x && !seen.has(x); x = x.parentNode) {
+    seen.add(x);
+    const l = mounted.get(x as Element);
+    if (l && !batch.has(l)) {
+      batch.add(l);
+      call(l, "beforeUpdate");
+    }
+  }
+};
+
+watch.done = (root) => {
+  seen.clear();
+  const touched = [...batch];
+  batch.clear();
+  for (const h of hosts) if (h.root === root) h.scan();
+  for (const l of touched) if (mounted.get(l.x.el) === l) call(l, "updated");
+  for (const h of hosts) if (h.root === root && h.missed) h.back();
+};
+
+/** The hooks of one client's page: mounts, destroys and tells them about the connection. */
+export class HookHost {
+  private readonly live = new Set<Live>();
+  private since = 0; // when the connection went, 0 while connected
+  private out = false; // disconnected was called
+  /** Reconnected, and the changes the page missed are on their way: reconnected follows them. */
+  missed = false;
+  private timer?: ReturnType<typeof setTimeout>;
+
+  constructor(
+    readonly root: Element | Document,
+    private readonly client: HookClient,
+    private readonly own: Hooks = {},
+  ) {
+    hosts.add(this);
+    this.scan();
+  }
+
+  /** Destroys the hooks whose elements left the page and mounts those of new elements, in document order. */
+  scan(): void {
+    for (const l of this.live) if (!this.root.contains(l.x.el) || l.x.el.getAttribute(HOOK) !== l.name) this.unmount(l);
+    if (!named && !Object.keys(this.own).length) return;
+    for (const el of this.root.querySelectorAll(`[${HOOK}]`)) {
+      const name = el.getAttribute(HOOK) ?? "";
+      const h = this.own[name] ?? hooks[name];
+      if (h && !mounted.has(el)) this.mount(el as HTMLElement, name, h);
+    }
+  }
+
+  private mount(el: HTMLElement, name: string, h: Hook): void {
+    const c = this.client;
+    const on = new Map<string, Set<(data: unknown) => void>>();
+    const x = Object.assign(Object.create(h) as { [key: string]: unknown }, {
+      el,
+      pushEvent: (n: string, d?: unknown) => c.pushEvent(n, d),
+      handleEvent: (n: string, fn: (data: unknown) => void) => {
+        let s = on.get(n);
+        if (!s) on.set(n, (s = new Set()));
+        s.add(fn);
+        return () => void s.delete(fn);
+      },
+      exec: (cmds: string | Command[]) => exec(el, cmds, (n, v) => void c.pushEvent(n, v).catch(() => {})),
+    });
+    const l: Live = { h, x, name, on };
+    mounted.set(el, l);
+    this.live.add(l);
+    count++;
+    call(l, "mounted");
+  }
+
+  private unmount(l: Live): void {
+    mounted.delete(l.x.el);
+    this.live.delete(l);
+    count--;
+    call(l, "destroyed");
+  }
+
+  /** Hands a server push to the hooks that handle name. */
+  push(name: string, data: unknown): void {
+    for (const l of this.live) for (const fn of l.on.get(name) ?? []) safe(() => fn(data));
+  }
+
+  /** The page's connection went: the hooks hear of it if it stays away for hookGrace. */
+  down(): void {
+    this.missed = false;
+    if (this.since) return;
+    this.since = Date.now();
+    this.timer = setTimeout(() => this.lost(), DEFAULTS.hookGrace);
+  }
+
+  private lost(): void {
+    if (this.out) return;
+    this.out = true;
+    for (const l of this.live) call(l, "disconnected");
+  }
+
+  /**
+   * The page is joined again; missed: the server is sending changes that it
+   * missed (before the client applies them). The hooks hear disconnected now
+   * (if they did not yet), and reconnected once the page shows them.
+   */
+  up(missed: boolean): void {
+    const since = this.since;
+    if (!since) return;
+    this.since = 0;
+    clearTimeout(this.timer);
+    if (!this.out && !missed && Date.now() - since < DEFAULTS.hookGrace) return;
+    this.lost();
+    this.missed = missed;
+    if (!missed) this.back();
+  }
+
+  /** The page is connected and up to date again: reconnected. */
+  back(): void {
+    this.missed = this.out = false;
+    for (const l of this.live) call(l, "reconnected");
+  }
+
+  /** Destroys every hook: the client was closed. */
+  close(): void {
+    clearTimeout(this.timer);
+    hosts.delete(this);
+    for (const l of this.live) this.unmount(l);
+  }
+}
