@@ -3,33 +3,45 @@ package protocol
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"reflect"
+	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // Message is a message from a client, decoded and checked by [Decode]. Only
-// the fields of its Type are set.
+// the fields of its Type are set. Its encoding by encoding/json is a frame
+// that Decode decodes to an equal message (Data equal as a JSON value).
 type Message struct {
 	Type  string          `json:"type"`
-	Page  string          `json:"page"`
-	Token string          `json:"token"`
-	V     uint64          `json:"v"`
-	ID    string          `json:"id"`
-	Name  string          `json:"name"`
-	Data  json.RawMessage `json:"data"`
+	Page  string          `json:"page,omitempty"`
+	Token string          `json:"token,omitempty"`
+	V     uint64          `json:"v,omitempty"`
+	ID    string          `json:"id,omitempty"`
+	Name  string          `json:"name,omitempty"`
+	Data  json.RawMessage `json:"data,omitempty"`
+	Ref   string          `json:"ref,omitempty"`
 }
 
 // Decode decodes one client frame. It fails with an [Error] of code
-// [CodeBadMessage] that says what is wrong when the frame is not one JSON
-// object, has an unknown type, lacks a field its type needs, or has a field
-// of the wrong type or past its limit. Keys it does not know are ignored, so
-// that a newer client can talk to an older server.
+// [CodeBadMessage] that says what is wrong when the frame is not valid
+// UTF-8, not one JSON object, holds a string that is not Unicode (an escaped
+// half of a surrogate pair), has a key that is not one of its type's (keys
+// are exact and lower case: "TYPE" is not "type") or has one twice, has an
+// unknown type, lacks a field its type needs, or has a field of the wrong
+// type or past its limit.
+//
+// Decode is strict because a lenient decoder changes what it cannot read:
+// encoding/json turns invalid UTF-8 into U+FFFD, so that two different
+// event ids would become one, and matches keys without regard to case.
 func Decode(frame []byte) (Message, error) {
-	var m Message
-	if err := json.Unmarshal(frame, &m); err != nil {
-		return Message{}, jsonError(err)
+	if !utf8.Valid(frame) {
+		return Message{}, badMessage("the frame is not valid UTF-8 (byte %d)", invalidUTF8(frame))
+	}
+	d := decoder{b: frame}
+	m, err := d.message()
+	if err != nil {
+		return Message{}, err
 	}
 	if err := m.check(); err != nil {
 		return Message{}, err
@@ -37,46 +49,548 @@ func Decode(frame []byte) (Message, error) {
 	return m, nil
 }
 
-// jsonError says why encoding/json rejected a frame. Its own message for a
-// value of the wrong type would quote the whole value when it is a number,
-// which a client can make as long as the frame, and name Go types.
-func jsonError(err error) *Error {
-	var te *json.UnmarshalTypeError
-	if !errors.As(err, &te) {
-		return badMessage("not a JSON object of this protocol: %v", err)
+// A key is a bit for each key of a client message.
+type key uint8
+
+const (
+	keyType key = 1 << iota
+	keyPage
+	keyToken
+	keyV
+	keyID
+	keyName
+	keyData
+	keyRef
+)
+
+// keyNames are the keys' names, by bit.
+var keyNames = [...]string{"type", "page", "token", "v", "id", "name", "data", "ref"}
+
+func keyOf(name []byte) key {
+	for i, n := range keyNames {
+		if string(name) == n {
+			return 1 << i
+		}
 	}
-	if te.Field == "" {
-		return badMessage("not a JSON object but a JSON %s", clip(te.Value))
+	return 0
+}
+
+func (k key) String() string {
+	for i, n := range keyNames {
+		if k == 1<<i {
+			return n
+		}
 	}
-	want := "string"
-	if te.Type.Kind() == reflect.Uint64 {
-		want = "whole number from 0 to 18446744073709551615"
+	return "?"
+}
+
+// keysOf returns the keys a message of type typ may have, or 0 for a type
+// that is not a client's.
+func keysOf(typ string) key {
+	switch typ {
+	case TypeJoin:
+		return keyType | keyPage | keyToken | keyV | keyRef
+	case TypeLeave:
+		return keyType | keyPage
+	case TypeEvent:
+		return keyType | keyPage | keyID | keyName | keyData
+	case TypePing:
+		return keyType | keyPage | keyRef
 	}
-	return badMessage("%q is a JSON %s, not a %s", te.Field, clip(te.Value), want)
+	return 0
+}
+
+// decoder reads one frame, which Decode has checked is UTF-8: JSON's own
+// rules remain, and that every escape in a string stands for Unicode.
+type decoder struct {
+	b []byte
+	i int // the next byte to read
+}
+
+// message reads the frame's object: every key once, each value of its
+// key's JSON type.
+func (d *decoder) message() (Message, error) {
+	var m Message
+	d.space()
+	if d.i < len(d.b) && d.b[d.i] != '{' {
+		if kind := kindOf(d.b[d.i]); kind != "" {
+			return m, badMessage("not a JSON object but a JSON %s", kind)
+		}
+	}
+	if err := d.expect('{', "looking for beginning of value"); err != nil {
+		return m, err
+	}
+	var seen key
+	if d.space(); d.i < len(d.b) && d.b[d.i] == '}' {
+		d.i++
+		return m, d.last()
+	}
+	for {
+		k, err := d.key()
+		if err != nil {
+			return m, err
+		}
+		if seen&k != 0 {
+			return m, badMessage("the key %q appears twice", k)
+		}
+		seen |= k
+		if err := d.value(&m, k); err != nil {
+			return m, err
+		}
+		d.space()
+		if d.i < len(d.b) && d.b[d.i] == ',' {
+			d.i++
+			continue
+		}
+		if err := d.expect('}', "after object key:value pair"); err != nil {
+			return m, err
+		}
+		break
+	}
+	if err := d.last(); err != nil {
+		return m, err
+	}
+	if allowed := keysOf(m.Type); allowed != 0 && seen&^allowed != 0 {
+		return m, badMessage("%q is not a key of %s messages", seen&^allowed&-(seen&^allowed), m.Type)
+	}
+	return m, nil
+}
+
+// key reads a key and the colon after it.
+func (d *decoder) key() (key, error) {
+	d.space()
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return 0, d.syntax(d.i, "looking for beginning of object key string")
+	}
+	name, err := d.string()
+	if err != nil {
+		return 0, err
+	}
+	k := keyOf(name)
+	if k == 0 {
+		return 0, unknownKey(string(name))
+	}
+	d.space()
+	return k, d.expect(':', "after object key")
+}
+
+func unknownKey(name string) *Error {
+	for _, n := range keyNames {
+		if strings.EqualFold(name, n) {
+			return badMessage("unknown key %q: keys are lower case (%q)", clip(name), n)
+		}
+	}
+	return badMessage("unknown key %q", clip(name))
+}
+
+// value reads the value of key k into m.
+func (d *decoder) value(m *Message, k key) error {
+	d.space()
+	var err error
+	switch k {
+	case keyV:
+		m.V, err = d.uint(k)
+		return err
+	case keyData:
+		m.Data, err = d.raw()
+		return err
+	}
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return d.wrongType(k, "string")
+	}
+	b, err := d.string()
+	if err != nil {
+		return err
+	}
+	if k == keyType {
+		m.Type = typeOf(b)
+		return nil
+	}
+	s := string(b)
+	switch k {
+	case keyPage:
+		m.Page = s
+	case keyToken:
+		m.Token = s
+	case keyID:
+		m.ID = s
+	case keyName:
+		m.Name = s
+	case keyRef:
+		m.Ref = s
+	}
+	return nil
+}
+
+// typeOf returns a message's type, without a copy for the types of the
+// protocol.
+func typeOf(b []byte) string {
+	for _, t := range [...]string{TypeEvent, TypePing, TypeJoin, TypeLeave} {
+		if string(b) == t {
+			return t
+		}
+	}
+	return string(b)
+}
+
+const wholeNumber = "whole number from 0 to 18446744073709551615"
+
+// uint reads a whole number of 64 bits.
+func (d *decoder) uint(k key) (uint64, error) {
+	start := d.i
+	if d.i >= len(d.b) || (d.b[d.i] != '-' && (d.b[d.i] < '0' || d.b[d.i] > '9')) {
+		return 0, d.wrongType(k, wholeNumber)
+	}
+	end, err := d.number()
+	if err != nil {
+		return 0, err
+	}
+	d.i = end
+	var n uint64
+	for _, c := range d.b[start:end] {
+		if c < '0' || c > '9' || n > (1<<64-1-uint64(c-'0'))/10 {
+			return 0, badMessage("%q is a JSON %s, not a %s", k, clip("number "+string(d.b[start:end])), wholeNumber)
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, nil
+}
+
+// number returns the end of the JSON number at d.i.
+func (d *decoder) number() (int, error) {
+	b, j := d.b, d.i
+	if j < len(b) && b[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(b) && b[j] == '0':
+		j++
+	case j < len(b) && b[j] >= '1' && b[j] <= '9':
+		j = digits(b, j)
+	default:
+		return 0, d.syntax(j, "in numeric literal")
+	}
+	if j < len(b) && b[j] == '.' {
+		if j++; j >= len(b) || b[j] < '0' || b[j] > '9' {
+			return 0, d.syntax(j, "after decimal point in numeric literal")
+		}
+		j = digits(b, j)
+	}
+	if j < len(b) && (b[j] == 'e' || b[j] == 'E') {
+		if j++; j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		if j >= len(b) || b[j] < '0' || b[j] > '9' {
+			return 0, d.syntax(j, "in exponent of numeric literal")
+		}
+		j = digits(b, j)
+	}
+	return j, nil
+}
+
+func digits(b []byte, j int) int {
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	return j
+}
+
+// raw reads any JSON value, for data: its strings are checked here, the
+// rest by json.Valid. It returns nil for null, else a copy, so that the
+// message does not hold on to the frame.
+func (d *decoder) raw() (json.RawMessage, error) {
+	start := d.i
+	end, err := d.skip()
+	if err != nil {
+		return nil, err
+	}
+	d.i = end
+	v := d.b[start:end]
+	if !json.Valid(v) {
+		var buf bytes.Buffer
+		return nil, badMessage(`"data" is not JSON: %v`, json.Compact(&buf, v))
+	}
+	if string(v) == "null" {
+		return nil, nil
+	}
+	return bytes.Clone(v), nil
+}
+
+// skip returns the end of the JSON value at d.i: a string, a number or
+// literal (a run of the bytes they are made of), or an array or object (up
+// to its closing bracket).
+func (d *decoder) skip() (int, error) {
+	b, j := d.b, d.i
+	if j >= len(b) {
+		return 0, d.syntax(j, "")
+	}
+	switch b[j] {
+	case '"':
+		return d.stringEnd(j)
+	case '{', '[':
+	default:
+		for j < len(b) && scalarByte(b[j]) {
+			j++
+		}
+		if j == d.i {
+			return 0, d.syntax(j, "looking for beginning of value")
+		}
+		return j, nil
+	}
+	depth := 0
+	for ; j < len(b); j++ {
+		switch b[j] {
+		case '"':
+			end, err := d.stringEnd(j)
+			if err != nil {
+				return 0, err
+			}
+			j = end - 1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return j + 1, nil
+			}
+		}
+	}
+	return 0, d.syntax(j, "")
+}
+
+func scalarByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'E'
+}
+
+// string reads the string at d.i and returns its bytes: a slice of the
+// frame when it has no escapes, else a new slice.
+func (d *decoder) string() ([]byte, error) {
+	start := d.i + 1
+	j := start
+	for j < len(d.b) && d.b[j] != '"' && d.b[j] != '\\' && d.b[j] >= 0x20 {
+		j++
+	}
+	if j < len(d.b) && d.b[j] == '"' {
+		d.i = j + 1
+		return d.b[start:j], nil
+	}
+	end, err := d.stringEnd(d.i)
+	if err != nil {
+		return nil, err
+	}
+	d.i = end
+	return unescape(d.b[start : end-1]), nil
+}
+
+// stringEnd returns the end of the string that starts at b[j], checking it:
+// no control characters, and escapes that JSON knows and that stand for
+// Unicode.
+func (d *decoder) stringEnd(j int) (int, error) {
+	b := d.b
+	for j++; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return j + 1, nil
+		case c < 0x20:
+			return 0, d.syntax(j, "in string literal")
+		case c == '\\':
+			end, err := d.escape(j + 1)
+			if err != nil {
+				return 0, err
+			}
+			j = end - 1
+		}
+	}
+	return 0, d.syntax(j, "")
+}
+
+// escape checks the escape whose letter is at b[j] and returns its end. A
+// \u escape of a surrogate must be the first half of a pair whose second
+// half follows: JSON can spell a lone surrogate, but it is not Unicode, and
+// a decoder would turn it into U+FFFD.
+func (d *decoder) escape(j int) (int, error) {
+	b := d.b
+	if j >= len(b) {
+		return 0, d.syntax(j, "")
+	}
+	switch b[j] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return j + 1, nil
+	case 'u':
+	default:
+		return 0, d.syntax(j, "in string escape code")
+	}
+	r, ok := hex4(b[j+1:])
+	if !ok {
+		return 0, d.syntax(j, "in \\u hexadecimal character escape")
+	}
+	j += 5
+	if !utf16.IsSurrogate(r) {
+		return j, nil
+	}
+	if r < 0xdc00 && j+6 <= len(b) && b[j] == '\\' && b[j+1] == 'u' {
+		if lo, ok := hex4(b[j+2:]); ok && lo >= 0xdc00 && lo < 0xe000 {
+			return j + 6, nil
+		}
+	}
+	return 0, badMessage(`a string holds \u%04x, half of a surrogate pair without its other half: not Unicode (byte %d)`, r, j-6)
+}
+
+// hex4 reads the 4 hexadecimal digits of a \u escape.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// unescape returns the bytes of a string's content s, whose escapes
+// stringEnd checked.
+func unescape(s []byte) []byte {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			out = append(out, s[i])
+			continue
+		}
+		i++
+		switch c := s[i]; c {
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, _ := hex4(s[i+1:])
+			i += 4
+			if utf16.IsSurrogate(r) {
+				lo, _ := hex4(s[i+3:])
+				r = utf16.DecodeRune(r, lo)
+				i += 6
+			}
+			out = utf8.AppendRune(out, r)
+		default: // '"', '\\', '/'
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (d *decoder) space() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) expect(c byte, context string) error {
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
+		return nil
+	}
+	return d.syntax(d.i, context)
+}
+
+// last checks that nothing but white space follows the object.
+func (d *decoder) last() error {
+	if d.space(); d.i < len(d.b) {
+		return d.syntax(d.i, "after top-level value")
+	}
+	return nil
+}
+
+// syntax says what is wrong at b[j]: the frame ends there, or holds a
+// character that JSON does not allow there.
+func (d *decoder) syntax(j int, context string) *Error {
+	if j >= len(d.b) {
+		return badMessage("not JSON: unexpected end of JSON input")
+	}
+	r, _ := utf8.DecodeRune(d.b[j:])
+	return badMessage("not JSON: invalid character %q %s (byte %d)", r, context, j)
+}
+
+// wrongType says that key k's value, at d.i, is not of the JSON type want.
+func (d *decoder) wrongType(k key, want string) *Error {
+	if d.i >= len(d.b) {
+		return d.syntax(d.i, "")
+	}
+	kind := kindOf(d.b[d.i])
+	if kind == "" {
+		return d.syntax(d.i, "looking for beginning of value")
+	}
+	return badMessage("%q is a JSON %s, not a %s", k, kind, want)
+}
+
+// kindOf returns the JSON type of the value that starts with c, or "".
+func kindOf(c byte) string {
+	switch {
+	case c == '{':
+		return "object"
+	case c == '[':
+		return "array"
+	case c == '"':
+		return "string"
+	case c == 't' || c == 'f':
+		return "bool"
+	case c == 'n':
+		return "null"
+	case c == '-' || c >= '0' && c <= '9':
+		return "number"
+	}
+	return ""
+}
+
+// invalidUTF8 returns the index of the first byte of b that is not part of
+// valid UTF-8.
+func invalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
 }
 
 func (m *Message) check() error {
 	if err := checkString("page", m.Page, MaxPageName, false); err != nil {
 		return err
 	}
+	if err := checkString("ref", m.Ref, MaxRef, false); err != nil {
+		return err
+	}
 	switch m.Type {
 	case TypeJoin:
-		m.ID, m.Name, m.Data = "", "", nil
 		return checkString("token", m.Token, MaxToken, true)
 	case TypeEvent:
-		m.Token, m.V = "", 0
 		if err := checkString("id", m.ID, MaxEventID, true); err != nil {
 			return err
 		}
-		if err := checkString("name", m.Name, MaxEventName, true); err != nil {
-			return err
-		}
-		if bytes.Equal(m.Data, []byte("null")) {
-			m.Data = nil
-		}
-		return nil
+		return checkString("name", m.Name, MaxEventName, true)
 	case TypeLeave, TypePing:
-		*m = Message{Type: m.Type, Page: m.Page}
 		return nil
 	case "":
 		return badMessage(`no "type"`)
