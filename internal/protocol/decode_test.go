@@ -385,14 +385,16 @@ func TestDecodeRejects(t *testing.T) {
 	}
 }
 
-// TestCheckUTF8 checks the UTF-8 rule of check directly: through Decode,
-// encoding/json has already replaced invalid bytes.
+// TestCheckUTF8 checks the UTF-8 rule of check directly, on messages that
+// Decode would have refused before: a frame that is not UTF-8, or a string
+// with a lone surrogate escape.
 func TestCheckUTF8(t *testing.T) {
 	for _, m := range []Message{
 		{Type: TypePing, Page: "p\xff"},
 		{Type: TypeJoin, Token: "\xc3"},
 		{Type: TypeEvent, ID: "\xed\xa0\x80", Name: "n"},
 		{Type: TypeEvent, ID: "e", Name: "n\x80"},
+		{Type: TypePing, Ref: "r\xfe"},
 	} {
 		var e *Error
 		if err := m.check(); !errors.As(err, &e) || !strings.Contains(e.Message, "is not valid UTF-8") {
