@@ -108,6 +108,14 @@ func TestInvalidUTF8EventIDs(t *testing.T) {
 	c.send(`{"type":"event","id":"é-1","name":"add"}`)
 	c.expect(false, map[string]any{"type": "diff"})
 	c.expect(true, map[string]any{"type": "ack", "id": "é-1", "ok": true})
+	// Data is the application's: a browser's JSON.stringify writes a lone
+	// surrogate of a string as an escape, and the event runs.
+	c.send(`{"type":"event","id":"é-2","name":"add","data":{"n":2,"note":"\ud800"}}`)
+	c.expect(false, map[string]any{"type": "diff"})
+	c.expect(true, map[string]any{"type": "ack", "id": "é-2", "ok": true})
+	if n := page.Data().(counter).Count; n != 3 {
+		t.Fatalf("count %d; want 3", n)
+	}
 }
 
 // TestStrictKeys: keys are exact, known and once; anything else is

@@ -31,8 +31,9 @@ type Message struct {
 // unknown type, lacks a field its type needs, or has a field of the wrong
 // type or past its limit.
 //
-// Decode is strict because a lenient decoder changes what it cannot read:
-// encoding/json turns invalid UTF-8 into U+FFFD, so that two different
+// Only data, which Decode passes on as it is, may hold a lone surrogate
+// escape. Decode is strict because a lenient decoder changes what it cannot
+// read: encoding/json turns invalid UTF-8 into U+FFFD, so that two different
 // event ids would become one, and matches keys without regard to case.
 func Decode(frame []byte) (Message, error) {
 	if !utf8.Valid(frame) {
@@ -295,9 +296,11 @@ func digits(b []byte, j int) int {
 	return j
 }
 
-// raw reads any JSON value, for data: its strings are checked here, the
-// rest by json.Valid. It returns nil for null, else a copy, so that the
-// message does not hold on to the frame.
+// raw reads any JSON value, for data, which json.Valid checks. It returns
+// nil for null, else a copy, so that the message does not hold on to the
+// frame. Unlike the protocol's own strings, those of data may hold lone
+// surrogate escapes: data is the application's, and a JavaScript string can
+// hold a lone surrogate, which JSON.stringify writes as such an escape.
 func (d *decoder) raw() (json.RawMessage, error) {
 	start := d.i
 	end, err := d.skip()
@@ -316,7 +319,7 @@ func (d *decoder) raw() (json.RawMessage, error) {
 	return bytes.Clone(v), nil
 }
 
-// skip returns the end of the JSON value at d.i: a string, a number or
+// skip finds the end of the JSON value at d.i: a string, a number or
 // literal (a run of the bytes they are made of), or an array or object (up
 // to its closing bracket).
 func (d *decoder) skip() (int, error) {
@@ -326,7 +329,7 @@ func (d *decoder) skip() (int, error) {
 	}
 	switch b[j] {
 	case '"':
-		return d.stringEnd(j)
+		return d.quoteEnd(j)
 	case '{', '[':
 	default:
 		for j < len(b) && scalarByte(b[j]) {
@@ -341,7 +344,7 @@ func (d *decoder) skip() (int, error) {
 	for ; j < len(b); j++ {
 		switch b[j] {
 		case '"':
-			end, err := d.stringEnd(j)
+			end, err := d.quoteEnd(j)
 			if err != nil {
 				return 0, err
 			}
@@ -355,6 +358,20 @@ func (d *decoder) skip() (int, error) {
 		}
 	}
 	return 0, d.syntax(j, "")
+}
+
+// quoteEnd returns the end of the string that starts at b[j], without
+// checking what it holds.
+func (d *decoder) quoteEnd(j int) (int, error) {
+	for j++; j < len(d.b); j++ {
+		switch d.b[j] {
+		case '"':
+			return j + 1, nil
+		case '\\':
+			j++
+		}
+	}
+	return 0, d.syntax(len(d.b), "")
 }
 
 func scalarByte(c byte) bool {
