@@ -3,6 +3,7 @@ package livetemplate_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -212,4 +213,18 @@ func TestHeaderTokenWithVersion(t *testing.T) {
 	}
 	c := rawDial(t, url+"?v=2", http.Header{livetemplate.TokenHeader: {page.GetToken()}})
 	c.expect(true, map[string]any{"type": "joined", "v": 2.0})
+}
+
+// TestMessageTooBigSaysLimit: the server cannot say which frame was too big
+// (it stops reading it), but the reason of close 1009 gives the limit plus
+// one, from which a client finds the frame it sent that passed it.
+func TestMessageTooBigSaysLimit(t *testing.T) {
+	_, url, _ := liveCounter(t, livetemplate.WithMaxMessageSize(256))
+	c := rawDial(t, url, nil)
+	c.send(`{"type":"ping","page":"` + strings.Repeat("p", 300) + `"}`)
+	_, _, err := c.ws.Read(c.ctx)
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.StatusMessageTooBig || ce.Reason != "read limited at 257 bytes" {
+		t.Fatalf("%v; want close 1009 with the reason %q", err, "read limited at 257 bytes")
+	}
 }
