@@ -102,7 +102,8 @@ func keysOf(typ string) key {
 }
 
 // decoder reads one frame, which Decode has checked is UTF-8: JSON's own
-// rules remain, and that every escape in a string stands for Unicode.
+// rules remain, and that every escape in the protocol's strings and keys
+// stands for Unicode.
 type decoder struct {
 	b []byte
 	i int // the next byte to read
@@ -151,8 +152,8 @@ func (d *decoder) message() (Message, error) {
 	if err := d.last(); err != nil {
 		return m, err
 	}
-	if allowed := keysOf(m.Type); allowed != 0 && seen&^allowed != 0 {
-		return m, badMessage("%q is not a key of %s messages", seen&^allowed&-(seen&^allowed), m.Type)
+	if extra := seen &^ keysOf(m.Type); keysOf(m.Type) != 0 && extra != 0 {
+		return m, badMessage("%q is not a key of %s messages", extra&-extra, m.Type) // the first of them
 	}
 	return m, nil
 }
