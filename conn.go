@@ -81,6 +81,22 @@ func (c *conn) fail(code websocket.StatusCode, reason string) {
 }
 
 func (c *conn) failLocked(code websocket.StatusCode, reason string) {
+	c.closeLocked(code, reason, nil)
+}
+
+// goAway closes the connection because the application closes: the client
+// gets an error server_closing, then close 1001.
+func (c *conn) goAway() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closeLocked(websocket.StatusGoingAway, protocol.CodeServerClosing, serverClosing)
+}
+
+// closeLocked closes the connection with code, once, after writing last (if
+// not nil) within the write timeout: a client learns why from a message too,
+// not only from the close reason. Messages that the writer is writing may
+// still come between them. c.mu is held.
+func (c *conn) closeLocked(code websocket.StatusCode, reason string, last []byte) {
 	if c.closing {
 		return
 	}
@@ -92,6 +108,9 @@ func (c *conn) failLocked(code websocket.StatusCode, reason string) {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
+		if last != nil {
+			c.writeFrame(last) // the close follows whether or not the client took it
+		}
 		c.ws.Close(code, reason) // bounded by the library's own close timeouts
 		c.cancel()
 	}()
@@ -155,51 +174,51 @@ func decode(typ websocket.MessageType, frame []byte) (protocol.Message, *protoco
 func (c *conn) handle(m protocol.Message) {
 	switch m.Type {
 	case protocol.TypeJoin:
-		c.join(m.Page, m.Token, m.V)
+		c.join(m.Page, m.Token, m.V, m.Ref)
 	case protocol.TypeLeave:
 		c.leave(m.Page)
 	case protocol.TypeEvent:
 		c.event(m)
 	case protocol.TypePing:
-		c.send("", protocol.Pong())
+		c.send("", protocol.WithRef(protocol.Pong(), m.Ref))
 	}
 }
 
 // refuse answers m with e: an event gets a failed ack, anything else an
-// error.
+// error with the message's ref.
 func (c *conn) refuse(m protocol.Message, e *protocol.Error) {
 	if m.Type == protocol.TypeEvent {
 		c.send(m.Page, protocol.AckError(m.ID, e))
 		return
 	}
-	c.send(m.Page, protocol.ErrorMessage(e))
+	c.send(m.Page, protocol.WithRef(protocol.ErrorMessage(e), m.Ref))
 }
 
 // join joins the page of tok under name, for a client that holds version
-// have of it.
-func (c *conn) join(name, tok string, have uint64) {
+// have of it. ref is the join's, for its answers.
+func (c *conn) join(name, tok string, have uint64, ref string) {
 	p, err := c.app.findPage(tok)
 	if err != nil {
-		c.send(name, protocol.ErrorMessage(protocolError(err)))
+		c.send(name, protocol.WithRef(protocol.ErrorMessage(protocolError(err)), ref))
 		return
 	}
-	c.joinPage(name, p, have)
+	c.joinPage(name, p, have, ref)
 }
 
-func (c *conn) joinPage(name string, p *Page, have uint64) {
+func (c *conn) joinPage(name string, p *Page, have uint64, ref string) {
 	c.mu.Lock()
 	switch {
 	case c.pages[name] == p:
 		c.mu.Unlock()
-		p.resync(c, name, have)
+		p.resync(c, name, have, ref)
 		return
 	case c.pages[name] != nil:
 		c.mu.Unlock()
-		c.send(name, protocol.ErrorMessage(&protocol.Error{Code: protocol.CodeAlreadyJoined, Message: "a page of this name is joined on this connection: leave it first"}))
+		c.send(name, protocol.WithRef(protocol.ErrorMessage(&protocol.Error{Code: protocol.CodeAlreadyJoined, Message: "a page of this name is joined on this connection: leave it first"}), ref))
 		return
 	case len(c.pages) >= c.app.cfg.maxConnPages:
 		c.mu.Unlock()
-		c.send(name, protocol.ErrorMessage(&protocol.Error{Code: protocol.CodeTooManyPages, Message: "this connection has joined as many pages as it may"}))
+		c.send(name, protocol.WithRef(protocol.ErrorMessage(&protocol.Error{Code: protocol.CodeTooManyPages, Message: "this connection has joined as many pages as it may"}), ref))
 		return
 	}
 	if c.pages == nil {
@@ -208,9 +227,9 @@ func (c *conn) joinPage(name string, p *Page, have uint64) {
 	c.pages[name] = p // reserve the name: the reader is the only joiner
 	c.idleSince = time.Time{}
 	c.mu.Unlock()
-	if err := p.subscribe(c, name, have); err != nil {
+	if err := p.subscribe(c, name, have, ref); err != nil {
 		c.forget(name, p)
-		c.send(name, protocol.ErrorMessage(protocolError(err)))
+		c.send(name, protocol.WithRef(protocol.ErrorMessage(protocolError(err)), ref))
 	}
 }
 

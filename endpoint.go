@@ -1,6 +1,7 @@
 package livetemplate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -75,6 +76,9 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := newConn(a, ws, h.browser, h.epoch)
 	admitted, closed := a.conns.add(c)
 	if closed {
+		ctx, cancel := context.WithTimeout(r.Context(), a.cfg.writeTimeout)
+		defer cancel()
+		ws.Write(ctx, websocket.MessageText, serverClosing) // the close follows whether or not the client took it
 		ws.Close(websocket.StatusGoingAway, protocol.CodeServerClosing)
 		return
 	}
@@ -84,7 +88,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Fenced: a newer connection of its browser is open. It is being
 		// closed; it joins and creates nothing meanwhile.
 	case h.token != "":
-		c.join("", h.token, h.have)
+		c.join("", h.token, h.have, "")
 	case e.template != "":
 		e.newPage(c, r)
 	}
@@ -180,7 +184,7 @@ func (e *endpoint) newPage(c *conn, r *http.Request) {
 	p.live.owned = true
 	p.live.mu.Unlock()
 	c.send("", protocol.PageToken(p.token))
-	c.joinPage("", p, 0)
+	c.joinPage("", p, 0, "")
 }
 
 func browserOf(id, epoch string) (string, uint64, error) {
@@ -260,12 +264,17 @@ func (s *connSet) remove(c *conn) {
 	s.wg.Done()
 }
 
-// close closes every connection with status 1001 and waits for them to end.
+// serverClosing is the message a connection gets before close 1001 when the
+// application closes.
+var serverClosing = protocol.ErrorMessage(&protocol.Error{Code: protocol.CodeServerClosing, Message: "the server is shutting down: reconnect later"})
+
+// close closes every connection with an error server_closing and status
+// 1001, and waits for them to end.
 func (s *connSet) close() {
 	s.mu.Lock()
 	s.closed = true
 	for c := range s.all {
-		c.fail(websocket.StatusGoingAway, protocol.CodeServerClosing)
+		c.goAway()
 	}
 	s.mu.Unlock()
 	s.wg.Wait()

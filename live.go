@@ -52,8 +52,9 @@ type historyEntry struct {
 
 // subscribe joins c to the page under name. It queues what the client needs
 // to hold the current version, given that it holds version have (0 for
-// nothing), then the joined message; every later diff follows.
-func (p *Page) subscribe(c *conn, name string, have uint64) error {
+// nothing), then the joined message, with the join's ref; every later diff
+// follows.
+func (p *Page) subscribe(c *conn, name string, have uint64, ref string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.use(useJoin); err != nil {
@@ -67,7 +68,7 @@ func (p *Page) subscribe(c *conn, name string, have uint64) error {
 	if p.live.ended != nil {
 		return p.live.ended
 	}
-	p.sendCatchUp(c, name, have)
+	p.sendCatchUp(c, name, have, ref)
 	p.live.subs = append(p.live.subs, subscriber{c, name})
 	p.live.watchers.Add(1)
 	if p.live.grace != nil {
@@ -79,23 +80,23 @@ func (p *Page) subscribe(c *conn, name string, have uint64) error {
 
 // resync sends c, joined to the page as name, what it needs to go from
 // version have to the current one: for a client that found a gap, or that
-// asks again.
-func (p *Page) resync(c *conn, name string, have uint64) {
+// asks again. ref is the join's, for the joined message.
+func (p *Page) resync(c *conn, name string, have uint64, ref string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
 	c.dropLag(name) // this catch-up replaces a pending one
-	p.sendCatchUp(c, name, have)
+	p.sendCatchUp(c, name, have, ref)
 }
 
-// sendCatchUp queues the catch-up and the joined message. p.mu and
-// p.live.mu are held.
-func (p *Page) sendCatchUp(c *conn, name string, have uint64) {
+// sendCatchUp queues the catch-up and the joined message, with the join's
+// ref. p.mu and p.live.mu are held.
+func (p *Page) sendCatchUp(c *conn, name string, have uint64, ref string) {
 	for _, msg := range p.catchUp(have) {
 		c.send(name, msg)
 	}
-	c.send(name, protocol.Joined(p.version))
+	c.send(name, protocol.WithRef(protocol.Joined(p.version), ref))
 }
 
 // catchUp returns the messages that bring a client holding version have to

@@ -151,6 +151,23 @@ var sessionSources = []sessionSource{
 		send(`{"type":"event","name":"add"}`, "error"),
 		send(`{"type":"join","page":"p1"}`, "error"),
 	}},
+	{"strict frames: exact keys, once, and Unicode strings", "/live", []action{
+		send(`{"TYPE":"ping"}`, "error"),
+		send(`{"type":"join","Token":"$TOKEN"}`, "error"),
+		send(`{"type":"ping","later":true}`, "error"),
+		send(`{"type":"join","token":"$TOKEN","data":{}}`, "error"),
+		sendText(`{"type":"ping","type":"ping"}`, "error"),
+		sendText(`{"type":"event","id":"\ud800","name":"add"}`, "error"),
+		send(`{"type":"\u006aoin","token":"$TOKEN"}`, "render", "joined"),
+	}},
+	{"refs: answers carry the request's ref", "/live", []action{
+		send(`{"type":"join","token":"$TOKEN","ref":"j1"}`, "render", "joined"),
+		send(`{"type":"join","token":"$TOKEN","v":1,"ref":"j2"}`, "joined"),
+		send(`{"type":"ping","ref":"p1"}`, "pong"),
+		send(`{"type":"join","page":"p2","token":"not-a-token","ref":"j3"}`, "error"),
+		send(`{"type":"event","id":"t1-1","name":"add","ref":"e1"}`, "error"),
+		send(`{"type":"ping"}`, "pong"),
+	}},
 }
 
 // TestProtocolVectors runs every scenario against a real endpoint, checks

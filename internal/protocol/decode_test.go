@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -30,6 +31,18 @@ var decodeSeeds = []string{
 	` {"type" : "ping" , "page" : "\u0070" } `,
 	`{"type":"ping","extra":{"a":[1,{"b":null}]},"v":"ignored"}`,
 	`{"TYPE":"ping","Page":"p"}`,
+	`{"type":"ping","ref":"p1"}`,
+	`{"type":"join","token":"t","v":2,"ref":"j\u00e9"}`,
+	`{"\u0074ype":"ping","p\u0061ge":"\ud83d\ude00"}`,
+	`{"type":"ping","type":"ping"}`,
+	`{"type":"event","id":"1","name":"x","ref":"r"}`,
+	`{"type":"join","token":"t","data":{}}`,
+	"{\"type\":\"event\",\"id\":\"\xff\",\"name\":\"add\"}",
+	"{\"type\":\"event\",\"id\":\"\xfe\",\"name\":\"add\"}",
+	"{\"type\":\"event\",\"id\":\"1\",\"name\":\"x\",\"data\":[\"\xc3\"]}",
+	`{"type":"event","id":"1","name":"x","data":{"k":"\udc00"}}`,
+	`{"type":"event","id":"\ud800\u0041","name":"x"}`,
+	`{"type":"event","id":"a\/b\"\\\b\f\n\r\t","name":"x","data":[-0.5e+3,true,false,null,{}]}`,
 	// Malformed.
 	``,
 	`{`,
@@ -72,8 +85,12 @@ var decodeSeeds = []string{
 }
 
 // FuzzDecode checks that any frame either fails with a bad_message error or
-// decodes to a message that holds what its type needs, within the limits,
-// and that survives a round trip through encoding/json.
+// decodes to a message that holds what its type needs, within the limits;
+// that Decode accepts a frame only if it is UTF-8 JSON whose keys are each a
+// key of the message's type, spelled exactly and once, and whose strings
+// (but data's) are Unicode; and that the message's encoding by encoding/json is a frame equal
+// to the one decoded (leaving out keys whose value is empty) that decodes to
+// the same message.
 func FuzzDecode(f *testing.F) {
 	for _, s := range decodeSeeds {
 		f.Add([]byte(s))
@@ -85,9 +102,13 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		checkMessage(t, m)
+		checkStrict(t, frame, m)
 		b, err := json.Marshal(m)
 		if err != nil {
 			t.Fatalf("marshal %+v: %v", m, err)
+		}
+		if got, want := object(t, b), withoutEmpty(object(t, frame)); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s decoded to %+v, whose encoding %s differs", frame, m, b)
 		}
 		again, err := Decode(b)
 		if err != nil {
@@ -95,6 +116,81 @@ func FuzzDecode(f *testing.F) {
 		}
 		checkSame(t, again, m)
 	})
+}
+
+// clientKeys are the keys of each type of client message.
+var clientKeys = map[string][]string{
+	TypeJoin:  {"type", "page", "token", "v", "ref"},
+	TypeLeave: {"type", "page"},
+	TypeEvent: {"type", "page", "id", "name", "data"},
+	TypePing:  {"type", "page", "ref"},
+}
+
+// checkStrict checks an accepted frame with encoding/json: it is UTF-8 and
+// JSON, each of its keys is one of its type's and appears once, and no
+// string of it but data's holds U+FFFD unless the frame wrote one:
+// encoding/json would have made it of bytes or escapes that are not
+// Unicode.
+func checkStrict(t *testing.T, frame []byte, m Message) {
+	t.Helper()
+	if !utf8.Valid(frame) || !json.Valid(frame) {
+		t.Fatalf("accepted %q, which is not UTF-8 JSON", frame)
+	}
+	d := json.NewDecoder(bytes.NewReader(frame))
+	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("accepted %q, which is not an object", frame)
+	}
+	seen := map[string]bool{}
+	for d.More() {
+		tok, err := d.Token()
+		k, _ := tok.(string)
+		if err != nil || !slices.Contains(clientKeys[m.Type], k) || seen[k] {
+			t.Fatalf("accepted %q, whose key %q is not a %s's or repeats (%v)", frame, k, m.Type, err)
+		}
+		seen[k] = true
+		var v json.RawMessage
+		if err := d.Decode(&v); err != nil {
+			t.Fatalf("%q: %v", frame, err)
+		}
+	}
+	wrote := bytes.Contains(bytes.ToLower(frame), []byte(`\ufffd`)) || bytes.ContainsRune(frame, utf8.RuneError)
+	var v map[string]any
+	if err := json.Unmarshal(frame, &v); err != nil {
+		t.Fatalf("accepted %q: %v", frame, err)
+	}
+	delete(v, "data") // the application's: it may hold lone surrogates
+	if !wrote && holdsReplacement(v) {
+		t.Fatalf("accepted %q, a string of which is not Unicode", frame)
+	}
+}
+
+// holdsReplacement reports whether a decoded JSON value holds U+FFFD in a
+// key or string.
+func holdsReplacement(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.ContainsRune(v, utf8.RuneError)
+	case []any:
+		return slices.ContainsFunc(v, holdsReplacement)
+	case map[string]any:
+		for k, e := range v {
+			if strings.ContainsRune(k, utf8.RuneError) || holdsReplacement(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// withoutEmpty leaves out the keys of a frame whose value means none: the
+// default page, version 0, no data, no ref.
+func withoutEmpty(m map[string]any) map[string]any {
+	for k, none := range map[string]any{"page": "", "v": json.Number("0"), "data": nil, "ref": ""} {
+		if v, ok := m[k]; ok && v == none {
+			delete(m, k)
+		}
+	}
+	return m
 }
 
 // checkBadMessage checks a decoding error: the connection answers it with an
@@ -122,7 +218,7 @@ func checkMessage(t *testing.T, m Message) {
 	for _, f := range []struct {
 		key, s string
 		limit  int
-	}{{"page", m.Page, MaxPageName}, {"token", m.Token, MaxToken}, {"id", m.ID, MaxEventID}, {"name", m.Name, MaxEventName}} {
+	}{{"page", m.Page, MaxPageName}, {"token", m.Token, MaxToken}, {"id", m.ID, MaxEventID}, {"name", m.Name, MaxEventName}, {"ref", m.Ref, MaxRef}} {
 		if len(f.s) > f.limit || !utf8.ValidString(f.s) {
 			t.Fatalf("%+v: %q is %q, over %d bytes or not UTF-8", m, f.key, f.s, f.limit)
 		}
@@ -133,15 +229,19 @@ func checkMessage(t *testing.T, m Message) {
 			t.Fatalf("join %+v: want a token and no event fields", m)
 		}
 	case TypeEvent:
-		if m.ID == "" || m.Name == "" || m.Token != "" || m.V != 0 {
+		if m.ID == "" || m.Name == "" || m.Token != "" || m.V != 0 || m.Ref != "" {
 			t.Fatalf("event %+v: want an id and a name and no join fields", m)
 		}
 		if m.Data != nil && (!json.Valid(m.Data) || string(m.Data) == "null") {
 			t.Fatalf("event %+v: data %q is not JSON or is null", m, m.Data)
 		}
-	case TypeLeave, TypePing:
+	case TypeLeave:
 		if !reflect.DeepEqual(m, Message{Type: m.Type, Page: m.Page}) {
-			t.Fatalf("%s %+v: want only a page", m.Type, m)
+			t.Fatalf("leave %+v: want only a page", m)
+		}
+	case TypePing:
+		if !reflect.DeepEqual(m, Message{Type: m.Type, Page: m.Page, Ref: m.Ref}) {
+			t.Fatalf("ping %+v: want only a page and a ref", m)
 		}
 	default:
 		t.Fatalf("%+v: type %q is not a client's", m, m.Type)
@@ -178,33 +278,38 @@ func jsonValue(t *testing.T, b []byte) any {
 	return v
 }
 
-// TestDecodeKeeps checks which fields Decode keeps of each type.
+// TestDecodeKeeps checks what Decode keeps of each type.
 func TestDecodeKeeps(t *testing.T) {
 	long := func(c string, n int) string { return strings.Repeat(c, n) }
-	all := `"page":"p","token":"tok","v":9,"id":"e1","name":"save","data":{"a":[1, 2]}`
 	for _, c := range []struct {
 		frame string
 		want  Message
 	}{
-		{`{"type":"join",` + all + `}`, Message{Type: "join", Page: "p", Token: "tok", V: 9}},
-		{`{"type":"event",` + all + `}`, Message{Type: "event", Page: "p", ID: "e1", Name: "save", Data: json.RawMessage(`{"a":[1, 2]}`)}},
-		{`{"type":"leave",` + all + `}`, Message{Type: "leave", Page: "p"}},
-		{`{"type":"ping",` + all + `}`, Message{Type: "ping", Page: "p"}},
+		{`{"type":"join","page":"p","token":"tok","v":9,"ref":"j1"}`, Message{Type: "join", Page: "p", Token: "tok", V: 9, Ref: "j1"}},
+		{`{"type":"event","page":"p","id":"e1","name":"save","data":{"a":[1, 2]}}`, Message{Type: "event", Page: "p", ID: "e1", Name: "save", Data: json.RawMessage(`{"a":[1, 2]}`)}},
+		{`{"type":"leave","page":"p"}`, Message{Type: "leave", Page: "p"}},
+		{`{"type":"ping","page":"p","ref":"r"}`, Message{Type: "ping", Page: "p", Ref: "r"}},
 		// No data and null data are both nil: a handler need not tell them apart.
 		{`{"type":"event","id":"e","name":"n"}`, Message{Type: "event", ID: "e", Name: "n"}},
 		{`{"type":"event","id":"e","name":"n","data":null}`, Message{Type: "event", ID: "e", Name: "n"}},
 		{`{"type":"event","id":"e","name":"n","data":"null"}`, Message{Type: "event", ID: "e", Name: "n", Data: json.RawMessage(`"null"`)}},
-		// Unknown keys are ignored, so that a newer client can talk to an older server.
-		{`{"type":"ping","later":{"x":[1]},"flag":true}`, Message{Type: "ping"}},
-		// The page is optional: without one, the message is about the default page.
+		{`{"type":"event","id":"e","name":"n","data" : 1.5e-3 }`, Message{Type: "event", ID: "e", Name: "n", Data: json.RawMessage(`1.5e-3`)}},
+		// The page and the ref are optional.
 		{`{"type":"join","token":"t"}`, Message{Type: "join", Token: "t"}},
+		{`{"type":"ping","page":"","ref":""}`, Message{Type: "ping"}},
+		// Keys come in any order, and strings may escape what they like.
+		{` {"v":3, "token":"t","type":"join"} `, Message{Type: "join", Token: "t", V: 3}},
+		{`{"\u0074ype":"ping","page":"\u00e9\ud83d\ude00\/\"\\\t"}`, Message{Type: "ping", Page: "é😀/\"\\\t"}},
 		// Limits are inclusive and count bytes.
-		{`{"type":"join","page":"` + long("p", MaxPageName) + `","token":"` + long("t", MaxToken) + `","v":18446744073709551615}`,
-			Message{Type: "join", Page: long("p", MaxPageName), Token: long("t", MaxToken), V: 1<<64 - 1}},
+		{`{"type":"join","page":"` + long("p", MaxPageName) + `","token":"` + long("t", MaxToken) + `","v":18446744073709551615,"ref":"` + long("r", MaxRef) + `"}`,
+			Message{Type: "join", Page: long("p", MaxPageName), Token: long("t", MaxToken), V: 1<<64 - 1, Ref: long("r", MaxRef)}},
 		{`{"type":"event","id":"` + long("i", MaxEventID) + `","name":"` + long("é", MaxEventName/2) + `"}`,
 			Message{Type: "event", ID: long("i", MaxEventID), Name: long("é", MaxEventName/2)}},
-		// encoding/json turns invalid UTF-8 and lone surrogates into U+FFFD.
-		{"{\"type\":\"join\",\"token\":\"a\xffb\\ud800\"}", Message{Type: "join", Token: "a\uFFFDb\uFFFD"}},
+		// Data is the application's: it may hold lone surrogates, as
+		// JavaScript strings may.
+		{`{"type":"event","id":"e","name":"n","data":{"\udfff":"\ud800"}}`, Message{Type: "event", ID: "e", Name: "n", Data: json.RawMessage(`{"\udfff":"\ud800"}`)}},
+		// U+FFFD written by the client is a character like any other.
+		{`{"type":"event","id":"\ufffd","name":"�"}`, Message{Type: "event", ID: "\uFFFD", Name: "\uFFFD"}},
 	} {
 		m, err := Decode([]byte(c.frame))
 		if err != nil || !reflect.DeepEqual(m, c.want) {
@@ -220,7 +325,7 @@ func TestDecodeRejects(t *testing.T) {
 	for _, c := range []struct{ frame, says string }{
 		{`{"page":"p"}`, `no "type"`},
 		{`{"type":""}`, `no "type"`},
-		{`null`, `no "type"`},
+		{`null`, `not a JSON object but a JSON null`},
 		{`{"type":"pong"}`, `unknown type "pong"`},
 		{`{"type":"Join","token":"t"}`, `unknown type "Join"`},
 		{`{"type":"` + long("x", 40) + `"}`, `unknown type "` + long("x", 32) + `..."`},
@@ -247,6 +352,37 @@ func TestDecodeRejects(t *testing.T) {
 		{`"ping"`, `not a JSON object but a JSON string`},
 		{`{"type":"ping"`, `unexpected end of JSON input`},
 		{`{"type":"ping"} {}`, `invalid character '{' after top-level value`},
+		{`{"type":"ping",}`, `invalid character '}' looking for beginning of object key string`},
+		{`{"type":"event","id":"e","name":"n","data":[1,}`, `"data" is not JSON`},
+		{`{"type":"event","id":"e","name":"n","data":tru}`, `"data" is not JSON`},
+		{`{"type":"event","id":"e","name":"n","data":"a\x"}`, `invalid character 'x' in string escape code`},
+		{"{\"type\":\"ping\",\"page\":\"a\tb\"}", `invalid character '\t' in string literal`},
+		// Strict frames: every byte UTF-8, every string Unicode (encoding/json
+		// would make U+FFFD of both, and two event ids one), every key exact,
+		// once, and one of its type's.
+		{"{\"type\":\"event\",\"id\":\"\xff\",\"name\":\"add\"}", `the frame is not valid UTF-8 (byte 22)`},
+		{"{\"type\":\"event\",\"id\":\"\xfe\",\"name\":\"add\"}", `the frame is not valid UTF-8 (byte 22)`},
+		{"{\"type\":\"join\",\"token\":\"a\xc3\"}", `not valid UTF-8`},
+		{"{\"type\":\"join\",\"token\":\"\xed\xa0\x80\"}", `not valid UTF-8`},
+		{"{\"typ\xe9\":\"ping\"}", `not valid UTF-8`},
+		{"{\"type\":\"event\",\"id\":\"e\",\"name\":\"n\",\"data\":\"\x80\"}", `not valid UTF-8`},
+		{`{"type":"event","id":"\ud800","name":"add"}`, `a string holds \ud800, half of a surrogate pair`},
+		{`{"type":"event","id":"\udc00\ud800","name":"add"}`, `\udc00, half of a surrogate pair`},
+		{`{"type":"event","id":"\ud800\u0041","name":"add"}`, `\ud800, half of a surrogate pair`},
+		{`{"TYPE":"ping"}`, `unknown key "TYPE": keys are lower case ("type")`},
+		{`{"type":"ping","Page":"p"}`, `unknown key "Page": keys are lower case ("page")`},
+		{`{"type":"ping","later":{"x":[1]}}`, `unknown key "later"`},
+		{`{"type":"ping","` + long("k", 40) + `":1}`, `unknown key "` + long("k", 32) + `..."`},
+		{`{"type":"ping","type":"ping"}`, `the key "type" appears twice`},
+		{`{"type":"event","id":"a","name":"b","data":{"x":1},"data":null}`, `the key "data" appears twice`},
+		{`{"type":"ping","\u0074ype":"join"}`, `the key "type" appears twice`},
+		{`{"type":"join","token":"t","id":"e1"}`, `"id" is not a key of join messages`},
+		{`{"type":"leave","v":3}`, `"v" is not a key of leave messages`},
+		{`{"type":"event","id":"e","name":"n","ref":"r"}`, `"ref" is not a key of event messages`},
+		{`{"type":"ping","data":null,"token":"t"}`, `"token" is not a key of ping messages`},
+		{`{"type":"ping","ref":"` + long("r", MaxRef+1) + `"}`, `"ref" is 65 bytes, more than 64`},
+		{`{"type":"ping","ref":7}`, `"ref" is a JSON number, not a string`},
+		{`{"type":null}`, `"type" is a JSON null, not a string`},
 	} {
 		_, err := Decode([]byte(c.frame))
 		var e *Error
@@ -256,18 +392,42 @@ func TestDecodeRejects(t *testing.T) {
 	}
 }
 
-// TestCheckUTF8 checks the UTF-8 rule of check directly: through Decode,
-// encoding/json has already replaced invalid bytes.
+// TestCheckUTF8 checks the UTF-8 rule of check directly, on messages that
+// Decode would have refused before: a frame that is not UTF-8, or a string
+// with a lone surrogate escape.
 func TestCheckUTF8(t *testing.T) {
 	for _, m := range []Message{
 		{Type: TypePing, Page: "p\xff"},
 		{Type: TypeJoin, Token: "\xc3"},
 		{Type: TypeEvent, ID: "\xed\xa0\x80", Name: "n"},
 		{Type: TypeEvent, ID: "e", Name: "n\x80"},
+		{Type: TypePing, Ref: "r\xfe"},
 	} {
 		var e *Error
 		if err := m.check(); !errors.As(err, &e) || !strings.Contains(e.Message, "is not valid UTF-8") {
 			t.Errorf("check(%+v) = %v; want a UTF-8 error", m, err)
 		}
+	}
+}
+
+// BenchmarkDecode decodes the frames a connection reads most: events and
+// pings.
+func BenchmarkDecode(b *testing.B) {
+	for _, c := range []struct{ name, frame string }{
+		{"event", `{"type":"event","page":"t3","id":"k2vxq7mh3nde-1042","name":"increment","data":{"n":1}}`},
+		{"event_bare", `{"type":"event","id":"7-1042","name":"increment"}`},
+		{"ping", `{"type":"ping"}`},
+		{"join", `{"type":"join","page":"t3","token":"` + strings.Repeat("a", 52) + `","v":17}`},
+	} {
+		frame := []byte(c.frame)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(frame)))
+			for b.Loop() {
+				if _, err := Decode(frame); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

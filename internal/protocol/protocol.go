@@ -8,6 +8,9 @@
 // when it joined it on this connection. The name is optional; the page joined
 // without one (the page of the URL's token, or of the seed's Pattern 1) is
 // the connection's default page, and messages about it carry no "page" key.
+//
+// A join or a ping may carry a "ref" of the client's choosing; the server's
+// answers to it (joined, pong, error) carry it back ([WithRef]).
 package protocol
 
 import (
@@ -17,10 +20,10 @@ import (
 
 // Types of the messages a client sends.
 const (
-	TypeJoin  = "join"  // {"type":"join","page":"p1","token":"...","v":3}
+	TypeJoin  = "join"  // {"type":"join","page":"p1","token":"...","v":3,"ref":"j1"}
 	TypeLeave = "leave" // {"type":"leave","page":"p1"}
 	TypeEvent = "event" // {"type":"event","page":"p1","id":"t1-7","name":"save","data":{...}}
-	TypePing  = "ping"  // {"type":"ping"}
+	TypePing  = "ping"  // {"type":"ping","ref":"p1"}
 )
 
 // Types of the messages the server sends.
@@ -72,6 +75,7 @@ const (
 	MaxEventID   = 64  // bytes of an event id
 	MaxEventName = 128 // bytes of an event name
 	MaxToken     = 128 // bytes of a token (a valid one has 52)
+	MaxRef       = 64  // bytes of a request's ref
 )
 
 // Error is an error with a protocol code.
@@ -174,3 +178,20 @@ func ErrorMessage(e *Error) []byte {
 
 // Pong encodes the answer to a ping.
 func Pong() []byte { return []byte(`{"type":"pong"}`) }
+
+// WithRef returns msg, an answer to a client's message, with the "ref" the
+// client gave that message, so that the client can tell which of its
+// messages it answers. Without a ref, msg is returned as it is.
+func WithRef(msg []byte, ref string) []byte {
+	if ref == "" || len(msg) < 2 {
+		return msg
+	}
+	b := make([]byte, 0, len(msg)+len(ref)+10)
+	b = append(b, msg[:len(msg)-1]...)
+	if len(msg) > 2 { // msg is not {}
+		b = append(b, ',')
+	}
+	b = append(b, `"ref":`...)
+	b = appendString(b, ref)
+	return append(b, '}')
+}

@@ -50,12 +50,20 @@ func FuzzAppendString(f *testing.F) {
 }
 
 // FuzzMessages checks every encoder's message against the same fields
-// encoded by encoding/json, and AppendPage on each message.
+// encoded by encoding/json, with WithRef too, and AppendPage on each
+// message.
 func FuzzMessages(f *testing.F) {
 	for i, s := range stringSeeds {
 		f.Add(stringSeeds[(i+1)%len(stringSeeds)], s, "code_"+s, uint64(i)<<60)
 	}
 	f.Fuzz(func(t *testing.T, page, s, code string, v uint64) {
+		// An answer with a ref has it as one more key; one without, none.
+		ref := func(m map[string]any) map[string]any {
+			if s != "" {
+				m["ref"] = s
+			}
+			return m
+		}
 		for _, c := range []struct {
 			msg  []byte
 			want map[string]any
@@ -67,6 +75,10 @@ func FuzzMessages(f *testing.F) {
 				map[string]any{"type": "ack", "id": s, "ok": false, "code": code, "message": s + code}},
 			{ErrorMessage(&Error{Code: code, Message: s}), map[string]any{"type": "error", "code": code, "message": s}},
 			{Pong(), map[string]any{"type": "pong"}},
+			{WithRef(Joined(v), s), ref(map[string]any{"type": "joined", "v": v})},
+			{WithRef(Pong(), s), ref(map[string]any{"type": "pong"})},
+			{WithRef(ErrorMessage(&Error{Code: code, Message: s}), s), ref(map[string]any{"type": "error", "code": code, "message": s})},
+			{WithRef([]byte(`{}`), s), ref(map[string]any{})},
 		} {
 			got, want := object(t, c.msg), viaJSON(t, c.want)
 			if !reflect.DeepEqual(got, want) {
