@@ -30,17 +30,17 @@ func (p *Page) apply(ctx context.Context, data any, at uint64) (Update, error) {
 		return Update{}, err
 	}
 	defer p.changing.leave()
-	if at != anyRevision && at != p.rev {
-		return Update{}, errModifyConflict
-	}
-	return p.applyChanging(ctx, data)
+	return p.applyChanging(ctx, data, at)
 }
 
 // applyChanging is apply, with the change lock held: it renders data, writes
 // the store record and commits the change.
-func (p *Page) applyChanging(ctx context.Context, data any) (Update, error) {
-	if !p.role.owns() {
+func (p *Page) applyChanging(ctx context.Context, data any, at uint64) (Update, error) {
+	switch {
+	case !p.role.owns():
 		return Update{}, ErrNotOwner
+	case at != anyRevision && at != p.rev:
+		return Update{}, errModifyConflict
 	}
 	tree, err := p.app.render(p.tmpl, data)
 	if err != nil {

@@ -78,3 +78,50 @@ func TestModifyAfterItsHandler(t *testing.T) {
 		})
 	}
 }
+
+// TestModifyKeepsItsHandlersTurn: a Modify that a goroutine of an event
+// handler started in the handler's turn, and that still runs when the
+// handler returns, keeps the turn until it returns: the next event's handler
+// waits for it.
+func TestModifyKeepsItsHandlersTurn(t *testing.T) {
+	app := counterApp(t)
+	url := serve(t, app) + "/live"
+	page := newPage(t, app, "counter", counter{})
+	var (
+		modifying atomic.Bool
+		started   = make(chan struct{})
+		overlap   = make(chan bool, 1)
+		late      sync.WaitGroup
+	)
+	t.Cleanup(late.Wait)
+	handle(t, app, "counter", "slow", func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
+		late.Go(func() {
+			_, err := p.Modify(ctx, func(data any) (any, error) {
+				modifying.Store(true)
+				defer modifying.Store(false)
+				close(started)
+				time.Sleep(200 * time.Millisecond) // the handler returns meanwhile
+				return data, nil
+			})
+			if err != nil {
+				t.Errorf("Modify in the handler's turn: %v", err)
+			}
+		})
+		<-started
+		return nil
+	})
+	handle(t, app, "counter", "next", func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
+		overlap <- modifying.Load()
+		return nil
+	})
+	p := join(t, dial(t, url), page.GetToken())
+	ctx := testContext(t)
+	for _, name := range []string{"slow", "next"} {
+		if err := p.Event(ctx, name, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if <-overlap {
+		t.Fatal("the next event's handler ran while a Modify in the former handler's turn ran")
+	}
+}
