@@ -49,10 +49,9 @@ import (
 // and its last rendering, named by a token. All its methods are safe for
 // concurrent use; changes are applied one at a time, in the order they take
 // the page's lock.
-//
-// A Page is made of parts, one concern each, each with its own lock (see
-// the lock order above).
 type Page struct {
+	// The page's parts, one concern each, each with its lock (see the lock
+	// order above).
 	identity
 	state
 	live  liveState // the connections joined to it and its recent diffs (live.go)
