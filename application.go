@@ -282,7 +282,7 @@ func (a *Application) newPage(reg *registered, data any) (*Page, error) {
 // pageValue returns a page, which nothing shares yet, with its role.
 func (a *Application) pageValue(id, tok string, reg *registered) *Page {
 	p := &Page{identity: identity{app: a, id: id, token: tok, tmpl: reg}}
-	p.changing, p.turns.turn = newGate(), newGate()
+	p.turns.turn = newGate()
 	p.role = a.newRole(p)
 	return p
 }

@@ -77,7 +77,7 @@ type identity struct {
 // fields holding both; a reader holds either. A tree is never modified once
 // rendered, so a reader may use the tree it read after unlocking.
 type state struct {
-	changing gate
+	changing changeLock
 	mu       sync.Mutex
 	data     any
 	tree     *engine.Tree
@@ -86,8 +86,8 @@ type state struct {
 	stored   time.Time // when the store record was last written
 }
 
-// A gate is a lock whose waiters give up when their context ends: a page's
-// turn and its change lock.
+// A gate is a lock whose waiters give up when their context ends, and
+// take it in the order they came: a page's turn.
 type gate chan struct{}
 
 func newGate() gate { return make(gate, 1) }
@@ -102,17 +102,61 @@ func (g gate) enter(ctx context.Context) error {
 	}
 }
 
-// tryEnter takes g if it is free, and reports whether it did.
-func (g gate) tryEnter() bool {
-	select {
-	case g <- struct{}{}:
-		return true
-	default:
-		return false
+func (g gate) leave() { <-g }
+
+// A changeLock is a lock whose waiters give up when their context ends: a
+// page's change lock. It allocates nothing until a change waits for
+// another, so that it costs an idle page no more than a mutex; its waiters
+// take it in no particular order, as concurrent changes have none. mu
+// guards held and free.
+type changeLock struct {
+	mu   sync.Mutex
+	held bool
+	free chan struct{} // closed when the lock is left, made when someone waits
+}
+
+// enter takes l once it is free, or fails with ctx's error.
+func (l *changeLock) enter(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		if !l.held {
+			l.held = true
+			l.mu.Unlock()
+			return nil
+		}
+		if l.free == nil {
+			l.free = make(chan struct{})
+		}
+		free := l.free
+		l.mu.Unlock()
+		select {
+		case <-free:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
-func (g gate) leave() { <-g }
+// tryEnter takes l if it is free, and reports whether it did.
+func (l *changeLock) tryEnter() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held {
+		return false
+	}
+	l.held = true
+	return true
+}
+
+func (l *changeLock) leave() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.held = false
+	if l.free != nil {
+		close(l.free)
+		l.free = nil
+	}
+}
 
 // GetToken returns the page's token: the name by which any connection, tab or
 // device finds the page with [Application.GetPage], for the page's whole

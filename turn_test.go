@@ -3,6 +3,7 @@ package livetemplate_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -123,5 +124,20 @@ func TestModifyKeepsItsHandlersTurn(t *testing.T) {
 	}
 	if <-overlap {
 		t.Fatal("the next event's handler ran while a Modify in the former handler's turn ran")
+	}
+}
+
+// TestModifyErrorsNameModify: Modify's errors say that Modify failed, with
+// the package's prefix once.
+func TestModifyErrorsNameModify(t *testing.T) {
+	app := newApp(t)
+	register(t, app, "p", `<p>{{.}}</p>`)
+	p := newPage(t, app, "p", 1)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := p.Modify(t.Context(), func(data any) (any, error) { return 2, nil })
+	if !errors.Is(err, livetemplate.ErrPageClosed) || !strings.HasPrefix(err.Error(), "livetemplate: modify page: ") || strings.Count(err.Error(), "livetemplate:") != 1 {
+		t.Fatalf("Modify of a closed page: %v; want ErrPageClosed, named once as an error of Modify", err)
 	}
 }
