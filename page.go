@@ -17,17 +17,17 @@ import (
 // them may take those below it, never one above it.
 //
 //  1. The turn (turns.turn, events.go). An event handler (with the Modify
-//     calls made in its context), a Modify from elsewhere, and in a cluster
-//     the owner's run of a follower's change, each hold it for their whole
-//     run, so that they run one at a time.
+//     calls made in its context while it runs), a Modify from elsewhere,
+//     and in a cluster the owner's run of a follower's change, each hold it
+//     for their whole run, so that they run one at a time.
 //  2. The change lock (state.changing). One change of the page's state holds
 //     it from its render to its commit, the store write and the messages to
 //     a cluster's other instances included: Update, a Modify's result, a
 //     rewrite of the store record, a reload from the store, in a cluster a
 //     change of owner or a follower's taking of its owner's change. It, not
 //     the turn, serialises the changes: Update does not wait for event
-//     handlers. Store and cluster I/O of a page runs under it, and under no
-//     lock below it.
+//     handlers. A page's store and cluster I/O runs under it, or under no
+//     lock of the page; never under a lock below it.
 //  3. The state lock (state.mu, p.mu). Short sections that read the state, or
 //     commit a change to it; never held across I/O or user code, so that
 //     Version, Data, Render, Snapshot and joins never wait for a store.
@@ -37,8 +37,8 @@ import (
 //     (which holds both) sees all of a change or none of it.
 //  5. Leaves, which call out to no other lock: the page set's (pageset.go),
 //     a connection's (conn.go; a connection's writer holds none of its own
-//     locks when it calls back into a page's), turns.mu (events.go) and
-//     member.mu (owner.go).
+//     locks when it calls back into a page's), turns.mu and a handler's
+//     turn's mu (events.go), and member.mu (owner.go).
 //
 // A function whose name ends in Locked needs p.mu held (and live.mu when its
 // comment says so); one whose name ends in Changing needs the change lock
