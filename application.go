@@ -188,6 +188,11 @@ func (a *Application) release(ended []*Page, reason error) {
 // within returns a context that ctx, the duration d and the application's
 // Close each end.
 func (a *Application) within(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if ctx == context.Background() || ctx == a.ctx {
+		// Neither has values, and only Close ends either: the calls without
+		// a context cost what they did before they had one.
+		return context.WithTimeout(a.ctx, d)
+	}
 	ctx, cancel := context.WithTimeout(ctx, d)
 	stop := context.AfterFunc(a.ctx, cancel)
 	return ctx, func() {

@@ -111,12 +111,12 @@ type role interface {
 	begin(id string) bool
 	settle(id string, res *protocol.Error, err error) (*protocol.Error, bool)
 
-	// With the change lock held: stamp adds the role's fields to a record
-	// about to be written, and wrote follows its write; adopt takes the
+	// With the change lock held: stamp returns rec, a record about to be
+	// written, with the role's fields, and wrote follows its write; adopt takes the
 	// state of f, a record newer than the page's (or its first), and the
 	// role f gives; changed follows the commit of u, whose message is msg,
 	// with data.
-	stamp(rec *PageRecord)
+	stamp(rec PageRecord) PageRecord
 	wrote()
 	adopt(ctx context.Context, f fetched) error
 	changed(u Update, msg []byte, data any)
@@ -164,8 +164,8 @@ func (solo) settle(_ string, res *protocol.Error, _ error) (*protocol.Error, boo
 	return res, true
 }
 
-func (solo) stamp(*PageRecord) {}
-func (solo) wrote()            {}
+func (solo) stamp(rec PageRecord) PageRecord { return rec }
+func (solo) wrote()                          {}
 
 func (s solo) adopt(_ context.Context, f fetched) error {
 	s.p.mu.Lock()

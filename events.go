@@ -187,25 +187,31 @@ func (t *handlerTurn) end() {
 // the new data: no effects outside the page. The data fn gets is its own
 // copy, decoded from the record.
 func (p *Page) Modify(ctx context.Context, fn func(data any) (any, error)) (Update, error) {
-	done, inHandler, err := p.takeTurn(ctx)
+	handler, err := p.takeTurn(ctx)
 	if err != nil {
 		return Update{}, fmt.Errorf("livetemplate: modify page: %w", err)
 	}
-	defer done()
-	return p.role.modify(ctx, fn, inHandler)
+	defer p.endTurn(handler)
+	return p.role.modify(ctx, fn, handler != nil)
 }
 
 // takeTurn gives Modify the page's turn: the turn of the event handler of
-// the page whose context ctx is, while the handler runs (inHandler), else
-// the page's own, once it is free or until ctx is done. done gives it back.
-func (p *Page) takeTurn(ctx context.Context) (done func(), inHandler bool, err error) {
+// the page whose context ctx is, while the handler runs (handler is then
+// that turn), else the page's own, once it is free or until ctx is done.
+func (p *Page) takeTurn(ctx context.Context) (handler *handlerTurn, err error) {
 	if t, _ := ctx.Value(turnKey{}).(*handlerTurn); t != nil && t.join(p) {
-		return t.runs.Done, true, nil
+		return t, nil
 	}
-	if err := p.turns.turn.enter(ctx); err != nil {
-		return nil, false, err
+	return nil, p.turns.turn.enter(ctx)
+}
+
+// endTurn gives back the turn that takeTurn gave.
+func (p *Page) endTurn(handler *handlerTurn) {
+	if handler != nil {
+		handler.runs.Done()
+		return
 	}
-	return p.turns.turn.leave, false, nil
+	p.turns.turn.leave()
 }
 
 // modifyHere applies fn's result for the page's data on this instance, in

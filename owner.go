@@ -165,13 +165,14 @@ func (m *member) settle(id string, res *protocol.Error, err error) (*protocol.Er
 
 // stamp makes the record this instance's, with the page's latest results
 // and the pending one last.
-func (m *member) stamp(rec *PageRecord) {
+func (m *member) stamp(rec PageRecord) PageRecord {
 	rec.Owner, rec.Events = m.cluster().Self(), m.p.turns.results()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.pending != "" {
 		rec.Events = append(rec.Events, eventResult(m.pending, m.pendingRes))
 	}
+	return rec
 }
 
 func (m *member) wrote() {

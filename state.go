@@ -91,9 +91,7 @@ func (p *Page) commitChanging(data any, tree *engine.Tree, u Update) {
 // recordChanging is the page's store record. The change lock is held, or
 // the page is not shared yet.
 func (p *Page) recordChanging() PageRecord {
-	rec := PageRecord{Template: p.tmpl.name, Data: p.data, Version: p.version, Revision: p.rev}
-	p.role.stamp(&rec)
-	return rec
+	return p.role.stamp(PageRecord{Template: p.tmpl.name, Data: p.data, Version: p.version, Revision: p.rev})
 }
 
 // writeChanging writes rec, based on the revision the page holds, within
