@@ -79,7 +79,7 @@ func NewApplication(opts ...Option) (*Application, error) {
 		handlers:           make(map[handlerKey]EventHandler),
 	}
 	a.store = guardedStore{app: a, s: cfg.store} // startCluster replaces it with the cluster's
-	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.ctx, a.cancel = context.WithCancel(context.WithValue(context.Background(), appKey{}, a))
 	a.events, a.cancelEvents = context.WithCancel(a.ctx)
 	if err := a.startCluster(); err != nil {
 		a.cancel()
@@ -185,13 +185,22 @@ func (a *Application) release(ended []*Page, reason error) {
 	}
 }
 
+// appKey is the key of the value that marks the application's context and
+// those made from it (its event handlers', its connections'), which Close
+// ends.
+type appKey struct{}
+
 // within returns a context that ctx, the duration d and the application's
 // Close each end.
 func (a *Application) within(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	if ctx == context.Background() || ctx == a.ctx {
-		// Neither has values, and only Close ends either: the calls without
-		// a context cost what they did before they had one.
+	switch {
+	case ctx == context.Background():
+		// No values, and nothing ends it: the calls without a context
+		// cost what they did before they had one.
 		return context.WithTimeout(a.ctx, d)
+	case ctx.Value(appKey{}) == a:
+		// The application's own, or made from it: Close ends it already.
+		return context.WithTimeout(ctx, d)
 	}
 	ctx, cancel := context.WithTimeout(ctx, d)
 	stop := context.AfterFunc(a.ctx, cancel)
