@@ -79,7 +79,7 @@ func NewApplication(opts ...Option) (*Application, error) {
 		handlers:           make(map[handlerKey]EventHandler),
 	}
 	a.store = guardedStore{app: a, s: cfg.store} // startCluster replaces it with the cluster's
-	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.ctx, a.cancel = context.WithCancel(context.WithValue(context.Background(), appKey{}, a))
 	a.events, a.cancelEvents = context.WithCancel(a.ctx)
 	if err := a.startCluster(); err != nil {
 		a.cancel()
@@ -161,7 +161,7 @@ func (a *Application) sweep(every time.Duration) {
 		case <-t.C:
 			expired, kept := a.pages.expire(time.Now())
 			a.release(expired, ErrPageExpired)
-			keepStored(kept)
+			a.keepStored(kept)
 			a.touchWatched()
 		}
 	}
@@ -169,38 +169,51 @@ func (a *Application) sweep(every time.Duration) {
 
 // keepStored rewrites the store records of pages that are shown but not
 // changed, before they expire.
-func keepStored(pages []*Page) {
+func (a *Application) keepStored(pages []*Page) {
 	for _, p := range pages {
-		p.locked(func() { p.keepStored() })
+		p.keepStored(a.ctx)
 	}
 }
 
-// release tells the connections of pages that ended for reason, and deletes
-// their records. In a cluster, the owner of a page tells the other instances;
-// a follower only drops its copy of the page.
+// release ends pages that ended for reason, which the page set no longer
+// holds: their connections are told, and their records deleted. In a
+// cluster, the owner of a page tells the other instances; a follower only
+// drops its copy of the page. No lock of the pages is held.
 func (a *Application) release(ended []*Page, reason error) {
 	for _, p := range ended {
-		p.disconnect(reason)
-		p.leaveCluster(reason)
+		p.end(a.ctx, reason) // a record left behind expires by its TTL
 	}
-	a.deleteRecords(ended)
 }
 
-// deleteRecords deletes the store records of pages that ended, except those
-// that another instance of a cluster owns.
-func (a *Application) deleteRecords(ended []*Page) {
-	for _, p := range ended {
-		if p.following() {
-			continue
-		}
-		ctx, cancel := a.storeContext()
-		a.store.Delete(ctx, p.id) // a record left behind expires by its TTL
+// appKey is the key of the value that marks the application's context and
+// those made from it (its event handlers', its connections'), which Close
+// ends.
+type appKey struct{}
+
+// within returns a context that ctx, the duration d and the application's
+// Close each end.
+func (a *Application) within(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	switch {
+	case ctx == context.Background():
+		// No values, and nothing ends it: the calls without a context
+		// cost what they did before they had one.
+		return context.WithTimeout(a.ctx, d)
+	case ctx.Value(appKey{}) == a:
+		// The application's own, or made from it: Close ends it already.
+		return context.WithTimeout(ctx, d)
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	stop := context.AfterFunc(a.ctx, cancel)
+	return ctx, func() {
+		stop()
 		cancel()
 	}
 }
 
-func (a *Application) storeContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(a.ctx, a.cfg.storeTimeout)
+// storeContext bounds a store call made for ctx by ctx, WithStoreTimeout and
+// the application's Close, and carries ctx's values to the store.
+func (a *Application) storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return a.within(ctx, a.cfg.storeTimeout)
 }
 
 // Close closes every WebSocket connection (status 1001, going away), ends
@@ -216,7 +229,7 @@ func (a *Application) Close() error {
 		a.conns.close()
 		for _, p := range a.pages.close() {
 			p.disconnect(ErrApplicationClosed)
-			p.stopFollowing()
+			p.role.stop()
 		}
 		if a.cfg.cluster != nil {
 			a.cfg.cluster.Close()
@@ -268,21 +281,28 @@ func (a *Application) newPage(reg *registered, data any) (*Page, error) {
 	id, tok := a.keys.New()
 	p := a.pageValue(id.String(), tok, reg)
 	p.data, p.tree, p.version, p.live.since = data, tree, 1, 1
-	if err := p.store(p.record()); err != nil {
+	if err := p.writeChanging(a.ctx, p.recordChanging()); err != nil {
 		return nil, err
 	}
 	if _, err := a.admit(p); err != nil {
-		a.deleteRecords([]*Page{p})
+		ctx, cancel := a.storeContext(a.ctx)
+		defer cancel()
+		a.store.Delete(ctx, p.id) // a record left behind expires by its TTL
 		return nil, err
 	}
 	return p, nil
 }
 
+// pageValue returns a page, which nothing shares yet, with its role.
 func (a *Application) pageValue(id, tok string, reg *registered) *Page {
-	return &Page{app: a, id: id, token: tok, tmpl: reg, turn: make(chan struct{}, 1)}
+	p := &Page{identity: identity{app: a, id: id, token: tok, tmpl: reg}}
+	p.turns.turn = newGate()
+	p.role = a.newRole(p)
+	return p
 }
 
-// admit adds p to the live pages, or returns the live page of its id.
+// admit adds p to the live pages, or returns the live page of its id. It
+// releases the pages evicted to make room.
 func (a *Application) admit(p *Page) (*Page, error) {
 	live, evicted, err := a.pages.add(p, time.Now())
 	a.release(evicted, ErrPageEvicted)
@@ -330,12 +350,7 @@ func (a *Application) getPage(tok string) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := p.use(useJoin); err != nil {
-		return nil, err
-	}
-	if err := p.keepStored(); err != nil {
+	if err := p.visit(a.ctx, useJoin); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -360,27 +375,32 @@ func (a *Application) findPage(tok string) (*Page, error) {
 
 // load rebuilds a page from its record in the store.
 func (a *Application) load(id, tok string) (*Page, error) {
-	f, err := a.fetch(id)
+	f, err := a.fetch(a.ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	p := a.pageValue(id, tok, f.tmpl)
-	p.set(f)
-	if a.cfg.cluster != nil {
-		ctx, cancel := a.storeContext()
-		var err error
-		p.locked(func() { err = p.takeRole(ctx, f) })
-		cancel()
-		if err != nil {
-			p.stopFollowing()
-			return nil, err
-		}
+	if err := p.loadFrom(a.ctx, f); err != nil {
+		p.role.stop()
+		return nil, err
 	}
 	live, err := a.admit(p)
 	if live != p {
-		p.stopFollowing()
+		p.role.stop()
 	}
 	return live, err
+}
+
+// loadFrom gives p, a page being loaded, the state of its record f and the
+// role that f gives it.
+func (p *Page) loadFrom(ctx context.Context, f fetched) error {
+	ctx, cancel := p.app.storeContext(ctx)
+	defer cancel()
+	if err := p.changing.enter(ctx); err != nil {
+		return err
+	}
+	defer p.changing.leave()
+	return p.role.adopt(ctx, f)
 }
 
 // fetched is a page's store record, rendered.
@@ -390,9 +410,10 @@ type fetched struct {
 	tree *engine.Tree
 }
 
-// fetch reads a page's record from the store and renders it.
-func (a *Application) fetch(id string) (fetched, error) {
-	ctx, cancel := a.storeContext()
+// fetch reads a page's record from the store, within ctx and the store's
+// timeout, and renders it.
+func (a *Application) fetch(ctx context.Context, id string) (fetched, error) {
+	ctx, cancel := a.storeContext(ctx)
 	defer cancel()
 	rec, err := a.store.Get(ctx, id)
 	if errors.Is(err, ErrPageNotFound) {

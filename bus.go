@@ -138,6 +138,15 @@ type updateRequest struct {
 	data      []byte
 }
 
+// at is the revision of the page's record that the update is conditioned
+// on, or anyRevision.
+func (u updateRequest) at() uint64 {
+	if u.cond {
+		return u.rev
+	}
+	return anyRevision
+}
+
 // encode encodes u: the kind, rev+1 when cond (else 0), the token and the
 // id each after its length, then the data.
 func (u updateRequest) encode() []byte {

@@ -2,6 +2,7 @@ package livetemplate
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/livetemplate/livetemplate/internal/protocol"
@@ -87,6 +88,97 @@ type EventResult struct {
 	Code    string // the protocol's error code; "" when the handler succeeded
 	Message string // the error's message
 }
+
+// role is a page's part in a cluster: how its changes and events reach the
+// instance that owns it, and what the owner keeps in the store and tells
+// the others. It is chosen once, when the page is made (newRole): solo for
+// an application alone, a *member (owner.go) in a cluster.
+type role interface {
+	// update, modify and handle do what Page.UpdateContext, Page.Modify
+	// (in the turn that Modify holds: its handler's if inHandler) and
+	// Page.handle do, wherever the page's owner is.
+	update(ctx context.Context, data any) (Update, error)
+	modify(ctx context.Context, fn func(data any) (any, error), inHandler bool) (Update, error)
+	handle(ctx context.Context, h EventHandler, e Event) *protocol.Error
+
+	// owns reports whether this instance owns the page: it changes the
+	// page itself and writes its record.
+	owns() bool
+	// begin and settle bracket the run of a change of that id in the
+	// page's turn (see Page.once): begin reports whether it may run now;
+	// settle makes its result res durable if need be (err is the change's
+	// own error), and reports whether the page remembers it.
+	begin(id string) bool
+	settle(id string, res *protocol.Error, err error) (*protocol.Error, bool)
+
+	// With the change lock held: stamp returns rec, a record about to be
+	// written, with the role's fields, and wrote follows its write; adopt takes the
+	// state of f, a record newer than the page's (or its first), and the
+	// role f gives; changed follows the commit of u, whose message is msg,
+	// with data.
+	stamp(rec PageRecord) PageRecord
+	wrote()
+	adopt(ctx context.Context, f fetched) error
+	changed(u Update, msg []byte, data any)
+
+	// used follows a use of the page; ended follows its end for reason,
+	// and reports whether this instance deletes the page's record; stop
+	// ends the role when the application closes; shownElsewhere reports
+	// whether connections of another instance show the page now.
+	used(how use)
+	ended(reason error) (owned bool)
+	stop()
+	shownElsewhere(now time.Time) bool
+}
+
+// newRole returns the role of p, a page being made.
+func (a *Application) newRole(p *Page) role {
+	if a.cfg.cluster == nil {
+		return solo{p}
+	}
+	return &member{p: p}
+}
+
+// solo is the role of a page of an application alone: it owns the page,
+// changes it here and tells nobody.
+type solo struct{ p *Page }
+
+func (s solo) update(ctx context.Context, data any) (Update, error) {
+	return s.p.apply(ctx, data, anyRevision)
+}
+
+func (s solo) modify(ctx context.Context, fn func(data any) (any, error), _ bool) (Update, error) {
+	u, _, err := s.p.modifyHere(ctx, fn)
+	return u, err
+}
+
+func (s solo) handle(ctx context.Context, h EventHandler, e Event) *protocol.Error {
+	res, _ := s.p.runEvent(ctx, h, e)
+	return res
+}
+
+func (solo) owns() bool           { return true }
+func (solo) begin(id string) bool { return true }
+
+func (solo) settle(_ string, res *protocol.Error, _ error) (*protocol.Error, bool) {
+	return res, true
+}
+
+func (solo) stamp(rec PageRecord) PageRecord { return rec }
+func (solo) wrote()                          {}
+
+func (s solo) adopt(_ context.Context, f fetched) error {
+	s.p.mu.Lock()
+	defer s.p.mu.Unlock()
+	s.p.setLocked(f)
+	return nil
+}
+
+func (solo) changed(Update, []byte, any)   {}
+func (solo) used(use)                      {}
+func (solo) ended(error) bool              { return true }
+func (solo) stop()                         {}
+func (solo) shownElsewhere(time.Time) bool { return false }
 
 // startCluster starts the application's cluster, if it has one: from then
 // on the application calls it through a guardedCluster, and keeps its pages
@@ -174,8 +266,8 @@ func (g *guardedCluster) Send(instance string, msg []byte) error {
 // meanwhile follow it from now on.
 func (a *Application) regained() {
 	for _, p := range a.pages.owned() {
-		ctx, cancel := a.storeContext()
-		p.verifyOwner(ctx)
+		ctx, cancel := a.storeContext(a.ctx)
+		memberOf(p).verifyOwner(ctx)
 		cancel()
 	}
 }
@@ -199,7 +291,7 @@ func (a *Application) serve(ctx context.Context, msg []byte) []byte {
 	}
 	switch msg[0] {
 	case busEvent:
-		return a.serveEvent(ctx, c)
+		return a.serveEvent(c)
 	case busTouch:
 		a.serveTouch(c)
 	case busClose:
@@ -212,7 +304,7 @@ func (a *Application) serve(ctx context.Context, msg []byte) []byte {
 
 // serveEvent runs an event that a follower forwarded, if this instance owns
 // its page.
-func (a *Application) serveEvent(ctx context.Context, c control) []byte {
+func (a *Application) serveEvent(c control) []byte {
 	if c.ID == "" {
 		return nil // malformed
 	}
@@ -238,60 +330,43 @@ func (a *Application) serveUpdate(req updateRequest) []byte {
 	if err != nil {
 		return eventReply(protocolError(err), 0)
 	}
-	ctx, cancel := context.WithTimeout(a.events, a.cfg.eventTimeout)
-	defer cancel()
-	if err := p.takeTurn(ctx); err != nil {
-		return eventReply(unavailableNow, 0)
-	}
-	defer p.endTurn()
-	if p.following() {
-		return control{Moved: true}.encode(busReply)
-	}
-	if res, ok := p.result(req.id); ok {
-		// Applied already: the follower gets the whole page.
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return updateReply(Update{Version: p.version, Body: p.withToken(p.tree.AppendJSON(nil))}, res)
-	}
-	if !a.cfg.cluster.Leased() {
-		return eventReply(unavailableNow, 0) // another instance may be taking the page over
-	}
-	if req.cond {
-		p.mu.Lock()
-		rev, v := p.rev, p.version
-		p.mu.Unlock()
-		if rev != req.rev {
-			return control{Conflict: true, V: v}.encode(busReply)
-		}
-	}
 	data, err := a.cfg.cluster.Decode(p.tmpl.name, req.data)
 	if err != nil {
 		return eventReply(&protocol.Error{Code: protocol.CodeHandlerError, Message: err.Error()}, 0)
 	}
-	p.begin(req.id)
-	u, _, err := p.updateHere(data)
-	var res *protocol.Error
-	if err != nil {
-		res = handlerError(err)
+	ctx, cancel := context.WithTimeout(a.events, a.cfg.eventTimeout)
+	defer cancel()
+	var u Update
+	var uerr error
+	res, how := p.once(ctx, req.id, func(ctx context.Context) (*protocol.Error, error) {
+		if u, uerr = p.apply(ctx, data, req.at()); uerr != nil {
+			return handlerError(uerr), uerr
+		}
+		return nil, nil
+	})
+	switch {
+	case how == elsewhere:
+		return control{Moved: true}.encode(busReply)
+	case how == repeated:
+		// Applied already: the follower gets the whole page.
+		tree, v := p.current()
+		return updateReply(Update{Version: v, Body: p.withToken(tree.AppendJSON(nil), v)}, res)
+	case errors.Is(uerr, errModifyConflict):
+		return control{Conflict: true, V: p.Version()}.encode(busReply)
 	}
-	return updateReply(u, p.finish(req.id, res, err))
+	return updateReply(u, res)
 }
 
 // serveTouch records a use of a page that this instance owns by a follower's
 // connection.
 func (a *Application) serveTouch(c control) {
 	p, err := a.findPage(c.Token)
-	if err != nil || p.following() {
+	if err != nil || !p.role.owns() {
 		return
 	}
-	p.watchedElsewhere(time.Now().Add(remoteWatch(&a.cfg)))
-	if c.Use == useTouch {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.use(c.Use) == nil {
-		p.keepStored()
+	memberOf(p).watchedElsewhere(time.Now().Add(remoteWatch(&a.cfg)))
+	if c.Use != useTouch {
+		p.visit(a.ctx, c.Use)
 	}
 }
 
@@ -309,20 +384,21 @@ func (a *Application) touchWatched() {
 	}
 	alive := make(map[string]bool) // by owner: one look-up per owner and sweep
 	for _, p := range a.pages.watchedFollowed() {
-		owner := p.ownerID()
+		m := memberOf(p)
+		owner := m.ownerID()
 		ok, seen := alive[owner]
 		if !seen {
-			ctx, cancel := a.storeContext()
+			ctx, cancel := a.storeContext(a.ctx)
 			ok, _ = a.cfg.cluster.Alive(ctx, owner)
 			cancel()
 			alive[owner] = ok
 		}
 		if ok {
-			p.touchOwner(useTouch)
+			m.used(useTouch)
 			continue
 		}
-		ctx, cancel := a.storeContext()
-		p.reconsider(ctx, owner)
+		ctx, cancel := a.storeContext(a.ctx)
+		m.reconsider(ctx, owner)
 		cancel()
 	}
 }

@@ -3,6 +3,8 @@ package livetemplate
 import (
 	"errors"
 	"fmt"
+
+	"github.com/livetemplate/livetemplate/internal/protocol"
 )
 
 // Errors that callers can test for with [errors.Is]. The errors that methods
@@ -44,3 +46,43 @@ var (
 	// event then runs again on the new owner).
 	ErrNotOwner = errors.New("another instance owns the page")
 )
+
+// errorCodes pairs the errors of the pages layer with their codes in the
+// protocol, both ways: for the messages to clients, and for those between
+// the instances of a cluster. An error that wraps another of the list comes
+// before it; of two errors of one code, the first is the code's.
+var errorCodes = [...]struct {
+	err  error
+	code string
+}{
+	{ErrInvalidToken, protocol.CodeInvalidToken},
+	{ErrPageExpired, protocol.CodePageExpired},
+	{ErrPageClosed, protocol.CodePageClosed},
+	{ErrPageEvicted, protocol.CodePageEvicted},
+	{ErrPageNotFound, protocol.CodePageNotFound},
+	{ErrLimitReached, protocol.CodeLimitReached},
+	{ErrApplicationClosed, protocol.CodeServerClosing},
+	{ErrUnknownTemplate, protocol.CodePageNotFound},
+}
+
+// codeOf returns the code of the first error of errorCodes that err wraps,
+// or "" if it wraps none.
+func codeOf(err error) string {
+	for _, c := range errorCodes {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	return ""
+}
+
+// errorOf returns the error of code, or nil if no error of errorCodes has
+// that code.
+func errorOf(code string) error {
+	for _, c := range errorCodes {
+		if c.code == code {
+			return c.err
+		}
+	}
+	return nil
+}

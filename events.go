@@ -3,10 +3,10 @@ package livetemplate
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 
 	"github.com/livetemplate/livetemplate/internal/protocol"
 )
@@ -86,18 +86,97 @@ func (a *Application) handler(templateName, eventName string) EventHandler {
 	return a.handlers[handlerKey{templateName, eventName}]
 }
 
-// turnKey marks a context in which the page it holds has the turn, so that
-// Modify called from that page's handler does not wait for itself.
+// turns is the part of a page that orders its event handlers: the turn,
+// which one event handler, Modify or (in a cluster) run of a follower's
+// change holds at a time, and the results of the latest events, so that each
+// event id runs once. mu guards seen; the turn is a gate of its own.
+type turns struct {
+	turn gate
+	mu   sync.Mutex
+	seen recent[*protocol.Error]
+}
+
+// result returns the result of the event of that id, if it ran.
+func (t *turns) result(id string) (*protocol.Error, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.seen.get(id)
+}
+
+// remember keeps res as the result of the event of that id, among the limit
+// latest.
+func (t *turns) remember(id string, res *protocol.Error, limit int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.seen.add(id, res, limit)
+}
+
+// reset replaces the results with seen: those of a store record.
+func (t *turns) reset(seen recent[*protocol.Error]) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.seen = seen
+}
+
+// results returns the results for a store record, oldest first, with room
+// for one more.
+func (t *turns) results() []EventResult {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]EventResult, 0, len(t.seen.ring)+1)
+	t.seen.each(func(id string, res *protocol.Error) {
+		out = append(out, eventResult(id, res))
+	})
+	return out
+}
+
+// turnKey is the key of the value of an event handler's context that holds
+// the handler's turn, a *handlerTurn.
 type turnKey struct{}
+
+// A handlerTurn is the page's turn as an event handler holds it, in the
+// handler's context, so that Modify called with that context (by the
+// handler, or by a goroutine it started) runs in the handler's turn rather
+// than wait for it. It ends when the handler returns: a Modify called later,
+// even with the handler's context, waits for the page's turn like any other,
+// and one running then keeps the turn until it returns. mu guards ended.
+type handlerTurn struct {
+	p     *Page
+	mu    sync.Mutex
+	ended bool
+	runs  sync.WaitGroup // the Modify calls running in the turn
+}
+
+// join starts a Modify of p in the turn, if it is p's and has not ended.
+func (t *handlerTurn) join(p *Page) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.p != p || t.ended {
+		return false
+	}
+	t.runs.Add(1)
+	return true
+}
+
+// end ends the turn once no Modify runs in it.
+func (t *handlerTurn) end() {
+	t.mu.Lock()
+	t.ended = true
+	t.mu.Unlock()
+	t.runs.Wait()
+}
 
 // Modify changes the page's data with fn and updates the page with what fn
 // returns, as [Page.Update] does, while no event handler or other Modify of
 // the page runs: use it for changes made outside event handlers (a ticker,
 // another user's action) that read the data they change. Called with the ctx
-// of one of the page's own event handlers, it runs at once. It waits for its
-// turn until ctx is done. If fn fails, the page is not updated and fn's error
-// is returned; if fn panics, the page is not updated either, and Modify fails
-// with an error wrapping [ErrPanicked].
+// of one of the page's own event handlers while the handler runs, it runs at
+// once, in the handler's turn; once the handler has returned, a Modify with
+// its ctx (from a goroutine the handler started) waits for its turn like any
+// other. It waits for its turn until ctx is done, and ctx bounds the store
+// write as it does for [Page.UpdateContext]. If fn fails, the page is not
+// updated and fn's error is returned; if fn panics, the page is not updated
+// either, and Modify fails with an error wrapping [ErrPanicked].
 //
 // In a cluster ([WithCluster]), on an instance that does not own the page,
 // fn runs on the data of the page's latest store record, and the owner
@@ -108,33 +187,45 @@ type turnKey struct{}
 // the new data: no effects outside the page. The data fn gets is its own
 // copy, decoded from the record.
 func (p *Page) Modify(ctx context.Context, fn func(data any) (any, error)) (Update, error) {
-	inHandler := ctx.Value(turnKey{}) == p
-	if !inHandler {
-		if err := p.takeTurn(ctx); err != nil {
-			return Update{}, fmt.Errorf("livetemplate: modify page: %w", err)
-		}
-		defer p.endTurn()
+	handler, err := p.takeTurn(ctx)
+	if err != nil {
+		return Update{}, fmt.Errorf("livetemplate: modify page: %w", err)
 	}
-	for range 3 {
-		if inHandler || !p.following() {
-			data, err := p.modifyData(fn, p.Data())
-			if err != nil {
-				return Update{}, err
-			}
-			u, err := p.updateLocal(data)
-			if inHandler || !errors.Is(err, ErrNotOwner) {
-				return u, err
-			}
-			continue // another instance took the page over meanwhile
-		}
-		rctx, cancel := context.WithTimeout(ctx, p.app.cfg.eventTimeout)
-		u, done, err := p.modifyRemote(rctx, fn)
-		cancel()
-		if done {
-			return u, err
-		}
+	defer p.endTurn(handler)
+	return p.role.modify(ctx, fn, handler != nil)
+}
+
+// takeTurn gives Modify the page's turn: the turn of the event handler of
+// the page whose context ctx is, while the handler runs (handler is then
+// that turn), else the page's own, once it is free or until ctx is done.
+func (p *Page) takeTurn(ctx context.Context) (handler *handlerTurn, err error) {
+	if t, _ := ctx.Value(turnKey{}).(*handlerTurn); t != nil && t.join(p) {
+		return t, nil
 	}
-	return Update{}, fmt.Errorf("livetemplate: modify page: %w", ErrNotOwner)
+	return nil, p.turns.turn.enter(ctx)
+}
+
+// endTurn gives back the turn that takeTurn gave.
+func (p *Page) endTurn(handler *handlerTurn) {
+	if handler != nil {
+		handler.runs.Done()
+		return
+	}
+	p.turns.turn.leave()
+}
+
+// modifyHere applies fn's result for the page's data on this instance, in
+// the turn that Modify holds. fnErr reports that err is fn's own error,
+// returned as it is.
+func (p *Page) modifyHere(ctx context.Context, fn func(data any) (any, error)) (u Update, fnErr bool, err error) {
+	data, err := p.modifyData(fn, p.Data())
+	if err != nil {
+		return Update{}, true, err
+	}
+	if u, err = p.apply(ctx, data, anyRevision); err != nil {
+		return Update{}, false, fmt.Errorf("livetemplate: modify page: %w", err)
+	}
+	return u, false, nil
 }
 
 // modifyData returns fn's result for data: fn is a function given to
@@ -153,17 +244,6 @@ func (p *Page) modifyData(fn func(data any) (any, error), data any) (any, error)
 	return v, err
 }
 
-func (p *Page) takeTurn(ctx context.Context) error {
-	select {
-	case p.turn <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (p *Page) endTurn() { <-p.turn }
-
 // handle runs the handler of e once per event id, and returns the event's
 // result: nil, or the error to acknowledge it with. In a cluster, the
 // handler runs on the page's owner: a follower forwards e to it.
@@ -174,16 +254,7 @@ func (p *Page) handle(ctx context.Context, e Event) *protocol.Error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.app.cfg.eventTimeout)
 	defer cancel()
-	for {
-		if p.following() {
-			if res, done := p.forward(ctx, e); done {
-				return res
-			}
-		}
-		if res, owned := p.runOnce(ctx, h, e); owned {
-			return res
-		}
-	}
+	return p.role.handle(ctx, h, e)
 }
 
 // handleOwned runs the handler of e, which another instance forwarded, if
@@ -195,93 +266,63 @@ func (p *Page) handleOwned(ctx context.Context, e Event) (res *protocol.Error, o
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.app.cfg.eventTimeout)
 	defer cancel()
-	return p.runOnce(ctx, h, e)
+	return p.runEvent(ctx, h, e)
 }
 
 func unknownEvent(e Event) *protocol.Error {
 	return &protocol.Error{Code: protocol.CodeUnknownEvent, Message: fmt.Sprintf("no handler for event %q on this page", e.Name)}
 }
 
-// runOnce runs h for e in the page's turn, unless an event of e's id ran
-// already, and returns the event's result. owned is false when another
-// instance of the cluster owns the page.
-func (p *Page) runOnce(ctx context.Context, h EventHandler, e Event) (res *protocol.Error, owned bool) {
-	if err := p.takeTurn(ctx); err != nil {
-		return &protocol.Error{Code: protocol.CodeUnavailable, Message: "the page is busy: resend the event"}, true
-	}
-	defer p.endTurn()
-	if p.following() {
-		return nil, false
-	}
-	if res, ok := p.result(e.ID); ok {
-		return res, true
-	}
-	if c := p.app.cfg.cluster; c != nil && !c.Leased() {
-		return unavailableNow, true // another instance may be taking the page over
-	}
-	p.begin(e.ID)
-	res, err := p.run(context.WithValue(ctx, turnKey{}, p), h, e)
-	return p.finish(e.ID, res, err), true
+// runEvent runs h for e on this instance, once per event id (see once),
+// and returns the event's result. owned is false when another instance of
+// the cluster owns the page.
+func (p *Page) runEvent(ctx context.Context, h EventHandler, e Event) (res *protocol.Error, owned bool) {
+	res, how := p.once(ctx, e.ID, func(ctx context.Context) (*protocol.Error, error) {
+		t := &handlerTurn{p: p}
+		defer t.end()
+		return p.run(context.WithValue(ctx, turnKey{}, t), h, e)
+	})
+	return res, how != elsewhere
 }
 
-// finish settles the result of the event (or forwarded update) of that id
-// whose handler ran, and remembers it unless it must not be: see settle.
-func (p *Page) finish(id string, res *protocol.Error, err error) *protocol.Error {
-	res, keep := p.settle(id, res, err)
+// outcome says how once went.
+type outcome uint8
+
+const (
+	answered  outcome = iota // the change ran, or could not run now: the result says
+	repeated                 // a change of that id had run: the result is its
+	elsewhere                // another instance owns the page
+)
+
+// once runs fn in the page's turn, as the change of that id (an event's
+// handler, or a follower's change applied by the owner), unless a change
+// of that id ran already, and returns the change's result; err, fn's own
+// error, goes to the page's role, which decides whether the result is
+// remembered (see role.settle). A change that cannot run now gets an
+// unavailable result, which its sender's resend may not.
+func (p *Page) once(ctx context.Context, id string, fn func(context.Context) (*protocol.Error, error)) (*protocol.Error, outcome) {
+	if err := p.turns.turn.enter(ctx); err != nil {
+		return pageBusy, answered
+	}
+	defer p.turns.turn.leave()
+	if !p.role.owns() {
+		return nil, elsewhere
+	}
+	if res, ok := p.turns.result(id); ok {
+		return res, repeated
+	}
+	if !p.role.begin(id) {
+		return unavailableNow, answered
+	}
+	res, err := fn(ctx)
+	res, keep := p.role.settle(id, res, err)
 	if keep {
-		p.locked(func() { p.seen.add(id, res, p.app.cfg.dedupeWindow) })
+		p.turns.remember(id, res, p.app.cfg.dedupeWindow)
 	}
-	return res
+	return res, answered
 }
 
-// result returns the result of the event of that id, if it ran.
-func (p *Page) result(id string) (*protocol.Error, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.seen.get(id)
-}
-
-// begin marks the event of that id as the one whose handler runs, so that
-// the store records that the handler's changes write hold it (in a cluster).
-func (p *Page) begin(id string) {
-	if p.app.cfg.cluster == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.pending, p.pendingRes, p.pendingSaved = id, nil, false
-}
-
-// settle makes the result of the event whose handler ran (err is the
-// handler's own error) durable before the event is acknowledged: in a
-// cluster, the page's store record holds the ids of its latest events with
-// their results, so that an instance that takes the page over does not run
-// them again. keep is false for a result that must not be remembered: the
-// event may run on its resend.
-func (p *Page) settle(id string, res *protocol.Error, err error) (_ *protocol.Error, keep bool) {
-	if p.app.cfg.cluster == nil {
-		return res, true
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	defer func() { p.pending, p.pendingRes, p.pendingSaved = "", nil, false }()
-	if errors.Is(err, ErrVersionConflict) || errors.Is(err, ErrNotOwner) {
-		// The page changed owner while the handler ran, and none of
-		// its changes was applied: the new owner runs the resend.
-		return unavailableNow, false
-	}
-	if p.pendingSaved && res == nil {
-		return res, true // the handler's change wrote the record, with success
-	}
-	p.pendingRes = res
-	if serr := p.store(p.record()); serr != nil {
-		if errors.Is(serr, ErrVersionConflict) {
-			p.reload(serr)
-		}
-		return unavailableNow, false
-	}
-	return res, true
-}
+var pageBusy = &protocol.Error{Code: protocol.CodeUnavailable, Message: "the page is busy: resend the event"}
 
 // run calls h, turning its error or panic into the event's result; err is
 // the handler's error.
@@ -323,22 +364,8 @@ func protocolError(err error) *protocol.Error {
 // knownError is the protocol's error for an error that wraps one of the
 // pages layer's sentinels, or nil.
 func knownError(err error) *protocol.Error {
-	for _, c := range []struct {
-		err  error
-		code string
-	}{
-		{ErrInvalidToken, protocol.CodeInvalidToken},
-		{ErrPageExpired, protocol.CodePageExpired},
-		{ErrPageClosed, protocol.CodePageClosed},
-		{ErrPageEvicted, protocol.CodePageEvicted},
-		{ErrPageNotFound, protocol.CodePageNotFound},
-		{ErrLimitReached, protocol.CodeLimitReached},
-		{ErrApplicationClosed, protocol.CodeServerClosing},
-		{ErrUnknownTemplate, protocol.CodePageNotFound},
-	} {
-		if errors.Is(err, c.err) {
-			return &protocol.Error{Code: c.code, Message: err.Error()}
-		}
+	if code := codeOf(err); code != "" {
+		return &protocol.Error{Code: code, Message: err.Error()}
 	}
 	return nil
 }

@@ -55,20 +55,17 @@ type historyEntry struct {
 // nothing), then the joined message, with the join's ref; every later diff
 // follows.
 func (p *Page) subscribe(c *conn, name string, have uint64, ref string) error {
+	if err := p.visit(c.ctx, useJoin); err != nil {
+		return err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.use(useJoin); err != nil {
-		return err
-	}
-	if err := p.keepStored(); err != nil {
-		return err
-	}
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
 	if p.live.ended != nil {
 		return p.live.ended
 	}
-	p.sendCatchUp(c, name, have, ref)
+	p.sendCatchUpLocked(c, name, have, ref)
 	p.live.subs = append(p.live.subs, subscriber{c, name})
 	p.live.watchers.Add(1)
 	if p.live.grace != nil {
@@ -87,22 +84,22 @@ func (p *Page) resync(c *conn, name string, have uint64, ref string) {
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
 	c.dropLag(name) // this catch-up replaces a pending one
-	p.sendCatchUp(c, name, have, ref)
+	p.sendCatchUpLocked(c, name, have, ref)
 }
 
-// sendCatchUp queues the catch-up and the joined message, with the join's
-// ref. p.mu and p.live.mu are held.
-func (p *Page) sendCatchUp(c *conn, name string, have uint64, ref string) {
-	for _, msg := range p.catchUp(have) {
+// sendCatchUpLocked queues the catch-up and the joined message, with the
+// join's ref. p.mu and p.live.mu are held.
+func (p *Page) sendCatchUpLocked(c *conn, name string, have uint64, ref string) {
+	for _, msg := range p.catchUpLocked(have) {
 		c.send(name, msg)
 	}
 	c.send(name, protocol.WithRef(protocol.Joined(p.version), ref))
 }
 
-// catchUp returns the messages that bring a client holding version have to
-// the current version: nothing, the diffs it missed, or a render. p.mu and
-// p.live.mu are held.
-func (p *Page) catchUp(have uint64) [][]byte {
+// catchUpLocked returns the messages that bring a client holding version
+// have to the current version: nothing, the diffs it missed, or a render.
+// p.mu and p.live.mu are held.
+func (p *Page) catchUpLocked(have uint64) [][]byte {
 	if have == p.version && have >= p.live.since {
 		return nil
 	}
@@ -117,7 +114,7 @@ func (p *Page) catchUp(have uint64) [][]byte {
 		}
 		return msgs
 	}
-	snap, _ := Update{Version: p.version, Body: p.withToken(p.tree.AppendJSON(nil))}.MarshalJSON()
+	snap, _ := Update{Version: p.version, Body: p.withToken(p.tree.AppendJSON(nil), p.version)}.MarshalJSON()
 	return [][]byte{snap}
 }
 
@@ -151,7 +148,7 @@ func (p *Page) graceOver() {
 	p.live.mu.Lock()
 	over := p.live.grace != nil && len(p.live.subs) == 0
 	p.live.grace = nil
-	if over && p.shownElsewhere(time.Now()) {
+	if over && p.role.shownElsewhere(time.Now()) {
 		// Connections of another instance of a cluster show it.
 		p.live.grace, over = time.AfterFunc(p.app.cfg.grace, p.graceOver), false
 	}
@@ -161,21 +158,21 @@ func (p *Page) graceOver() {
 	}
 }
 
-// publish sends the page's change from base to every joined connection and
-// keeps it for clients that rejoin. It returns the change's message. p.mu
-// is held.
-func (p *Page) publish(u Update) []byte {
+// publishLocked sends the page's change from base to every joined
+// connection and keeps it for clients that rejoin. It returns the change's
+// message. p.mu is held.
+func (p *Page) publishLocked(u Update) []byte {
 	msg, _ := u.MarshalJSON()
-	p.fanOut(u.Base, msg)
+	p.fanOutLocked(u.Base, msg)
 	return msg
 }
 
-// fanOut sends msg, the diff from base, to every joined connection and keeps
-// it for clients that rejoin. p.mu is held.
-func (p *Page) fanOut(base uint64, msg []byte) {
+// fanOutLocked sends msg, the diff from base, to every joined connection
+// and keeps it for clients that rejoin. p.mu is held.
+func (p *Page) fanOutLocked(base uint64, msg []byte) {
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
-	p.remember(historyEntry{base: base, msg: msg})
+	p.rememberLocked(historyEntry{base: base, msg: msg})
 	for _, s := range p.live.subs {
 		s.c.sendDiff(s.name, p, base, msg)
 	}
@@ -193,14 +190,14 @@ func (p *Page) lagCatchUp(c *conn, name string, l *lag) [][]byte {
 	if !c.caughtUp(name, l) {
 		return nil // left, or the page ended, meanwhile
 	}
-	return p.catchUp(l.have)
+	return p.catchUpLocked(l.have)
 }
 
-// remember adds e to the history, and drops the oldest diffs past its
+// rememberLocked adds e to the history, and drops the oldest diffs past its
 // limits: WithHistory's count, and the size of the page's HTML (plus a
 // little), past which the page itself is the smaller catch-up. p.mu and
 // p.live.mu are held.
-func (p *Page) remember(e historyEntry) {
+func (p *Page) rememberLocked(e historyEntry) {
 	h := append(p.live.history, e)
 	p.live.historyBytes += len(e.msg)
 	limit := len(p.tree.HTML()) + historySlack
@@ -216,10 +213,10 @@ func (p *Page) remember(e historyEntry) {
 // page's HTML: a render also carries the statics and the JSON around them.
 const historySlack = 4 << 10
 
-// resetLive forgets the history after the page took state it did not render
-// itself (from the store): no diff it holds leads there. p.mu is held, or p
-// is not shared yet.
-func (p *Page) resetLive() {
+// resetLiveLocked forgets the history after the page took state it did not
+// render itself (from the store): no diff it holds leads there. p.mu is
+// held, or p is not shared yet.
+func (p *Page) resetLiveLocked() {
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
 	p.live.history, p.live.historyBytes = nil, 0

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/livetemplate/livetemplate/internal/protocol"
@@ -15,121 +17,348 @@ import (
 // A page in a cluster has one owner instance (see [Cluster]). On the other
 // instances that hold it, the page follows the owner: its data, HTML and
 // version change only by the owner's messages, and its events go to the
-// owner. This file holds what a page does in either role.
+// owner. This file holds the page's role in either case.
 
-// following reports whether another instance owns the page.
-func (p *Page) following() bool { return p.owner.Load() != nil }
+// member is the role of a page of an application in a cluster: the page's
+// owner, or a follower of the instance that owns it. The role changes (own,
+// follow) with the page's change lock held. owner, unfollow and remote are
+// atomic, read without a lock; mu guards the rest, a leaf of the page's lock
+// order.
+type member struct {
+	p        *Page
+	owner    atomic.Pointer[string] // the id of the instance that owns the page; nil when this one does
+	unfollow atomic.Pointer[func()] // ends the subscription to the owner's changes
+	remote   atomic.Int64           // until when (Unix nanoseconds) another instance's connections show the page
+
+	mu sync.Mutex
+	// moved is closed when a follower's version moves.
+	moved chan struct{}
+	// pending is the id of the event (or follower's change) that runs in
+	// the page's turn, with its result once known, and pendingSaved
+	// whether a record holding it was written.
+	pending      string
+	pendingRes   *protocol.Error
+	pendingSaved bool
+}
+
+// memberOf returns the role of p, a page of an application in a cluster.
+func memberOf(p *Page) *member { return p.role.(*member) }
+
+func (m *member) cluster() Cluster { return m.p.app.cfg.cluster }
+
+func (m *member) owns() bool { return m.owner.Load() == nil }
 
 // ownerID returns the id of the instance that owns the page, or "" when this
 // one does.
-func (p *Page) ownerID() string {
-	if o := p.owner.Load(); o != nil {
+func (m *member) ownerID() string {
+	if o := m.owner.Load(); o != nil {
 		return *o
 	}
 	return ""
 }
 
-// takeRole makes p, which holds the record f, the page's owner or a follower
-// of the record's owner, and takes the page over when that owner has no
-// lease any more. p.mu is held, or p is not shared yet.
-func (p *Page) takeRole(ctx context.Context, f fetched) error {
-	c := p.app.cfg.cluster
+func (m *member) update(ctx context.Context, data any) (Update, error) {
 	for range 3 {
-		p.catchUpTo(f)
-		owner := f.rec.Owner
-		if owner == c.Self() {
-			p.own()
-			return nil
+		u, err := m.p.apply(ctx, data, anyRevision)
+		if !errors.Is(err, ErrNotOwner) || m.handling() {
+			return u, err
 		}
-		alive := false
-		if owner != "" {
-			var err error
-			if alive, err = c.Alive(ctx, owner); err != nil {
-				return fmt.Errorf("cluster: owner of the page: %w", err)
+		rctx, cancel := m.p.app.within(ctx, m.p.app.cfg.eventTimeout)
+		u, done, err := m.updateRemote(rctx, data, anyRevision)
+		cancel()
+		if done {
+			return u, err
+		}
+		// This instance took the page over meanwhile: change it here.
+	}
+	return Update{}, ErrNotOwner
+}
+
+// handling reports whether an event handler (or a follower's change) of the
+// page runs on this instance.
+func (m *member) handling() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pending != ""
+}
+
+func (m *member) modify(ctx context.Context, fn func(data any) (any, error), inHandler bool) (Update, error) {
+	for range 3 {
+		if inHandler || m.owns() {
+			u, fnErr, err := m.p.modifyHere(ctx, fn)
+			if fnErr || inHandler || !errors.Is(err, ErrNotOwner) {
+				return u, err
+			}
+			continue // another instance took the page over meanwhile
+		}
+		rctx, cancel := m.p.app.within(ctx, m.p.app.cfg.eventTimeout)
+		u, done, err := m.modifyRemote(rctx, fn)
+		cancel()
+		if done {
+			return u, err
+		}
+	}
+	return Update{}, fmt.Errorf("livetemplate: modify page: %w", ErrNotOwner)
+}
+
+func (m *member) handle(ctx context.Context, h EventHandler, e Event) *protocol.Error {
+	for {
+		if !m.owns() {
+			if res, done := m.forward(ctx, e); done {
+				return res
 			}
 		}
-		if alive {
-			return p.follow(owner)
+		if res, owned := m.p.runEvent(ctx, h, e); owned {
+			return res
 		}
-		err := p.claim(f)
+	}
+}
+
+// begin marks the change of that id as the one that runs, so that the
+// store records that it writes hold it. An instance without its lease may
+// not run it: another may be taking the page over.
+func (m *member) begin(id string) bool {
+	if !m.cluster().Leased() {
+		return false
+	}
+	m.setPending(id, nil)
+	return true
+}
+
+func (m *member) setPending(id string, res *protocol.Error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pending, m.pendingRes, m.pendingSaved = id, res, false
+}
+
+// settle makes the result of the change that ran durable before it is
+// acknowledged: the page's store record holds the ids of its latest
+// changes with their results, so that an instance that takes the page over
+// does not run them again. A change that this instance could not apply,
+// because the page changed owner or revision meanwhile, is not remembered:
+// it runs on its resend.
+func (m *member) settle(id string, res *protocol.Error, err error) (*protocol.Error, bool) {
+	defer m.setPending("", nil)
+	if errors.Is(err, ErrVersionConflict) || errors.Is(err, ErrNotOwner) || errors.Is(err, errModifyConflict) {
+		return unavailableNow, false
+	}
+	m.mu.Lock()
+	saved := m.pendingSaved
+	m.pendingRes = res
+	m.mu.Unlock()
+	if saved && res == nil {
+		return res, true // the change's own write holds it, with success
+	}
+	p := m.p
+	if err := p.changing.enter(p.app.ctx); err != nil {
+		return unavailableNow, false
+	}
+	defer p.changing.leave()
+	if serr := p.writeChanging(p.app.ctx, p.recordChanging()); serr != nil {
+		if errors.Is(serr, ErrVersionConflict) {
+			p.reloadChanging(p.app.ctx, serr)
+		}
+		return unavailableNow, false
+	}
+	return res, true
+}
+
+// stamp makes the record this instance's, with the page's latest results
+// and the pending one last.
+func (m *member) stamp(rec PageRecord) PageRecord {
+	rec.Owner, rec.Events = m.cluster().Self(), m.p.turns.results()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pending != "" {
+		rec.Events = append(rec.Events, eventResult(m.pending, m.pendingRes))
+	}
+	return rec
+}
+
+func (m *member) wrote() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pendingSaved = m.pending != ""
+}
+
+func (m *member) adopt(ctx context.Context, f fetched) error { return m.takeRoleChanging(ctx, f) }
+
+func (m *member) changed(u Update, msg []byte, data any) {
+	m.tellFollowers(change{kind: busDiff, v: u.Version, base: u.Base, msg: msg}, data)
+}
+
+// used tells the page's owner of a use of the page on this instance.
+func (m *member) used(how use) {
+	if owner := m.ownerID(); owner != "" {
+		m.cluster().Send(owner, control{Token: m.p.token, Use: how}.encode(busTouch))
+	}
+}
+
+// ended tells the followers of a page this instance owns why it ended; a
+// follower stops following the page, after asking its owner to close the
+// page everywhere if it was closed here (reason ErrPageClosed).
+func (m *member) ended(reason error) bool {
+	if owner := m.ownerID(); owner != "" {
+		if errors.Is(reason, ErrPageClosed) {
+			m.cluster().Send(owner, control{Token: m.p.token}.encode(busClose))
+		}
+		m.stop()
+		return false
+	}
+	m.cluster().Publish(m.p.id, control{Code: protocolError(reason).Code}.encode(busEnd))
+	return true
+}
+
+// stop ends the subscription to the owner's messages.
+func (m *member) stop() {
+	if unsubscribe := m.unfollow.Swap(nil); unsubscribe != nil {
+		(*unsubscribe)()
+	}
+}
+
+// watchedElsewhere notes that connections of another instance show the
+// page until about t.
+func (m *member) watchedElsewhere(t time.Time) { m.remote.Store(t.UnixNano()) }
+
+// shownElsewhere reports whether connections of another instance showed the
+// page lately: the owner then keeps it as if its own connections did.
+func (m *member) shownElsewhere(now time.Time) bool { return now.UnixNano() < m.remote.Load() }
+
+// takeRoleChanging makes the page, which holds the record f, its owner or a
+// follower of the record's owner, and takes it over when that owner has no
+// lease any more.
+func (m *member) takeRoleChanging(ctx context.Context, f fetched) error {
+	for range 3 {
+		m.catchUpToChanging(f)
+		owner := f.rec.Owner
+		if owner == m.cluster().Self() {
+			m.own()
+			return nil
+		}
+		alive, err := m.alive(ctx, owner)
+		if err != nil {
+			return fmt.Errorf("cluster: owner of the page: %w", err)
+		}
+		if alive {
+			return m.followChanging(ctx, owner)
+		}
+		err = m.claimChanging(ctx, f)
 		if !errors.Is(err, ErrVersionConflict) {
 			return err
 		}
-		if f, err = p.app.fetch(p.id); err != nil {
+		if f, err = m.p.app.fetch(ctx, m.p.id); err != nil {
 			return err
 		}
 	}
 	return fmt.Errorf("cluster: the page changed owner three times while this instance took it: %w", ErrVersionConflict)
 }
 
-// catchUpTo takes the state of f if it is newer than the page's, and sends
-// the page to the joined connections. p.mu is held.
-func (p *Page) catchUpTo(f fetched) {
+// alive reports whether owner ("" for none) holds its lease.
+func (m *member) alive(ctx context.Context, owner string) (bool, error) {
+	if owner == "" {
+		return false, nil
+	}
+	ctx, cancel := m.p.app.storeContext(ctx)
+	defer cancel()
+	return m.cluster().Alive(ctx, owner)
+}
+
+// catchUpToChanging takes the state of f if it is newer than the page's,
+// with the results of its events, and sends the page to the joined
+// connections.
+func (m *member) catchUpToChanging(f fetched) {
+	p := m.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.tree != nil && f.rec.Version <= p.version {
 		return
 	}
-	p.set(f)
-	p.renderToSubs()
-	p.signalMoved()
+	p.setLocked(f)
+	p.turns.reset(seenFrom(f.rec.Events, p.app.cfg.dedupeWindow))
+	p.renderToSubsLocked()
+	m.signalMovedLocked()
 }
 
-// own makes this instance the page's owner. p.mu is held.
-func (p *Page) own() {
-	p.owner.Store(nil)
-	p.stopFollowing()
+// own makes this instance the page's owner.
+func (m *member) own() {
+	m.owner.Store(nil)
+	m.stop()
 }
 
-// follow makes the page follow owner. p.mu is held.
-func (p *Page) follow(owner string) error {
-	p.owner.Store(&owner)
-	if p.unfollow.Load() != nil {
+// followChanging makes the page follow owner.
+func (m *member) followChanging(ctx context.Context, owner string) error {
+	m.owner.Store(&owner)
+	if m.unfollow.Load() != nil {
 		return nil
 	}
-	unsubscribe, err := p.app.cfg.cluster.Subscribe(p.id, p.deliver)
+	unsubscribe, err := m.cluster().Subscribe(m.p.id, m.deliver)
 	if err != nil {
 		return fmt.Errorf("cluster: follow the page: %w", err)
 	}
-	p.unfollow.Store(&unsubscribe)
+	m.unfollow.Store(&unsubscribe)
 	// A change published before the subscription is in the store: take it.
-	p.resyncFromStore()
-	if p.unfollow.Load() == nil {
+	m.resyncFromStoreChanging(ctx)
+	if m.unfollow.Load() == nil {
 		return ErrPageNotFound // the record went meanwhile: the page ended
 	}
 	return nil
 }
 
-// claim takes the page over from an owner without a lease: the record, with
-// this instance as its owner, is written on the revision f read, so that of
-// instances claiming the page at once one wins. p.mu is held.
-func (p *Page) claim(f fetched) error {
+// claimChanging takes the page over from an owner without a lease: the
+// record, with this instance as its owner, is written on the revision f
+// read, so that of instances claiming the page at once one wins.
+func (m *member) claimChanging(ctx context.Context, f fetched) error {
+	p := m.p
+	p.mu.Lock()
 	p.rev = f.rec.Revision
-	p.seen = seenFrom(f.rec.Events, p.app.cfg.dedupeWindow)
-	if err := p.store(p.record()); err != nil {
+	p.mu.Unlock()
+	p.turns.reset(seenFrom(f.rec.Events, p.app.cfg.dedupeWindow))
+	if err := p.writeChanging(ctx, p.recordChanging()); err != nil {
 		return err
 	}
-	p.own()
+	m.own()
 	// Followers that missed the former owner's last changes catch up.
-	p.tellFollowers(change{kind: busState, v: p.version})
+	m.tellFollowers(change{kind: busState, v: p.version}, p.data)
 	return nil
 }
 
 // reconsider finds the page's owner again after owner did not answer: it
 // follows the record's owner, or takes the page over if that owner has no
 // lease. It reports whether the owner changed.
-func (p *Page) reconsider(ctx context.Context, owner string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ownerID() != owner {
+func (m *member) reconsider(ctx context.Context, owner string) bool {
+	p := m.p
+	if p.changing.enter(ctx) != nil {
+		return false
+	}
+	defer p.changing.leave()
+	if m.ownerID() != owner {
 		return true
 	}
-	f, err := p.app.fetch(p.id)
-	if err != nil {
+	f, err := p.app.fetch(ctx, p.id)
+	if err != nil || m.takeRoleChanging(ctx, f) != nil {
 		return false
 	}
-	if err := p.takeRole(ctx, f); err != nil {
-		return false
+	return m.ownerID() != owner
+}
+
+// verifyOwner makes the page follow the instance that took it over, if one
+// did while this one, its owner, had no lease.
+func (m *member) verifyOwner(ctx context.Context) {
+	p := m.p
+	if p.changing.enter(ctx) != nil {
+		return
 	}
-	return p.ownerID() != owner
+	defer p.changing.leave()
+	if !m.owns() {
+		return
+	}
+	f, err := p.app.fetch(ctx, p.id)
+	switch {
+	case errors.Is(err, ErrPageNotFound):
+		m.endedElsewhere(ErrPageNotFound)
+	case err == nil && f.rec.Owner != m.cluster().Self():
+		m.takeRoleChanging(ctx, f)
+	}
 }
 
 // forward sends e to the page's owner and returns the owner's result, once
@@ -137,8 +366,8 @@ func (p *Page) reconsider(ctx context.Context, owner string) bool {
 // when this instance became the page's owner meanwhile: the caller runs e.
 // An owner that does not answer is looked up again (and the page taken over
 // once its lease has lapsed) until ctx is done.
-func (p *Page) forward(ctx context.Context, e Event) (res *protocol.Error, done bool) {
-	r, done, err := p.toOwner(ctx, eventRequest(p.token, e))
+func (m *member) forward(ctx context.Context, e Event) (res *protocol.Error, done bool) {
+	r, done, err := m.toOwner(ctx, eventRequest(m.p.token, e))
 	switch {
 	case !done:
 		return nil, false
@@ -153,29 +382,44 @@ func (p *Page) forward(ctx context.Context, e Event) (res *protocol.Error, done 
 // when this instance became the page's owner meanwhile. An owner that does
 // not answer is looked up again (and the page taken over once its lease has
 // lapsed) until ctx is done: err is then ctx's error.
-func (p *Page) toOwner(ctx context.Context, req []byte) (r control, done bool, err error) {
-	backoff := 10 * time.Millisecond
+func (m *member) toOwner(ctx context.Context, req []byte) (r control, done bool, err error) {
+	var b backoff
 	for {
-		owner := p.ownerID()
+		owner := m.ownerID()
 		if owner == "" {
 			return control{}, false, nil
 		}
-		if r, ok := p.ask(ctx, owner, req); ok {
-			p.await(ctx, r.V)
+		if r, ok := m.ask(ctx, owner, req); ok {
+			m.await(ctx, r.V)
 			return r, true, nil
 		}
 		if ctx.Err() != nil {
 			return control{}, true, ctx.Err()
 		}
-		if p.reconsider(ctx, owner) {
+		if m.reconsider(ctx, owner) {
 			continue
 		}
-		select {
-		case <-ctx.Done():
-			return control{}, true, ctx.Err()
-		case <-time.After(backoff):
+		if err := b.wait(ctx); err != nil {
+			return control{}, true, err
 		}
-		backoff = min(2*backoff, 250*time.Millisecond)
+	}
+}
+
+// backoff spaces the tries of a request to a page's owner: 10 ms, then
+// twice as long each time, up to 250 ms. The zero value is the first try's.
+type backoff struct{ next time.Duration }
+
+// wait waits until the next try, or fails with ctx's error.
+func (b *backoff) wait(ctx context.Context) error {
+	d := max(b.next, 10*time.Millisecond)
+	b.next = min(2*d, 250*time.Millisecond)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -183,24 +427,21 @@ func (p *Page) toOwner(ctx context.Context, req []byte) (r control, done bool, e
 // of the page's record that is no longer the latest.
 var errModifyConflict = errors.New("the page changed since its record was read")
 
-// updateRemote has the page's owner apply data, if cond only while the
-// page's record is at revision rev, and returns the owner's Update. done
-// is false when this instance became the page's owner meanwhile: the
-// caller changes the page itself. The owner answering unavailable (it has
-// no lease, or is busy) is asked again until ctx is done.
-func (p *Page) updateRemote(ctx context.Context, data any, cond bool, rev uint64) (_ Update, done bool, _ error) {
-	b, err := p.app.cfg.cluster.Encode(p.tmpl.name, data)
+// updateRemote has the page's owner apply data, if at is not anyRevision
+// only while the page's record is at revision at, and returns the owner's
+// Update. done is false when this instance became the page's owner
+// meanwhile: the caller changes the page itself. The owner answering
+// unavailable (it has no lease, or is busy) is asked again until ctx is
+// done.
+func (m *member) updateRemote(ctx context.Context, data any, at uint64) (_ Update, done bool, _ error) {
+	b, err := m.cluster().Encode(m.p.tmpl.name, data)
 	if err != nil {
 		return Update{}, true, fmt.Errorf("cluster: %w", err)
 	}
-	id, err := newUpdateID()
-	if err != nil {
-		return Update{}, true, err
-	}
-	req := updateRequest{token: p.token, id: id, cond: cond, rev: rev, data: b}.encode()
-	backoff := 10 * time.Millisecond
+	req := updateRequest{token: m.p.token, id: newUpdateID(), cond: at != anyRevision, rev: at, data: b}.encode()
+	var retry backoff
 	for {
-		r, done, err := p.toOwner(ctx, req)
+		r, done, err := m.toOwner(ctx, req)
 		switch {
 		case !done:
 			return Update{}, false, nil
@@ -209,12 +450,9 @@ func (p *Page) updateRemote(ctx context.Context, data any, cond bool, rev uint64
 		case r.Conflict:
 			return Update{}, true, errModifyConflict
 		case r.Code == protocol.CodeUnavailable || r.Code == protocol.CodeServerClosing:
-			select {
-			case <-ctx.Done():
-				return Update{}, true, fmt.Errorf("the page's owner did not apply the change: %w", ctx.Err())
-			case <-time.After(backoff):
+			if err := retry.wait(ctx); err != nil {
+				return Update{}, true, fmt.Errorf("the page's owner did not apply the change: %w", err)
 			}
-			backoff = min(2*backoff, 250*time.Millisecond)
 			continue
 		case r.Code != "":
 			return Update{}, true, ownerError(r)
@@ -227,20 +465,17 @@ func (p *Page) updateRemote(ctx context.Context, data any, cond bool, rev uint64
 // owner apply its result if the record is still at that revision; after a
 // conflict, it does it again on the newer record until ctx is done. done is
 // false when this instance became the page's owner meanwhile.
-func (p *Page) modifyRemote(ctx context.Context, fn func(data any) (any, error)) (_ Update, done bool, _ error) {
+func (m *member) modifyRemote(ctx context.Context, fn func(data any) (any, error)) (_ Update, done bool, _ error) {
 	for {
-		rec, err := p.app.store.Get(ctx, p.id)
+		rec, err := m.latest(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				err = ctx.Err()
-			}
 			return Update{}, true, fmt.Errorf("livetemplate: modify page: store: %w", err)
 		}
-		data, err := p.modifyData(fn, rec.Data)
+		data, err := m.p.modifyData(fn, rec.Data)
 		if err != nil {
 			return Update{}, true, err
 		}
-		u, done, err := p.updateRemote(ctx, data, true, rec.Revision)
+		u, done, err := m.updateRemote(ctx, data, rec.Revision)
 		if !done || !errors.Is(err, errModifyConflict) {
 			if err != nil {
 				err = fmt.Errorf("livetemplate: modify page: %w", err)
@@ -253,45 +488,32 @@ func (p *Page) modifyRemote(ctx context.Context, fn func(data any) (any, error))
 	}
 }
 
+// latest reads the page's store record; once ctx is done, it fails with
+// ctx's error.
+func (m *member) latest(ctx context.Context) (PageRecord, error) {
+	sctx, cancel := m.p.app.storeContext(ctx)
+	defer cancel()
+	rec, err := m.p.app.store.Get(sctx, m.p.id)
+	if err != nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return rec, err
+}
+
 // ownerError is the error of an owner's answer that refused a change.
 func ownerError(r control) error {
-	var sentinel error
-	switch r.Code {
-	case protocol.CodeLimitReached:
-		sentinel = ErrLimitReached
-	case protocol.CodePageExpired, protocol.CodePageEvicted, protocol.CodePageNotFound, protocol.CodePageClosed:
-		sentinel = errorOfCode(r.Code)
-	default:
-		return fmt.Errorf("the page's owner: %s", r.Msg)
+	if err := errorOf(r.Code); err != nil {
+		return fmt.Errorf("the page's owner: %s: %w", r.Msg, err)
 	}
-	return fmt.Errorf("the page's owner: %s: %w", r.Msg, sentinel)
+	return fmt.Errorf("the page's owner: %s", r.Msg)
 }
 
 // newUpdateID is the id of a forwarded update: random, so that it is no
 // event's id.
-func newUpdateID() (string, error) {
+func newUpdateID() string {
 	var b [12]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("livetemplate: update id: %w", err)
-	}
-	return "update-" + base64.RawURLEncoding.EncodeToString(b[:]), nil
-}
-
-// verifyOwner makes the page follow the instance that took it over, if one
-// did while this one, its owner, had no lease.
-func (p *Page) verifyOwner(ctx context.Context) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.following() {
-		return
-	}
-	f, err := p.app.fetch(p.id)
-	switch {
-	case errors.Is(err, ErrPageNotFound):
-		p.endedElsewhere(ErrPageNotFound)
-	case err == nil && f.rec.Owner != p.app.cfg.cluster.Self():
-		p.takeRole(ctx, f)
-	}
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return "update-" + base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // forwardAttempt bounds one attempt to have the owner run an event. An owner
@@ -303,10 +525,10 @@ const forwardAttempt = time.Second
 
 // ask sends an event request to owner and returns its answer; ok is false
 // when owner did not answer in time, or does not own the page.
-func (p *Page) ask(ctx context.Context, owner string, req []byte) (control, bool) {
+func (m *member) ask(ctx context.Context, owner string, req []byte) (control, bool) {
 	ctx, cancel := context.WithTimeout(ctx, forwardAttempt)
 	defer cancel()
-	answer, err := p.app.cfg.cluster.Request(ctx, owner, req)
+	answer, err := m.cluster().Request(ctx, owner, req)
 	if err != nil {
 		return control{}, false
 	}
@@ -320,72 +542,94 @@ const awaitChange = time.Second
 
 // await waits until the page holds version v, which the owner reached: the
 // event's diff then precedes its ack on every connection of this instance.
-func (p *Page) await(ctx context.Context, v uint64) {
+func (m *member) await(ctx context.Context, v uint64) {
 	t := time.NewTimer(awaitChange)
 	defer t.Stop()
 	for {
-		p.mu.Lock()
-		if !p.following() || p.version >= v {
-			p.mu.Unlock()
+		moved := m.movedBefore(v)
+		if moved == nil {
 			return
 		}
-		if p.moved == nil {
-			p.moved = make(chan struct{})
-		}
-		moved := p.moved
-		p.mu.Unlock()
 		select {
 		case <-moved:
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			p.locked(p.resyncFromStore)
+			m.resyncFromStore(ctx)
 			return
 		}
 	}
 }
 
-// signalMoved wakes the waiters of await. p.mu is held.
-func (p *Page) signalMoved() {
-	if p.moved != nil {
-		close(p.moved)
-		p.moved = nil
+// movedBefore returns a channel closed when the version of the page moves,
+// or nil when the page holds version v or this instance owns it.
+func (m *member) movedBefore(v uint64) chan struct{} {
+	p := m.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if m.owns() || p.version >= v {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.moved == nil {
+		m.moved = make(chan struct{})
+	}
+	return m.moved
+}
+
+// signalMovedLocked wakes the waiters of await.
+func (m *member) signalMovedLocked() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.moved != nil {
+		close(m.moved)
+		m.moved = nil
 	}
 }
 
 // deliver applies a message that the page's owner published.
-func (p *Page) deliver(msg []byte) {
-	if len(msg) == 0 {
+func (m *member) deliver(msg []byte) {
+	p := m.p
+	if len(msg) == 0 || p.changing.enter(p.app.ctx) != nil {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.following() {
+	defer p.changing.leave()
+	if m.owns() {
 		return // this instance took the page over meanwhile
 	}
 	switch msg[0] {
 	case busDiff, busState:
 		if ch, err := decodeChange(msg); err == nil {
-			p.applyChange(ch)
+			m.applyChangeChanging(ch)
 		}
 	case busEnd:
 		if c, err := decodeControl(msg); err == nil {
-			p.endedElsewhere(errorOfCode(c.Code))
+			m.endedElsewhere(endReason(c.Code))
 		}
 	}
 }
 
-// applyChange takes the owner's change, if it follows the version the page
-// holds; after a gap, the page reads the store. p.mu is held.
-func (p *Page) applyChange(ch change) {
+// endReason is why a page ended, from the code its owner published.
+func endReason(code string) error {
+	if err := errorOf(code); err != nil {
+		return err
+	}
+	return ErrPageClosed
+}
+
+// applyChangeChanging takes the owner's change, if it follows the version
+// the page holds; after a gap, the page reads the store.
+func (m *member) applyChangeChanging(ch change) {
+	p := m.p
 	switch {
 	case ch.v <= p.version:
 		return
 	case ch.kind == busDiff && ch.base != p.version:
-		p.resyncFromStore()
+		m.resyncFromStoreChanging(p.app.ctx)
 		return
 	}
-	data, err := p.app.cfg.cluster.Decode(p.tmpl.name, ch.data)
+	data, err := m.cluster().Decode(p.tmpl.name, ch.data)
 	if err != nil {
 		p.app.logError("livetemplate: cluster: decode a page's data", slog.Any("page", p), slog.Any("error", err))
 		return
@@ -395,53 +639,54 @@ func (p *Page) applyChange(ch change) {
 		p.app.logError("livetemplate: cluster: render a page's change", slog.Any("page", p), slog.Any("error", err))
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	base := p.version
 	p.data, p.tree, p.version = data, tree, ch.v
 	if ch.kind == busDiff {
-		p.fanOut(base, ch.msg)
+		p.fanOutLocked(base, ch.msg)
 	} else {
-		p.resetLive()
-		p.renderToSubs()
+		p.resetLiveLocked()
+		p.renderToSubsLocked()
 	}
-	p.signalMoved()
+	m.signalMovedLocked()
 }
 
-// resyncFromStore takes the store's state of the page if it is newer. p.mu
-// is held.
-func (p *Page) resyncFromStore() {
-	f, err := p.app.fetch(p.id)
+// resyncFromStore takes the store's state of the page if it is newer.
+func (m *member) resyncFromStore(ctx context.Context) {
+	if m.p.changing.enter(ctx) != nil {
+		return
+	}
+	defer m.p.changing.leave()
+	m.resyncFromStoreChanging(ctx)
+}
+
+func (m *member) resyncFromStoreChanging(ctx context.Context) {
+	f, err := m.p.app.fetch(ctx, m.p.id)
 	if errors.Is(err, ErrPageNotFound) {
-		p.endedElsewhere(ErrPageNotFound)
+		m.endedElsewhere(ErrPageNotFound)
 		return
 	}
 	if err == nil {
-		p.catchUpTo(f)
+		m.catchUpToChanging(f)
 	}
 }
 
-// endedElsewhere ends the page that its owner ended. p.mu is held.
-func (p *Page) endedElsewhere(reason error) {
-	if p.app.pages.remove(p, reason) {
-		p.disconnect(reason)
+// endedElsewhere ends the page that its owner ended.
+func (m *member) endedElsewhere(reason error) {
+	if m.p.app.pages.remove(m.p, reason) {
+		m.p.disconnect(reason)
 	}
-	p.stopFollowing()
+	m.stop()
 }
 
-// stopFollowing ends the subscription to the owner's messages.
-func (p *Page) stopFollowing() {
-	if unsubscribe := p.unfollow.Swap(nil); unsubscribe != nil {
-		(*unsubscribe)()
-	}
-}
-
-// renderToSubs sends the whole page to every joined connection, whose
+// renderToSubsLocked sends the whole page to every joined connection, whose
 // clients hold an older version that no diff of this instance leads from.
-// p.mu is held.
-func (p *Page) renderToSubs() {
+func (p *Page) renderToSubsLocked() {
 	if p.tree == nil {
 		return
 	}
-	snap, _ := Update{Version: p.version, Body: p.withToken(p.tree.AppendJSON(nil))}.MarshalJSON()
+	snap, _ := Update{Version: p.version, Body: p.withToken(p.tree.AppendJSON(nil), p.version)}.MarshalJSON()
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
 	for _, s := range p.live.subs {
@@ -450,64 +695,18 @@ func (p *Page) renderToSubs() {
 	}
 }
 
-// tellFollowers publishes the page's change (version p.version; ch.msg the
-// diff from ch.base, or none for a busState) to the followers, with the
-// page's data. Followers that miss it find the gap and read the store. p.mu
-// is held.
-func (p *Page) tellFollowers(ch change) {
-	c := p.app.cfg.cluster
-	if c == nil {
-		return
-	}
-	data, err := c.Encode(p.tmpl.name, p.data)
+// tellFollowers publishes the page's change (ch.msg the diff from ch.base,
+// or none for a busState) to the followers, with the page's data. Followers
+// that miss it find the gap and read the store. The change lock is held, so
+// that changes go out in the order of versions.
+func (m *member) tellFollowers(ch change, data any) {
+	b, err := m.cluster().Encode(m.p.tmpl.name, data)
 	if err != nil {
-		p.app.logError("livetemplate: cluster: encode a page's data", slog.Any("page", p), slog.Any("error", err))
+		m.p.app.logError("livetemplate: cluster: encode a page's data", slog.Any("page", m.p), slog.Any("error", err))
 		return
 	}
-	ch.data = data
-	c.Publish(p.id, ch.encode())
-}
-
-// leaveCluster is the cluster's part of a page's end: an owner tells the
-// followers why the page ended, a follower stops following it.
-func (p *Page) leaveCluster(reason error) {
-	c := p.app.cfg.cluster
-	if c == nil {
-		return
-	}
-	if p.following() {
-		p.stopFollowing()
-		return
-	}
-	c.Publish(p.id, control{Code: protocolError(reason).Code}.encode(busEnd))
-}
-
-// touchOwner tells the page's owner of a use of the page on this instance.
-func (p *Page) touchOwner(how use) {
-	if owner := p.ownerID(); owner != "" {
-		p.app.cfg.cluster.Send(owner, control{Token: p.token, Use: how}.encode(busTouch))
-	}
-}
-
-// watchedElsewhere notes that connections of another instance show the
-// page until about t.
-func (p *Page) watchedElsewhere(t time.Time) { p.remote.Store(t.UnixNano()) }
-
-// shownElsewhere reports whether connections of another instance showed the
-// page lately: the owner then keeps it as if its own connections did.
-func (p *Page) shownElsewhere(now time.Time) bool { return now.UnixNano() < p.remote.Load() }
-
-// errorOfCode is the error of a page that ended, from its protocol code.
-func errorOfCode(code string) error {
-	switch code {
-	case protocol.CodePageExpired:
-		return ErrPageExpired
-	case protocol.CodePageEvicted:
-		return ErrPageEvicted
-	case protocol.CodePageNotFound:
-		return ErrPageNotFound
-	}
-	return ErrPageClosed
+	ch.data = b
+	m.cluster().Publish(m.p.id, ch.encode())
 }
 
 // seenFrom is a dedupe memory holding the results of a store record.
@@ -523,19 +722,6 @@ func seenFrom(events []EventResult, limit int) recent[*protocol.Error] {
 		}
 	}
 	return r
-}
-
-// events is the page's recent event results for its store record, oldest
-// first, with the result of the event being handled last. p.mu is held.
-func (p *Page) events() []EventResult {
-	out := make([]EventResult, 0, len(p.seen.ring)+1)
-	p.seen.each(func(id string, res *protocol.Error) {
-		out = append(out, eventResult(id, res))
-	})
-	if p.pending != "" {
-		out = append(out, eventResult(p.pending, p.pendingRes))
-	}
-	return out
 }
 
 func eventResult(id string, res *protocol.Error) EventResult {

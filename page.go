@@ -8,59 +8,154 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/livetemplate/livetemplate/internal/engine"
-	"github.com/livetemplate/livetemplate/internal/protocol"
 )
+
+// The locks of a page, in the order they are taken: code that holds one of
+// them may take those below it, never one above it.
+//
+//  1. The turn (turns.turn, events.go). An event handler (with the Modify
+//     calls made in its context while it runs), a Modify from elsewhere,
+//     and in a cluster the owner's run of a follower's change, each hold it
+//     for their whole run, so that they run one at a time.
+//  2. The change lock (state.changing). One change of the page's state holds
+//     it from its render to its commit, the store write and the messages to
+//     a cluster's other instances included: Update, a Modify's result, a
+//     rewrite of the store record, a reload from the store, in a cluster a
+//     change of owner or a follower's taking of its owner's change. It, not
+//     the turn, serialises the changes: Update does not wait for event
+//     handlers. A page's store and cluster I/O runs under it, or under no
+//     lock of the page; never under a lock below it.
+//  3. The state lock (state.mu, p.mu). Short sections that read the state, or
+//     commit a change to it; never held across I/O or user code, so that
+//     Version, Data, Render, Snapshot and joins never wait for a store.
+//  4. live.mu (live.go): the joined connections and the diff history. A
+//     commit holds p.mu and then live.mu while it sends its diff, so that
+//     every connection gets the diffs in the order of versions, and a join
+//     (which holds both) sees all of a change or none of it.
+//  5. Leaves, which call out to no other lock: the page set's (pageset.go),
+//     a connection's (conn.go; a connection's writer holds none of its own
+//     locks when it calls back into a page's), turns.mu and a handler's
+//     turn's mu (events.go), and member.mu (owner.go).
+//
+// A function whose name ends in Locked needs p.mu held (and live.mu when its
+// comment says so); one whose name ends in Changing needs the change lock
+// held. Pages that end are released (their connections told, their records
+// deleted) by code that holds none of their locks.
 
 // Page is one live instance of a registered template: its data, its version
 // and its last rendering, named by a token. All its methods are safe for
 // concurrent use; changes are applied one at a time, in the order they take
 // the page's lock.
 type Page struct {
+	// The page's parts, one concern each, each with its lock (see the lock
+	// order above).
+	identity
+	state
+	live  liveState // the connections joined to it and its recent diffs (live.go)
+	turns turns     // the turn of its event handlers and their results (events.go)
+	role  role      // its part in a cluster, chosen when it is made (cluster.go, owner.go)
+	entry pageEntry // its place in the application's page set (pageset.go)
+}
+
+// identity names a page and what it renders. It is set when the page is made
+// and never changes: it is read without a lock.
+type identity struct {
 	app   *Application
-	id    string
+	id    string // its store record's key
 	token string
 	tmpl  *registered
+}
 
-	mu      sync.Mutex
-	data    any
-	tree    *engine.Tree
-	version uint64
-	rev     uint64    // the store record's revision
-	stored  time.Time // when the store record was last written
-	live    liveState // the connections joined to the page and its recent diffs
+// state is the page's current state: its data, the tree of its HTML and its
+// version, and the revision and time of its store record. A change holds
+// changing from its render to its commit, so that changes apply one at a
+// time and each store write is based on the revision of the one before; mu
+// guards the fields, held for short sections only. A change writes the
+// fields holding both; a reader holds either. A tree is never modified once
+// rendered, so a reader may use the tree it read after unlocking.
+type state struct {
+	changing changeLock
+	mu       sync.Mutex
+	data     any
+	tree     *engine.Tree
+	version  uint64
+	rev      uint64    // the store record's revision
+	stored   time.Time // when the store record was last written
+}
 
-	// turn is held by the event handler or [Page.Modify] that is changing
-	// the page, so that they run one at a time; seen remembers the results
-	// of recent events. seen is guarded by mu.
-	turn chan struct{}
-	seen recent[*protocol.Error]
+// A gate is a lock whose waiters give up when their context ends, and
+// take it in the order they came: a page's turn.
+type gate chan struct{}
 
-	// In a cluster (see owner.go): owner is the id of the instance that
-	// owns the page, nil when this one does; unfollow ends the subscription
-	// to the owner's changes, moved is closed when a follower's version
-	// moves; pending is the id of the event whose handler runs, with its
-	// result once known, and pendingSaved whether a record holding it was
-	// written. remote is the time (Unix nanoseconds) until which another
-	// instance's connections show the page. The fields that are not
-	// atomic are guarded by mu.
-	owner        atomic.Pointer[string]
-	unfollow     atomic.Pointer[func()]
-	moved        chan struct{}
-	pending      string
-	pendingRes   *protocol.Error
-	pendingSaved bool
-	remote       atomic.Int64
+func newGate() gate { return make(gate, 1) }
 
-	// Guarded by app.pages.mu.
-	used       time.Time
-	joined     bool
-	list       *pageList
-	prev, next *Page
-	gone       error // why the page ended; nil while it is live
+// enter takes g once it is free, or fails with ctx's error.
+func (g gate) enter(ctx context.Context) error {
+	select {
+	case g <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (g gate) leave() { <-g }
+
+// A changeLock is a lock whose waiters give up when their context ends: a
+// page's change lock. It allocates nothing until a change waits for
+// another, so that it costs an idle page no more than a mutex; its waiters
+// take it in no particular order, as concurrent changes have none. mu
+// guards held and free.
+type changeLock struct {
+	mu   sync.Mutex
+	held bool
+	free chan struct{} // closed when the lock is left, made when someone waits
+}
+
+// enter takes l once it is free, or fails with ctx's error.
+func (l *changeLock) enter(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		if !l.held {
+			l.held = true
+			l.mu.Unlock()
+			return nil
+		}
+		if l.free == nil {
+			l.free = make(chan struct{})
+		}
+		free := l.free
+		l.mu.Unlock()
+		select {
+		case <-free:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// tryEnter takes l if it is free, and reports whether it did.
+func (l *changeLock) tryEnter() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held {
+		return false
+	}
+	l.held = true
+	return true
+}
+
+func (l *changeLock) leave() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.held = false
+	if l.free != nil {
+		close(l.free)
+		l.free = nil
+	}
 }
 
 // GetToken returns the page's token: the name by which any connection, tab or
@@ -88,17 +183,19 @@ func (p *Page) LogValue() slog.Value { return slog.StringValue(p.id) }
 // exactly what html/template's Execute writes for the page's data, with the
 // page's token wherever the template calls PAGE_TOKEN. A page that is
 // rendered and then never fetched by its token expires after the shorter
-// [WithUnjoinedTTL].
-func (p *Page) Render() (string, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := p.use(useRender); err != nil {
+// [WithUnjoinedTTL]. Render is RenderContext with the background context.
+func (p *Page) Render() (string, error) { return p.RenderContext(context.Background()) }
+
+// RenderContext is [Page.Render] with a context. Rendering may write the
+// page's store record, to keep it from expiring when the page has not
+// changed for long: ctx bounds that write (as [WithStoreTimeout] does,
+// whichever ends first) and its values reach the [Store].
+func (p *Page) RenderContext(ctx context.Context) (string, error) {
+	if err := p.visit(ctx, useRender); err != nil {
 		return "", fmt.Errorf("livetemplate: render page: %w", err)
 	}
-	if err := p.keepStored(); err != nil {
-		return "", fmt.Errorf("livetemplate: render page: %w", err)
-	}
-	return string(p.withToken(p.tree.HTML())), nil
+	tree, v := p.current()
+	return string(p.withToken(tree.HTML(), v)), nil
 }
 
 // Data returns the page's current data: the value itself, not a copy.
@@ -116,6 +213,13 @@ func (p *Page) Version() uint64 {
 	return p.version
 }
 
+// current returns the page's tree and version, which name one HTML of it.
+func (p *Page) current() (*engine.Tree, uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.tree, p.version
+}
+
 // Update replaces the page's data, renders it and returns what changed in
 // the HTML, ready to send to a client that holds the page's previous version.
 // The change is also sent to every connection joined to the page through
@@ -126,7 +230,7 @@ func (p *Page) Version() uint64 {
 // page keeps its previous data value, HTML and version, except after
 // [ErrVersionConflict]: another application sharing the store changed the
 // page, and the page now holds that newer state (see [Page.Snapshot]); retry
-// the change on it.
+// the change on it. Update is UpdateContext with the background context.
 //
 // In a cluster ([WithCluster]), the instance that owns the page changes it.
 // On another instance, Update sends data (encoded by the cluster's codec) to
@@ -144,236 +248,110 @@ func (p *Page) Version() uint64 {
 // data, modify it and call Update from several goroutines (event handlers
 // among them) need [Page.Modify], or one may overwrite another.
 func (p *Page) Update(data any) (Update, error) {
-	for range 3 {
-		u, inHandler, err := p.updateHere(data)
-		if !errors.Is(err, ErrNotOwner) || inHandler {
-			return wrapUpdate(u, err)
-		}
-		ctx, cancel := context.WithTimeout(p.app.ctx, p.app.cfg.eventTimeout)
-		u, done, err := p.updateRemote(ctx, data, false, 0)
-		cancel()
-		if done {
-			return wrapUpdate(u, err)
-		}
-		// This instance took the page over meanwhile: change it here.
-	}
-	return Update{}, fmt.Errorf("livetemplate: update page: %w", ErrNotOwner)
+	return p.UpdateContext(context.Background(), data)
 }
 
-// updateLocal is Update on this instance only: on a follower it fails with
-// ErrNotOwner.
-func (p *Page) updateLocal(data any) (Update, error) {
-	u, _, err := p.updateHere(data)
-	return wrapUpdate(u, err)
-}
-
-// updateHere is update under the page's lock. inHandler reports whether an
-// event handler of the page runs on this instance (in a cluster).
-func (p *Page) updateHere(data any) (u Update, inHandler bool, err error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	u, err = p.update(data)
-	return u, p.pending != "", err
-}
-
-// locked runs fn with the page's lock held.
-func (p *Page) locked(fn func()) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fn()
-}
-
-func wrapUpdate(u Update, err error) (Update, error) {
+// UpdateContext is [Page.Update] with a context. ctx bounds the wait for the
+// page's change being made, if one is, the store write (as
+// [WithStoreTimeout] does, whichever ends first) and, in a cluster, the
+// change's trip to the page's owner (as [WithEventTimeout] does); its values
+// reach the [Store]. An Update that ctx ended fails with an error wrapping
+// ctx's error, and the page keeps its state, as after any error.
+func (p *Page) UpdateContext(ctx context.Context, data any) (Update, error) {
+	u, err := p.role.update(ctx, data)
 	if err != nil {
 		return Update{}, fmt.Errorf("livetemplate: update page: %w", err)
 	}
 	return u, nil
 }
 
-func (p *Page) update(data any) (Update, error) {
-	if err := p.use(useTouch); err != nil {
-		return Update{}, err
-	}
-	if p.following() {
-		return Update{}, ErrNotOwner
-	}
-	tree, err := p.app.render(p.tmpl, data)
-	if err != nil {
-		return Update{}, err
-	}
-	diff, changed, err := engine.AppendDiff(nil, p.tree, tree)
-	if err != nil {
-		return Update{}, err
-	}
-	version := p.version
-	if changed {
-		version++
-	}
-	rec := p.record()
-	rec.Data, rec.Version = data, version
-	if err := p.store(rec); err != nil {
-		if errors.Is(err, ErrVersionConflict) {
-			if rerr := p.reload(err); rerr != nil {
-				return Update{}, rerr
-			}
-			return Update{}, fmt.Errorf("%w: the page now holds version %d from the store; retry the change on it", err, p.version)
-		}
-		return Update{}, err
-	}
-	u := Update{Version: version, Base: p.version}
-	p.data, p.tree, p.version = data, tree, version
-	if changed {
-		u.Body = p.withToken(diff)
-		msg := p.publish(u)
-		p.tellFollowers(change{kind: busDiff, v: version, base: u.Base, msg: msg})
-	}
-	return u, nil
-}
-
-// reload replaces the page's state with the store's newer record, after
-// conflict refused a write based on the older one. p.mu is held.
-func (p *Page) reload(conflict error) error {
-	f, err := p.app.fetch(p.id)
-	if err != nil {
-		return fmt.Errorf("%w; reloading the page: %w", conflict, err)
-	}
-	if p.app.cfg.cluster == nil {
-		p.set(f)
-		return nil
-	}
-	ctx, cancel := p.app.storeContext()
-	defer cancel()
-	if err := p.takeRole(ctx, f); err != nil {
-		return fmt.Errorf("%w; reloading the page: %w", conflict, err)
-	}
-	return nil
-}
-
-// set makes f the page's state. p.mu is held, or p is not shared yet.
-func (p *Page) set(f fetched) {
-	p.data, p.tree, p.version, p.rev, p.stored = f.rec.Data, f.tree, f.rec.Version, f.rec.Revision, time.Now()
-	if p.app.cfg.cluster != nil {
-		p.seen = seenFrom(f.rec.Events, p.app.cfg.dedupeWindow)
-	}
-	p.resetLive()
-}
-
 // Snapshot returns the page's whole current rendering as an Update with Base
 // 0, for a client that holds nothing yet (the statics and all the values).
-func (p *Page) Snapshot() (Update, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := p.use(useTouch); err != nil {
+// Snapshot is SnapshotContext with the background context.
+func (p *Page) Snapshot() (Update, error) { return p.SnapshotContext(context.Background()) }
+
+// SnapshotContext is [Page.Snapshot] with a context, which bounds the store
+// write that may keep the page's record from expiring, as for
+// [Page.RenderContext].
+func (p *Page) SnapshotContext(ctx context.Context) (Update, error) {
+	if err := p.visit(ctx, useTouch); err != nil {
 		return Update{}, fmt.Errorf("livetemplate: snapshot page: %w", err)
 	}
-	if err := p.keepStored(); err != nil {
-		return Update{}, fmt.Errorf("livetemplate: snapshot page: %w", err)
-	}
-	return Update{Version: p.version, Body: p.withToken(p.tree.AppendJSON(nil))}, nil
+	tree, v := p.current()
+	return Update{Version: v, Body: p.withToken(tree.AppendJSON(nil), v)}, nil
 }
 
 // Close ends the page: its record is deleted from the store and its token
 // stops working in this application ([ErrPageClosed]), and in any other that
 // has not loaded the page yet. Close is idempotent; closing a page that
-// already ended does nothing.
-func (p *Page) Close() error {
-	var live bool
-	p.locked(func() {
-		if live = p.app.pages.remove(p, ErrPageClosed); live {
-			p.disconnect(ErrPageClosed)
-		}
-	})
-	if !live {
+// already ended does nothing. Close is CloseContext with the background
+// context.
+func (p *Page) Close() error { return p.CloseContext(context.Background()) }
+
+// CloseContext is [Page.Close] with a context, which bounds the deletion of
+// the page's store record (as [WithStoreTimeout] does, whichever ends
+// first) and whose values reach the [Store]. The page has ended for this
+// application even if the deletion fails; its record then expires by its
+// time to live.
+func (p *Page) CloseContext(ctx context.Context) error {
+	if !p.app.pages.remove(p, ErrPageClosed) {
 		return nil
 	}
-	if owner := p.ownerID(); owner != "" {
-		// The owner ends the page for every instance, this one included.
-		p.app.cfg.cluster.Send(owner, control{Token: p.token}.encode(busClose))
-		p.leaveCluster(ErrPageClosed)
-		return nil
-	}
-	p.leaveCluster(ErrPageClosed)
-	ctx, cancel := p.app.storeContext()
-	defer cancel()
-	if err := p.app.store.Delete(ctx, p.id); err != nil && !errors.Is(err, ErrPageNotFound) {
-		return fmt.Errorf("livetemplate: close page: store: %w", err)
+	if err := p.end(ctx, ErrPageClosed); err != nil {
+		return fmt.Errorf("livetemplate: close page: %w", err)
 	}
 	return nil
 }
 
-// use records a use of the page. It fails with why the page ended. p.mu is
-// held.
+// end tells the connections of the page, which ended for reason, why, and
+// deletes its store record, unless another instance of a cluster owns it. It
+// holds none of the page's locks.
+func (p *Page) end(ctx context.Context, reason error) error {
+	p.disconnect(reason)
+	if !p.role.ended(reason) {
+		return nil
+	}
+	ctx, cancel := p.app.storeContext(ctx)
+	defer cancel()
+	if err := p.app.store.Delete(ctx, p.id); err != nil && !errors.Is(err, ErrPageNotFound) {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// use records a use of the page with the page set and, on a follower in a
+// cluster, with the page's owner. It fails with why the page ended; a page
+// whose time to live had passed ends as expired, and is released here: the
+// caller holds none of the page's locks.
 func (p *Page) use(how use) error {
 	expired, err := p.app.pages.use(p, time.Now(), how)
 	if expired {
 		p.app.release([]*Page{p}, ErrPageExpired)
 	}
 	if err == nil && how != useTouch {
-		p.touchOwner(how)
+		p.role.used(how)
 	}
 	return err
 }
 
-// keepStored rewrites the store record when it would otherwise expire before
-// the page: a page that is used but not changed for long. If another
-// application changed the record meanwhile, the page takes its state instead.
-// p.mu is held.
-func (p *Page) keepStored() error {
-	if p.following() || time.Since(p.stored) < p.app.cfg.longestTTL() {
-		return nil
+// visit is a use of the page that reads it (see use), which keeps the
+// page's store record from expiring (see keepStored).
+func (p *Page) visit(ctx context.Context, how use) error {
+	if err := p.use(how); err != nil {
+		return err
 	}
-	err := p.store(p.record())
-	if errors.Is(err, ErrVersionConflict) {
-		return p.reload(err)
-	}
-	return err
+	return p.keepStored(ctx)
 }
 
-// storeTTL is the TTL of store records: a record written at t outlives every
-// page deadline up to t + the longest TTL, and keepStored rewrites it past
-// that.
-func (p *Page) storeTTL() time.Duration { return 2 * p.app.cfg.longestTTL() }
-
-// store writes rec, based on the revision the page holds. p.mu is held.
-func (p *Page) store(rec PageRecord) error {
-	ctx, cancel := p.app.storeContext()
-	defer cancel()
-	rev, err := p.app.store.Put(ctx, p.id, rec, p.storeTTL())
-	if errors.Is(err, ErrPageNotFound) {
-		// The page ended (and its record went) while this change was
-		// being made: say why it ended.
-		if reason := p.app.pages.reason(p); reason != nil {
-			return reason
-		}
-	}
-	if err != nil && p.app.ctx.Err() != nil {
-		return ErrApplicationClosed
-	}
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	p.rev, p.stored = rev, time.Now()
-	p.pendingSaved = p.pending != ""
-	return nil
-}
-
-// record is the page's store record. p.mu is held.
-func (p *Page) record() PageRecord {
-	rec := PageRecord{Template: p.tmpl.name, Data: p.data, Version: p.version, Revision: p.rev}
-	if c := p.app.cfg.cluster; c != nil {
-		rec.Owner, rec.Events = c.Self(), p.events()
-	}
-	return rec
-}
-
-// withToken replaces the placeholders of PAGE_TOKEN and PAGE_VERSION in b
-// with the page's token and version. p.mu is held.
-func (p *Page) withToken(b []byte) []byte {
+// withToken replaces the placeholders of PAGE_TOKEN and PAGE_VERSION in b,
+// the HTML or JSON of the page at version, with the page's token and that
+// version.
+func (p *Page) withToken(b []byte, version uint64) []byte {
 	if p.tmpl.usesToken {
 		b = bytes.ReplaceAll(b, []byte(p.app.tokenPlaceholder), []byte(p.token))
 	}
 	if p.tmpl.usesVersion {
-		b = bytes.ReplaceAll(b, []byte(p.app.versionPlaceholder), strconv.AppendUint(nil, p.version, 10))
+		b = bytes.ReplaceAll(b, []byte(p.app.versionPlaceholder), strconv.AppendUint(nil, version, 10))
 	}
 	return b
 }

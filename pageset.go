@@ -22,8 +22,22 @@ type pageSet struct {
 	closed bool
 }
 
-// pageList is a doubly linked list threaded through Page.prev and Page.next;
-// an intrusive list costs a page two pointers and no allocation.
+// pageEntry is a page's place in its application's page set: its list,
+// its neighbours there and its last use, and why it ended. The page set's
+// mu guards it, and only the page set's code (this file) touches it.
+type pageEntry struct {
+	used       time.Time
+	joined     bool // fetched by token: it stays in the idle list
+	list       *pageList
+	prev, next *Page
+	gone       error // why the page ended; nil while it is live
+}
+
+// due reports whether the page's time to live has passed at now.
+func (e *pageEntry) due(now time.Time) bool { return !now.Before(e.used.Add(e.list.ttl)) }
+
+// pageList is a doubly linked list threaded through the pages' entries; an
+// intrusive list costs a page two pointers and no allocation.
 type pageList struct {
 	head, tail *Page
 	ttl        time.Duration
@@ -31,9 +45,9 @@ type pageList struct {
 }
 
 func (l *pageList) pushFront(p *Page) {
-	p.list, p.prev, p.next = l, nil, l.head
+	p.entry.list, p.entry.prev, p.entry.next = l, nil, l.head
 	if l.head != nil {
-		l.head.prev = p
+		l.head.entry.prev = p
 	} else {
 		l.tail = p
 	}
@@ -42,17 +56,17 @@ func (l *pageList) pushFront(p *Page) {
 }
 
 func (l *pageList) remove(p *Page) {
-	if p.prev != nil {
-		p.prev.next = p.next
+	if p.entry.prev != nil {
+		p.entry.prev.entry.next = p.entry.next
 	} else {
-		l.head = p.next
+		l.head = p.entry.next
 	}
-	if p.next != nil {
-		p.next.prev = p.prev
+	if p.entry.next != nil {
+		p.entry.next.entry.prev = p.entry.prev
 	} else {
-		l.tail = p.prev
+		l.tail = p.entry.prev
 	}
-	p.list, p.prev, p.next = nil, nil, nil
+	p.entry.list, p.entry.prev, p.entry.next = nil, nil, nil
 	l.n--
 }
 
@@ -85,13 +99,13 @@ func (s *pageSet) add(p *Page, now time.Time) (live *Page, evicted []*Page, err 
 	if q := s.byID[p.id]; q != nil {
 		return q, nil, nil
 	}
-	p.used = now
+	p.entry.used = now
 	s.byID[p.id] = p
 	s.idle.pushFront(p)
 	for len(s.byID) > s.max {
 		victim := s.victim(p, now)
 		if victim == nil {
-			p.list.remove(p)
+			p.entry.list.remove(p)
 			delete(s.byID, p.id)
 			return nil, evicted, fmt.Errorf("all %d pages of WithMaxPages are shown by connections: %w", s.max, ErrLimitReached)
 		}
@@ -109,10 +123,10 @@ func (s *pageSet) victim(adding *Page, now time.Time) *Page {
 	a, b := s.idle.tail, s.unjoined.tail
 	for a != nil || b != nil {
 		var p *Page
-		if a == nil || (b != nil && b.used.Before(a.used)) {
-			p, b = b, b.prev
+		if a == nil || (b != nil && b.entry.used.Before(a.entry.used)) {
+			p, b = b, b.entry.prev
 		} else {
-			p, a = a, a.prev
+			p, a = a, a.entry.prev
 		}
 		if p != adding && !shown(p, now) {
 			return p
@@ -127,19 +141,19 @@ func (s *pageSet) victim(adding *Page, now time.Time) *Page {
 func (s *pageSet) use(p *Page, now time.Time, how use) (expired bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p.gone != nil {
-		return false, p.gone
+	if p.entry.gone != nil {
+		return false, p.entry.gone
 	}
-	if !now.Before(p.used.Add(p.list.ttl)) && !shown(p, now) {
+	if p.entry.due(now) && !shown(p, now) {
 		s.end(p, ErrPageExpired, false)
 		return true, ErrPageExpired
 	}
-	list := p.list
+	list := p.entry.list
 	switch {
 	case how == useJoin:
-		p.joined = true
+		p.entry.joined = true
 		list = &s.idle
-	case how == useRender && !p.joined:
+	case how == useRender && !p.entry.joined:
 		list = &s.unjoined
 	}
 	s.touch(p, now, list)
@@ -151,15 +165,15 @@ func (s *pageSet) use(p *Page, now time.Time, how use) (expired bool, err error)
 func (s *pageSet) keep(p *Page, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p.gone == nil {
-		s.touch(p, now, p.list)
+	if p.entry.gone == nil {
+		s.touch(p, now, p.entry.list)
 	}
 }
 
 // touch moves p to the front of list, used at now.
 func (s *pageSet) touch(p *Page, now time.Time, list *pageList) {
-	p.list.remove(p)
-	p.used = now
+	p.entry.list.remove(p)
+	p.entry.used = now
 	list.pushFront(p)
 }
 
@@ -182,14 +196,14 @@ func (s *pageSet) lookup(id string) (*Page, error) {
 func (s *pageSet) reason(p *Page) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return p.gone
+	return p.entry.gone
 }
 
 // remove ends p for reason. It reports whether p was live.
 func (s *pageSet) remove(p *Page, reason error) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p.gone != nil || s.byID[p.id] != p {
+	if p.entry.gone != nil || s.byID[p.id] != p {
 		return false
 	}
 	s.end(p, reason, true)
@@ -203,7 +217,7 @@ func (s *pageSet) expire(now time.Time) (expired, kept []*Page) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, l := range []*pageList{&s.idle, &s.unjoined} {
-		for p := l.tail; p != nil && !now.Before(p.used.Add(l.ttl)); p = l.tail {
+		for p := l.tail; p != nil && p.entry.due(now); p = l.tail {
 			if shown(p, now) {
 				// Shown by a connection: in use, however long ago
 				// it last changed.
@@ -225,8 +239,8 @@ func (s *pageSet) close() []*Page {
 	s.closed = true
 	ended := make([]*Page, 0, len(s.byID))
 	for _, p := range s.byID {
-		p.gone = ErrApplicationClosed
-		p.list.remove(p)
+		p.entry.gone = ErrApplicationClosed
+		p.entry.list.remove(p)
 		ended = append(ended, p)
 	}
 	s.byID = nil
@@ -238,10 +252,10 @@ func (s *pageSet) close() []*Page {
 // when a follower in a cluster drops its copy of a page that goes on (it
 // expired or was evicted here), unless always.
 func (s *pageSet) end(p *Page, reason error, always bool) {
-	p.gone = reason
-	p.list.remove(p)
+	p.entry.gone = reason
+	p.entry.list.remove(p)
 	delete(s.byID, p.id)
-	if always || !p.following() {
+	if always || p.role.owns() {
 		s.ended.add(p.id, reason, endedRemembered)
 	}
 }
@@ -249,7 +263,7 @@ func (s *pageSet) end(p *Page, reason error, always bool) {
 // shown reports whether connections show p: this application's, or, for a
 // page it owns in a cluster, another instance's.
 func shown(p *Page, now time.Time) bool {
-	return p.live.watchers.Load() > 0 || p.shownElsewhere(now)
+	return p.live.watchers.Load() > 0 || p.role.shownElsewhere(now)
 }
 
 // owned returns the pages that this instance of a cluster owns.
@@ -258,7 +272,7 @@ func (s *pageSet) owned() []*Page {
 	defer s.mu.Unlock()
 	var out []*Page
 	for _, p := range s.byID {
-		if !p.following() {
+		if p.role.owns() {
 			out = append(out, p)
 		}
 	}
@@ -272,7 +286,7 @@ func (s *pageSet) watchedFollowed() []*Page {
 	defer s.mu.Unlock()
 	var out []*Page
 	for _, p := range s.byID {
-		if p.following() && p.live.watchers.Load() > 0 {
+		if !p.role.owns() && p.live.watchers.Load() > 0 {
 			out = append(out, p)
 		}
 	}
