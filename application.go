@@ -266,7 +266,7 @@ func (a *Application) NewApplicationPage(t *template.Template, data any) (*Page,
 }
 
 func (a *Application) newPage(reg *registered, data any) (*Page, error) {
-	tree, err := a.render(reg, data)
+	tree, err := a.render(reg, nil, data)
 	if err != nil {
 		return nil, err
 	}
@@ -294,12 +294,14 @@ func (a *Application) admit(p *Page) (*Page, error) {
 	return live, err
 }
 
-func (a *Application) render(reg *registered, data any) (*engine.Tree, error) {
-	tree, err := reg.prog.Render(data)
+// render renders data with reg's program; prev is the page's last tree, or
+// nil, whose unchanged rows the program copies instead of executing.
+func (a *Application) render(reg *registered, prev *engine.Tree, data any) (*engine.Tree, error) {
+	tree, err := reg.prog.RenderFrom(prev, data)
 	if err != nil {
 		return nil, err
 	}
-	if n := len(tree.HTML()); n > a.cfg.maxPageSize {
+	if n := tree.Size(); n > a.cfg.maxPageSize {
 		return nil, fmt.Errorf("page renders %d bytes, more than the %d of WithMaxPageSize: %w", n, a.cfg.maxPageSize, ErrLimitReached)
 	}
 	return tree, nil
@@ -408,7 +410,7 @@ func (a *Application) fetch(id string) (fetched, error) {
 	if reg == nil {
 		return fetched{}, fmt.Errorf("template %q of the stored page: %w", rec.Template, ErrUnknownTemplate)
 	}
-	tree, err := a.render(reg, rec.Data)
+	tree, err := a.render(reg, nil, rec.Data)
 	if err != nil {
 		return fetched{}, fmt.Errorf("template %q of the stored page: %w", rec.Template, err)
 	}

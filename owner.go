@@ -392,7 +392,7 @@ func (p *Page) applyChange(ch change) {
 		p.app.logger().Error("livetemplate: cluster: decode a page's data", slog.Any("page", p), slog.Any("error", err))
 		return
 	}
-	tree, err := p.app.render(p.tmpl, data)
+	tree, err := p.app.render(p.tmpl, p.tree, data)
 	if err != nil {
 		p.app.logger().Error("livetemplate: cluster: render a page's change", slog.Any("page", p), slog.Any("error", err))
 		return

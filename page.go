@@ -184,7 +184,7 @@ func (p *Page) update(data any) (Update, error) {
 	if p.following() {
 		return Update{}, ErrNotOwner
 	}
-	tree, err := p.app.render(p.tmpl, data)
+	tree, err := p.app.render(p.tmpl, p.tree, data)
 	if err != nil {
 		return Update{}, err
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"html/template"
 	"strings"
@@ -18,8 +19,10 @@ type step struct {
 
 // checkSequence renders each data value in turn and checks the engine against
 // its oracle, html/template's own Execute on a clone of tmpl:
-//   - Render fails exactly when Execute fails;
-//   - the tree's HTML is Execute's output, byte for byte;
+//   - RenderFrom the last good tree fails exactly when Execute fails, with
+//     Execute's error; so does Render from nothing;
+//   - the tree's HTML is Execute's output, byte for byte, and the tree is
+//     the one Render makes from nothing (no row reused where it must not be);
 //   - a replica that applies the first full tree and then every diff holds
 //     that same HTML after each step;
 //   - a fresh replica given only the latest full tree agrees.
@@ -44,18 +47,25 @@ func checkSequence(t testing.TB, tmpl *template.Template, data ...any) []step {
 	for i, d := range data {
 		var want strings.Builder
 		execErr := oracle.Execute(&want, d)
-		tree, err := prog.Render(d)
-		if (execErr == nil) != (err == nil) {
-			t.Fatalf("step %d: Execute error %v, Render error %v", i, execErr, err)
+		tree, err := prog.RenderFrom(prev, d)
+		scratch, ferr := prog.Render(d)
+		for _, e := range []error{err, ferr} {
+			if (execErr == nil) != (e == nil) {
+				t.Fatalf("step %d: Execute error %v, RenderFrom error %v, Render error %v", i, execErr, err, ferr)
+			}
+			if e != nil && e.Error() != execErr.Error() {
+				t.Fatalf("step %d: render error %q, want Execute's %q", i, e, execErr)
+			}
 		}
 		if err != nil {
-			if err.Error() != execErr.Error() {
-				t.Fatalf("step %d: Render error %q, want Execute's %q", i, err, execErr)
-			}
 			continue
 		}
 		if got := string(tree.HTML()); got != want.String() {
 			t.Fatalf("step %d: tree HTML differs from Execute\n got: %q\nwant: %q", i, got, want.String())
+		}
+		if !bytes.Equal(tree.enc, scratch.enc) {
+			t.Fatalf("step %d: the tree rendered from the last one differs from one rendered from nothing\n got: %s\nwant: %s",
+				i, tree.AppendJSON(nil), scratch.AppendJSON(nil))
 		}
 		var msg []byte
 		if prev == nil {

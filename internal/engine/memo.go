@@ -1,0 +1,210 @@
+package engine
+
+import (
+	"errors"
+	"html/template"
+	"iter"
+	"reflect"
+	"strconv"
+	"strings"
+	"text/template/parse"
+)
+
+// Rows that need not run again.
+//
+// An update renders the page's new data, but a row of a range whose inputs
+// are the same as when the page's last tree rendered it would render the
+// same bytes again. Such a row is copied from the last tree instead of
+// executed. Its inputs are what the range's body reads, found from the
+// escaped parse tree by deps.go: fields and map entries of the row's
+// element, of $ and of variables declared outside the range, and the index
+// when the body uses it. Only bodies that call no user code qualify: their
+// functions are html/template's escapers and text/template's builtins (not
+// redefined by the template's FuncMap); a method, a user function or call
+// anywhere the body or a template it calls could reach keeps the range out
+// (a field that turns out to be a method at run time keeps its row out).
+//
+// A row's inputs are recorded as bytes (inputs.go): the values read,
+// followed through pointers and interfaces, with the dynamic type at every
+// interface, so that two rows with the same bytes render the same output.
+// Values, not addresses: data changed in place since the last tree reads
+// differently, and a pointer is recorded as its address only where the
+// output could show one.
+//
+// text/template cannot skip an iteration, so a memo instance rewrites every
+// qualifying range
+//
+//	{{range $i, $e := PIPE}}BODY{{else}}ELSE{{end}}
+//
+// as
+//
+//	{{range $o := rows ID . (PIPE) $ $x...}}{{range $i, $e := run}}BODY{{else}}ELSE{{end}}{{end}}
+//
+// where rows, run and index are functions of the instance (funcMap), $o is
+// a variable no template can name, and $ $x... are the values of $ and of
+// the outer variables the body reads. rows decides, before the rows it
+// covers execute, which rows to copy and which to execute, and yields one
+// item per contiguous run of rows to execute; run returns that run as a
+// slice of the original (so elements are addressable and aliased exactly as
+// in the original range). When the collection is not a non-empty slice, rows
+// yields one item, run returns the collection itself, and the inner range is
+// the original; the outer item is then the original dot, aliased, so that
+// ELSE sees it. A body that uses the index declares it first, from the run's
+// start and the index within the run.
+//
+// The walker learns the decisions from the plans rows makes, one per call,
+// in the order of the calls, which is the order of the ranges' begin
+// markers. A rendering whose rewritten execution fails is run again on the
+// pristine instance, whose errors are exactly Execute's.
+
+// errAbort makes a memo execution fail, so that the pristine instance runs.
+var errAbort = errors.New("engine: a rewritten range cannot reproduce this case")
+
+// runStart is the item the rewritten outer range yields for a run of rows:
+// the index of its first row.
+type runStart int
+
+var runStartType = reflect.TypeFor[runStart]()
+
+// rewriteFuncs are the names of the functions the rewrite calls, and of
+// the variables it declares.
+type rewriteFuncs struct {
+	rows, run, index string
+}
+
+// Variables no template can name: the lexer only makes names of letters,
+// digits and underscores.
+const (
+	varRun   = "$\x00run"
+	varIndex = "$\x00index"
+)
+
+// newRewriteFuncs picks function names that no template of clone's set
+// uses, so that the rewrite never takes the place of a user's function.
+func newRewriteFuncs(clone *template.Template) rewriteFuncs {
+	var src strings.Builder
+	for _, x := range clone.Templates() {
+		if x.Tree != nil && x.Tree.Root != nil {
+			src.WriteString(x.Tree.Root.String())
+		}
+	}
+	name := func(base string) string {
+		n := base
+		for i := 0; strings.Contains(src.String(), n); i++ {
+			n = base + strconv.Itoa(i)
+		}
+		return n
+	}
+	return rewriteFuncs{rows: name("livetemplateRows"), run: name("livetemplateRun"), index: name("livetemplateIndex")}
+}
+
+// funcMap binds the rewrite's functions to inst.
+func (inst *instance) funcMap() template.FuncMap {
+	f := inst.prog.funcs
+	return template.FuncMap{f.rows: inst.rows, f.run: inst.run, f.index: inst.index}
+}
+
+// rewrite returns the outer range that replaces r in a memo instance, and
+// changes r as the package comment shows.
+func (f rewriteFuncs) rewrite(r *parse.RangeNode, mr *memoRange) parse.Node {
+	pos, line := r.Pos, r.Line
+	args := []parse.Node{
+		parse.NewIdentifier(f.rows).SetPos(pos),
+		&parse.NumberNode{NodeType: parse.NodeNumber, Pos: pos, IsInt: true, Int64: int64(mr.id), Text: strconv.Itoa(int(mr.id))},
+		&parse.DotNode{NodeType: parse.NodeDot, Pos: pos},
+		&parse.PipeNode{NodeType: parse.NodePipe, Pos: r.Pipe.Pos, Line: r.Pipe.Line, Cmds: r.Pipe.Cmds},
+	}
+	for _, name := range mr.inv {
+		args = append(args, variable(pos, name))
+	}
+	outer := &parse.RangeNode{BranchNode: parse.BranchNode{
+		NodeType: parse.NodeRange, Pos: pos, Line: line,
+		Pipe: pipe(pos, line, []*parse.VariableNode{variable(pos, varRun)}, args...),
+		List: &parse.ListNode{NodeType: parse.NodeList, Pos: pos, Nodes: []parse.Node{r}},
+	}}
+	decl := r.Pipe.Decl
+	if mr.index != "" {
+		// The body declares the index itself, from the run's start.
+		decl = []*parse.VariableNode{variable(pos, varIndex), decl[1]}
+		set := &parse.ActionNode{NodeType: parse.NodeAction, Pos: pos, Line: line, Pipe: pipe(pos, line,
+			[]*parse.VariableNode{variable(pos, mr.index)},
+			parse.NewIdentifier(f.index).SetPos(pos), variable(pos, varRun), variable(pos, varIndex))}
+		// After the iteration's marker, which must stay its first write.
+		r.List.Nodes = append([]parse.Node{r.List.Nodes[0], set}, r.List.Nodes[1:]...)
+	}
+	r.Pipe = pipe(r.Pipe.Pos, r.Pipe.Line, decl, parse.NewIdentifier(f.run).SetPos(pos))
+	return outer
+}
+
+func variable(pos parse.Pos, name string) *parse.VariableNode {
+	return &parse.VariableNode{NodeType: parse.NodeVariable, Pos: pos, Ident: []string{name}}
+}
+
+// pipe makes a pipeline of one command.
+func pipe(pos parse.Pos, line int, decl []*parse.VariableNode, args ...parse.Node) *parse.PipeNode {
+	cmd := &parse.CommandNode{NodeType: parse.NodeCommand, Pos: pos, Args: args}
+	return &parse.PipeNode{NodeType: parse.NodePipe, Pos: pos, Line: line, Decl: decl, Cmds: []*parse.CommandNode{cmd}}
+}
+
+// rows is the rewritten outer range's collection: see the package comment.
+func (inst *instance) rows(id int, dot, coll reflect.Value, inv ...reflect.Value) (reflect.Value, error) {
+	st := &inst.st
+	st.calls++
+	st.cur = coll
+	mr := inst.prog.memo[id]
+	v, _ := indirect(coll)
+	memo := st.opaque == 0 && (v.Kind() == reflect.Slice || v.Kind() == reflect.Array && v.CanAddr()) && v.Len() > 0
+	if memo {
+		pl := st.newPlan(int32(id))
+		if st.startOccurrence(pl, mr, v.Type().Elem(), inv) {
+			return reflect.ValueOf(iter.Seq[runStart](func(yield func(runStart) bool) {
+				st.iterate(pl, mr, v, inv, yield)
+			})), nil
+		}
+		pl.fallback = true
+	} else if st.opaque == 0 {
+		st.newPlan(int32(id)).fallback = true
+	}
+	return aliasOne(dot, mr.hasElse)
+}
+
+// aliasOne returns a collection of one element that is dot itself, as
+// addressable as dot is, so that the else list of the inner range runs
+// with the original dot. Without an else list any one element will do.
+func aliasOne(dot reflect.Value, needed bool) (reflect.Value, error) {
+	switch {
+	case !needed:
+		return reflect.ValueOf([1]bool{}), nil
+	case !dot.IsValid() || !dot.CanInterface():
+		return reflect.Value{}, errAbort
+	case dot.CanAddr():
+		return reflect.SliceAt(dot.Type(), dot.Addr().UnsafePointer(), 1), nil
+	}
+	a := reflect.New(reflect.ArrayOf(1, dot.Type())).Elem()
+	a.Index(0).Set(dot)
+	return reflect.ValueOf(a.Interface()), nil
+}
+
+// run is the inner range's collection: the run of rows to execute, or the
+// original collection.
+func (inst *instance) run() reflect.Value { return inst.st.cur }
+
+// index returns the index of the row that executes: i within the run that
+// starts at start, or i itself when the range is not reusing rows.
+func (inst *instance) index(start, i reflect.Value) reflect.Value {
+	if start.Type() != runStartType {
+		return i
+	}
+	return reflect.ValueOf(int(start.Int()) + int(i.Int()))
+}
+
+// indirect is text/template's: it follows pointers and interfaces to the
+// value, stopping at a nil one.
+func indirect(v reflect.Value) (rv reflect.Value, isNil bool) {
+	for ; v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface; v = v.Elem() {
+		if v.IsNil() {
+			return v, true
+		}
+	}
+	return v, false
+}
