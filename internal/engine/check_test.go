@@ -11,6 +11,9 @@ import (
 	"github.com/livetemplate/livetemplate/internal/replica"
 )
 
+// next makes the data of a step of checkSequence when the step comes.
+type next func() any
+
 // step is what checkSequence saw for one data value.
 type step struct {
 	tree *Tree
@@ -28,7 +31,9 @@ type step struct {
 //   - a fresh replica given only the latest full tree agrees.
 //
 // Data values whose execution fails are skipped for the replica, as a page
-// keeps its previous tree.
+// keeps its previous tree. A value of type next is called for the data at
+// its step, after every step before it rendered: it may change in place the
+// data that earlier steps rendered.
 func checkSequence(t testing.TB, tmpl *template.Template, data ...any) []step {
 	t.Helper()
 	oracle, err := tmpl.Clone()
@@ -45,9 +50,14 @@ func checkSequence(t testing.TB, tmpl *template.Template, data ...any) []step {
 		steps []step
 	)
 	for i, d := range data {
+		if f, ok := d.(next); ok {
+			d = f()
+		}
+		// RenderFrom first: user code that changes the data as it runs
+		// (memo_test.go) must find it as the last step's executions left it.
+		tree, err := prog.RenderFrom(prev, d)
 		var want strings.Builder
 		execErr := oracle.Execute(&want, d)
-		tree, err := prog.RenderFrom(prev, d)
 		scratch, ferr := prog.Render(d)
 		for _, e := range []error{err, ferr} {
 			if (execErr == nil) != (e == nil) {
