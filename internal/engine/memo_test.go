@@ -87,6 +87,15 @@ func inPlace(p any, changes ...func()) []any {
 // tick advances memoClock: what user code returns changes.
 func tick() { memoClock++ }
 
+// plain is the row memoTouch changes; reset sets it back to what it was
+// before the last rendering changed it, and ticks.
+var plain = &memoPlain{Mark: "plain", Title: "before"}
+
+func reset() {
+	plain.Title = "before"
+	tick()
+}
+
 func TestMemoInPlace(t *testing.T) {
 	funcs := template.FuncMap{
 		"stamp": func(id int) string { return fmt.Sprintf("%d@%d", id, memoClock) },
@@ -130,11 +139,12 @@ func TestMemoInPlace(t *testing.T) {
 			[]func(){func() { p.Rows[0].Title = "javascript:alert(1)" }, func() { p.Rows[1].Title = "</script><b>" }}},
 		{"dynamic type", `{{range .Any}}<p>{{.}}</p>{{end}}`,
 			[]func(){func() { p.Any = []any{"<b>x</b>", 1} }, func() { p.Any[0] = template.HTML("<b>x</b>") }, func() { p.Any[1] = "1" }}},
+		{"dynamic type of a field", `{{range .Any}}<p>{{.T}}</p>{{end}}`,
+			[]func(){func() { p.Any = []any{struct{ T string }{"<b>"}} }, func() { p.Any[0] = struct{ T template.HTML }{"<b>"} }}},
+		// The plain row reads the same before each rendering, and the touch
+		// row, which calls a method, changes it when it renders.
 		{"row changed by an earlier row", `{{range .Any}}<p>{{.Mark}} {{.Title}}</p>{{end}}`,
-			[]func(){func() {
-				plain := &memoPlain{Mark: "plain", Title: "before"}
-				p.Any = []any{memoTouch{Title: "touch", Of: plain}, plain}
-			}, tick, tick}},
+			[]func(){func() { p.Any = []any{memoTouch{Title: "touch", Of: plain}, plain} }, reset, reset, reset}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
