@@ -497,7 +497,9 @@ func (r *reader) pureType(t reflect.Type) bool {
 	if p, ok := r.pure[t]; ok {
 		return p
 	}
-	p := true
+	// fmt prints what a reflect.Value holds, which its own fields only
+	// point to.
+	p := t != reflect.TypeFor[reflect.Value]()
 	for _, tt := range []reflect.Type{t, ptrTo(t)} {
 		for i := range tt.NumMethod() {
 			name := tt.Method(i).Name

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"html/template"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -57,6 +58,7 @@ type memoPage struct {
 	Ptrs   []*mrow
 	Any    []any
 	Groups []memoGroup
+	Vals   []reflect.Value
 }
 
 type memoGroup struct {
@@ -72,6 +74,7 @@ func newMemoPage() *memoPage {
 		p.Ptrs = append(p.Ptrs, &r)
 	}
 	p.Groups = []memoGroup{{"g0", []string{"x", "y"}}, {"g1", []string{"z"}}}
+	p.Vals = []reflect.Value{reflect.ValueOf(&memoHeld).Elem()}
 	return p
 }
 
@@ -86,6 +89,9 @@ func inPlace(p any, changes ...func()) []any {
 
 // tick advances memoClock: what user code returns changes.
 func tick() { memoClock++ }
+
+// memoHeld is what a reflect.Value in the data holds.
+var memoHeld = "before"
 
 // plain is the row memoTouch changes; reset sets it back to what it was
 // before the last rendering changed it, and ticks.
@@ -139,6 +145,8 @@ func TestMemoInPlace(t *testing.T) {
 			[]func(){func() { p.Rows[0].Title = "javascript:alert(1)" }, func() { p.Rows[1].Title = "</script><b>" }}},
 		{"dynamic type", `{{range .Any}}<p>{{.}}</p>{{end}}`,
 			[]func(){func() { p.Any = []any{"<b>x</b>", 1} }, func() { p.Any[0] = template.HTML("<b>x</b>") }, func() { p.Any[1] = "1" }}},
+		{"reflect.Value", `{{range .Vals}}<p>{{.}}</p>{{end}}`,
+			[]func(){func() { memoHeld = "after" }}},
 		{"dynamic type of a field", `{{range .Any}}<p>{{.T}}</p>{{end}}`,
 			[]func(){func() { p.Any = []any{struct{ T string }{"<b>"}} }, func() { p.Any[0] = struct{ T template.HTML }{"<b>"} }}},
 		// The plain row reads the same before each rendering, and the touch

@@ -280,14 +280,20 @@ type cursor struct {
 	from   *memoOcc
 	shift  int
 	misses int
+	lost   int // rows the lookup did not find since it last found one
 }
 
 // window is how far from the expected place a row is looked for.
 const window = 2
 
 // missesBeforeLookup is how many rows cursor fails to find near their place
-// before it builds the lookup of every row of prev by inputs.
-const missesBeforeLookup = 8
+// before it builds the lookup of every row of prev by inputs;
+// missesAfterLookup is how many in a row the lookup fails to find before
+// cursor stops asking it (rows changed in place, not moved).
+const (
+	missesBeforeLookup = 8
+	missesAfterLookup  = 32
+)
 
 // find returns the prev memo row with the same invariants and inputs as row
 // j, or -1.
@@ -306,7 +312,7 @@ func (st *renderState) find(pl *plan, c *cursor, key span, j int) int32 {
 			}
 		}
 	}
-	if c.misses++; c.misses <= missesBeforeLookup {
+	if c.misses++; c.misses <= missesBeforeLookup || c.lost >= missesAfterLookup {
 		return -1
 	}
 	ix := st.indexOf(pl.id)
@@ -314,8 +320,10 @@ func (st *renderState) find(pl *plan, c *cursor, key span, j int) int32 {
 		ix.byKey = st.lookup(ix)
 	}
 	if r, ok := ix.byKey[string(pl.inv.of(st.keys))][string(k)]; ok {
+		c.lost = 0
 		return r
 	}
+	c.lost++
 	return -1
 }
 
