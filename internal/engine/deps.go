@@ -117,39 +117,38 @@ type analyzer struct {
 func analyzeRanges(c *compiler, entry string) map[*parse.RangeNode]*memoRange {
 	names := map[string]bool{}
 	out := map[*parse.RangeNode]*memoRange{}
-	seen := map[string]bool{}
-	var walk func(n parse.Node, tmpl string)
-	walk = func(n parse.Node, tmpl string) {
+	seen := map[string]bool{entry: true}
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
 		switch n := n.(type) {
 		case *parse.ListNode:
 			if n != nil {
 				for _, x := range n.Nodes {
-					walk(x, tmpl)
+					walk(x)
 				}
 			}
 		case *parse.IfNode:
-			walk(n.List, tmpl)
-			walk(n.ElseList, tmpl)
+			walk(n.List)
+			walk(n.ElseList)
 		case *parse.WithNode:
-			walk(n.List, tmpl)
-			walk(n.ElseList, tmpl)
+			walk(n.List)
+			walk(n.ElseList)
 		case *parse.RangeNode:
 			if mr := analyzeRange(c, names, n); mr != nil {
 				mr.id = int32(len(c.memo))
 				c.memo = append(c.memo, mr)
 				out[n] = mr
 			}
-			walk(n.List, tmpl)
-			walk(n.ElseList, tmpl)
+			walk(n.List)
+			walk(n.ElseList)
 		case *parse.TemplateNode:
 			if t := c.set[n.Name]; t != nil && !seen[n.Name] {
 				seen[n.Name] = true
-				walk(t.Tree.Root, n.Name)
+				walk(t.Tree.Root)
 			}
 		}
 	}
-	seen[entry] = true
-	walk(c.set[entry].Tree.Root, entry)
+	walk(c.set[entry].Tree.Root)
 	if c.prog.root == nil {
 		c.prog.reads.names = names
 	}

@@ -448,13 +448,15 @@ func (r *reader) each(dst []byte, v reflect.Value, d *dep, steps []stepCache) ([
 	}
 	ok := true
 	switch v.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		dst = binary.AppendVarint(dst, v.Int())
-		fallthrough
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		if v.CanUint() {
-			dst = binary.AppendUvarint(dst, v.Uint())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		n := uint64(0)
+		if v.CanInt() {
+			n = uint64(max(v.Int(), 0))
+		} else {
+			n = v.Uint()
 		}
+		dst = binary.AppendUvarint(dst, n)
 		for e := range v.Seq() {
 			if dst, ok = inner(dst, e); !ok {
 				return dst, false

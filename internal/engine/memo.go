@@ -20,16 +20,18 @@ import (
 // element, of $ and of variables declared outside the range, and the index
 // when the body uses it. Only bodies that call no user code qualify: their
 // functions are html/template's escapers and text/template's builtins (not
-// redefined by the template's FuncMap); a method, a user function or call
-// anywhere the body or a template it calls could reach keeps the range out
-// (a field that turns out to be a method at run time keeps its row out).
+// redefined by the template's FuncMap); a method call with arguments, a
+// user function or call anywhere the body or a template it calls could
+// reach keeps the range out, and a field that turns out to be a method at
+// run time keeps its row out.
 //
 // A row's inputs are recorded as bytes (inputs.go): the values read,
 // followed through pointers and interfaces, with the dynamic type at every
 // interface, so that two rows with the same bytes render the same output.
 // Values, not addresses: data changed in place since the last tree reads
-// differently, and a pointer is recorded as its address only where the
-// output could show one.
+// differently. A value the output prints whole is recorded with the
+// addresses of its pointers as well as their targets, as printing can show
+// an address.
 //
 // text/template cannot skip an iteration, so a memo instance rewrites every
 // qualifying range
@@ -42,15 +44,15 @@ import (
 //
 // where rows, run and index are functions of the instance (funcMap), $o is
 // a variable no template can name, and $ $x... are the values of $ and of
-// the outer variables the body reads. rows decides, before the rows it
-// covers execute, which rows to copy and which to execute, and yields one
-// item per contiguous run of rows to execute; run returns that run as a
-// slice of the original (so elements are addressable and aliased exactly as
-// in the original range). When the collection is not a non-empty slice, rows
-// yields one item, run returns the collection itself, and the inner range is
-// the original; the outer item is then the original dot, aliased, so that
-// ELSE sees it. A body that uses the index declares it first, from the run's
-// start and the index within the run.
+// the outer variables the body reads. For a non-empty slice, rows returns
+// an iterator that reads the rows' inputs one by one, decides for each
+// whether to copy it or execute it, and yields one item for each
+// contiguous run of rows to execute; run returns that run as a slice of the
+// original (so elements are addressable and aliased exactly as in the
+// original range). For anything else rows yields one item, run returns the
+// collection itself, and the inner range is the original; the outer item is
+// then the original dot, aliased, so that ELSE sees it. A body that uses the
+// index declares it first, from the run's start and the index within it.
 //
 // The walker learns the decisions from the plans rows makes, one per call,
 // in the order of the calls, which is the order of the ranges' begin

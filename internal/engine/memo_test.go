@@ -134,6 +134,8 @@ func TestMemoInPlace(t *testing.T) {
 			[]func(){func() { p.Rows[3].Title = "called" }}},
 		{"nested ranges", `{{range .Groups}}<h2>{{.Name}}</h2>{{range .Items}}<i>{{.}}</i>{{end}}{{end}}`,
 			[]func(){func() { p.Groups[1].Items[0] = "zz" }, func() { p.Groups[0].Items = p.Groups[0].Items[:1] }}},
+		{"nested range over a number", `{{range .Rows}}<li>{{range .ID}}*{{end}}</li>{{end}}`,
+			[]func(){func() { p.Rows[1].ID = 3 }, func() { p.Rows[2].ID = -1 }}},
 		{"outer element in a nested range", `{{range $g := .Groups}}{{range .Items}}<i>{{.}}/{{$g.Name}}</i>{{end}}{{end}}`,
 			[]func(){func() { p.Groups[0].Name = "renamed" }}},
 		{"index", `{{range $i, $r := .Rows}}<li data-key="{{$r.ID}}">{{$i}}: {{$r.Title}}</li>{{end}}`,
