@@ -245,3 +245,26 @@ func TestMemoNotRewritten(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoPristine checks the cases a rewritten range cannot reproduce, and
+// errors inside one: the unrewritten template renders them, with Execute's
+// output and errors.
+func TestMemoPristine(t *testing.T) {
+	for _, c := range []struct {
+		name, src string
+		data      []any
+		fails     int
+	}{
+		// No dot for the else list to see.
+		{"else without dot", `{{range .}}x{{else}}[{{.}}]{{end}}`, []any{nil, []int{1}, nil}, 0},
+		{"error in a row", `{{range .}}<p>{{index . 1}}</p>{{end}}`, []any{[][]int{{1, 2}}, [][]int{{1, 2}, {3}}, [][]int{{4, 5}}}, 1},
+		{"cannot range", `{{range .}}<p>{{.}}</p>{{else}}none{{end}}`, []any{[]int{1}, 1.5, true, []int{}}, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tmpl := template.Must(template.New("page").Parse(c.src))
+			if steps := checkSequence(t, tmpl, c.data...); len(c.data)-len(steps) != c.fails {
+				t.Fatalf("%d of %d steps failed, want %d", len(c.data)-len(steps), len(c.data), c.fails)
+			}
+		})
+	}
+}
