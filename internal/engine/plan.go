@@ -45,12 +45,12 @@ func (m *memo) addKey(k []byte) span {
 	return s
 }
 
-// fit returns m in slices without much spare room.
-func (m memo) fit() memo {
+// fit returns m in slices without much spare room, or nil if it is empty.
+func (m memo) fit() *memo {
 	if len(m.occs) == 0 {
-		return memo{}
+		return nil
 	}
-	return memo{keys: fit(m.keys), rows: fit(m.rows), occs: fit(m.occs)}
+	return &memo{keys: fit(m.keys), rows: fit(m.rows), occs: fit(m.occs)}
 }
 
 // plan is what one call of rows decided: every row copied (src >= 0, from
@@ -211,7 +211,7 @@ func (st *renderState) iterate(pl *plan, mr *memoRange, v reflect.Value, inv []r
 				if !flush(j) {
 					return
 				}
-				pl.rows = append(pl.rows, planRow{src: src, key: st.prev.memo.rows[src].key})
+				pl.rows = append(pl.rows, planRow{src: src, key: st.prev.recorded().rows[src].key})
 				continue
 			}
 		}
@@ -255,8 +255,8 @@ func (st *renderState) prevOcc(pl *plan) *memoOcc {
 	if int(pl.occ) >= len(ix.occs) {
 		return nil
 	}
-	o := &st.prev.memo.occs[ix.occs[pl.occ]]
-	if !bytes.Equal(o.inv.of(st.prev.memo.keys), pl.inv.of(st.keys)) {
+	o := &st.prev.recorded().occs[ix.occs[pl.occ]]
+	if !bytes.Equal(o.inv.of(st.prev.recorded().keys), pl.inv.of(st.keys)) {
 		return nil
 	}
 	return o
@@ -265,7 +265,7 @@ func (st *renderState) prevOcc(pl *plan) *memoOcc {
 func (st *renderState) indexOf(id int32) *prevIndex {
 	if !st.built {
 		st.built = true
-		for i, o := range st.prev.memo.occs {
+		for i, o := range st.prev.recorded().occs {
 			st.index[o.id].occs = append(st.index[o.id].occs, int32(i))
 		}
 	}
@@ -301,7 +301,7 @@ func (st *renderState) find(pl *plan, c *cursor, key span, j int) int32 {
 	if st.prev == nil {
 		return -1
 	}
-	m := &st.prev.memo
+	m := st.prev.recorded()
 	k := key.of(st.keys)
 	if c.from != nil {
 		for _, d := range [...]int{0, 1, -1, 2, -2} {
@@ -330,7 +330,7 @@ func (st *renderState) find(pl *plan, c *cursor, key span, j int) int32 {
 // lookup maps the invariants and inputs of every row prev recorded for one
 // memo id to the row.
 func (st *renderState) lookup(ix *prevIndex) map[string]map[string]int32 {
-	m := &st.prev.memo
+	m := st.prev.recorded()
 	byKey := map[string]map[string]int32{}
 	for _, oi := range ix.occs {
 		o := &m.occs[oi]
@@ -379,9 +379,9 @@ func (w *walker) memoRows(o *op, pl *plan) {
 		key := noSpan
 		var html int
 		if r.src >= 0 {
-			pr := w.prev.memo.rows[r.src]
+			pr := w.prev.recorded().rows[r.src]
 			w.enc = append(w.enc, w.prev.row(pr.row)...)
-			key, html = w.memo.addKey(r.key.of(w.prev.memo.keys)), int(pr.html)
+			key, html = w.memo.addKey(r.key.of(w.prev.recorded().keys)), int(pr.html)
 			w.reused += html
 			w.kept++
 		} else {

@@ -207,7 +207,8 @@ type sizes struct{ enc, keys, rows, occs int }
 func (w *walker) alloc(p *Program, prev *Tree) {
 	var n sizes
 	if prev != nil {
-		n = sizes{enc: len(prev.enc), keys: len(prev.memo.keys), rows: len(prev.memo.rows), occs: len(prev.memo.occs)}
+		m := prev.recorded()
+		n = sizes{enc: len(prev.enc), keys: len(m.keys), rows: len(m.rows), occs: len(m.occs)}
 	} else if h := p.hint.Load(); h != nil {
 		n = *h
 	}
@@ -222,7 +223,7 @@ func (w *walker) alloc(p *Program, prev *Tree) {
 // fit returns s, or a copy of it without the spare room if that is large:
 // an idle page keeps its tree.
 func fit[S ~[]E, E any](s S) S {
-	if cap(s)-len(s) <= len(s)/8+64 {
+	if cap(s)-len(s) <= len(s)/8+8 {
 		return s
 	}
 	return append(make(S, 0, len(s)), s...)

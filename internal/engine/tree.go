@@ -22,8 +22,18 @@ type Tree struct {
 	enc  []byte   // the encoding of the root fragment
 	size int      // bytes of HTML
 	used []uint64 // bit set of statics ids the tree may reference (see walker.finish)
-	memo memo     // what the next rendering needs to reuse rows (memo.go)
+	memo *memo    // what the next rendering needs to reuse rows (memo.go); nil for none
 	kept int      // rows copied from the tree rendered before
+}
+
+var noMemo memo
+
+// recorded returns t's memo, empty if it has none.
+func (t *Tree) recorded() *memo {
+	if t.memo == nil {
+		return &noMemo
+	}
+	return t.memo
 }
 
 const (
