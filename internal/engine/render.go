@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 	"unsafe"
 )
@@ -125,11 +126,17 @@ func (p *Program) acquire() (*instance, error) {
 	return p.newInstance(true)
 }
 
+// release keeps inst for the next rendering, unless more are idle than
+// renderings that could run at once, which a burst leaves behind.
 func (p *Program) release(inst *instance) {
 	p.mu.Lock()
-	p.idle = append(p.idle, inst)
+	if len(p.idle) < maxIdle() {
+		p.idle = append(p.idle, inst)
+	}
 	p.mu.Unlock()
 }
+
+func maxIdle() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // walker rebuilds the tree from the writes of one execution by stepping
 // through the compiled program in the same order as the execution did, and

@@ -49,6 +49,9 @@ func TestRenderConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+	if n := len(prog.idle); n < 1 || n > maxIdle() {
+		t.Errorf("%d instances kept for later renderings, want 1 to %d", n, maxIdle())
+	}
 }
 
 // TestRenderErrorKeepsTree checks that a failed render returns no tree and
