@@ -20,6 +20,11 @@ type memoRange struct {
 	slots   int32 // path step caches its deps use
 }
 
+// direct reports whether the rewrite's outer range yields the inner range's
+// collections themselves: when no else list needs the original dot and the
+// body does not use the index.
+func (mr *memoRange) direct() bool { return !mr.hasElse && mr.index == "" }
+
 type depOp uint8
 
 const (
@@ -36,6 +41,7 @@ const (
 	rootIndex  = 1
 	rootNested = 2
 	rootNone   = 1 << 14 // a value the other reads determine, or a constant
+	rootDollar = rootNone + 1 // $ of the range's own template, before the body reads it
 )
 
 // dep is one read of a range's body.
@@ -165,8 +171,7 @@ func analyzeRange(c *compiler, names map[string]bool, r *parse.RangeNode) *memoR
 	rows, inv := depList{}, depList{}
 	a := &analyzer{rules: c.prog.reads, set: c.set, names: names, mr: mr, ok: true, budget: analysisBudget,
 		inv: &inv, levels: []*depList{&rows}}
-	sc := &frame{dot: aval{root: rootElem}, level: 0, inRange: true}
-	sc.dollar = a.invariant("$")
+	sc := &frame{dot: aval{root: rootElem}, dollar: aval{root: rootDollar}, level: 0, inRange: true}
 	var index *binding
 	switch len(r.Pipe.Decl) {
 	case 1:
@@ -597,6 +602,9 @@ func (a *analyzer) operand(sc *frame, n parse.Node) aval {
 
 // variable returns the value of a variable the body names.
 func (a *analyzer) variable(sc *frame, name string) aval {
+	if name == "$" && sc.dollar.root == rootDollar {
+		return a.invariant("$") // rows receives $ only if the body reads it
+	}
 	if name == "$" {
 		return sc.dollar
 	}

@@ -3,7 +3,6 @@ package engine
 import (
 	"errors"
 	"html/template"
-	"iter"
 	"reflect"
 	"strconv"
 	"strings"
@@ -40,19 +39,22 @@ import (
 //
 // as
 //
-//	{{range $o := rows ID . (PIPE) $ $x...}}{{range $i, $e := run}}BODY{{else}}ELSE{{end}}{{end}}
+//	{{range $o := rows ID (PIPE) . $ $x...}}{{range $i, $e := run $o}}BODY{{else}}ELSE{{end}}{{end}}
 //
 // where rows, run and index are functions of the instance (funcMap), $o is
-// a variable no template can name, and $ $x... are the values of $ and of
-// the outer variables the body reads. For a non-empty slice, rows returns
-// an iterator that reads the rows' inputs one by one, decides for each
-// whether to copy it or execute it, and yields one item for each
-// contiguous run of rows to execute; run returns that run as a slice of the
-// original (so elements are addressable and aliased exactly as in the
-// original range). For anything else rows yields one item, run returns the
-// collection itself, and the inner range is the original; the outer item is
-// then the original dot, aliased, so that ELSE sees it. A body that uses the
-// index declares it first, from the run's start and the index within it.
+// a variable no template can name, . is passed only when there is an ELSE,
+// and $ $x... are the values of $ and of the outer variables the body
+// reads. For a non-empty slice, rows reads the rows' inputs one by one,
+// decides for each whether to copy it or execute it, and returns one item
+// for each contiguous run of rows to execute; run returns that run as a
+// slice of the original (so elements are addressable and aliased exactly as
+// in the original range). A row whose inputs cannot be read may call user
+// code, which could change what the rows after it read: rows then returns
+// an iterator that decides those rows only after it executed. For anything
+// else rows returns one item, run returns the collection itself, and the
+// inner range is the original; the outer item is then the original dot,
+// aliased, so that ELSE sees it. A body that uses the index declares it
+// first, from the run's start and the index within it.
 //
 // The walker learns the decisions from the plans rows makes, one per call,
 // in the order of the calls, which is the order of the ranges' begin
@@ -62,8 +64,8 @@ import (
 // errAbort makes a memo execution fail, so that the pristine instance runs.
 var errAbort = errors.New("engine: a rewritten range cannot reproduce this case")
 
-// runStart is the item the rewritten outer range yields for a run of rows:
-// the index of its first row.
+// runStart is the item the rewritten outer range yields for a run of rows
+// to execute: where the run is in renderState.runs.
 type runStart int
 
 var runStartType = reflect.TypeFor[runStart]()
@@ -113,8 +115,10 @@ func (f rewriteFuncs) rewrite(r *parse.RangeNode, mr *memoRange) parse.Node {
 	args := []parse.Node{
 		parse.NewIdentifier(f.rows).SetPos(pos),
 		&parse.NumberNode{NodeType: parse.NodeNumber, Pos: pos, IsInt: true, Int64: int64(mr.id), Text: strconv.Itoa(int(mr.id))},
-		&parse.DotNode{NodeType: parse.NodeDot, Pos: pos},
 		&parse.PipeNode{NodeType: parse.NodePipe, Pos: r.Pipe.Pos, Line: r.Pipe.Line, Cmds: r.Pipe.Cmds},
+	}
+	if mr.hasElse {
+		args = append(args, &parse.DotNode{NodeType: parse.NodeDot, Pos: pos})
 	}
 	for _, name := range mr.inv {
 		args = append(args, variable(pos, name))
@@ -134,7 +138,12 @@ func (f rewriteFuncs) rewrite(r *parse.RangeNode, mr *memoRange) parse.Node {
 		// After the iteration's marker, which must stay its first write.
 		r.List.Nodes = append([]parse.Node{r.List.Nodes[0], set}, r.List.Nodes[1:]...)
 	}
-	r.Pipe = pipe(r.Pipe.Pos, r.Pipe.Line, decl, parse.NewIdentifier(f.run).SetPos(pos))
+	if mr.direct() {
+		// The outer range's items are the collections themselves.
+		r.Pipe = pipe(r.Pipe.Pos, r.Pipe.Line, decl, variable(pos, varRun))
+		return outer
+	}
+	r.Pipe = pipe(r.Pipe.Pos, r.Pipe.Line, decl, parse.NewIdentifier(f.run).SetPos(pos), variable(pos, varRun))
 	return outer
 }
 
@@ -149,25 +158,45 @@ func pipe(pos parse.Pos, line int, decl []*parse.VariableNode, args ...parse.Nod
 }
 
 // rows is the rewritten outer range's collection: see the package comment.
-func (inst *instance) rows(id int, dot, coll reflect.Value, inv ...reflect.Value) (reflect.Value, error) {
+// rest is dot, when the range has an else list, then the values of $ and
+// of the outer variables the body reads.
+func (inst *instance) rows(id int, coll reflect.Value, rest ...reflect.Value) (reflect.Value, error) {
 	st := &inst.st
 	st.calls++
 	st.cur = coll
 	mr := inst.prog.memo[id]
+	var dot reflect.Value
+	if mr.hasElse {
+		dot, rest = rest[0], rest[1:]
+	}
 	v, _ := indirect(coll)
 	memo := st.opaque == 0 && (v.Kind() == reflect.Slice || v.Kind() == reflect.Array && v.CanAddr()) && v.Len() > 0
 	if memo {
 		pl := st.newPlan(int32(id))
-		if st.startOccurrence(pl, mr, v.Type().Elem(), inv) {
-			return reflect.ValueOf(iter.Seq[runStart](func(yield func(runStart) bool) {
-				st.iterate(pl, mr, v, inv, yield)
-			})), nil
+		if st.startOccurrence(pl, mr, v.Type().Elem(), rest) {
+			return st.decide(pl, mr, v, rest), nil
 		}
 		pl.fallback = true
 	} else if st.opaque == 0 {
 		st.newPlan(int32(id)).fallback = true
 	}
+	if mr.direct() {
+		return boxOne(coll)
+	}
 	return aliasOne(dot, mr.hasElse)
+}
+
+// boxOne returns a collection of one item, coll, for the inner range of a
+// range without an else list: it ranges over the item as over coll (an
+// array in it is a copy, but coll is then one that was not addressable).
+func boxOne(coll reflect.Value) (reflect.Value, error) {
+	if !coll.IsValid() {
+		return reflect.ValueOf([]any{nil}), nil
+	}
+	if !coll.CanInterface() {
+		return reflect.Value{}, errAbort
+	}
+	return reflect.ValueOf([]any{coll.Interface()}), nil
 }
 
 // aliasOne returns a collection of one element that is dot itself, as
@@ -187,17 +216,23 @@ func aliasOne(dot reflect.Value, needed bool) (reflect.Value, error) {
 	return reflect.ValueOf(a.Interface()), nil
 }
 
-// run is the inner range's collection: the run of rows to execute, or the
-// original collection.
-func (inst *instance) run() reflect.Value { return inst.st.cur }
+// run is the inner range's collection: the run of rows to execute that o,
+// the outer range's item, names, or else the original collection.
+func (inst *instance) run(o reflect.Value) reflect.Value {
+	if o.Type() != runStartType {
+		return inst.st.cur
+	}
+	r := inst.st.runs[o.Int()]
+	return r.v.Slice(r.start, r.end)
+}
 
 // index returns the index of the row that executes: i within the run that
-// starts at start, or i itself when the range is not reusing rows.
-func (inst *instance) index(start, i reflect.Value) reflect.Value {
-	if start.Type() != runStartType {
+// o names, or i itself when the range is not reusing rows.
+func (inst *instance) index(o, i reflect.Value) reflect.Value {
+	if o.Type() != runStartType {
 		return i
 	}
-	return reflect.ValueOf(int(start.Int()) + int(i.Int()))
+	return reflect.ValueOf(inst.st.runs[o.Int()].start + int(i.Int()))
 }
 
 // indirect is text/template's: it follows pointers and interfaces to the

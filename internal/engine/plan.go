@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"hash/maphash"
+	"iter"
 	"reflect"
 	"unsafe"
 )
@@ -61,6 +62,8 @@ type plan struct {
 	occ      int32
 	inv      span
 	rows     []planRow
+	list     []runStart // the runs to execute: the outer range's collection,
+	items    []any      // or their rows, for a direct range
 }
 
 type planRow struct {
@@ -73,7 +76,8 @@ type renderState struct {
 	prev   *Tree
 	calls  int           // calls of rows
 	opaque int           // depth of calls in non-text contexts being written
-	cur    reflect.Value // what run returns
+	cur    reflect.Value // what run returns for the original range
+	runs   []runSpan     // what run returns for the outer range's items
 	plans  []*plan
 	spare  []*plan
 	occ    []int32 // per memo id: occurrences so far
@@ -106,10 +110,13 @@ func (st *renderState) start(inst *instance, prev *Tree) {
 func (st *renderState) stop() {
 	for _, pl := range st.plans {
 		pl.rows = pl.rows[:0]
+		clear(pl.items)
 		st.spare = append(st.spare, pl)
 	}
 	st.plans = st.plans[:0]
 	st.prev, st.cur = nil, reflect.Value{}
+	clear(st.runs)
+	st.runs = st.runs[:0]
 	for i := range st.index {
 		st.index[i] = prevIndex{occs: st.index[i].occs[:0]}
 	}
@@ -180,57 +187,139 @@ func (st *renderState) record(read func([]byte) ([]byte, bool)) (span, bool) {
 	return span{off: int32(off), n: int32(len(b) - off)}, true
 }
 
-// iterate decides row after row whether to copy or execute it, and yields
-// the runs of rows to execute. A row's inputs are read just before it is
-// decided, after every row before it executed, so that a row whose
-// execution calls user code (its inputs could not be recorded) cannot have
-// changed what a later row was decided on: such a row ends its run, and
-// the invariants are read again after it.
-func (st *renderState) iterate(pl *plan, mr *memoRange, v reflect.Value, inv []reflect.Value, yield func(runStart) bool) {
-	n := v.Len()
-	c := cursor{from: st.prevOcc(pl)}
-	recording, impure := true, 0
-	run := -1 // first row of the run being gathered
-	flush := func(end int) bool {
-		if run < 0 {
-			return true
-		}
-		st.cur = v.Slice(run, end)
-		ok := yield(runStart(run))
-		run = -1
-		return ok
-	}
-	for j := range n {
-		key, ok := noSpan, false
-		if recording {
-			key, ok = st.record(func(dst []byte) ([]byte, bool) { return st.read.row(dst, mr, v.Index(j), j) })
-		}
+// runSpan is a run of rows to execute: v[start:end].
+type runSpan struct {
+	v          reflect.Value
+	start, end int
+}
+
+// decide returns the outer range's collection for an occurrence of mr over
+// v: the runs of rows to execute. A row's inputs are read just before it is
+// decided, after every row before it that may call user code executed, so
+// that such a row (one whose inputs could not be read) cannot have changed
+// what a later row was decided on. While there is none, every row is
+// decided at once, and the collection is a slice; from the first one on, an
+// iterator decides the rows after each run as it comes.
+func (st *renderState) decide(pl *plan, mr *memoRange, v reflect.Value, inv []reflect.Value) reflect.Value {
+	d := decider{st: st, pl: pl, mr: mr, v: v, inv: inv, c: cursor{from: st.prevOcc(pl)}, recording: true}
+	list := pl.list[:0]
+	for {
+		run, unsure, ok := d.next()
 		if ok {
-			impure = 0
-			if src := st.find(pl, &c, key, j); src >= 0 {
-				if !flush(j) {
-					return
+			list = append(list, run)
+		}
+		pl.list = list
+		if !ok {
+			return st.items(pl, mr)
+		}
+		if unsure {
+			lazy, decided := d, list
+			runs := func(yield func(runStart) bool) {
+				for _, r := range decided {
+					if !yield(r) {
+						return
+					}
 				}
+				for run, _, ok := lazy.next(); ok; run, _, ok = lazy.next() {
+					if !yield(run) {
+						return
+					}
+				}
+			}
+			if !mr.direct() {
+				return reflect.ValueOf(iter.Seq[runStart](runs))
+			}
+			return reflect.ValueOf(iter.Seq[any](func(yield func(any) bool) {
+				runs(func(r runStart) bool { return yield(st.slice(r)) })
+			}))
+		}
+	}
+}
+
+// items returns the outer range's collection for the runs of list: the
+// runs' names for run, or the runs themselves.
+func (st *renderState) items(pl *plan, mr *memoRange) reflect.Value {
+	if !mr.direct() {
+		return reflect.ValueOf(&pl.list).Elem()
+	}
+	pl.items = pl.items[:0]
+	for _, r := range pl.list {
+		pl.items = append(pl.items, st.slice(r))
+	}
+	return reflect.ValueOf(&pl.items).Elem()
+}
+
+// slice returns the rows of run r.
+func (st *renderState) slice(r runStart) any {
+	s := st.runs[r]
+	return s.v.Slice(s.start, s.end).Interface()
+}
+
+// decider decides the rows of one occurrence, in order.
+type decider struct {
+	st        *renderState
+	pl        *plan
+	mr        *memoRange
+	v         reflect.Value
+	inv       []reflect.Value
+	c         cursor
+	j         int  // the next row to decide
+	recording bool // rows' inputs are read; false once that is pointless
+	impure    int  // rows in a row whose inputs could not be read
+	recheck   bool // the last run ended with such a row
+}
+
+// next decides rows until a run of rows to execute is complete, and
+// returns it; ok is false when every row is decided. A run ends before a
+// row to copy, at the end, and after a row that may call user code: unsure
+// reports that the rows after it must be decided after it executes.
+func (d *decider) next() (run runStart, unsure, ok bool) {
+	st, pl, n := d.st, d.pl, d.v.Len()
+	if d.recheck {
+		// The invariants read as they did, or no row can be copied.
+		d.recheck = false
+		d.recording = d.recording && st.sameInvariants(pl, d.mr, d.v.Type().Elem(), d.inv)
+	}
+	start := -1
+	for ; d.j < n; d.j++ {
+		j := d.j
+		key, read := noSpan, false
+		if d.recording {
+			key, read = st.record(func(dst []byte) ([]byte, bool) { return st.read.row(dst, d.mr, d.v.Index(j), j) })
+		}
+		if read {
+			d.impure = 0
+			if src := st.find(pl, &d.c, key, j); src >= 0 {
 				pl.rows = append(pl.rows, planRow{src: src, key: st.prev.recorded().rows[src].key})
+				if start >= 0 {
+					d.j++
+					return st.addRun(d.v, start, j), false, true
+				}
 				continue
 			}
 		}
 		pl.rows = append(pl.rows, planRow{src: -1, key: key})
-		if run < 0 {
-			run = j
+		if start < 0 {
+			start = j
 		}
-		if ok || !recording {
-			continue
-		}
-		// The row may call user code: run it before reading further.
-		if !flush(j + 1) {
-			return
-		}
-		if impure++; impure > 1 || !st.sameInvariants(pl, mr, v.Type().Elem(), inv) {
-			recording = false // rows like this one, or changed invariants
+		if !read && d.recording {
+			d.j++
+			d.impure++
+			d.recording = d.impure < 2 // rows like this one: read no more
+			d.recheck = d.recording
+			return st.addRun(d.v, start, j+1), true, true
 		}
 	}
-	flush(n)
+	if start < 0 {
+		return 0, false, false
+	}
+	return st.addRun(d.v, start, n), false, true
+}
+
+// addRun records the run v[start:end] of rows to execute.
+func (st *renderState) addRun(v reflect.Value, start, end int) runStart {
+	st.runs = append(st.runs, runSpan{v: v, start: start, end: end})
+	return runStart(len(st.runs) - 1)
 }
 
 // sameInvariants reports whether the invariants still read as they did
