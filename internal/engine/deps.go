@@ -40,7 +40,7 @@ const (
 	rootElem   = 0
 	rootIndex  = 1
 	rootNested = 2
-	rootNone   = 1 << 14 // a value the other reads determine, or a constant
+	rootNone   = 1 << 14      // a value the other reads determine, or a constant
 	rootDollar = rootNone + 1 // $ of the range's own template, before the body reads it
 )
 
