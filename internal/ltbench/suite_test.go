@@ -19,7 +19,7 @@ func TestRunEngine(t *testing.T) {
 		"engine.update_bytes_ratio":              0.005,
 		"engine.change_all_vs_execute_ratio":     1.5,
 		"engine.update_10k_one_field_vs_execute": 0.1,
-		"engine.update_scaling_ns_per_row":       400,
+		"engine.update_scaling_ns_per_row":       500,
 	}, []string{
 		"engine.update_scaling_100", "engine.update_scaling_1000", "engine.update_scaling_10000", "engine.update_scaling_100000",
 		"engine.update_message_bytes",
