@@ -3,6 +3,7 @@ package engine
 import (
 	"html/template"
 	"reflect"
+	"slices"
 	"strings"
 	"text/template/parse"
 )
@@ -267,25 +268,13 @@ func (a *analyzer) read(v aval, op depOp) *depNode {
 		l = a.levels[level]
 	}
 	for _, n := range *l {
-		if n.d.op == op && n.d.root == v.root && slicesEqual(n.d.path, v.path) {
+		if n.d.op == op && n.d.root == v.root && slices.Equal(n.d.path, v.path) {
 			return n
 		}
 	}
 	n := &depNode{d: dep{op: op, root: v.root, path: v.path}}
 	*l = append(*l, n)
 	return n
-}
-
-func slicesEqual(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func (a *analyzer) flatten(l depList) []dep {

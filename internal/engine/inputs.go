@@ -15,15 +15,15 @@ import (
 // field, or one that printing calls, such as String) makes the row's inputs
 // unrecordable: the row executes.
 type reader struct {
-	rules  *readRules
-	steps  [][]stepCache // per memo id: one cache per path step of its deps
-	pure   map[reflect.Type]bool
-	env    []reflect.Value // rootElem, rootIndex (unused: see index), nested elements
-	index  int
-	inv    []reflect.Value
-	work   int // values a key may still read
-	spans  []span
-	scrach []byte
+	rules   *readRules
+	steps   [][]stepCache // per memo id: one cache per path step of its deps
+	pure    map[reflect.Type]bool
+	env     []reflect.Value // rootElem, rootIndex (unused: see index), nested elements
+	index   int
+	inv     []reflect.Value
+	work    int // values a key may still read
+	spans   []span
+	scratch []byte
 }
 
 // Bounds of one key: values read, nesting, and iterations of a range over
@@ -418,10 +418,10 @@ func (r *reader) entries(dst []byte, v reflect.Value, entry func([]byte, reflect
 	spans := r.spans[mark:]
 	body := dst[base:]
 	slices.SortFunc(spans, func(a, b span) int { return bytes.Compare(body[a.off:a.off+a.n], body[b.off:b.off+b.n]) })
-	r.scrach = append(r.scrach[:0], body...)
+	r.scratch = append(r.scratch[:0], body...)
 	dst = dst[:base]
 	for _, s := range spans {
-		dst = append(dst, r.scrach[s.off:s.off+s.n]...)
+		dst = append(dst, r.scratch[s.off:s.off+s.n]...)
 	}
 	r.spans = r.spans[:mark]
 	return dst, true

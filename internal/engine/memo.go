@@ -41,20 +41,22 @@ import (
 //
 //	{{range $o := rows ID (PIPE) . $ $x...}}{{range $i, $e := run $o}}BODY{{else}}ELSE{{end}}{{end}}
 //
-// where rows, run and index are functions of the instance (funcMap), $o is
-// a variable no template can name, . is passed only when there is an ELSE,
-// and $ $x... are the values of $ and of the outer variables the body
-// reads. For a non-empty slice, rows reads the rows' inputs one by one,
-// decides for each whether to copy it or execute it, and returns one item
-// for each contiguous run of rows to execute; run returns that run as a
-// slice of the original (so elements are addressable and aliased exactly as
-// in the original range). A row whose inputs cannot be read may call user
-// code, which could change what the rows after it read: rows then returns
-// an iterator that decides those rows only after it executed. For anything
-// else rows returns one item, run returns the collection itself, and the
-// inner range is the original; the outer item is then the original dot,
-// aliased, so that ELSE sees it. A body that uses the index declares it
-// first, from the run's start and the index within it.
+// (or with {{range $i, $e := $o}} inside, when there is no ELSE and the
+// body does not use the index), where rows, run and index are functions of
+// the instance (funcMap), $o is a variable no template can name, . is
+// passed only when there is an ELSE, and $ $x... are the values of $ and of
+// the outer variables the body reads. For a non-empty slice, rows reads the
+// rows' inputs one by one, decides for each whether to copy it or execute
+// it, and returns one item for each contiguous run of rows to execute: the
+// run itself, or its name for run, which returns it. A run is a slice of
+// the original, so elements are addressable and aliased exactly as in the
+// original range. A row whose inputs cannot be read may call user code,
+// which could change what the rows after it read: rows then returns an
+// iterator that decides those rows only after that row executed. For
+// anything else rows returns one item, the collection itself or the
+// original dot (aliased, so that ELSE sees it; run then returns the
+// collection), and the inner range is the original. A body that uses the
+// index declares it first, from the run's start and the index within it.
 //
 // The walker learns the decisions from the plans rows makes, one per call,
 // in the order of the calls, which is the order of the ranges' begin
