@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"hash/maphash"
 	"iter"
+	"math"
 	"reflect"
 	"unsafe"
 )
@@ -173,7 +174,7 @@ const tagHashed byte = 0xff
 func (st *renderState) record(read func([]byte) ([]byte, bool)) (span, bool) {
 	off := len(st.keys)
 	b, ok := read(st.keys)
-	if !ok {
+	if !ok || len(b) > math.MaxInt32-maxExact {
 		st.keys = b[:off]
 		return noSpan, false
 	}

@@ -188,8 +188,8 @@ func (w *walker) build(inst *instance, prev *Tree) (t *Tree, err error) {
 		panic(errDesync{w.next})
 	}
 	size := len(w.rec.html) + w.reused
-	if size > p.maxHTML {
-		return nil, ErrTooLarge
+	if size > p.maxHTML || len(w.enc) > math.MaxInt32 || len(w.memo.keys) > math.MaxInt32 {
+		return nil, ErrTooLarge // the tree addresses its bytes with 32-bit offsets
 	}
 	if w.kept > 0 {
 		// A copied row's statics are used by prev; keeping prev's set makes
