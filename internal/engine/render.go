@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"sync"
 	"unsafe"
 )
@@ -126,17 +125,21 @@ func (p *Program) acquire() (*instance, error) {
 	return p.newInstance(true)
 }
 
-// release keeps inst for the next rendering, unless more are idle than
-// renderings that could run at once, which a burst leaves behind.
+// release keeps inst for the next rendering, unless maxIdle are idle
+// already: a burst of renderings that start before others end (pages
+// updated from many goroutines) needs as many instances, and making one
+// costs about a compilation, so they are kept; beyond maxIdle, what a
+// larger burst made is left to the collector.
 func (p *Program) release(inst *instance) {
 	p.mu.Lock()
-	if len(p.idle) < maxIdle() {
+	if len(p.idle) < maxIdle {
 		p.idle = append(p.idle, inst)
 	}
 	p.mu.Unlock()
 }
 
-func maxIdle() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
+// maxIdle is how many idle instances a program keeps.
+const maxIdle = 64
 
 // walker rebuilds the tree from the writes of one execution by stepping
 // through the compiled program in the same order as the execution did, and

@@ -49,8 +49,8 @@ func TestRenderConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if n := len(prog.idle); n < 1 || n > maxIdle() {
-		t.Errorf("%d instances kept for later renderings, want 1 to %d", n, maxIdle())
+	if n := len(prog.idle); n < 1 || n > 8 {
+		t.Errorf("%d instances kept for later renderings of 8 goroutines, want 1 to 8", n)
 	}
 }
 
@@ -120,5 +120,31 @@ func TestRenderFromOtherProgram(t *testing.T) {
 	tb, err := b.RenderFrom(ta, []string{"x", "y"})
 	if err != nil || tb.Program() != b || tb.kept != 0 || string(tb.HTML()) != "<ul><li>x</li><li>y</li></ul>" {
 		t.Fatalf("RenderFrom another program's tree: %v, %v", tb, err)
+	}
+}
+
+// TestIdleInstances checks that a program keeps the instances a burst of
+// renderings made, up to maxIdle.
+func TestIdleInstances(t *testing.T) {
+	prog, err := Compile(template.Must(template.New("t").Parse(`{{range .}}<p>{{.}}</p>{{end}}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var busy []*instance
+	for range maxIdle + 5 {
+		inst, err := prog.acquire()
+		if err != nil {
+			t.Fatal(err)
+		}
+		busy = append(busy, inst)
+	}
+	for _, inst := range busy {
+		prog.release(inst)
+	}
+	if len(prog.idle) != maxIdle {
+		t.Fatalf("%d idle instances after a burst of %d, want %d", len(prog.idle), maxIdle+5, maxIdle)
+	}
+	if tree, err := prog.RenderFrom(nil, []int{1}); err != nil || string(tree.HTML()) != "<p>1</p>" {
+		t.Fatalf("render after the burst: %v", err)
 	}
 }
