@@ -28,6 +28,7 @@
 // An update then costs about what changed, not what the page holds.
 //
 // The package is pure: no I/O, no goroutines. A Program is safe for concurrent
-// use (it keeps one instrumented clone per rendering in progress); a Tree is
-// immutable once returned.
+// use: it makes an instrumented clone for each rendering that runs while the
+// others are busy, and keeps up to 64 for later. A Tree is immutable once
+// returned.
 package engine
