@@ -274,7 +274,7 @@ func (a *Application) NewApplicationPage(t *template.Template, data any) (*Page,
 }
 
 func (a *Application) newPage(reg *registered, data any) (*Page, error) {
-	tree, err := a.render(reg, data)
+	tree, err := a.render(reg, nil, data)
 	if err != nil {
 		return nil, err
 	}
@@ -309,15 +309,17 @@ func (a *Application) admit(p *Page) (*Page, error) {
 	return live, err
 }
 
-// render renders data with reg. html/template turns a panic in a template
-// function or a method of data into an error of Execute, but not one in an
-// iterator that {{range}} ranges over: call turns that into ErrPanicked.
-func (a *Application) render(reg *registered, data any) (*engine.Tree, error) {
-	tree, err := call(a, "rendering", func() (*engine.Tree, error) { return reg.prog.Render(data) })
+// render renders data with reg's program; prev is the page's last tree, or
+// nil, whose unchanged rows the program copies instead of executing.
+// html/template turns a panic in a template function or a method of data
+// into an error of Execute, but not one in an iterator that {{range}} ranges
+// over: call turns that into ErrPanicked.
+func (a *Application) render(reg *registered, prev *engine.Tree, data any) (*engine.Tree, error) {
+	tree, err := call(a, "rendering", func() (*engine.Tree, error) { return reg.prog.RenderFrom(prev, data) })
 	if err != nil {
 		return nil, err
 	}
-	if n := len(tree.HTML()); n > a.cfg.maxPageSize {
+	if n := tree.Size(); n > a.cfg.maxPageSize {
 		return nil, fmt.Errorf("page renders %d bytes, more than the %d of WithMaxPageSize: %w", n, a.cfg.maxPageSize, ErrLimitReached)
 	}
 	return tree, nil
@@ -426,7 +428,7 @@ func (a *Application) fetch(ctx context.Context, id string) (fetched, error) {
 	if reg == nil {
 		return fetched{}, fmt.Errorf("template %q of the stored page: %w", rec.Template, ErrUnknownTemplate)
 	}
-	tree, err := a.render(reg, rec.Data)
+	tree, err := a.render(reg, nil, rec.Data)
 	if err != nil {
 		return fetched{}, fmt.Errorf("template %q of the stored page: %w", rec.Template, err)
 	}

@@ -634,7 +634,7 @@ func (m *member) applyChangeChanging(ch change) {
 		p.app.logError("livetemplate: cluster: decode a page's data", slog.Any("page", p), slog.Any("error", err))
 		return
 	}
-	tree, err := p.app.render(p.tmpl, data)
+	tree, err := p.app.render(p.tmpl, p.tree, data)
 	if err != nil {
 		p.app.logError("livetemplate: cluster: render a page's change", slog.Any("page", p), slog.Any("error", err))
 		return

@@ -42,7 +42,7 @@ func (p *Page) applyChanging(ctx context.Context, data any, at uint64) (Update, 
 	case at != anyRevision && at != p.rev:
 		return Update{}, errModifyConflict
 	}
-	tree, err := p.app.render(p.tmpl, data)
+	tree, err := p.app.render(p.tmpl, p.tree, data)
 	if err != nil {
 		return Update{}, err
 	}

@@ -82,8 +82,8 @@ func runCases(t *testing.T, tab *browsertest.Tab, cases []viewCase) []viewFailur
 }
 
 // engineSteps renders each data value with the engine (internal/engine)
-// as the server does: a full tree first, then diffs ("null" when nothing
-// changed); each step's HTML is html/template's Execute output for it, the
+// as the server does, each from the tree before: a full tree first, then
+// diffs ("null" when nothing changed); each step's HTML is html/template's Execute output for it, the
 // only oracle. An Execute error of html/template ends it with that error.
 func engineSteps(tmpl *template.Template, data ...any) ([]viewStep, error) {
 	oracle, err := tmpl.Clone()
@@ -101,7 +101,7 @@ func engineSteps(tmpl *template.Template, data ...any) ([]viewStep, error) {
 		if err := oracle.Execute(&want, d); err != nil {
 			return nil, err
 		}
-		tree, err := prog.Render(d)
+		tree, err := prog.RenderFrom(prev, d)
 		if err != nil {
 			return nil, fmt.Errorf("Render failed where Execute did not: %w", err)
 		}

@@ -83,7 +83,7 @@ func renderAndDiff(b *testing.B, change func(*ltbench.TodoPage) *ltbench.TodoPag
 	b.ReportAllocs()
 	for b.Loop() {
 		i ^= 1
-		t, err := prog.Render(data[i])
+		t, err := prog.RenderFrom(prev, data[i])
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"html/template"
 	"strings"
@@ -10,6 +11,9 @@ import (
 	"github.com/livetemplate/livetemplate/internal/replica"
 )
 
+// next makes the data of a step of checkSequence when the step comes.
+type next func() any
+
 // step is what checkSequence saw for one data value.
 type step struct {
 	tree *Tree
@@ -18,14 +22,18 @@ type step struct {
 
 // checkSequence renders each data value in turn and checks the engine against
 // its oracle, html/template's own Execute on a clone of tmpl:
-//   - Render fails exactly when Execute fails;
-//   - the tree's HTML is Execute's output, byte for byte;
+//   - RenderFrom the last good tree fails exactly when Execute fails, with
+//     Execute's error; so does Render from nothing;
+//   - the tree's HTML is Execute's output, byte for byte, and the tree is
+//     the one Render makes from nothing (no row reused where it must not be);
 //   - a replica that applies the first full tree and then every diff holds
 //     that same HTML after each step;
 //   - a fresh replica given only the latest full tree agrees.
 //
 // Data values whose execution fails are skipped for the replica, as a page
-// keeps its previous tree.
+// keeps its previous tree. A value of type next is called for the data at
+// its step, after every step before it rendered: it may change in place the
+// data that earlier steps rendered.
 func checkSequence(t testing.TB, tmpl *template.Template, data ...any) []step {
 	t.Helper()
 	oracle, err := tmpl.Clone()
@@ -42,20 +50,32 @@ func checkSequence(t testing.TB, tmpl *template.Template, data ...any) []step {
 		steps []step
 	)
 	for i, d := range data {
+		if f, ok := d.(next); ok {
+			d = f()
+		}
+		// RenderFrom first: user code that changes the data as it runs
+		// (memo_test.go) must find it as the last step's executions left it.
+		tree, err := prog.RenderFrom(prev, d)
 		var want strings.Builder
 		execErr := oracle.Execute(&want, d)
-		tree, err := prog.Render(d)
-		if (execErr == nil) != (err == nil) {
-			t.Fatalf("step %d: Execute error %v, Render error %v", i, execErr, err)
+		scratch, ferr := prog.Render(d)
+		for _, e := range []error{err, ferr} {
+			if (execErr == nil) != (e == nil) {
+				t.Fatalf("step %d: Execute error %v, RenderFrom error %v, Render error %v", i, execErr, err, ferr)
+			}
+			if e != nil && e.Error() != execErr.Error() {
+				t.Fatalf("step %d: render error %q, want Execute's %q", i, e, execErr)
+			}
 		}
 		if err != nil {
-			if err.Error() != execErr.Error() {
-				t.Fatalf("step %d: Render error %q, want Execute's %q", i, err, execErr)
-			}
 			continue
 		}
 		if got := string(tree.HTML()); got != want.String() {
 			t.Fatalf("step %d: tree HTML differs from Execute\n got: %q\nwant: %q", i, got, want.String())
+		}
+		if !bytes.Equal(tree.enc, scratch.enc) {
+			t.Fatalf("step %d: the tree rendered from the last one differs from one rendered from nothing\n got: %s\nwant: %s",
+				i, tree.AppendJSON(nil), scratch.AppendJSON(nil))
 		}
 		var msg []byte
 		if prev == nil {

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"text/template/parse"
 	"unsafe"
@@ -24,19 +26,43 @@ var ErrExecuted = errors.New("template was executed before it was compiled; comp
 // concurrent use.
 type Program struct {
 	name    string
-	tmpl    *template.Template // the escaped, instrumented clone's entry
+	src     *template.Template // an unexecuted clone of the user's template, for new instances
 	root    *list
 	statics []statics // by statics id
+	kinds   []markerKind
+	memo    []*memoRange // ranges whose rows a rendering may reuse, by id
+	reads   *readRules   // what fingerprints may read (deps.go)
+	funcs   rewriteFuncs
+	width   int // bytes of a fragment's head in a tree's encoding
+
+	maxHTML int // MaxHTML; lower in tests
+
+	hint atomic.Pointer[sizes] // of the last tree, for a rendering without one
+
+	mu       sync.Mutex
+	idle     []*instance // memo instances not rendering
+	pristine struct {
+		once sync.Once
+		inst *instance
+		err  error
+	}
+}
+
+// instance is one escaped, instrumented clone of the template. A memo
+// instance renders one data value at a time: the functions its rewritten
+// ranges call find the rendering in progress through it. The pristine
+// instance has no rewrite, holds no state and is shared.
+type instance struct {
+	prog *Program
+	tmpl *template.Template
 
 	// markers holds one byte per marker text node. A Write whose bytes start
 	// inside it is a marker; markerBase is the address of markers[0].
 	markers    []byte
 	markerBase uintptr
 
-	maxHTML int // MaxHTML; lower in tests
-
-	// Sizes of the last tree, so that the next render allocates once.
-	lastSize, lastVals atomic.Int64
+	memo bool
+	st   renderState // the rendering in progress (memo instances)
 }
 
 // statics is the literal text around the dynamic values of a fragment.
@@ -44,6 +70,14 @@ type statics struct {
 	parts []string
 	json  []byte // parts encoded as a JSON array, ready to send
 }
+
+type markerKind uint8
+
+const (
+	markPlain       markerKind = iota
+	markOpaqueBegin            // starts the output of a call in a non-text context
+	markOpaqueEnd
+)
 
 type opKind uint8
 
@@ -67,6 +101,8 @@ type op struct {
 	body, alt *list // branch: then, else; range: body, else; call: callee
 	m0, m1    int32 // markers. branch: then, else; range: iteration, else; opaque: begin, end
 	m2        int32 // range: end marker
+	mb        int32 // range with memo >= 0: the marker before it (memo instances)
+	memo      int32 // range: id of its memoRange, or -1
 
 	cut  int32 // statics id of the enclosing list cut after this op, or -1
 	key  int32 // range: slot of the body holding the row key, or -1
@@ -81,30 +117,54 @@ type list struct {
 
 type compiler struct {
 	prog    *Program
+	inst    *instance
 	set     map[string]*template.Template
 	done    map[string]*list
 	markers []*parse.TextNode
+	kinds   []markerKind
 	byParts map[string]int32
+	statics []statics
+	ranges  map[*parse.RangeNode]*memoRange
+	memo    []*memoRange
 }
 
 // Compile prepares t for live rendering. The entry is t itself (t.Name());
 // its associated templates may be called with {{template}} or {{block}}.
-// Compile works on a clone: t is not modified and stays usable. It returns
+// Compile works on clones: t is not modified and stays usable. It returns
 // html/template's escaping errors, and ErrExecuted for a template that has
 // already been executed.
 func Compile(t *template.Template) (*Program, error) {
 	if t == nil {
 		return nil, errors.New("engine: nil template")
 	}
-	clone, err := t.Clone()
+	src, err := t.Clone()
 	if err != nil {
 		return nil, fmt.Errorf("engine: template %q: %w", t.Name(), ErrExecuted)
+	}
+	p := &Program{name: t.Name(), src: src, maxHTML: MaxHTML, reads: newReadRules(src)}
+	inst, err := p.newInstance(true)
+	if err != nil {
+		return nil, err
+	}
+	p.idle = append(p.idle, inst)
+	return p, nil
+}
+
+// newInstance escapes and instruments a new clone of the template. The
+// first instance also compiles the program; every later one must come out
+// the same, as it is made by the same steps from the same source.
+func (p *Program) newInstance(memo bool) (*instance, error) {
+	clone, err := p.src.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("engine: template %q: internal error: clone: %w", p.name, err)
 	}
 	if err := escape(clone); err != nil {
 		return nil, err
 	}
+	inst := &instance{prog: p, tmpl: clone, memo: memo}
 	c := &compiler{
-		prog:    &Program{name: t.Name(), tmpl: clone, maxHTML: MaxHTML},
+		prog:    p,
+		inst:    inst,
 		set:     make(map[string]*template.Template),
 		done:    make(map[string]*list),
 		byParts: make(map[string]int32),
@@ -112,9 +172,47 @@ func Compile(t *template.Template) (*Program, error) {
 	for _, x := range clone.Templates() {
 		c.set[x.Name()] = x
 	}
-	c.prog.root = c.template(t.Name())
+	if p.root == nil {
+		p.funcs = newRewriteFuncs(clone)
+	}
+	c.ranges = analyzeRanges(c, p.name)
+	root := c.template(p.name)
 	c.placeMarkers()
-	return c.prog, nil
+	if memo {
+		clone.Funcs(inst.funcMap())
+	}
+	if p.root == nil {
+		p.root, p.statics, p.kinds, p.memo = root, c.statics, c.kinds, c.memo
+		p.width = fragWidth(len(c.statics))
+		return inst, nil
+	}
+	if !c.same(p) {
+		return nil, fmt.Errorf("engine: template %q: internal error: a new instance compiled differently", p.name)
+	}
+	return inst, nil
+}
+
+// same reports whether c compiled what the program holds.
+func (c *compiler) same(p *Program) bool {
+	if len(c.statics) != len(p.statics) || len(c.kinds) != len(p.kinds) || len(c.memo) != len(p.memo) {
+		return false
+	}
+	for i := range c.statics {
+		if !slices.Equal(c.statics[i].parts, p.statics[i].parts) {
+			return false
+		}
+	}
+	return slices.Equal(c.kinds, p.kinds)
+}
+
+// fragWidth returns the bytes of a fragment head that holds any statics id
+// below n (a uvarint of sid<<2|1).
+func fragWidth(n int) int {
+	w := 1
+	for x := uint64(n) << 2; x >= 0x80; x >>= 7 {
+		w++
+	}
+	return w
 }
 
 // errEscaped stops the escape wrapper's execution before it calls anything.
@@ -235,9 +333,9 @@ func (c *compiler) node(l *list, n parse.Node) []parse.Node {
 	case *parse.WithNode:
 		l.ops = append(l.ops, c.branch(&n.BranchNode))
 	case *parse.RangeNode:
-		o, end := c.rangeOp(n)
+		o, nodes := c.rangeOp(n)
 		l.ops = append(l.ops, o)
-		return []parse.Node{n, end}
+		return nodes
 	case *parse.TemplateNode:
 		if _, ok := c.set[n.Name]; ok {
 			l.ops = append(l.ops, op{kind: opCall, body: c.template(n.Name)})
@@ -245,8 +343,8 @@ func (c *compiler) node(l *list, n parse.Node) []parse.Node {
 		}
 		// html/template derived this callee for a non-text context and kept
 		// it out of reach; its output becomes one value between two markers.
-		begin, m0 := c.marker()
-		end, m1 := c.marker()
+		begin, m0 := c.marker(markOpaqueBegin)
+		end, m1 := c.marker(markOpaqueEnd)
 		l.ops = append(l.ops, op{kind: opOpaque, m0: m0, m1: m1})
 		return []parse.Node{begin, n, end}
 	case *parse.BreakNode:
@@ -271,9 +369,12 @@ func (c *compiler) branch(b *parse.BranchNode) op {
 }
 
 // rangeOp compiles a range: a marker starts every iteration and the else
-// list, and a marker after the range ends it.
-func (c *compiler) rangeOp(r *parse.RangeNode) (op, *parse.TextNode) {
-	o := op{kind: opRange, key: -1}
+// list, and a marker after the range ends it. It returns what replaces the
+// range in its list. A range whose rows may be reused is rewritten in memo
+// instances (memo.go) and gets one more marker before it.
+func (c *compiler) rangeOp(r *parse.RangeNode) (op, []parse.Node) {
+	mr := c.ranges[r]
+	o := op{kind: opRange, key: -1, memo: -1}
 	o.body, o.m0 = c.markedList(r.List)
 	o.m1 = -1
 	if r.ElseList != nil {
@@ -283,16 +384,24 @@ func (c *compiler) rangeOp(r *parse.RangeNode) (op, *parse.TextNode) {
 		// in a range): it leaves the list that holds this range early.
 		o.exit = o.alt.mayExit()
 	}
-	end, m2 := c.marker()
+	end, m2 := c.marker(markPlain)
 	o.m2 = m2
 	o.key = rowKeySlot(o.body)
-	return o, end
+	if mr == nil {
+		return o, []parse.Node{r, end}
+	}
+	begin, mb := c.marker(markPlain)
+	o.memo, o.mb = mr.id, mb
+	if !c.inst.memo {
+		return o, []parse.Node{r, end}
+	}
+	return o, []parse.Node{begin, c.prog.funcs.rewrite(r, mr), end}
 }
 
 // markedList compiles ln and puts a new marker at its start.
 func (c *compiler) markedList(ln *parse.ListNode) (*list, int32) {
 	l := c.list(ln)
-	m, id := c.marker()
+	m, id := c.marker(markPlain)
 	ln.Nodes = append([]parse.Node{m}, ln.Nodes...)
 	return l, id
 }
@@ -307,20 +416,21 @@ func (l *list) mayExit() bool {
 }
 
 // marker makes a marker text node; its byte is placed by placeMarkers.
-func (c *compiler) marker() (*parse.TextNode, int32) {
+func (c *compiler) marker(kind markerKind) (*parse.TextNode, int32) {
 	n := &parse.TextNode{NodeType: parse.NodeText}
 	c.markers = append(c.markers, n)
+	c.kinds = append(c.kinds, kind)
 	return n, int32(len(c.markers) - 1)
 }
 
 // placeMarkers gives every marker node one byte of a single array, so that a
 // Write can be recognised as a marker by its address alone.
 func (c *compiler) placeMarkers() {
-	p := c.prog
-	p.markers = make([]byte, len(c.markers)+1) // +1: never empty
-	p.markerBase = uintptr(unsafe.Pointer(&p.markers[0]))
+	inst := c.inst
+	inst.markers = make([]byte, len(c.markers)+1) // +1: never empty
+	inst.markerBase = uintptr(unsafe.Pointer(&inst.markers[0]))
 	for i, n := range c.markers {
-		n.Text = p.markers[i : i+1 : i+1]
+		n.Text = inst.markers[i : i+1 : i+1]
 	}
 }
 
@@ -354,9 +464,9 @@ func (c *compiler) staticsID(ops []op) int32 {
 	if id, ok := c.byParts[key]; ok {
 		return id
 	}
-	id := int32(len(c.prog.statics))
+	id := int32(len(c.statics))
 	c.byParts[key] = id
-	c.prog.statics = append(c.prog.statics, statics{parts: parts, json: appendStrings(nil, parts)})
+	c.statics = append(c.statics, statics{parts: parts, json: appendStrings(nil, parts)})
 	return id
 }
 

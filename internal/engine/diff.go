@@ -28,59 +28,66 @@ func AppendDiff(dst []byte, old, new *Tree) ([]byte, bool, error) {
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"f":`...)
-	dst, changed := diffVal(dst, old, old.root, new, new.root)
+	dst, changed, _, _ := diffVal(dst, old, 0, new, 0)
 	if !changed {
 		return dst[:start], false, nil
 	}
 	return append(dst, '}'), true, nil
 }
 
-// diffVal appends the change from o to n: a patch when n has the shape of o,
-// else n in full. It appends nothing and reports false when they are equal.
-func diffVal(dst []byte, ot *Tree, o val, nt *Tree, n val) ([]byte, bool) {
+// diffVal appends the change from the value at oi of ot to the value at ni
+// of nt: a patch when the new value has the shape of the old, else the new
+// value in full. It appends nothing and reports false when they are equal.
+// It returns the positions after both values.
+func diffVal(dst []byte, ot *Tree, oi int, nt *Tree, ni int) ([]byte, bool, int, int) {
+	ok, oa, oj := ot.head(oi)
+	nk, na, nj := nt.head(ni)
 	switch {
-	case o.kind == kindText && n.kind == kindText:
-		if bytes.Equal(ot.text(o), nt.text(n)) {
-			return dst, false
+	case ok == kindText && nk == kindText:
+		if bytes.Equal(ot.enc[oj:oj+oa], nt.enc[nj:nj+na]) {
+			return dst, false, oj + oa, nj + na
 		}
-	case o.kind == kindFrag && n.kind == kindFrag && o.sid == n.sid:
-		return diffFrag(dst, ot, o, nt, n)
-	case o.kind == kindComp && n.kind == kindComp:
-		return diffComp(dst, ot, o, nt, n)
+	case ok == kindFrag && nk == kindFrag && oa == na:
+		return diffFrag(dst, ot, oj, nt, nj, na)
+	case ok == kindComp && nk == kindComp:
+		dst, changed := diffComp(dst, ot, oj, oa-1, nt, nj, na-1)
+		return dst, changed, ot.skip(oi), nt.skip(ni)
 	}
-	return nt.appendVal(dst, n), true
+	dst, nEnd := nt.appendVal(dst, ni)
+	return dst, true, ot.skip(oi), nEnd
 }
 
-// diffFrag appends {"i": change, ...} for the slots that changed.
-func diffFrag(dst []byte, ot *Tree, o val, nt *Tree, n val) ([]byte, bool) {
+// diffFrag appends {"i": change, ...} for the slots that changed of two
+// fragments with statics sid, whose slots start at oi and ni.
+func diffFrag(dst []byte, ot *Tree, oi int, nt *Tree, ni int, sid int) ([]byte, bool, int, int) {
 	start := len(dst)
 	dst = append(dst, '{')
 	changed := false
-	os, ns := ot.slots(o), nt.slots(n)
-	for i := range ns {
+	for k := range nt.slots(sid) {
 		var c bool
-		dst, c = appendEntry(dst, changed, i, ot, os[i], nt, ns[i])
+		dst, c, oi, ni = appendEntry(dst, changed, k, ot, oi, nt, ni)
 		changed = changed || c
 	}
 	if !changed {
-		return dst[:start], false
+		return dst[:start], false, oi, ni
 	}
-	return append(dst, '}'), true
+	return append(dst, '}'), true, oi, ni
 }
 
-// appendEntry appends "key":change for o and n, after a comma unless first,
-// or nothing when they are equal.
-func appendEntry(dst []byte, comma bool, key int, ot *Tree, o val, nt *Tree, n val) ([]byte, bool) {
+// appendEntry appends "key":change for the values at oi and ni, after a
+// comma unless first, or nothing when they are equal. It returns the
+// positions after both values.
+func appendEntry(dst []byte, comma bool, key int, ot *Tree, oi int, nt *Tree, ni int) ([]byte, bool, int, int) {
 	mark := len(dst)
 	if comma {
 		dst = append(dst, ',')
 	}
 	dst = appendKey(dst, key)
-	dst, changed := diffVal(dst, ot, o, nt, n)
+	dst, changed, oi, ni := diffVal(dst, ot, oi, nt, ni)
 	if !changed {
-		return dst[:mark], false
+		return dst[:mark], false, oi, ni
 	}
-	return dst, true
+	return dst, true, oi, ni
 }
 
 func appendKey(dst []byte, i int) []byte {

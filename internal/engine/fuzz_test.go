@@ -85,15 +85,14 @@ func FuzzParity(f *testing.F) {
 		if !bounded(tmpl) {
 			t.Skip("may run without bound")
 		}
-		data := fuzzData(s1, s2, n, b)
 		if _, err := Compile(tmpl); err != nil {
-			checkRejected(t, tmpl, err, data[0])
+			checkRejected(t, tmpl, err, fuzzData(s1, s2, n, b)[0].(next)())
 			t.Skip("rejected by html/template")
 		}
-		if !smallOutput(t, tmpl, data) {
+		if !smallOutput(t, tmpl, fuzzData(s1, s2, n, b)) {
 			t.Skip("output too large")
 		}
-		checkSequence(t, tmpl, data...)
+		checkSequence(t, tmpl, fuzzData(s1, s2, n, b)...)
 	})
 }
 
@@ -152,8 +151,10 @@ func checkRejected(t testing.TB, tmpl *template.Template, err error, data any) {
 // repetitions may differ (found by FuzzParity, testdata/fuzz/FuzzParity/ec3d969d09655f77).
 var loopPrefixes = regexp.MustCompile(`((?:at range loop (?:break|continue)|on range loop re-entry): )+`)
 
-// fuzzData makes three data values from the fuzz inputs: one, a mutation of
-// it with rows reordered, removed and added, and an almost empty one.
+// fuzzData makes four data values from the fuzz inputs, new at each call:
+// one, a mutation of it with rows reordered, removed and added, the same
+// value changed in place through what it points to, and an almost empty
+// one. Each step sets genEpoch to its number.
 func fuzzData(s1, s2 string, n int, b bool) []any {
 	n = min(max(n, -2), 8)
 	words := strings.Fields(s1 + " " + s2)
@@ -183,8 +184,29 @@ func fuzzData(s1, s2 string, n int, b bool) []any {
 	d2.Tags = append(d2.Tags, s1)
 	d2.M["c"] = s1
 	d2.Tree.Kids = d2.Tree.Kids[1:]
+	d2.P = &genItem{ID: s2, Name: s1}
+	d2.MI[s2] = d2.P
 	d3 := &genData{S: s2, Tree: &genNode{}, Fn: genFn}
-	return []any{d, d2, d3}
+	changed := func() any {
+		if len(d2.Items) > 0 {
+			d2.Items[0].Name, d2.Items[0].On = s1+s2, !d2.Items[0].On
+		}
+		d2.P.Name = s2 + s1 // d2.MI shares it
+		d2.M["a"], d2.Tags[0] = s2, s2
+		d2.Tree.Kids[0].Name = s2
+		return d2
+	}
+	data := []any{d, d2, changed, d3}
+	for i, v := range data {
+		data[i] = next(func() any {
+			genEpoch = i
+			if f, ok := v.(func() any); ok {
+				return f()
+			}
+			return v
+		})
+	}
+	return data
 }
 
 // limitWriter fails once more than its limit has been written.
@@ -207,7 +229,7 @@ func smallOutput(t *testing.T, tmpl *template.Template, data []any) bool {
 		t.Fatalf("clone: %v", err)
 	}
 	for _, d := range data {
-		if err := probe.Execute(&limitWriter{fuzzMaxOutput}, d); errors.Is(err, errTooLarge) {
+		if err := probe.Execute(&limitWriter{fuzzMaxOutput}, d.(next)()); errors.Is(err, errTooLarge) {
 			return false
 		}
 	}

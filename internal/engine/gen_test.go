@@ -59,6 +59,14 @@ func (it *genItem) Ptr() string { return "*" + it.Name }
 // Greet has a value receiver and an argument.
 func (d genData) Greet(s string) string { return "hi " + s + "!" }
 
+// genEpoch is the number of the step being checked: what Epoch and the
+// function epoch return changes from step to step while the data need not,
+// as a clock or a database read by user code would.
+var genEpoch int
+
+// Epoch depends on more than the item.
+func (it genItem) Epoch() string { return it.Name + "@" + strconv.Itoa(genEpoch) }
+
 // Chan returns a new buffered channel of the tags: a channel is drained by
 // one execution, and the oracle and Render each execute once.
 func (d *genData) Chan() chan string {
@@ -101,6 +109,7 @@ var genFuncs = template.FuncMap{
 			}
 		}
 	},
+	"epoch": func() string { return "e" + strconv.Itoa(genEpoch) },
 	"check": func(n int) (int, error) {
 		if n < 0 {
 			return 0, errNegative
@@ -344,6 +353,61 @@ func mutate(r *rand.Rand, d *genData) {
 	}
 }
 
+// inPlaceSequence returns steps that render d, then d changed in place
+// (through the pointers, slices and maps it shares with the step before)
+// after each step, with genEpoch set to the step. Its changes come from a
+// source of their own, so that a seed's template is the one made without
+// them.
+func inPlaceSequence(seed int64, first *genData) []any {
+	r := rand.New(rand.NewPCG(uint64(seed), 0x696e706c))
+	d := first.clone()
+	steps := []any{next(func() any { genEpoch = 0; return d })}
+	for i := 1; i < 5+r.IntN(5); i++ {
+		steps = append(steps, next(func() any {
+			genEpoch = i
+			for range r.IntN(3) + 1 {
+				if r.IntN(2) == 0 {
+					d = mutateShared(r, d)
+				} else {
+					mutate(r, d)
+				}
+			}
+			return d
+		}))
+	}
+	return steps
+}
+
+// mutateShared changes what d reaches through pointers, slices and maps,
+// or makes a new value that shares all of them with d.
+func mutateShared(r *rand.Rand, d *genData) *genData {
+	switch r.IntN(6) {
+	case 0:
+		if d.P != nil {
+			d.P.Name, d.P.On = pick(r, genStrings), !d.P.On
+		}
+	case 1:
+		if keys := slices.Sorted(maps.Keys(d.MI)); len(keys) > 0 {
+			it := d.MI[pick(r, keys)]
+			it.Name, it.N = pick(r, genStrings), r.IntN(5)
+		}
+	case 2:
+		if len(d.Items) > 0 {
+			d.Items[r.IntN(len(d.Items))].Name = pick(r, genStrings)
+		}
+	case 3:
+		if len(d.Tags) > 0 {
+			d.Tags[r.IntN(len(d.Tags))] = pick(r, genStrings)
+		}
+	case 4:
+		c := *d
+		return &c
+	default:
+		mutateNode(r, d.Tree)
+	}
+	return d
+}
+
 // mutateList inserts, removes, moves or replaces several rows at once.
 func mutateList(r *rand.Rand, d *genData) {
 	switch r.IntN(4) {
@@ -538,9 +602,9 @@ func (g *tgen) strOp(sc scope) string {
 		case tData:
 			ops = append(ops, sel(b, "S"), sel(b, "T"), sel(b, "U"), `index `+sel(b, "M")+` "a"`)
 		case tItem:
-			ops = append(ops, sel(b, "ID"), sel(b, "Name"), sel(b, "Label"), sel(b, "Ptr"))
+			ops = append(ops, sel(b, "ID"), sel(b, "Name"), sel(b, "Label"), sel(b, "Ptr"), sel(b, "Epoch"))
 		case tItemV:
-			ops = append(ops, sel(b, "ID"), sel(b, "Name"), sel(b, "Label"))
+			ops = append(ops, sel(b, "ID"), sel(b, "Name"), sel(b, "Label"), sel(b, "Epoch"))
 		case tNode:
 			ops = append(ops, sel(b, "Name"))
 		case tStr:
@@ -617,7 +681,7 @@ func (g *tgen) anyOp(sc scope) string {
 func (g *tgen) value(sc scope) string {
 	s, i, b := g.strOp(sc), g.intOp(sc), g.boolOp(sc)
 	d := g.dataBase(sc)
-	switch g.n(24) {
+	switch g.n(25) {
 	case 0:
 		return fmt.Sprintf(`printf "%%s-%%d" %s %s`, arg(s), arg(i))
 	case 1:
@@ -652,6 +716,8 @@ func (g *tgen) value(sc scope) string {
 		if len(sc.vars) > 0 {
 			return pick(g.r, sc.vars).base
 		}
+	case 16:
+		return "epoch"
 	}
 	if d == "" {
 		return g.anyOp(sc)

@@ -12,7 +12,7 @@ func (t *Tree) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"s":`...)
 	dst = t.appendStatics(dst, nil)
 	dst = append(dst, `,"f":`...)
-	dst = t.appendVal(dst, t.root)
+	dst, _ = t.appendVal(dst, 0)
 	return append(dst, '}')
 }
 
@@ -37,29 +37,34 @@ func (t *Tree) appendStatics(dst []byte, old *Tree) []byte {
 	return append(dst, '}')
 }
 
-// appendVal appends the full encoding of v: a string for text, [sid, slots...]
-// for a fragment, {"r":[rows...]} for a comprehension.
-func (t *Tree) appendVal(dst []byte, v val) []byte {
-	switch v.kind {
+// appendVal appends the full encoding of the value at i: a string for text,
+// [sid, slots...] for a fragment, {"r":[rows...]} for a comprehension. It
+// returns the position after the value.
+func (t *Tree) appendVal(dst []byte, i int) ([]byte, int) {
+	kind, arg, j := t.head(i)
+	switch kind {
 	case kindText:
-		return appendString(dst, t.text(v))
+		return appendString(dst, t.enc[j:j+arg]), j + arg
 	case kindFrag:
 		dst = append(dst, '[')
-		dst = strconv.AppendInt(dst, int64(v.sid), 10)
-		for _, s := range t.slots(v) {
+		dst = strconv.AppendInt(dst, int64(arg), 10)
+		for range t.slots(arg) {
 			dst = append(dst, ',')
-			dst = t.appendVal(dst, s)
+			dst, j = t.appendVal(dst, j)
 		}
-		return append(dst, ']')
+		return append(dst, ']'), j
 	default:
 		dst = append(dst, `{"r":[`...)
-		for i, r := range t.slots(v) {
-			if i > 0 {
+		n := u32(t.enc, j)
+		j += 4
+		for r := range n {
+			if r > 0 {
 				dst = append(dst, ',')
 			}
-			dst = t.appendVal(dst, r)
+			dst, _ = t.appendVal(dst, j+4)
+			j += 4 + u32(t.enc, j)
 		}
-		return append(dst, ']', '}')
+		return append(dst, ']', '}'), j
 	}
 }
 

@@ -34,9 +34,12 @@ func newGenCase(seed int64) genCase {
 type genResult struct {
 	rejected   bool // html/template rejected the template when escaping
 	steps, ran int  // data values, and those that executed without error
+	rewritten  int  // ranges whose rows may be reused
+	kept       int  // rows copied from the tree before
 }
 
-// run checks c with checkSequence. A template html/template rejects is not
+// run checks c with checkSequence, over its data and over a sequence that
+// changes its first data value in place. A template html/template rejects is not
 // checked further, after making sure that Compile reports html/template's
 // own error for it.
 func (c genCase) run(t testing.TB) genResult {
@@ -45,16 +48,23 @@ func (c genCase) run(t testing.TB) genResult {
 	if err != nil {
 		t.Fatalf("generated template does not parse: %v", err)
 	}
-	if _, err := Compile(tmpl); err != nil {
+	prog, err := Compile(tmpl)
+	if err != nil {
 		checkRejected(t, tmpl, err, c.data[0])
 		return genResult{rejected: true}
 	}
 	data := make([]any, len(c.data))
 	for i, d := range c.data {
-		data[i] = d
+		data[i] = next(func() any { genEpoch = i; return d })
 	}
 	steps := checkSequence(t, tmpl, data...)
-	return genResult{steps: len(data), ran: len(steps)}
+	inPlace := inPlaceSequence(c.seed, c.data[0])
+	inPlaceSteps := checkSequence(t, tmpl, inPlace...)
+	res := genResult{steps: len(data) + len(inPlace), ran: len(steps) + len(inPlaceSteps), rewritten: len(prog.memo)}
+	for _, s := range append(steps, inPlaceSteps...) {
+		res.kept += s.tree.kept
+	}
+	return res
 }
 
 // envInt reads an integer from the environment, or returns def.
@@ -102,11 +112,16 @@ func TestParityRandom(t *testing.T) {
 		}
 		total.steps += res.steps
 		total.ran += res.ran
+		total.kept += res.kept
+		if res.rewritten > 0 {
+			total.rewritten++
+		}
 		checked = append(checked, c.text)
 		delims[[2]string{c.left, c.right}]++
 	}
-	t.Logf("%d templates checked over %d data values (%d executed without error); %d rejected by html/template",
-		len(checked), total.steps, total.ran, rejected)
+	t.Logf("%d templates checked over %d data values (%d executed without error); %d rejected by html/template; "+
+		"%d with ranges whose rows may be reused, %d rows copied",
+		len(checked), total.steps, total.ran, rejected, total.rewritten, total.kept)
 	if rejected*5 > int(n) {
 		t.Errorf("html/template rejected %d of %d generated templates; the generator drifted. One of them:\n%s", rejected, n, rejectedOne)
 	}
@@ -114,6 +129,9 @@ func TestParityRandom(t *testing.T) {
 		t.Errorf("only %d of %d executions succeeded; the generator drifted", total.ran, total.steps)
 	}
 	if base == defaultSeed && n >= defaultN {
+		if total.rewritten*4 < len(checked) || total.kept*4 < total.steps {
+			t.Errorf("only %d templates reuse rows, %d rows copied in all: the generator no longer exercises reuse", total.rewritten, total.kept)
+		}
 		// Other seed ranges may miss a rare construct by chance.
 		checkCoverage(t, checked)
 		checkDelimsCoverage(t, delims)
@@ -125,10 +143,10 @@ func TestParityRandom(t *testing.T) {
 // construct or an escaping context.
 var genConstructs = []string{
 	// Fields, methods, maps, variables.
-	".S", ".Items", ".M.a", ".Label", ".Ptr", ".Greet ", "$.", " := ", " = ", "range $v",
+	".S", ".Items", ".M.a", ".Label", ".Ptr", ".Greet ", ".Epoch", "$.", " := ", " = ", "range $v",
 	// Pipelines, builtins and FuncMap functions.
 	" | printf", " | upper", "and ", "or ", "not ", "len ", "index ", "slice ", "print ", "printf ",
-	"println ", "eq ", "ne ", "lt ", "le ", "gt ", "ge ", "call ", "join ", "add ", "check ",
+	"println ", "eq ", "ne ", "lt ", "le ", "gt ", "ge ", "call ", "join ", "add ", "check ", "epoch",
 	// Control structures.
 	"{{if ", "else if ", "{{else}}", "with ", "else with ", "{{break}}", "{{continue}}",
 	// Ranges over slices, arrays, maps, ints, channels and iterators.

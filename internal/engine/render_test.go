@@ -10,7 +10,8 @@ import (
 )
 
 // TestRenderConcurrent renders one program from many goroutines (run with
-// -race) and checks every tree against html/template.
+// -race), each from its own last tree, and checks every tree against
+// html/template.
 func TestRenderConcurrent(t *testing.T) {
 	tmpl := template.Must(template.New("todo").Parse(todoSrc))
 	oracle := template.Must(tmpl.Clone())
@@ -22,13 +23,15 @@ func TestRenderConcurrent(t *testing.T) {
 	errs := make(chan error, 8)
 	for g := range 8 {
 		wg.Go(func() {
+			var prev *Tree
 			for i := range 50 {
 				p := newTodoPage(g + i%7)
-				tree, err := prog.Render(p)
+				tree, err := prog.RenderFrom(prev, p)
 				if err != nil {
 					errs <- err
 					return
 				}
+				prev = tree
 				var want strings.Builder
 				if err := oracle.Execute(&want, p); err != nil {
 					errs <- err
@@ -45,6 +48,9 @@ func TestRenderConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+	if n := len(prog.idle); n < 1 || n > 8 {
+		t.Errorf("%d instances kept for later renderings of 8 goroutines, want 1 to 8", n)
 	}
 }
 
@@ -98,5 +104,47 @@ func TestRenderTooLarge(t *testing.T) {
 	}
 	if tree, err := prog.Render("0123"); !errors.Is(err, ErrTooLarge) || tree != nil {
 		t.Fatalf("11 bytes: tree %v, error %v, want ErrTooLarge", tree, err)
+	}
+}
+
+// TestRenderFromOtherProgram checks that a tree of another program is not
+// taken for the last tree.
+func TestRenderFromOtherProgram(t *testing.T) {
+	src := `<ul>{{range .}}<li>{{.}}</li>{{end}}</ul>`
+	a, _ := Compile(template.Must(template.New("a").Parse(src)))
+	b, _ := Compile(template.Must(template.New("b").Parse(src)))
+	ta, err := a.Render([]string{"x", "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := b.RenderFrom(ta, []string{"x", "y"})
+	if err != nil || tb.Program() != b || tb.kept != 0 || string(tb.HTML()) != "<ul><li>x</li><li>y</li></ul>" {
+		t.Fatalf("RenderFrom another program's tree: %v, %v", tb, err)
+	}
+}
+
+// TestIdleInstances checks that a program keeps the instances a burst of
+// renderings made, up to maxIdle.
+func TestIdleInstances(t *testing.T) {
+	prog, err := Compile(template.Must(template.New("t").Parse(`{{range .}}<p>{{.}}</p>{{end}}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var busy []*instance
+	for range maxIdle + 5 {
+		inst, err := prog.acquire()
+		if err != nil {
+			t.Fatal(err)
+		}
+		busy = append(busy, inst)
+	}
+	for _, inst := range busy {
+		prog.release(inst)
+	}
+	if len(prog.idle) != maxIdle {
+		t.Fatalf("%d idle instances after a burst of %d, want %d", len(prog.idle), maxIdle+5, maxIdle)
+	}
+	if tree, err := prog.RenderFrom(nil, []int{1}); err != nil || string(tree.HTML()) != "<p>1</p>" {
+		t.Fatalf("render after the burst: %v", err)
 	}
 }

@@ -21,13 +21,24 @@ type placement struct {
 	to, from int32
 }
 
-// diffComp appends the patch from comprehension o to n, or nothing if their
-// rows are equal.
-func diffComp(dst []byte, ot *Tree, o val, nt *Tree, n val) ([]byte, bool) {
-	oldRows, newRows := ot.slots(o), nt.slots(n)
-	ops, src, ok := keyedOps(ot, o, nt, n)
+// comp is a comprehension of a tree, its rows found.
+type comp struct {
+	t    *Tree
+	key  int     // slot of a row that holds its key, or -1
+	rows []int32 // start of each row
+}
+
+// rowKey returns the key of row i, or false if it has none.
+func (c *comp) rowKey(i int) ([]byte, bool) { return c.t.rowKey(c.key, c.rows[i]) }
+
+// diffComp appends the patch from the comprehension whose row count is at
+// oi of ot to the one at ni of nt, or nothing if their rows are equal.
+func diffComp(dst []byte, ot *Tree, oi, okey int, nt *Tree, ni, nkey int) ([]byte, bool) {
+	o := comp{t: ot, key: okey, rows: ot.rows(nil, oi)}
+	n := comp{t: nt, key: nkey, rows: nt.rows(nil, ni)}
+	ops, src, ok := keyedOps(&o, &n)
 	if !ok {
-		ops, src = positionalOps(len(oldRows), len(newRows))
+		ops, src = positionalOps(len(o.rows), len(n.rows))
 	}
 	start := len(dst)
 	dst = append(dst, '{')
@@ -52,14 +63,14 @@ func diffComp(dst []byte, ot *Tree, o val, nt *Tree, n val) ([]byte, bool) {
 			if p.from >= 0 {
 				dst = strconv.AppendInt(dst, int64(p.from), 10)
 			} else {
-				dst = nt.appendVal(dst, newRows[p.to])
+				dst, _ = nt.appendVal(dst, int(n.rows[p.to])+4)
 			}
 			dst = append(dst, ']')
 		}
 		dst = append(dst, ']')
 		sep = true
 	}
-	dst, sep = appendRowPatches(dst, sep, ot, oldRows, nt, newRows, src)
+	dst, sep = appendRowPatches(dst, sep, &o, &n, src)
 	if !sep {
 		return dst[:start], false
 	}
@@ -67,8 +78,10 @@ func diffComp(dst []byte, ot *Tree, o val, nt *Tree, n val) ([]byte, bool) {
 }
 
 // appendRowPatches appends "u":{newIndex: patch} for kept rows that changed;
-// src[j] is the old index of new row j, or -1 for an inserted row.
-func appendRowPatches(dst []byte, sep bool, ot *Tree, oldRows []val, nt *Tree, newRows []val, src []int32) ([]byte, bool) {
+// src[j] is the old index of new row j, or -1 for an inserted row. A row
+// whose bytes did not change (most often one that a rendering reused) is
+// skipped without a walk.
+func appendRowPatches(dst []byte, sep bool, o, n *comp, src []int32) ([]byte, bool) {
 	start := len(dst)
 	if sep {
 		dst = append(dst, ',')
@@ -76,11 +89,11 @@ func appendRowPatches(dst []byte, sep bool, ot *Tree, oldRows []val, nt *Tree, n
 	dst = append(dst, `"u":{`...)
 	sent := false
 	for j, i := range src {
-		if i < 0 {
+		if i < 0 || bytes.Equal(o.t.row(o.rows[i]), n.t.row(n.rows[j])) {
 			continue
 		}
 		var c bool
-		dst, c = appendEntry(dst, sent, j, ot, oldRows[i], nt, newRows[j])
+		dst, c, _, _ = appendEntry(dst, sent, j, o.t, int(o.rows[i])+4, n.t, int(n.rows[j])+4)
 		sent = sent || c
 	}
 	if !sent {
@@ -111,17 +124,16 @@ func positionalOps(m, n int) (rowOps, []int32) {
 // keyedOps pairs rows by key and moves as few rows as possible: the kept rows
 // that form a longest increasing run of old positions stay, the others move.
 // It reports false when a row has no key or a key repeats in old or new.
-func keyedOps(ot *Tree, o val, nt *Tree, n val) (rowOps, []int32, bool) {
-	oldRows, newRows := ot.slots(o), nt.slots(n)
-	if o.sid < 0 || n.sid < 0 {
+func keyedOps(o, n *comp) (rowOps, []int32, bool) {
+	if o.key < 0 || n.key < 0 {
 		return rowOps{}, nil, false
 	}
-	if src, ok := sameKeys(ot, o, nt, n); ok {
+	if src, ok := sameKeys(o, n); ok {
 		return rowOps{}, src, true
 	}
-	oldIndex := make(map[string]int32, len(oldRows))
-	for i, r := range oldRows {
-		k, ok := ot.rowKey(o, r)
+	oldIndex := make(map[string]int32, len(o.rows))
+	for i := range o.rows {
+		k, ok := o.rowKey(i)
 		if !ok {
 			return rowOps{}, nil, false
 		}
@@ -130,11 +142,11 @@ func keyedOps(ot *Tree, o val, nt *Tree, n val) (rowOps, []int32, bool) {
 		}
 		oldIndex[keyString(k)] = int32(i)
 	}
-	src := make([]int32, len(newRows))
-	seen := make(map[string]bool, len(newRows))
-	kept := make([]bool, len(oldRows))
-	for j, r := range newRows {
-		k, ok := nt.rowKey(n, r)
+	src := make([]int32, len(n.rows))
+	seen := make(map[string]bool, len(n.rows))
+	kept := make([]bool, len(o.rows))
+	for j := range n.rows {
+		k, ok := n.rowKey(j)
 		if !ok || seen[keyString(k)] {
 			return rowOps{}, nil, false
 		}
@@ -150,8 +162,8 @@ func keyedOps(ot *Tree, o val, nt *Tree, n val) (rowOps, []int32, bool) {
 }
 
 // keyString views a row key as a string without copying it. Keys are slices
-// of a tree's HTML, which is never modified once the tree is built, so the
-// string stays valid and unchanged for as long as the maps that hold it.
+// of a tree's encoding, which is never modified once the tree is built, so
+// the string stays valid and unchanged for as long as the maps that hold it.
 func keyString(k []byte) string {
 	if len(k) == 0 {
 		return ""
@@ -161,20 +173,19 @@ func keyString(k []byte) string {
 
 // sameKeys reports whether old and new rows have the same keys in the same
 // order: the common case, handled without maps.
-func sameKeys(ot *Tree, o val, nt *Tree, n val) ([]int32, bool) {
-	oldRows, newRows := ot.slots(o), nt.slots(n)
-	if len(oldRows) != len(newRows) {
+func sameKeys(o, n *comp) ([]int32, bool) {
+	if len(o.rows) != len(n.rows) {
 		return nil, false
 	}
-	for i := range newRows {
-		a, ok1 := ot.rowKey(o, oldRows[i])
-		b, ok2 := nt.rowKey(n, newRows[i])
+	for i := range n.rows {
+		a, ok1 := o.rowKey(i)
+		b, ok2 := n.rowKey(i)
 		if !ok1 || !ok2 || !bytes.Equal(a, b) {
 			return nil, false
 		}
 	}
 	// Keys could still repeat; pairing by index is right for them too.
-	src := make([]int32, len(newRows))
+	src := make([]int32, len(n.rows))
 	for j := range src {
 		src[j] = int32(j)
 	}

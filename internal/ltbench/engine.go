@@ -11,11 +11,52 @@ import (
 func init() { Register("engine", runEngine) }
 
 // pageRows is the size of the reference page; middle is the row that
-// single-row changes touch.
+// single-row changes touch. bigRows is the size of the big page whose update
+// is compared with Execute too.
 const (
 	pageRows = 100
 	middle   = pageRows / 2
+	bigRows  = 10000
 )
+
+// scalingRows are the page sizes of engine.update_scaling.
+var scalingRows = []int{100, 1000, 10000, 100000}
+
+// updateScaling times the headline update (one row's title) on pages of
+// scalingRows rows, and the cost of one more unchanged row: the slope
+// between the two largest pages.
+func updateScaling(prog *engine.Program, opts Options) ([]Metric, error) {
+	var ms []Metric
+	ns := make([]float64, len(scalingRows))
+	for k, n := range scalingRows {
+		p := NewTodoPage(n)
+		c := change{"update_scaling", p, p.Retitled(n/2, "Write the quarterly report, final draft")}
+		upd, err := c.update(prog)
+		if err != nil {
+			return nil, err
+		}
+		iters, err := iterations(opts.Duration, upd)
+		if err != nil {
+			return nil, err
+		}
+		var times []float64
+		for range opts.Rounds {
+			co, err := measure(iters, upd)
+			if err != nil {
+				return nil, err
+			}
+			times = append(times, co.ns)
+		}
+		ns[k] = median(times)
+		ms = append(ms, duration(fmt.Sprintf("engine.update_scaling_%d", n), ns[k]))
+	}
+	last := len(scalingRows) - 1
+	slope := (ns[last] - ns[last-1]) / float64(scalingRows[last]-scalingRows[last-1])
+	// Execute costs about 4 µs a row; an unchanged row should cost an eighth
+	// of that at most (reading its inputs, copying its bytes, a diff that
+	// finds it equal), caches missing on a page of 100,000 rows included.
+	return append(ms, duration("engine.update_scaling_ns_per_row", slope).WithGoal(500)), nil
+}
 
 // change is an update of the reference page: from data a to data b.
 type change struct {
@@ -39,7 +80,7 @@ func changes(base *TodoPage) []change {
 // timed lists the changes whose time the suite compares with Execute; the
 // others only report their size (remove_one is insert_middle's way back,
 // which that cycle already times).
-var timed = map[string]bool{"update": true, "insert_middle": true, "reverse": true, "change_all": true}
+var timed = map[string]bool{"update": true, "insert_middle": true, "reverse": true, "change_all": true, "update_10k_one_field": true}
 
 // runEngine measures render and diff of the reference page against
 // html/template's Execute of the same page with the same data, in one run.
@@ -50,10 +91,17 @@ func runEngine(opts Options) ([]Metric, error) {
 		return nil, fmt.Errorf("compile the todo page: %w", err)
 	}
 	base := NewTodoPage(pageRows)
-	ms, err := timeChanges(tmpl, prog, changes(base), opts)
+	big := NewTodoPage(bigRows)
+	cs := append(changes(base), change{"update_10k_one_field", big, big.Retitled(bigRows/2, "Write the quarterly report, final draft")})
+	ms, err := timeChanges(tmpl, prog, cs, opts)
 	if err != nil {
 		return nil, err
 	}
+	scaling, err := updateScaling(prog, opts)
+	if err != nil {
+		return nil, err
+	}
+	ms = append(ms, scaling...)
 	for _, c := range changes(base) {
 		cm, err := c.sizes(prog)
 		if err != nil {
@@ -137,9 +185,9 @@ func (c change) execute(t *template.Template) op {
 	}
 }
 
-// update returns an op that renders c.a and c.b in turn and diffs each tree
-// against the one before, as a page does on every change of its data. The
-// diff goes into one reused buffer, as Execute's output does.
+// update returns an op that renders c.a and c.b in turn from the tree
+// before and diffs each tree against it, as a page does on every change of
+// its data. The diff goes into one reused buffer, as Execute's output does.
 func (c change) update(prog *engine.Program) (op, error) {
 	prev, err := prog.Render(c.a)
 	if err != nil {
@@ -150,7 +198,7 @@ func (c change) update(prog *engine.Program) (op, error) {
 	i := 0
 	return func() error {
 		i ^= 1
-		t, err := prog.Render(data[i])
+		t, err := prog.RenderFrom(prev, data[i])
 		if err != nil {
 			return err
 		}

@@ -14,10 +14,11 @@ func TestRunPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := checkMetrics(t, ms, map[string]float64{
-		"pages.update_vs_execute":   1.5,
-		"pages.new_page_vs_execute": 1.5,
+		"pages.update_vs_execute":             1.5,
+		"pages.new_page_vs_execute":           1.5,
+		"pages.idle_page_bytes_per_html_byte": 1.2,
 	}, []string{
-		"pages.idle_page_bytes", "pages.idle_page_bytes_per_html_byte", "pages.idle_small_page_bytes",
+		"pages.idle_page_bytes", "pages.idle_small_page_bytes",
 		"pages.update_time", "pages.new_page_time", "pages.execute_time",
 	})
 	idle, perHTML := got["pages.idle_page_bytes"], got["pages.idle_page_bytes_per_html_byte"]

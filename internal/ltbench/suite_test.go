@@ -14,10 +14,14 @@ func TestRunEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkMetrics(t, ms, map[string]float64{
-		"engine.update_vs_execute_ratio":        1.5,
-		"engine.update_allocs_vs_execute_ratio": 2,
-		"engine.update_bytes_ratio":             0.005,
+		"engine.update_vs_execute_ratio":         0.5,
+		"engine.update_allocs_vs_execute_ratio":  2,
+		"engine.update_bytes_ratio":              0.005,
+		"engine.change_all_vs_execute_ratio":     1.5,
+		"engine.update_10k_one_field_vs_execute": 0.1,
+		"engine.update_scaling_ns_per_row":       500,
 	}, []string{
+		"engine.update_scaling_100", "engine.update_scaling_1000", "engine.update_scaling_10000", "engine.update_scaling_100000",
 		"engine.update_message_bytes",
 		"engine.insert_middle_bytes", "engine.insert_middle_vs_execute_ratio",
 		"engine.reverse_bytes", "engine.reverse_vs_execute_ratio",

@@ -11,9 +11,9 @@ import (
 	"github.com/livetemplate/livetemplate/internal/replica"
 )
 
-// TestChangesParity renders every change of the reference page and checks
-// that the engine's HTML is Execute's and that a client applying the diff
-// holds it too.
+// TestChangesParity renders every change of the reference page from the
+// tree before, as a page does, and checks that the engine's HTML is
+// Execute's and that a client applying the diff holds it too.
 func TestChangesParity(t *testing.T) {
 	tmpl := NewTodoTemplate()
 	prog, err := engine.Compile(tmpl)
@@ -26,7 +26,7 @@ func TestChangesParity(t *testing.T) {
 			var client replica.Tree
 			var prev *engine.Tree
 			for i, data := range []*TodoPage{c.a, c.b, c.a} {
-				tree, err := prog.Render(data)
+				tree, err := prog.RenderFrom(prev, data)
 				if err != nil {
 					t.Fatalf("step %d: Render: %v", i, err)
 				}
