@@ -108,7 +108,7 @@ func TestDeclarations(t *testing.T) {
 var imports = map[string]string{
 	"context": "context", "embed": "embed", "errors": "errors", "hex": "encoding/hex",
 	"fmt": "fmt", "template": "html/template", "io": "io", "slog": "log/slog",
-	"http": "net/http", "httptest": "net/http/httptest", "os": "os", "strings": "strings",
+	"http": "net/http", "url": "net/url", "httptest": "net/http/httptest", "os": "os", "strings": "strings",
 	"testing": "testing", "time": "time",
 	"websocket":        "github.com/coder/websocket",
 	"wsjson":           "github.com/coder/websocket/wsjson",
