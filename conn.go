@@ -15,6 +15,11 @@ import (
 // it and handles what it reads; a writer goroutine, started when there is
 // something to write and ended when there is not, is its only writer. An
 // idle connection so costs one goroutine.
+//
+// What a client can make the server hold is bounded in bytes: the messages
+// waiting for the writer (WithSendQueueBytes; joins and catch-ups wait as
+// marks, rendered when written), and the events waiting for their handlers
+// (WithEventQueueBytes).
 type conn struct {
 	app     *Application
 	ws      *websocket.Conn
@@ -22,26 +27,33 @@ type conn struct {
 	cancel  context.CancelFunc
 	browser string
 	epoch   uint64
-	limit   bucket // read loop only
+	limit   limiter // the client's rate limits, with a lock of their own
 
-	mu        sync.Mutex
-	queue     []outgoing // messages waiting for the writer
-	writing   bool       // the writer goroutine runs
-	pingDue   bool       // the writer owes the heartbeat a ping
-	pinged    bool       // a ping is unanswered
-	closing   bool
-	pages     map[string]*Page // joined pages by name
-	behind    map[string]*lag  // pages whose diffs wait for a catch-up, by name
-	lanes     map[string]*lane // events waiting for their handlers, by page name
-	idleSince time.Time        // when the last page was left; zero while some page is joined
-	beat      *time.Timer
-	wg        sync.WaitGroup // the writer, the event lanes and the closer
+	mu         sync.Mutex
+	room       sync.Cond  // on mu: signalled when the queue shrinks, or the writer pings, or the connection closes
+	queue      []outgoing // messages waiting for the writer
+	queued     int        // bytes of the messages queued or being written
+	writing    bool       // the writer goroutine runs
+	pingDue    bool       // the writer owes the heartbeat a ping
+	pinged     bool       // a ping is unanswered
+	pinging    bool       // the writer waits for a pong: the reader must read
+	closing    bool
+	pages      map[string]*Page    // joined pages by name
+	behind     map[string]*catchUp // the catch-up waiting in the queue, by page name
+	lanes      map[*Page]*lane     // events waiting for their handlers, by page
+	eventBytes int                 // what the events of lanes count, running ones included
+	idleSince  time.Time           // when the last page was left; zero while some page is joined
+	beat       *time.Timer
+	wg         sync.WaitGroup // the writer, the event lanes and the closer
 }
 
-func newConn(a *Application, ws *websocket.Conn, browser string, epoch uint64) *conn {
-	c := &conn{app: a, ws: ws, browser: browser, epoch: epoch, idleSince: time.Now()}
+// newConn returns the connection of a handshake. Its ws is set once the
+// handshake, which needs the connection for its ping callbacks, is done.
+func newConn(a *Application, browser string, epoch uint64) *conn {
+	c := &conn{app: a, browser: browser, epoch: epoch, idleSince: time.Now()}
+	c.room.L = &c.mu
 	c.ctx, c.cancel = context.WithCancel(a.ctx)
-	c.limit = bucket{rate: a.cfg.eventRate, burst: float64(a.cfg.eventBurst), tokens: float64(a.cfg.eventBurst)}
+	c.limit.init(&a.cfg)
 	return c
 }
 
@@ -85,7 +97,8 @@ func (c *conn) failLocked(code websocket.StatusCode, reason string) {
 		return
 	}
 	c.closing = true
-	c.queue = nil
+	c.queue, c.behind = nil, nil
+	c.room.Broadcast()
 	if c.beat != nil {
 		c.beat.Stop()
 	}
@@ -112,28 +125,69 @@ func (c *conn) finish() {
 }
 
 // readLoop reads and handles the client's messages until the connection
-// ends.
+// ends. While the send queue is full it reads nothing: a client that sends
+// faster than it reads the answers is slowed down by TCP, and the server
+// holds no more of its answers than the queue's limits.
 func (c *conn) readLoop() {
-	for {
+	for c.awaitRoom() {
 		typ, frame, err := c.ws.Read(c.ctx)
 		if err != nil {
 			return
 		}
-		allowed := c.limit.allow(time.Now()) // every frame counts, well formed or not
+		v := c.limit.take(time.Now(), len(frame)) // every frame counts, well formed or not
+		if v == abusive {
+			c.fail(protocol.CloseTooMany, tooManyReason)
+			return
+		}
 		m, bad := decode(typ, frame)
 		switch {
-		case bad != nil && !allowed:
+		case bad != nil && v == refused:
 			c.send("", protocol.ErrorMessage(rateLimited))
-			continue
 		case bad != nil:
 			c.send("", protocol.ErrorMessage(bad))
-			continue
-		case !allowed && m.Type != protocol.TypeLeave: // leaving only lightens the load
+		case v == refused && m.Type == protocol.TypeLeave:
+			c.handle(m) // leaving only lightens the load
+		case v == refused:
 			c.refuse(m, rateLimited)
-			continue
+		default:
+			c.handle(m)
 		}
-		c.handle(m)
 	}
+}
+
+// tooManyReason is the reason of the close of a client that went on sending
+// far past its rate limits.
+const tooManyReason = "too many messages: the client sent far past its rate limits"
+
+// control counts a WebSocket ping or pong frame of size bytes that the
+// client sent against its rate limits, and reports whether it is within
+// them: a ping past them gets no pong.
+func (c *conn) control(size int) bool {
+	switch c.limit.take(time.Now(), size) {
+	case allowed:
+		return true
+	case abusive:
+		c.fail(protocol.CloseTooMany, tooManyReason)
+	}
+	return false
+}
+
+// awaitRoom waits while the send queue is full, and reports whether the
+// connection goes on. It does not wait while the writer waits for a pong,
+// which only the reader can read.
+func (c *conn) awaitRoom() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for !c.closing && !c.pinging && c.fullLocked(1) {
+		c.room.Wait()
+	}
+	return !c.closing
+}
+
+// fullLocked reports whether the queue holds times its limits, in
+// messages or bytes. c.mu is held.
+func (c *conn) fullLocked(times int) bool {
+	return len(c.queue) >= times*c.app.cfg.sendQueue || c.queued >= times*c.app.cfg.sendQueueBytes
 }
 
 var rateLimited = &protocol.Error{Code: protocol.CodeRateLimited, Message: "too many messages: resend later"}
@@ -183,15 +237,17 @@ func (c *conn) join(name, tok string, have uint64) {
 		c.send(name, protocol.ErrorMessage(protocolError(err)))
 		return
 	}
-	c.joinPage(name, p, have)
+	c.joinPage(name, p, have, useJoin)
 }
 
-func (c *conn) joinPage(name string, p *Page, have uint64) {
+// joinPage joins p under name; how is useJoin for a join by token,
+// useCreator for the page that a PageHandler made for the connection.
+func (c *conn) joinPage(name string, p *Page, have uint64, how use) {
 	c.mu.Lock()
 	switch {
 	case c.pages[name] == p:
 		c.mu.Unlock()
-		p.resync(c, name, have)
+		c.queueCatchUp(name, p, have, true) // a resync: it replaces a catch-up that waits
 		return
 	case c.pages[name] != nil:
 		c.mu.Unlock()
@@ -208,7 +264,7 @@ func (c *conn) joinPage(name string, p *Page, have uint64) {
 	c.pages[name] = p // reserve the name: the reader is the only joiner
 	c.idleSince = time.Time{}
 	c.mu.Unlock()
-	if err := p.subscribe(c, name, have); err != nil {
+	if err := p.subscribe(c, name, have, how); err != nil {
 		c.forget(name, p)
 		c.send(name, protocol.ErrorMessage(protocolError(err)))
 	}
@@ -253,66 +309,89 @@ func (c *conn) pageEnded(name string, p *Page, e *protocol.Error) {
 	}
 }
 
-// event queues an event for its page's lane: the events of one page name
-// run in the order they came, one at a time, and those of different pages
-// (different tabs) at the same time, so that one slow handler delays only
-// its own page, and the reader goes on reading (pongs among the rest).
+// event queues an event for its page's lane: the events of one page run in
+// the order they came, one at a time (as the page's handlers do anyway),
+// and those of different pages at the same time, so that one slow handler
+// delays only its own page, and the reader goes on reading (pongs among the
+// rest).
 func (c *conn) event(m protocol.Message) {
 	p := c.page(m.Page)
 	if p == nil {
 		c.refuse(m, &protocol.Error{Code: protocol.CodeNotJoined, Message: "the event names a page this connection has not joined"})
 		return
 	}
+	size := eventSize(m)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	l := c.lanes[m.Page]
+	if c.closing {
+		return
+	}
+	l := c.lanes[p]
 	if l == nil {
 		if c.lanes == nil {
-			c.lanes = make(map[string]*lane)
+			c.lanes = make(map[*Page]*lane)
 		}
 		l = new(lane)
-		c.lanes[m.Page] = l
+		c.lanes[p] = l
 	}
-	if len(l.events) >= c.app.cfg.sendQueue {
+	if len(l.events) >= c.app.cfg.sendQueue || (c.eventBytes > 0 && c.eventBytes+size > c.app.cfg.eventBytes) {
 		c.sendLocked(m.Page, protocol.AckError(m.ID, busy))
 		return
 	}
-	l.events = append(l.events, laneEvent{p, m})
+	c.eventBytes += size
+	l.events = append(l.events, laneEvent{m, size})
 	if !l.running {
 		l.running = true
 		c.wg.Add(1)
-		go c.runLane(m.Page, l)
+		go c.runLane(p, l)
 	}
 }
 
-var busy = &protocol.Error{Code: protocol.CodeUnavailable, Message: "too many events of this page wait: resend later"}
+// eventSize is what WithEventQueueBytes counts for an event.
+func eventSize(m protocol.Message) int {
+	return len(m.Data) + len(m.Name) + len(m.ID) + len(m.Page) + EventOverhead
+}
 
-// lane holds the events of one page name waiting for their handler.
+var busy = &protocol.Error{Code: protocol.CodeUnavailable, Message: "too many events of this connection wait: resend later"}
+
+// lane holds the events of one page waiting for their handler.
 type lane struct {
 	events  []laneEvent
 	running bool // runLane runs
 }
 
 type laneEvent struct {
-	p *Page
-	m protocol.Message
+	m    protocol.Message
+	size int // eventSize(m)
 }
 
-// runLane runs the events of l in order until none is left.
-func (c *conn) runLane(name string, l *lane) {
+// runLane runs the events of l in order until none is left, or the
+// connection closes: the events that wait then are dropped, not run, since
+// no ack could reach the client, which resends them on its next connection.
+func (c *conn) runLane(p *Page, l *lane) {
 	defer c.wg.Done()
 	for {
 		c.mu.Lock()
+		if c.closing {
+			for _, ev := range l.events {
+				c.eventBytes -= ev.size
+			}
+			l.events = nil
+		}
 		if len(l.events) == 0 {
 			l.running = false
-			delete(c.lanes, name)
+			delete(c.lanes, p)
 			c.mu.Unlock()
 			return
 		}
 		ev := l.events[0]
+		l.events[0] = laneEvent{} // the backing array keeps no event that ran
 		l.events = l.events[1:]
 		c.mu.Unlock()
-		c.ack(ev.m, ev.p.handle(c.app.events, Event{Name: ev.m.Name, ID: ev.m.ID, Data: ev.m.Data}))
+		c.ack(ev.m, p.handle(c.app.events, Event{Name: ev.m.Name, ID: ev.m.ID, Data: ev.m.Data}))
+		c.mu.Lock()
+		c.eventBytes -= ev.size
+		c.mu.Unlock()
 	}
 }
 
@@ -327,21 +406,64 @@ func (c *conn) ack(m protocol.Message, res *protocol.Error) {
 	c.send(m.Page, protocol.Ack(m.ID))
 }
 
-// bucket is a token bucket: it allows rate messages a second on average, in
+// limiter holds a connection's rate limits, in frames (WithEventRate) and
+// bytes (WithByteRate): what the client may send, and, counted apart with
+// the same rates, what it may send past that and have refused before it is
+// closed.
+type limiter struct {
+	mu                    sync.Mutex // the reader and the ping callbacks take frames
+	frames, bytes         bucket
+	overFrames, overBytes bucket
+}
+
+// init sets the limits of cfg, with full buckets.
+func (l *limiter) init(cfg *config) {
+	l.frames = bucket{rate: cfg.eventRate, burst: float64(cfg.eventBurst), tokens: float64(cfg.eventBurst)}
+	l.bytes = bucket{rate: cfg.byteRate, burst: float64(cfg.byteBurst), tokens: float64(cfg.byteBurst)}
+	l.overFrames, l.overBytes = l.frames, l.bytes
+}
+
+// verdict is what the rate limits say of a frame.
+type verdict uint8
+
+const (
+	allowed verdict = iota // within the limits: handle it
+	refused                // past them: refuse it
+	abusive                // far past them: close the connection
+)
+
+// take counts a frame of size bytes received at now.
+func (l *limiter) take(now time.Time, size int) verdict {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := min(float64(size), l.bytes.burst)
+	for _, b := range []*bucket{&l.frames, &l.bytes, &l.overFrames, &l.overBytes} {
+		b.refill(now)
+	}
+	switch {
+	case l.frames.tokens >= 1 && l.bytes.tokens >= n:
+		l.frames.tokens--
+		l.bytes.tokens -= n
+		return allowed
+	case l.overFrames.tokens >= 1 && l.overBytes.tokens >= n:
+		l.overFrames.tokens--
+		l.overBytes.tokens -= n
+		return refused
+	}
+	return abusive
+}
+
+// bucket is a token bucket: it allows rate tokens a second on average, in
 // bursts of up to burst.
 type bucket struct {
 	rate, burst, tokens float64
 	last                time.Time
 }
 
-func (b *bucket) allow(now time.Time) bool {
+// refill adds the tokens earned since the last refill.
+func (b *bucket) refill(now time.Time) {
 	if !b.last.IsZero() {
 		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
 	}
 	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
 }

@@ -4,7 +4,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
+	"github.com/livetemplate/livetemplate/internal/engine"
 	"github.com/livetemplate/livetemplate/internal/protocol"
 )
 
@@ -36,7 +38,16 @@ type liveState struct {
 	// watchers is len(subs), readable without the page's lock, so that the
 	// page set does not expire a page that connections are showing.
 	watchers atomic.Int32
+	// render is the page's latest render message, for as long as a
+	// connection's writer holds it, so that the catch-ups of one version of
+	// the page share one render; renderTree and renderVersion say which.
+	render        weak.Pointer[snapshot]
+	renderTree    weak.Pointer[engine.Tree]
+	renderVersion uint64
 }
+
+// snapshot is a render message: the whole page at one version.
+type snapshot struct{ msg []byte }
 
 // subscriber is one join of the page: a connection, and the name by which
 // the client called the page there.
@@ -50,13 +61,15 @@ type historyEntry struct {
 	msg  []byte
 }
 
-// subscribe joins c to the page under name. It queues what the client needs
-// to hold the current version, given that it holds version have (0 for
-// nothing), then the joined message; every later diff follows.
-func (p *Page) subscribe(c *conn, name string, have uint64) error {
+// subscribe joins c to the page under name (how is useJoin, or useCreator
+// for a PageHandler's page joined by its connection). It queues the
+// catch-up that the client needs to hold the current version, given that it
+// holds version have (0 for nothing), and the joined message after it;
+// every later diff follows.
+func (p *Page) subscribe(c *conn, name string, have uint64, how use) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.use(useJoin); err != nil {
+	if err := p.use(how); err != nil {
 		return err
 	}
 	if err := p.keepStored(); err != nil {
@@ -67,7 +80,7 @@ func (p *Page) subscribe(c *conn, name string, have uint64) error {
 	if p.live.ended != nil {
 		return p.live.ended
 	}
-	p.sendCatchUp(c, name, have)
+	c.queueCatchUp(name, p, have, true)
 	p.live.subs = append(p.live.subs, subscriber{c, name})
 	p.live.watchers.Add(1)
 	if p.live.grace != nil {
@@ -77,47 +90,48 @@ func (p *Page) subscribe(c *conn, name string, have uint64) error {
 	return nil
 }
 
-// resync sends c, joined to the page as name, what it needs to go from
-// version have to the current one: for a client that found a gap, or that
-// asks again.
-func (p *Page) resync(c *conn, name string, have uint64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.live.mu.Lock()
-	defer p.live.mu.Unlock()
-	c.dropLag(name) // this catch-up replaces a pending one
-	p.sendCatchUp(c, name, have)
-}
-
-// sendCatchUp queues the catch-up and the joined message. p.mu and
-// p.live.mu are held.
-func (p *Page) sendCatchUp(c *conn, name string, have uint64) {
-	for _, msg := range p.catchUp(have) {
-		c.send(name, msg)
-	}
-	c.send(name, protocol.Joined(p.version))
+// catchUpMessages is what a catch-up sends: nothing, the render, or the
+// diffs from the history (all shared with other connections), then joined
+// for a join.
+type catchUpMessages struct {
+	render *snapshot
+	diffs  [][]byte
+	joined []byte
 }
 
 // catchUp returns the messages that bring a client holding version have to
 // the current version: nothing, the diffs it missed, or a render. p.mu and
 // p.live.mu are held.
-func (p *Page) catchUp(have uint64) [][]byte {
+func (p *Page) catchUp(have uint64) catchUpMessages {
 	if have == p.version && have >= p.live.since {
-		return nil
+		return catchUpMessages{}
 	}
 	h := p.live.history
 	// More diffs than half a send queue would take the client for a slow
 	// one: it gets the page.
 	few := p.version-have < uint64(p.app.cfg.sendQueue/2)
 	if have >= p.live.since && have < p.version && len(h) > 0 && h[0].base <= have && few {
-		msgs := make([][]byte, 0, p.version-have)
+		diffs := make([][]byte, 0, p.version-have)
 		for _, e := range h[have-h[0].base:] {
-			msgs = append(msgs, e.msg)
+			diffs = append(diffs, e.msg)
 		}
-		return msgs
+		return catchUpMessages{diffs: diffs}
 	}
-	snap, _ := Update{Version: p.version, Body: p.withToken(p.tree.AppendJSON(nil))}.MarshalJSON()
-	return [][]byte{snap}
+	return catchUpMessages{render: p.snapshot()}
+}
+
+// snapshot returns the render message of the page's current version: the
+// one that a connection's writer still holds, if any does, else a new one.
+// p.mu and p.live.mu are held.
+func (p *Page) snapshot() *snapshot {
+	l := &p.live
+	if s := l.render.Value(); s != nil && l.renderVersion == p.version && l.renderTree == weak.Make(p.tree) {
+		return s
+	}
+	msg, _ := Update{Version: p.version, Body: p.withToken(p.tree.AppendJSON(nil))}.MarshalJSON()
+	s := &snapshot{msg: msg}
+	l.render, l.renderTree, l.renderVersion = weak.Make(s), weak.Make(p.tree), p.version
+	return s
 }
 
 // unsubscribe removes c's join of the page under name. When the last
@@ -181,18 +195,24 @@ func (p *Page) fanOut(base uint64, msg []byte) {
 }
 
 // lagCatchUp returns what c, joined to the page as name, needs to go from
-// the version l says it holds to the current one, and ends l, so that the
-// page's later diffs are queued again: both under the page's locks, so that
-// no diff falls between them. c's writer calls it when it reaches l.
-func (p *Page) lagCatchUp(c *conn, name string, l *lag) [][]byte {
+// the version that cu says it holds to the current one (and joined, if cu
+// answers a join), and ends cu, so that the page's later diffs are queued
+// again: both under the page's locks, so that no diff falls between them.
+// c's writer calls it when it reaches cu.
+func (p *Page) lagCatchUp(c *conn, name string, cu *catchUp) catchUpMessages {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
-	if !c.caughtUp(name, l) {
-		return nil // left, or the page ended, meanwhile
+	have, joined, ok := c.caughtUp(name, cu)
+	if !ok {
+		return catchUpMessages{} // left, rejoined or ended meanwhile
 	}
-	return p.catchUp(l.have)
+	m := p.catchUp(have)
+	if joined {
+		m.joined = protocol.Joined(p.version)
+	}
+	return m
 }
 
 // remember adds e to the history, and drops the oldest diffs past its
@@ -223,6 +243,7 @@ func (p *Page) resetLive() {
 	defer p.live.mu.Unlock()
 	p.live.history, p.live.historyBytes = nil, 0
 	p.live.since = p.version + 1
+	p.live.render = weak.Pointer[snapshot]{}
 }
 
 // disconnect tells every joined connection that the page ended, and why,
