@@ -126,4 +126,3 @@ func TestByteRate(t *testing.T) {
 		}
 	}
 }
-
