@@ -27,16 +27,16 @@ type conn struct {
 	cancel  context.CancelFunc
 	browser string
 	epoch   uint64
-	limit   limiter // the client's rate limits, with a lock of their own
 
 	mu         sync.Mutex
-	room       sync.Cond  // on mu: signalled when the queue shrinks, or the writer pings, or the connection closes
-	queue      []outgoing // messages waiting for the writer
-	queued     int        // bytes of the messages queued or being written
-	writing    bool       // the writer goroutine runs
-	pingDue    bool       // the writer owes the heartbeat a ping
-	pinged     bool       // a ping is unanswered
-	pinging    bool       // the writer waits for a pong: the reader must read
+	limit      limiter       // the client's rate limits
+	room       chan struct{} // closed when the queue has room again, the writer pings or the connection closes; nil while the reader does not wait
+	queue      []outgoing    // messages waiting for the writer
+	queued     int           // bytes of the messages queued or being written
+	writing    bool          // the writer goroutine runs
+	pingDue    bool          // the writer owes the heartbeat a ping
+	pinged     bool          // a ping is unanswered
+	pinging    bool          // the writer waits for a pong: the reader must read
 	closing    bool
 	pages      map[string]*Page    // joined pages by name
 	behind     map[string]*catchUp // the catch-up waiting in the queue, by page name
@@ -51,7 +51,6 @@ type conn struct {
 // handshake, which needs the connection for its ping callbacks, is done.
 func newConn(a *Application, browser string, epoch uint64) *conn {
 	c := &conn{app: a, browser: browser, epoch: epoch, idleSince: time.Now()}
-	c.room.L = &c.mu
 	c.ctx, c.cancel = context.WithCancel(a.ctx)
 	c.limit.init(&a.cfg)
 	return c
@@ -98,7 +97,7 @@ func (c *conn) failLocked(code websocket.StatusCode, reason string) {
 	}
 	c.closing = true
 	c.queue, c.behind = nil, nil
-	c.room.Broadcast()
+	c.wakeReaderLocked()
 	if c.beat != nil {
 		c.beat.Stop()
 	}
@@ -134,7 +133,7 @@ func (c *conn) readLoop() {
 		if err != nil {
 			return
 		}
-		v := c.limit.take(time.Now(), len(frame)) // every frame counts, well formed or not
+		v := c.take(len(frame)) // every frame counts, well formed or not
 		if v == abusive {
 			c.fail(protocol.CloseTooMany, tooManyReason)
 			return
@@ -163,7 +162,7 @@ const tooManyReason = "too many messages: the client sent far past its rate limi
 // client sent against its rate limits, and reports whether it is within
 // them: a ping past them gets no pong.
 func (c *conn) control(size int) bool {
-	switch c.limit.take(time.Now(), size) {
+	switch c.take(size) {
 	case allowed:
 		return true
 	case abusive:
@@ -172,16 +171,37 @@ func (c *conn) control(size int) bool {
 	return false
 }
 
+// take counts a frame of size bytes against the rate limits.
+func (c *conn) take(size int) verdict {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.limit.take(&c.app.cfg, time.Now(), size)
+}
+
 // awaitRoom waits while the send queue is full, and reports whether the
 // connection goes on. It does not wait while the writer waits for a pong,
 // which only the reader can read.
 func (c *conn) awaitRoom() bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	for !c.closing && !c.pinging && c.fullLocked(1) {
-		c.room.Wait()
+		if c.room == nil {
+			c.room = make(chan struct{})
+		}
+		room := c.room
+		c.mu.Unlock()
+		<-room
+		c.mu.Lock()
 	}
+	defer c.mu.Unlock()
 	return !c.closing
+}
+
+// wakeReaderLocked wakes the reader if it waits for room. c.mu is held.
+func (c *conn) wakeReaderLocked() {
+	if c.room != nil {
+		close(c.room)
+		c.room = nil
+	}
 }
 
 // fullLocked reports whether the queue holds times its limits, in
@@ -349,8 +369,12 @@ func (c *conn) event(m protocol.Message) {
 
 // eventSize is what WithEventQueueBytes counts for an event.
 func eventSize(m protocol.Message) int {
-	return len(m.Data) + len(m.Name) + len(m.ID) + len(m.Page) + EventOverhead
+	return len(m.Data) + len(m.Name) + len(m.ID) + len(m.Page) + eventOverhead
 }
+
+// eventOverhead is what an event costs the server besides its strings:
+// about its lane's share and its message.
+const eventOverhead = 512
 
 var busy = &protocol.Error{Code: protocol.CodeUnavailable, Message: "too many events of this connection wait: resend later"}
 
@@ -407,19 +431,17 @@ func (c *conn) ack(m protocol.Message, res *protocol.Error) {
 }
 
 // limiter holds a connection's rate limits, in frames (WithEventRate) and
-// bytes (WithByteRate): what the client may send, and, counted apart with
-// the same rates, what it may send past that and have refused before it is
-// closed.
+// bytes (WithByteRate): the tokens of what the client may send, and,
+// counted apart with the same rates and bursts, of what it may send past
+// that and have refused before it is closed. Guarded by the conn's mu.
 type limiter struct {
-	mu                    sync.Mutex // the reader and the ping callbacks take frames
-	frames, bytes         bucket
-	overFrames, overBytes bucket
+	frames, bytes, overFrames, overBytes float64
+	last                                 time.Time
 }
 
-// init sets the limits of cfg, with full buckets.
+// init fills the buckets.
 func (l *limiter) init(cfg *config) {
-	l.frames = bucket{rate: cfg.eventRate, burst: float64(cfg.eventBurst), tokens: float64(cfg.eventBurst)}
-	l.bytes = bucket{rate: cfg.byteRate, burst: float64(cfg.byteBurst), tokens: float64(cfg.byteBurst)}
+	l.frames, l.bytes = float64(cfg.eventBurst), float64(cfg.byteBurst)
 	l.overFrames, l.overBytes = l.frames, l.bytes
 }
 
@@ -432,38 +454,26 @@ const (
 	abusive                // far past them: close the connection
 )
 
-// take counts a frame of size bytes received at now.
-func (l *limiter) take(now time.Time, size int) verdict {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := min(float64(size), l.bytes.burst)
-	for _, b := range []*bucket{&l.frames, &l.bytes, &l.overFrames, &l.overBytes} {
-		b.refill(now)
+// take counts a frame of size bytes received at now, by the limits of cfg.
+func (l *limiter) take(cfg *config, now time.Time, size int) verdict {
+	if !l.last.IsZero() {
+		s := now.Sub(l.last).Seconds()
+		l.frames = min(float64(cfg.eventBurst), l.frames+s*cfg.eventRate)
+		l.overFrames = min(float64(cfg.eventBurst), l.overFrames+s*cfg.eventRate)
+		l.bytes = min(float64(cfg.byteBurst), l.bytes+s*cfg.byteRate)
+		l.overBytes = min(float64(cfg.byteBurst), l.overBytes+s*cfg.byteRate)
 	}
+	l.last = now
+	n := min(float64(size), float64(cfg.byteBurst))
 	switch {
-	case l.frames.tokens >= 1 && l.bytes.tokens >= n:
-		l.frames.tokens--
-		l.bytes.tokens -= n
+	case l.frames >= 1 && l.bytes >= n:
+		l.frames--
+		l.bytes -= n
 		return allowed
-	case l.overFrames.tokens >= 1 && l.overBytes.tokens >= n:
-		l.overFrames.tokens--
-		l.overBytes.tokens -= n
+	case l.overFrames >= 1 && l.overBytes >= n:
+		l.overFrames--
+		l.overBytes -= n
 		return refused
 	}
 	return abusive
-}
-
-// bucket is a token bucket: it allows rate tokens a second on average, in
-// bursts of up to burst.
-type bucket struct {
-	rate, burst, tokens float64
-	last                time.Time
-}
-
-// refill adds the tokens earned since the last refill.
-func (b *bucket) refill(now time.Time) {
-	if !b.last.IsZero() {
-		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-	}
-	b.last = now
 }

@@ -297,8 +297,8 @@ func WithSendQueueBytes(n int) Option {
 }
 
 // WithEventQueueBytes sets how many bytes of events one connection may have
-// waiting for their handlers or running, counted as the frames' data and
-// names plus [EventOverhead] each. An event past it is refused with
+// waiting for their handlers or running, counted as the frames' data, names
+// and ids plus 512 bytes each (about what the server holds for an event). An event past it is refused with
 // unavailable (the client resends it later); an event always fits when none
 // of its connection waits. The events of a connection that closes are
 // dropped before their handlers run (those running finish): the client
@@ -306,10 +306,6 @@ func WithSendQueueBytes(n int) Option {
 func WithEventQueueBytes(n int) Option {
 	return func(c *config) { c.eventBytes = n }
 }
-
-// EventOverhead is what [WithEventQueueBytes] counts for an event besides its
-// data, name, id and page name: about what the server holds for it.
-const EventOverhead = 512
 
 // WithWriteTimeout bounds each write to a connection: a client that has not
 // taken a message after d does not read, and is closed with status 4008 (if

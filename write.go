@@ -133,6 +133,9 @@ func (c *conn) caughtUp(name string, cu *catchUp) (have uint64, joined, ok bool)
 		return 0, false, false
 	}
 	delete(c.behind, name)
+	if len(c.behind) == 0 {
+		c.behind = nil // an idle connection keeps no map
+	}
 	return cu.have, cu.joined, true
 }
 
@@ -190,7 +193,9 @@ func (c *conn) wrote(n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.queued -= n
-	c.room.Signal()
+	if !c.fullLocked(1) {
+		c.wakeReaderLocked()
+	}
 }
 
 // writeOutgoing writes o; a catch-up is rendered now, from the page.
@@ -264,7 +269,7 @@ func (c *conn) writeFrame(b []byte) error {
 func (c *conn) ping() {
 	c.mu.Lock()
 	c.pinging = true
-	c.room.Broadcast()
+	c.wakeReaderLocked()
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(c.ctx, c.app.cfg.heartbeat)
 	defer cancel()
