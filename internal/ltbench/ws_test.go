@@ -2,9 +2,9 @@ package ltbench
 
 import (
 	"math"
-	"strings"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
