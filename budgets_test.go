@@ -53,7 +53,9 @@ func TestSendQueueBytes(t *testing.T) {
 		lagged bool
 	}{{256 << 10, true}, {64 << 20, false}} {
 		t.Run(fmt.Sprint(tc.bytes), func(t *testing.T) {
-			_, url, page := liveCounter(t, livetemplate.WithSendQueue(10_000), livetemplate.WithSendQueueBytes(tc.bytes), livetemplate.WithWriteTimeout(time.Minute))
+			// No heartbeat: the paused client would not answer it.
+			_, url, page := liveCounter(t, livetemplate.WithSendQueue(10_000), livetemplate.WithSendQueueBytes(tc.bytes),
+				livetemplate.WithWriteTimeout(time.Minute), livetemplate.WithHeartbeat(time.Hour))
 			diffs, renders := catchUpCount(t, burst(t, url, page), page)
 			if lagged := diffs < 150; lagged != tc.lagged {
 				t.Fatalf("%d diffs and %d renders of 150 changes of 64 KB; want lagged %v", diffs, renders, tc.lagged)

@@ -267,7 +267,7 @@ func (c *conn) joinPage(name string, p *Page, have uint64, how use) {
 	switch {
 	case c.pages[name] == p:
 		c.mu.Unlock()
-		c.queueCatchUp(name, p, have, true) // a resync: it replaces a catch-up that waits
+		c.joinCatchUp(name, p, have) // a resync
 		return
 	case c.pages[name] != nil:
 		c.mu.Unlock()

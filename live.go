@@ -80,7 +80,7 @@ func (p *Page) subscribe(c *conn, name string, have uint64, how use) error {
 	if p.live.ended != nil {
 		return p.live.ended
 	}
-	c.queueCatchUp(name, p, have, true)
+	c.joinCatchUp(name, p, have)
 	p.live.subs = append(p.live.subs, subscriber{c, name})
 	p.live.watchers.Add(1)
 	if p.live.grace != nil {
@@ -92,11 +92,12 @@ func (p *Page) subscribe(c *conn, name string, have uint64, how use) error {
 
 // catchUpMessages is what a catch-up sends: nothing, the render, or the
 // diffs from the history (all shared with other connections), then joined
-// for a join.
+// once for each join it answers.
 type catchUpMessages struct {
 	render *snapshot
 	diffs  [][]byte
 	joined []byte
+	joins  int
 }
 
 // catchUp returns the messages that bring a client holding version have to
@@ -195,8 +196,8 @@ func (p *Page) fanOut(base uint64, msg []byte) {
 }
 
 // lagCatchUp returns what c, joined to the page as name, needs to go from
-// the version that cu says it holds to the current one (and joined, if cu
-// answers a join), and ends cu, so that the page's later diffs are queued
+// the version that cu says it holds to the current one (and joined for
+// each join cu answers), and ends cu, so that the page's later diffs are queued
 // again: both under the page's locks, so that no diff falls between them.
 // c's writer calls it when it reaches cu.
 func (p *Page) lagCatchUp(c *conn, name string, cu *catchUp) catchUpMessages {
@@ -204,13 +205,13 @@ func (p *Page) lagCatchUp(c *conn, name string, cu *catchUp) catchUpMessages {
 	defer p.mu.Unlock()
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
-	have, joined, ok := c.caughtUp(name, cu)
+	have, joins, ok := c.caughtUp(name, cu)
 	if !ok {
 		return catchUpMessages{} // left, rejoined or ended meanwhile
 	}
 	m := p.catchUp(have)
-	if joined {
-		m.joined = protocol.Joined(p.version)
+	if joins > 0 {
+		m.joined, m.joins = protocol.Joined(p.version), joins
 	}
 	return m
 }

@@ -31,14 +31,14 @@ const catchUpSize = 64
 
 // catchUp is a catch-up waiting in a connection's send queue, for a page the
 // client holds at version have: the page's diffs since have, or its render,
-// then, for a join or resync, joined. While it waits, the page's diffs are
-// not queued for that page name: the catch-up takes their place. A join of
-// the same name meanwhile changes it rather than queueing another. Its
-// fields are guarded by the conn's mu.
+// then one joined for each of the joins (and resyncs) it answers. While it
+// waits, the page's diffs are not queued for that page name: the catch-up
+// takes their place. A join of the same name meanwhile changes it rather
+// than queueing another. Its fields are guarded by the conn's mu.
 type catchUp struct {
-	p      *Page
-	have   uint64
-	joined bool
+	p     *Page
+	have  uint64
+	joins int
 }
 
 // send queues msg, a message about the page named page, for the writer. A
@@ -88,21 +88,22 @@ func (c *conn) sendDiff(name string, p *Page, base uint64, msg []byte) {
 	}
 }
 
-// queueCatchUp queues a catch-up of p, joined as name, for a client that
-// holds version have; joined says that it answers a join. If a catch-up of
-// the name waits already, it is changed to this one, in its place in the
-// queue: the client gets one catch-up, from the version it said last.
-func (c *conn) queueCatchUp(name string, p *Page, have uint64, joined bool) {
+// joinCatchUp queues the answer to a join (or resync) of p as name, by a
+// client that holds version have: a catch-up, then joined. If a catch-up of
+// the name waits already, it answers this join too, in its place in the
+// queue, from the older of the two versions: the client gets one catch-up,
+// then a joined for each join.
+func (c *conn) joinCatchUp(name string, p *Page, have uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing || c.pages[name] != p {
 		return // left, or ended, meanwhile
 	}
 	if cu := c.behind[name]; cu != nil && cu.p == p {
-		cu.have, cu.joined = have, cu.joined || joined
+		cu.have, cu.joins = min(cu.have, have), cu.joins+1
 		return
 	}
-	c.addCatchUpLocked(name, &catchUp{p: p, have: have, joined: joined})
+	c.addCatchUpLocked(name, &catchUp{p: p, have: have, joins: 1})
 }
 
 func (c *conn) addCatchUpLocked(name string, cu *catchUp) {
@@ -113,30 +114,30 @@ func (c *conn) addCatchUpLocked(name string, cu *catchUp) {
 	c.enqueueLocked(outgoing{page: name, catchUp: cu})
 }
 
-// dropLag ends the waiting catch-up of the page named name, if it is not
-// the answer to a join: the page sends the client its render instead.
+// dropLag ends the waiting catch-up of the page named name, unless it
+// answers a join: the page sends the client its render instead.
 func (c *conn) dropLag(name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cu := c.behind[name]; cu != nil && !cu.joined {
+	if cu := c.behind[name]; cu != nil && cu.joins == 0 {
 		delete(c.behind, name)
 	}
 }
 
 // caughtUp ends cu, the catch-up of the page named name, if it is still
-// the page's waiting one, and returns the version it is from and whether
-// it answers a join.
-func (c *conn) caughtUp(name string, cu *catchUp) (have uint64, joined, ok bool) {
+// the page's waiting one, and returns the version it is from and how many
+// joins it answers.
+func (c *conn) caughtUp(name string, cu *catchUp) (have uint64, joins int, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.behind[name] != cu {
-		return 0, false, false
+		return 0, 0, false
 	}
 	delete(c.behind, name)
 	if len(c.behind) == 0 {
 		c.behind = nil // an idle connection keeps no map
 	}
-	return cu.have, cu.joined, true
+	return cu.have, cu.joins, true
 }
 
 // kickLocked starts the writer if it is not running. c.mu is held.
@@ -214,8 +215,10 @@ func (c *conn) writeOutgoing(buf *[]byte, o outgoing) error {
 			return err
 		}
 	}
-	if m.joined != nil {
-		return c.writeMessage(buf, o.page, m.joined)
+	for range m.joins {
+		if err := c.writeMessage(buf, o.page, m.joined); err != nil {
+			return err
+		}
 	}
 	return nil
 }

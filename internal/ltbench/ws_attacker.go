@@ -127,18 +127,12 @@ func (a *attacker) frames(ctx context.Context, pace bool) {
 // pings sends protocol pings and WebSocket ping frames, in turn, until the
 // end.
 func (a *attacker) pings(ctx context.Context) {
-	for {
-		if !a.send(ctx, `{"type":"ping"}`, true) || !a.pace.wait(ctx, 0) {
-			return
-		}
-		// A ping frame: its pong is never read, so Ping returns when
-		// its context ends, the frame written.
-		pctx, cancel := context.WithTimeout(ctx, time.Millisecond)
-		err := a.ws.Ping(pctx)
-		cancel()
-		if err != nil && pctx.Err() == nil {
-			return
-		}
+	// Ping waits for its pong, which the attacker never reads: each ping
+	// frame waits in a goroutine of its own until the end.
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for a.send(ctx, `{"type":"ping"}`, true) && a.pace.wait(ctx, 0) {
+		wg.Go(func() { a.ws.Ping(ctx) })
 	}
 }
 
