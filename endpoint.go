@@ -32,7 +32,8 @@ const TokenHeader = "LiveTemplate-Token"
 // The page of a token given on connect, in the query (?token=...&v=3) or in
 // the [TokenHeader] header, is joined at once as the connection's default
 // page. The endpoint refuses handshakes from other origins than its own host
-// (see [WithOriginPatterns]).
+// (see [WithOriginPatterns]), for hosts that [WithAllowedHosts] does not
+// allow, and past [WithMaxClientConnections].
 func (a *Application) Handler() http.Handler {
 	return &endpoint{app: a}
 }
