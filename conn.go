@@ -298,7 +298,9 @@ func (c *conn) forget(name string, p *Page) bool {
 		return false
 	}
 	delete(c.pages, name)
-	delete(c.behind, name)
+	if cu := c.behind[name]; cu != nil {
+		c.dropCatchUpLocked(name, cu)
+	}
 	if len(c.pages) == 0 {
 		c.idleSince = time.Now()
 	}

@@ -207,7 +207,7 @@ func (p *Page) lagCatchUp(c *conn, name string, cu *catchUp) catchUpMessages {
 	defer p.live.mu.Unlock()
 	have, joins, ok := c.caughtUp(name, cu)
 	if !ok {
-		return catchUpMessages{} // left, rejoined or ended meanwhile
+		return catchUpMessages{} // a lag that ended: the client left, or got the page
 	}
 	m := p.catchUp(have)
 	if joins > 0 {

@@ -32,13 +32,17 @@ const catchUpSize = 64
 // catchUp is a catch-up waiting in a connection's send queue, for a page the
 // client holds at version have: the page's diffs since have, or its render,
 // then one joined for each of the joins (and resyncs) it answers. While it
-// waits, the page's diffs are not queued for that page name: the catch-up
-// takes their place. A join of the same name meanwhile changes it rather
-// than queueing another. Its fields are guarded by the conn's mu.
+// is the conn's behind entry of its page name, the page's diffs are not
+// queued for that name (the catch-up takes their place), and a join of the
+// name is answered by it rather than by another. A catch-up that answers a
+// join is written even if the client left the page meanwhile, as every join
+// is answered; one that answers none is dropped then. Its fields are
+// guarded by the conn's mu.
 type catchUp struct {
 	p     *Page
 	have  uint64
 	joins int
+	done  bool // written, or dropped
 }
 
 // send queues msg, a message about the page named page, for the writer. A
@@ -120,23 +124,34 @@ func (c *conn) dropLag(name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cu := c.behind[name]; cu != nil && cu.joins == 0 {
-		delete(c.behind, name)
+		c.dropCatchUpLocked(name, cu)
 	}
 }
 
-// caughtUp ends cu, the catch-up of the page named name, if it is still
-// the page's waiting one, and returns the version it is from and how many
-// joins it answers.
-func (c *conn) caughtUp(name string, cu *catchUp) (have uint64, joins int, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.behind[name] != cu {
-		return 0, 0, false
-	}
+// dropCatchUpLocked ends cu, the behind entry of name: the page's diffs
+// are queued again, and cu is written only if it answers a join. c.mu is
+// held.
+func (c *conn) dropCatchUpLocked(name string, cu *catchUp) {
 	delete(c.behind, name)
 	if len(c.behind) == 0 {
 		c.behind = nil // an idle connection keeps no map
 	}
+	cu.done = cu.joins == 0
+}
+
+// caughtUp ends cu, the catch-up of the page named name, unless it was
+// dropped, and returns the version it is from and how many joins it
+// answers.
+func (c *conn) caughtUp(name string, cu *catchUp) (have uint64, joins int, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cu.done {
+		return 0, 0, false
+	}
+	if c.behind[name] == cu {
+		c.dropCatchUpLocked(name, cu)
+	}
+	cu.done = true
 	return cu.have, cu.joins, true
 }
 
