@@ -332,3 +332,41 @@ func TestResyncsShareOneCatchUp(t *testing.T) {
 		t.Fatalf("6 joins of a name while its catch-up waited: %d renders; want at most 2 (the first join's, and one for the others)", renders)
 	}
 }
+
+// TestJoinAnsweredAfterLeave: a join whose catch-up still waits when the
+// client leaves the name is answered all the same (every join gets its
+// joined), and the leave then holds.
+func TestJoinAnsweredAfterLeave(t *testing.T) {
+	_, url, page := bigApp(t, 512<<10)
+	ws := deafClient(t, url)
+	ws.SetReadLimit(-1)
+	for i := range 16 { // more than the sockets' buffers hold: the queue waits
+		sendFrame(t, ws, `{"type":"join","page":"p`+strconv.Itoa(i)+`","token":"`+page.GetToken()+`"}`)
+	}
+	sendFrame(t, ws, `{"type":"join","page":"late","token":"`+page.GetToken()+`"}`)
+	sendFrame(t, ws, `{"type":"leave","page":"late"}`)
+	time.Sleep(200 * time.Millisecond) // the server has read them all
+	if _, err := page.Update(strings.Repeat("y", 512<<10)); err != nil {
+		t.Fatal(err)
+	}
+	sendFrame(t, ws, `{"type":"ping"}`)
+	late := 0
+	for {
+		_, msg, err := ws.Read(testContext(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := string(msg)
+		switch {
+		case strings.HasPrefix(m, `{"type":"pong"`):
+			if late != 1 {
+				t.Fatalf("the join of a name left before its answer: %d joined; want 1", late)
+			}
+			return
+		case strings.Contains(m, `"page":"late","type":"joined"`):
+			late++
+		case strings.Contains(m, `"page":"late","type":"diff"`):
+			t.Fatal("a diff for a name the client left")
+		}
+	}
+}
