@@ -378,7 +378,7 @@ func eventSize(m protocol.Message) int {
 // about its lane's share and its message.
 const eventOverhead = 512
 
-var busy = &protocol.Error{Code: protocol.CodeUnavailable, Message: "too many events of this connection wait: resend later"}
+var busy = &protocol.Error{Code: protocol.CodeUnavailable, Message: "too many events wait: resend later"}
 
 // lane holds the events of one page waiting for their handler.
 type lane struct {
