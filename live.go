@@ -1,6 +1,7 @@
 package livetemplate
 
 import (
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -129,8 +130,14 @@ func (p *Page) snapshot() *snapshot {
 	if s := l.render.Value(); s != nil && l.renderVersion == p.version && l.renderTree == weak.Make(p.tree) {
 		return s
 	}
-	msg, _ := Update{Version: p.version, Body: p.withToken(p.tree.AppendJSON(nil))}.MarshalJSON()
-	s := &snapshot{msg: msg}
+	// The render message of Update.MarshalJSON, made in one buffer: a large
+	// page's render is not copied on its way.
+	b := make([]byte, 0, len(p.tree.HTML())+64)
+	b = append(b, `{"type":"render","v":`...)
+	b = strconv.AppendUint(b, p.version, 10)
+	b = append(b, `,"tree":`...)
+	b = append(p.tree.AppendJSON(b), '}')
+	s := &snapshot{msg: p.withToken(b)}
 	l.render, l.renderTree, l.renderVersion = weak.Make(s), weak.Make(p.tree), p.version
 	return s
 }
