@@ -135,7 +135,7 @@ func (c *conn) readLoop() {
 		}
 		v := c.take(len(frame)) // every frame counts, well formed or not
 		if v == abusive {
-			c.fail(protocol.CloseTooMany, tooManyReason)
+			c.fail(protocol.CloseTooManyMessages, tooManyReason)
 			return
 		}
 		m, bad := decode(typ, frame)
@@ -166,7 +166,7 @@ func (c *conn) control(size int) bool {
 	case allowed:
 		return true
 	case abusive:
-		c.fail(protocol.CloseTooMany, tooManyReason)
+		c.fail(protocol.CloseTooManyMessages, tooManyReason)
 	}
 	return false
 }

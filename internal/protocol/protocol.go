@@ -66,11 +66,11 @@ const (
 // 1000 (normal), 1001 (going away: the server shuts down) and 1009 (a
 // message larger than the limit).
 const (
-	CloseHeartbeat  = 4000 // no pong to a ping within the heartbeat timeout
-	CloseIdle       = 4001 // no page joined for the idle timeout
-	CloseSlowClient = 4008 // the client read too slowly: a write timed out, or its send queue filled
-	CloseReplaced   = 4009 // a newer connection of the same browser id took over
-	CloseTooMany    = 4029 // the client went on sending far past its rate limits
+	CloseHeartbeat       = 4000 // no pong to a ping within the heartbeat timeout
+	CloseIdle            = 4001 // no page joined for the idle timeout
+	CloseSlowClient      = 4008 // the client read too slowly: a write timed out, or its send queue filled
+	CloseReplaced        = 4009 // a newer connection of the same browser id took over
+	CloseTooManyMessages = 4029 // the client went on sending far past its rate limits
 )
 
 // Limits on the strings of a message.
