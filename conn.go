@@ -38,11 +38,11 @@ type conn struct {
 	pinged     bool          // a ping is unanswered
 	pinging    bool          // the writer waits for a pong: the reader must read
 	closing    bool
-	pages      map[string]*Page    // joined pages by name
-	behind     map[string]*catchUp // the catch-up waiting in the queue, by page name
-	lanes      map[*Page]*lane     // events waiting for their handlers, by page
-	eventBytes int                 // what the events of lanes count, running ones included
-	idleSince  time.Time           // when the last page was left; zero while some page is joined
+	pages      map[string]*Page // joined pages by name
+	behind     []*catchUp       // the catch-ups waiting in the queue in place of their pages' diffs, one per page name at most
+	lanes      map[*Page]*lane  // events waiting for their handlers, by page
+	eventBytes int              // what the events of lanes count, running ones included
+	idleSince  time.Time        // when the last page was left; zero while some page is joined
 	beat       *time.Timer
 	wg         sync.WaitGroup // the writer, the event lanes and the closer
 }
@@ -298,8 +298,8 @@ func (c *conn) forget(name string, p *Page) bool {
 		return false
 	}
 	delete(c.pages, name)
-	if cu := c.behind[name]; cu != nil {
-		c.dropCatchUpLocked(name, cu)
+	if cu := c.behindOf(name); cu != nil {
+		c.dropCatchUpLocked(cu)
 	}
 	if len(c.pages) == 0 {
 		c.idleSince = time.Now()

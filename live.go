@@ -202,17 +202,17 @@ func (p *Page) fanOut(base uint64, msg []byte) {
 	}
 }
 
-// lagCatchUp returns what c, joined to the page as name, needs to go from
-// the version that cu says it holds to the current one (and joined for
-// each join cu answers), and ends cu, so that the page's later diffs are queued
-// again: both under the page's locks, so that no diff falls between them.
-// c's writer calls it when it reaches cu.
-func (p *Page) lagCatchUp(c *conn, name string, cu *catchUp) catchUpMessages {
+// lagCatchUp returns what c needs to go from the version that cu says it
+// holds to the current one (and joined for each join cu answers), and ends
+// cu, so that the page's later diffs are queued again: both under the
+// page's locks, so that no diff falls between them. c's writer calls it
+// when it reaches cu.
+func (p *Page) lagCatchUp(c *conn, cu *catchUp) catchUpMessages {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
-	have, joins, ok := c.caughtUp(name, cu)
+	have, joins, ok := c.caughtUp(cu)
 	if !ok {
 		return catchUpMessages{} // a lag that ended: the client left, or got the page
 	}

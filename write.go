@@ -3,6 +3,7 @@ package livetemplate
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/coder/websocket"
 
@@ -39,10 +40,22 @@ const catchUpSize = 64
 // is answered; one that answers none is dropped then. Its fields are
 // guarded by the conn's mu.
 type catchUp struct {
+	name  string
 	p     *Page
 	have  uint64
 	joins int
 	done  bool // written, or dropped
+}
+
+// behindOf returns the behind entry of the page named name, or nil. c.mu
+// is held.
+func (c *conn) behindOf(name string) *catchUp {
+	for _, cu := range c.behind {
+		if cu.name == name {
+			return cu
+		}
+	}
+	return nil
 }
 
 // send queues msg, a message about the page named page, for the writer. A
@@ -83,10 +96,10 @@ func (c *conn) sendDiff(name string, p *Page, base uint64, msg []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
-	case c.closing || c.behind[name] != nil:
+	case c.closing || c.behindOf(name) != nil:
 		return
 	case c.fullLocked(1) || c.queued+len(msg) > c.app.cfg.sendQueueBytes:
-		c.addCatchUpLocked(name, &catchUp{p: p, have: base})
+		c.addCatchUpLocked(&catchUp{name: name, p: p, have: base})
 	default:
 		c.enqueueLocked(outgoing{page: name, msg: msg})
 	}
@@ -103,19 +116,16 @@ func (c *conn) joinCatchUp(name string, p *Page, have uint64) {
 	if c.closing || c.pages[name] != p {
 		return // left, or ended, meanwhile
 	}
-	if cu := c.behind[name]; cu != nil && cu.p == p {
+	if cu := c.behindOf(name); cu != nil && cu.p == p {
 		cu.have, cu.joins = min(cu.have, have), cu.joins+1
 		return
 	}
-	c.addCatchUpLocked(name, &catchUp{p: p, have: have, joins: 1})
+	c.addCatchUpLocked(&catchUp{name: name, p: p, have: have, joins: 1})
 }
 
-func (c *conn) addCatchUpLocked(name string, cu *catchUp) {
-	if c.behind == nil {
-		c.behind = make(map[string]*catchUp)
-	}
-	c.behind[name] = cu
-	c.enqueueLocked(outgoing{page: name, catchUp: cu})
+func (c *conn) addCatchUpLocked(cu *catchUp) {
+	c.behind = append(c.behind, cu)
+	c.enqueueLocked(outgoing{page: cu.name, catchUp: cu})
 }
 
 // dropLag ends the waiting catch-up of the page named name, unless it
@@ -123,33 +133,32 @@ func (c *conn) addCatchUpLocked(name string, cu *catchUp) {
 func (c *conn) dropLag(name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cu := c.behind[name]; cu != nil && cu.joins == 0 {
-		c.dropCatchUpLocked(name, cu)
+	if cu := c.behindOf(name); cu != nil && cu.joins == 0 {
+		c.dropCatchUpLocked(cu)
 	}
 }
 
-// dropCatchUpLocked ends cu, the behind entry of name: the page's diffs
-// are queued again, and cu is written only if it answers a join. c.mu is
-// held.
-func (c *conn) dropCatchUpLocked(name string, cu *catchUp) {
-	delete(c.behind, name)
+// dropCatchUpLocked ends cu as a behind entry: the page's diffs are queued
+// again, and cu is written only if it answers a join. c.mu is held.
+func (c *conn) dropCatchUpLocked(cu *catchUp) {
+	i := slices.Index(c.behind, cu)
+	c.behind = slices.Delete(c.behind, i, i+1)
 	if len(c.behind) == 0 {
-		c.behind = nil // an idle connection keeps no map
+		c.behind = nil // an idle connection keeps none
 	}
 	cu.done = cu.joins == 0
 }
 
-// caughtUp ends cu, the catch-up of the page named name, unless it was
-// dropped, and returns the version it is from and how many joins it
-// answers.
-func (c *conn) caughtUp(name string, cu *catchUp) (have uint64, joins int, ok bool) {
+// caughtUp ends cu unless it was dropped, and returns the version it is
+// from and how many joins it answers.
+func (c *conn) caughtUp(cu *catchUp) (have uint64, joins int, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cu.done {
 		return 0, 0, false
 	}
-	if c.behind[name] == cu {
-		c.dropCatchUpLocked(name, cu)
+	if slices.Contains(c.behind, cu) {
+		c.dropCatchUpLocked(cu)
 	}
 	cu.done = true
 	return cu.have, cu.joins, true
@@ -219,7 +228,7 @@ func (c *conn) writeOutgoing(buf *[]byte, o outgoing) error {
 	if o.catchUp == nil {
 		return c.writeMessage(buf, o.page, o.msg)
 	}
-	m := o.catchUp.p.lagCatchUp(c, o.page, o.catchUp)
+	m := o.catchUp.p.lagCatchUp(c, o.catchUp)
 	if m.render != nil {
 		if err := c.writeMessage(buf, o.page, m.render.msg); err != nil {
 			return err
