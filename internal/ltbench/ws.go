@@ -268,7 +268,9 @@ func withChild(ctx context.Context, env []string, f func() error) (err error) {
 	defer cancel() // kills the process if it is still running
 	cmd := exec.CommandContext(ctx, exe)
 	cmd.Env = append(os.Environ(), env...)
-	cmd.WaitDelay = time.Second
+	// An exiting process with 10,000 sockets can take seconds on a busy
+	// machine.
+	cmd.WaitDelay = 10 * time.Second
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
