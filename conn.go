@@ -369,9 +369,10 @@ func (c *conn) event(m protocol.Message) {
 	}
 }
 
-// eventSize is what WithEventQueueBytes counts for an event.
+// eventSize is what WithEventQueueBytes counts for an event: its data's
+// memory (its capacity), its strings and the rest.
 func eventSize(m protocol.Message) int {
-	return len(m.Data) + len(m.Name) + len(m.ID) + len(m.Page) + eventOverhead
+	return cap(m.Data) + len(m.Name) + len(m.ID) + len(m.Page) + eventOverhead
 }
 
 // eventOverhead is what an event costs the server besides its strings:

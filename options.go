@@ -24,7 +24,7 @@ const (
 	DefaultMaxConnectionPages = 100
 	DefaultSendQueue          = 256
 	DefaultSendQueueBytes     = 1 << 20
-	DefaultEventQueueBytes    = 1 << 20
+	DefaultEventQueueBytes    = 512 << 10
 	DefaultByteRate           = 1 << 20
 	DefaultByteBurst          = 8 << 20
 	DefaultMaxClientConns     = 100
@@ -297,12 +297,13 @@ func WithSendQueueBytes(n int) Option {
 }
 
 // WithEventQueueBytes sets how many bytes of events one connection may have
-// waiting for their handlers or running, counted as the frames' data, names
-// and ids plus 512 bytes each (about what the server holds for an event). An event past it is refused with
+// waiting for their handlers or running, counted as the memory of their
+// data, names and ids plus 512 bytes each (about what the server holds for
+// an event). An event past it is refused with
 // unavailable (the client resends it later); an event always fits when none
 // of its connection waits. The events of a connection that closes are
 // dropped before their handlers run (those running finish): the client
-// resends them. Default: [DefaultEventQueueBytes], 1 MiB.
+// resends them. Default: [DefaultEventQueueBytes], 512 KiB.
 func WithEventQueueBytes(n int) Option {
 	return func(c *config) { c.eventBytes = n }
 }
