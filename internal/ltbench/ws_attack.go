@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"time"
 
@@ -80,12 +81,12 @@ func attackOnce(ctx context.Context, name string, opts Options) (int64, error) {
 	if _, err := s.page.Render(); err != nil { // the page's HTML, as a site serves it
 		return 0, err
 	}
-	base := heapInUse()
+	base := pinned()
 	var most int64
 	err = withAttacker(ctx, s.url, name, func() error {
 		time.Sleep(attackWarmups * opts.Duration)
 		for range attackSamples {
-			most = max(most, heapInUse()-base)
+			most = max(most, pinned()-base)
 			time.Sleep(5 * opts.Duration)
 		}
 		return nil
@@ -105,14 +106,18 @@ func slowEvent(ctx context.Context, p *livetemplate.Page, _ livetemplate.Event) 
 	return err
 }
 
-// heapInUse is the heap's and the stacks' spans in use after a collection:
-// what the process holds, not counting what it could return to the OS.
-func heapInUse() int64 {
+// pinned is the memory the process holds for what is reachable: the heap's
+// live objects as the collection that it runs marked them (not what was
+// allocated since, nor the free room in the spans), and the goroutines'
+// stacks.
+func pinned() int64 {
 	runtime.GC()
 	runtime.GC() // and what sync.Pool kept for one more cycle
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(live)
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return int64(m.HeapInuse + m.StackInuse)
+	return int64(live[0].Value.Uint64() + m.StackInuse)
 }
 
 // withAttacker runs f while a client process attacks the endpoint of url
