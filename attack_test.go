@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +20,7 @@ import (
 
 // The attack suite: what one client can do to the server on purpose. Each
 // test runs a real server and attacks it over real sockets; those that
-// measure memory compare the server's heap in use after a collection during
+// measure memory compare the server's live heap after a collection during
 // the attack with the same before it, in this process (the attacking client
 // holds next to nothing: it writes small frames and reads nothing).
 
@@ -27,14 +28,16 @@ import (
 // the benchmark's ws.attack_max_conn_bytes.
 const attackBudget = 8 << 20
 
-// heapInUse is the heap in use and the goroutines' stacks, after a
-// collection.
+// heapInUse is the live heap, as a collection marks it, and the
+// goroutines' stacks.
 func heapInUse() int64 {
 	runtime.GC()
 	runtime.GC() // and what sync.Pool kept for one more cycle
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(live)
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return int64(m.HeapInuse + m.StackInuse)
+	return int64(live[0].Value.Uint64() + m.StackInuse)
 }
 
 // mostPinned samples the heap in use for a while, as an attack goes on, and
