@@ -35,7 +35,8 @@ type Application struct {
 	legacy    map[*template.Template]*registered
 	handlers  map[handlerKey]EventHandler
 
-	conns connSet // open WebSocket connections
+	conns   connSet   // open WebSocket connections
+	clients clientSet // how many of them each client address holds
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -127,7 +128,7 @@ func (c *config) validate() error {
 	case c.dedupeWindow <= 0:
 		return fmt.Errorf("dedupe window %d: must be positive", c.dedupeWindow)
 	}
-	return nil
+	return c.checkConnections()
 }
 
 // badPattern returns the first pattern that path.Match cannot use.

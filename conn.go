@@ -15,6 +15,11 @@ import (
 // it and handles what it reads; a writer goroutine, started when there is
 // something to write and ended when there is not, is its only writer. An
 // idle connection so costs one goroutine.
+//
+// What a client can make the server hold is bounded in bytes: the messages
+// waiting for the writer (WithSendQueueBytes; joins and catch-ups wait as
+// marks, rendered when written), and the events waiting for their handlers
+// (WithEventQueueBytes).
 type conn struct {
 	app     *Application
 	ws      *websocket.Conn
@@ -22,26 +27,32 @@ type conn struct {
 	cancel  context.CancelFunc
 	browser string
 	epoch   uint64
-	limit   bucket // read loop only
 
-	mu        sync.Mutex
-	queue     []outgoing // messages waiting for the writer
-	writing   bool       // the writer goroutine runs
-	pingDue   bool       // the writer owes the heartbeat a ping
-	pinged    bool       // a ping is unanswered
-	closing   bool
-	pages     map[string]*Page // joined pages by name
-	behind    map[string]*lag  // pages whose diffs wait for a catch-up, by name
-	lanes     map[string]*lane // events waiting for their handlers, by page name
-	idleSince time.Time        // when the last page was left; zero while some page is joined
-	beat      *time.Timer
-	wg        sync.WaitGroup // the writer, the event lanes and the closer
+	mu         sync.Mutex
+	limit      limiter       // the client's rate limits
+	room       chan struct{} // closed when the queue has room again, the writer pings or the connection closes; nil while the reader does not wait
+	queue      []outgoing    // messages waiting for the writer
+	queued     int           // bytes of the messages queued or being written
+	writing    bool          // the writer goroutine runs
+	pingDue    bool          // the writer owes the heartbeat a ping
+	pinged     bool          // a ping is unanswered
+	pinging    bool          // the writer waits for a pong: the reader must read
+	closing    bool
+	pages      map[string]*Page // joined pages by name
+	behind     []*catchUp       // the catch-ups waiting in the queue in place of their pages' diffs, one per page name at most
+	lanes      map[*Page]*lane  // events waiting for their handlers, by page
+	eventBytes int              // what the events of lanes count, running ones included
+	idleSince  time.Time        // when the last page was left; zero while some page is joined
+	beat       *time.Timer
+	wg         sync.WaitGroup // the writer, the event lanes and the closer
 }
 
-func newConn(a *Application, ws *websocket.Conn, browser string, epoch uint64) *conn {
-	c := &conn{app: a, ws: ws, browser: browser, epoch: epoch, idleSince: time.Now()}
+// newConn returns the connection of a handshake. Its ws is set once the
+// handshake, which needs the connection for its ping callbacks, is done.
+func newConn(a *Application, browser string, epoch uint64) *conn {
+	c := &conn{app: a, browser: browser, epoch: epoch, idleSince: time.Now()}
 	c.ctx, c.cancel = context.WithCancel(a.ctx)
-	c.limit = bucket{rate: a.cfg.eventRate, burst: float64(a.cfg.eventBurst), tokens: float64(a.cfg.eventBurst)}
+	c.limit.init(&a.cfg)
 	return c
 }
 
@@ -101,7 +112,8 @@ func (c *conn) closeLocked(code websocket.StatusCode, reason string, last []byte
 		return
 	}
 	c.closing = true
-	c.queue = nil
+	c.queue, c.behind = nil, nil
+	c.wakeReaderLocked()
 	if c.beat != nil {
 		c.beat.Stop()
 	}
@@ -131,28 +143,90 @@ func (c *conn) finish() {
 }
 
 // readLoop reads and handles the client's messages until the connection
-// ends.
+// ends. While the send queue is full it reads nothing: a client that sends
+// faster than it reads the answers is slowed down by TCP, and the server
+// holds no more of its answers than the queue's limits.
 func (c *conn) readLoop() {
-	for {
+	for c.awaitRoom() {
 		typ, frame, err := c.ws.Read(c.ctx)
 		if err != nil {
 			return
 		}
-		allowed := c.limit.allow(time.Now()) // every frame counts, well formed or not
+		v := c.take(len(frame)) // every frame counts, well formed or not
+		if v == abusive {
+			c.fail(protocol.CloseTooManyMessages, tooManyReason)
+			return
+		}
 		m, bad := decode(typ, frame)
 		switch {
-		case bad != nil && !allowed:
+		case bad != nil && v == refused:
 			c.send("", protocol.ErrorMessage(rateLimited))
-			continue
 		case bad != nil:
 			c.send("", protocol.ErrorMessage(bad))
-			continue
-		case !allowed && m.Type != protocol.TypeLeave: // leaving only lightens the load
+		case v == refused && m.Type == protocol.TypeLeave:
+			c.handle(m) // leaving only lightens the load
+		case v == refused:
 			c.refuse(m, rateLimited)
-			continue
+		default:
+			c.handle(m)
 		}
-		c.handle(m)
 	}
+}
+
+// tooManyReason is the reason of the close of a client that went on sending
+// far past its rate limits.
+const tooManyReason = "too many messages: the client sent far past its rate limits"
+
+// control counts a WebSocket ping or pong frame of size bytes that the
+// client sent against its rate limits, and reports whether it is within
+// them: a ping past them gets no pong.
+func (c *conn) control(size int) bool {
+	switch c.take(size) {
+	case allowed:
+		return true
+	case abusive:
+		c.fail(protocol.CloseTooManyMessages, tooManyReason)
+	}
+	return false
+}
+
+// take counts a frame of size bytes against the rate limits.
+func (c *conn) take(size int) verdict {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.limit.take(&c.app.cfg, time.Now(), size)
+}
+
+// awaitRoom waits while the send queue is full, and reports whether the
+// connection goes on. It does not wait while the writer waits for a pong,
+// which only the reader can read.
+func (c *conn) awaitRoom() bool {
+	c.mu.Lock()
+	for !c.closing && !c.pinging && c.fullLocked(1) {
+		if c.room == nil {
+			c.room = make(chan struct{})
+		}
+		room := c.room
+		c.mu.Unlock()
+		<-room
+		c.mu.Lock()
+	}
+	defer c.mu.Unlock()
+	return !c.closing
+}
+
+// wakeReaderLocked wakes the reader if it waits for room. c.mu is held.
+func (c *conn) wakeReaderLocked() {
+	if c.room != nil {
+		close(c.room)
+		c.room = nil
+	}
+}
+
+// fullLocked reports whether the queue holds times its limits, in
+// messages or bytes. c.mu is held.
+func (c *conn) fullLocked(times int) bool {
+	return len(c.queue) >= times*c.app.cfg.sendQueue || c.queued >= times*c.app.cfg.sendQueueBytes
 }
 
 var rateLimited = &protocol.Error{Code: protocol.CodeRateLimited, Message: "too many messages: resend later"}
@@ -202,15 +276,18 @@ func (c *conn) join(name, tok string, have uint64, ref string) {
 		c.send(name, protocol.WithRef(protocol.ErrorMessage(protocolError(err)), ref))
 		return
 	}
-	c.joinPage(name, p, have, ref)
+	c.joinPage(name, p, have, useJoin, ref)
 }
 
-func (c *conn) joinPage(name string, p *Page, have uint64, ref string) {
+// joinPage joins p under name; how is useJoin for a join by token,
+// useCreator for the page that a PageHandler made for the connection. ref
+// is the join's, for its answers.
+func (c *conn) joinPage(name string, p *Page, have uint64, how use, ref string) {
 	c.mu.Lock()
 	switch {
 	case c.pages[name] == p:
 		c.mu.Unlock()
-		p.resync(c, name, have, ref)
+		c.joinCatchUp(name, p, have, ref) // a resync
 		return
 	case c.pages[name] != nil:
 		c.mu.Unlock()
@@ -227,7 +304,7 @@ func (c *conn) joinPage(name string, p *Page, have uint64, ref string) {
 	c.pages[name] = p // reserve the name: the reader is the only joiner
 	c.idleSince = time.Time{}
 	c.mu.Unlock()
-	if err := p.subscribe(c, name, have, ref); err != nil {
+	if err := p.subscribe(c, name, have, how, ref); err != nil {
 		c.forget(name, p)
 		c.send(name, protocol.WithRef(protocol.ErrorMessage(protocolError(err)), ref))
 	}
@@ -241,7 +318,9 @@ func (c *conn) forget(name string, p *Page) bool {
 		return false
 	}
 	delete(c.pages, name)
-	delete(c.behind, name)
+	if cu := c.behindOf(name); cu != nil {
+		c.dropCatchUpLocked(cu)
+	}
 	if len(c.pages) == 0 {
 		c.idleSince = time.Now()
 	}
@@ -272,66 +351,94 @@ func (c *conn) pageEnded(name string, p *Page, e *protocol.Error) {
 	}
 }
 
-// event queues an event for its page's lane: the events of one page name
-// run in the order they came, one at a time, and those of different pages
-// (different tabs) at the same time, so that one slow handler delays only
-// its own page, and the reader goes on reading (pongs among the rest).
+// event queues an event for its page's lane: the events of one page run in
+// the order they came, one at a time (as the page's handlers do anyway),
+// and those of different pages at the same time, so that one slow handler
+// delays only its own page, and the reader goes on reading (pongs among the
+// rest).
 func (c *conn) event(m protocol.Message) {
 	p := c.page(m.Page)
 	if p == nil {
 		c.refuse(m, &protocol.Error{Code: protocol.CodeNotJoined, Message: "the event names a page this connection has not joined"})
 		return
 	}
+	size := eventSize(m)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	l := c.lanes[m.Page]
+	if c.closing {
+		return
+	}
+	l := c.lanes[p]
 	if l == nil {
 		if c.lanes == nil {
-			c.lanes = make(map[string]*lane)
+			c.lanes = make(map[*Page]*lane)
 		}
 		l = new(lane)
-		c.lanes[m.Page] = l
+		c.lanes[p] = l
 	}
-	if len(l.events) >= c.app.cfg.sendQueue {
+	if len(l.events) >= c.app.cfg.sendQueue || (c.eventBytes > 0 && c.eventBytes+size > c.app.cfg.eventBytes) {
 		c.sendLocked(m.Page, protocol.AckError(m.ID, busy))
 		return
 	}
-	l.events = append(l.events, laneEvent{p, m})
+	c.eventBytes += size
+	l.events = append(l.events, laneEvent{m, size})
 	if !l.running {
 		l.running = true
 		c.wg.Add(1)
-		go c.runLane(m.Page, l)
+		go c.runLane(p, l)
 	}
 }
 
-var busy = &protocol.Error{Code: protocol.CodeUnavailable, Message: "too many events of this page wait: resend later"}
+// eventSize is what WithEventQueueBytes counts for an event: its data's
+// memory (its capacity), its strings and the rest.
+func eventSize(m protocol.Message) int {
+	return cap(m.Data) + len(m.Name) + len(m.ID) + len(m.Page) + eventOverhead
+}
 
-// lane holds the events of one page name waiting for their handler.
+// eventOverhead is what an event costs the server besides its strings:
+// about its lane's share and its message.
+const eventOverhead = 512
+
+var busy = &protocol.Error{Code: protocol.CodeUnavailable, Message: "too many events wait: resend later"}
+
+// lane holds the events of one page waiting for their handler.
 type lane struct {
 	events  []laneEvent
 	running bool // runLane runs
 }
 
 type laneEvent struct {
-	p *Page
-	m protocol.Message
+	m    protocol.Message
+	size int // eventSize(m)
 }
 
-// runLane runs the events of l in order until none is left.
-func (c *conn) runLane(name string, l *lane) {
+// runLane runs the events of l in order until none is left, or the
+// connection closes: the events that wait then are dropped, not run, since
+// no ack could reach the client, which resends them on its next connection.
+func (c *conn) runLane(p *Page, l *lane) {
 	defer c.wg.Done()
 	for {
 		c.mu.Lock()
+		if c.closing {
+			for _, ev := range l.events {
+				c.eventBytes -= ev.size
+			}
+			l.events = nil
+		}
 		if len(l.events) == 0 {
 			l.running = false
-			delete(c.lanes, name)
+			delete(c.lanes, p)
 			c.mu.Unlock()
 			return
 		}
 		ev := l.events[0]
+		l.events[0] = laneEvent{} // the backing array keeps no event that ran
 		l.events = l.events[1:]
 		c.mu.Unlock()
-		c.ack(ev.m, ev.p.handle(c.app.events, Event{Name: ev.m.Name, ID: ev.m.ID, Data: ev.m.Data}))
+		c.ack(ev.m, p.handle(c.app.events, Event{Name: ev.m.Name, ID: ev.m.ID, Data: ev.m.Data}))
+		c.mu.Lock()
+		c.eventBytes -= ev.size
+		c.mu.Unlock()
 	}
 }
 
@@ -346,21 +453,50 @@ func (c *conn) ack(m protocol.Message, res *protocol.Error) {
 	c.send(m.Page, protocol.Ack(m.ID))
 }
 
-// bucket is a token bucket: it allows rate messages a second on average, in
-// bursts of up to burst.
-type bucket struct {
-	rate, burst, tokens float64
-	last                time.Time
+// limiter holds a connection's rate limits, in frames (WithEventRate) and
+// bytes (WithByteRate): the tokens of what the client may send, and,
+// counted apart with the same rates and bursts, of what it may send past
+// that and have refused before it is closed. Guarded by the conn's mu.
+type limiter struct {
+	frames, bytes, overFrames, overBytes float64
+	last                                 time.Time
 }
 
-func (b *bucket) allow(now time.Time) bool {
-	if !b.last.IsZero() {
-		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+// init fills the buckets.
+func (l *limiter) init(cfg *config) {
+	l.frames, l.bytes = float64(cfg.eventBurst), float64(cfg.byteBurst)
+	l.overFrames, l.overBytes = l.frames, l.bytes
+}
+
+// verdict is what the rate limits say of a frame.
+type verdict uint8
+
+const (
+	allowed verdict = iota // within the limits: handle it
+	refused                // past them: refuse it
+	abusive                // far past them: close the connection
+)
+
+// take counts a frame of size bytes received at now, by the limits of cfg.
+func (l *limiter) take(cfg *config, now time.Time, size int) verdict {
+	if !l.last.IsZero() {
+		s := now.Sub(l.last).Seconds()
+		l.frames = min(float64(cfg.eventBurst), l.frames+s*cfg.eventRate)
+		l.overFrames = min(float64(cfg.eventBurst), l.overFrames+s*cfg.eventRate)
+		l.bytes = min(float64(cfg.byteBurst), l.bytes+s*cfg.byteRate)
+		l.overBytes = min(float64(cfg.byteBurst), l.overBytes+s*cfg.byteRate)
 	}
-	b.last = now
-	if b.tokens < 1 {
-		return false
+	l.last = now
+	n := min(float64(size), float64(cfg.byteBurst))
+	switch {
+	case l.frames >= 1 && l.bytes >= n:
+		l.frames--
+		l.bytes -= n
+		return allowed
+	case l.overFrames >= 1 && l.overBytes >= n:
+		l.overFrames--
+		l.overBytes -= n
+		return refused
 	}
-	b.tokens--
-	return true
+	return abusive
 }

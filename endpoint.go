@@ -32,7 +32,8 @@ const TokenHeader = "LiveTemplate-Token"
 // The page of a token given on connect, in the query (?token=...&v=3) or in
 // the [TokenHeader] header, is joined at once as the connection's default
 // page. The endpoint refuses handshakes from other origins than its own host
-// (see [WithOriginPatterns]).
+// (see [WithOriginPatterns]), for hosts that [WithAllowedHosts] does not
+// allow, and past [WithMaxClientConnections].
 func (a *Application) Handler() http.Handler {
 	return &endpoint{app: a}
 }
@@ -64,18 +65,23 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := e.app
-	if err := originAllowed(r, a.cfg.origins); err != nil {
-		http.Error(w, protocol.CodeForbidden+": "+err.Error(), http.StatusForbidden)
+	client, ok := a.admitClient(w, r)
+	if !ok {
 		return
 	}
-	ws, err := websocket.Accept(w, r, a.acceptOptions())
+	c := newConn(a, h.browser, h.epoch)
+	ws, err := websocket.Accept(w, r, a.acceptOptions(c))
 	if err != nil {
+		c.cancel()
+		a.clients.release(client)
 		return // Accept has written the response: not a WebSocket handshake
 	}
 	ws.SetReadLimit(int64(a.cfg.maxMessageSize))
-	c := newConn(a, ws, h.browser, h.epoch)
+	c.ws = ws
 	admitted, closed := a.conns.add(c)
 	if closed {
+		a.clients.release(client)
+		c.cancel()
 		ctx, cancel := context.WithTimeout(r.Context(), a.cfg.writeTimeout)
 		defer cancel()
 		ws.Write(ctx, websocket.MessageText, serverClosing) // the close follows whether or not the client took it
@@ -98,9 +104,31 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// idle connection's memory.
 	go func() {
 		defer a.conns.remove(c)
+		defer a.clients.release(client)
 		c.readLoop()
 		c.finish()
 	}()
+}
+
+// admitClient checks a handshake's Host and Origin and counts its client's
+// connection, or writes why the handshake is refused. It returns the
+// client's key, for the caller to release when the connection ends.
+func (a *Application) admitClient(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if err := hostAllowed(r.Host, a.cfg.hosts); err != nil {
+		http.Error(w, protocol.CodeForbiddenHost+": "+err.Error(), http.StatusForbidden)
+		return "", false
+	}
+	client := remoteOf(r, a.cfg.trusted)
+	if err := originAllowed(r, client.secure, a.cfg.origins); err != nil {
+		http.Error(w, protocol.CodeForbidden+": "+err.Error(), http.StatusForbidden)
+		return "", false
+	}
+	if !a.clients.acquire(client.key, a.cfg.maxClientConns) {
+		msg := fmt.Sprintf("%s: this client holds %d connections, as many as it may (see WithMaxClientConnections)", protocol.CodeTooManyConnections, a.cfg.maxClientConns)
+		http.Error(w, msg, http.StatusTooManyRequests)
+		return "", false
+	}
+	return client.key, true
 }
 
 // handshake is what a handshake request says besides the WebSocket upgrade:
@@ -127,10 +155,11 @@ func handshakeOf(r *http.Request) (handshake, error) {
 }
 
 // originAllowed reports why a handshake's Origin is not allowed: it is
-// neither the request's own host nor matched by a pattern of
+// neither the request's own host, as secure as the endpoint (secure: the
+// client reached it over TLS), nor matched by a pattern of
 // WithOriginPatterns. A request without Origin does not come from a browser
 // page, so no other site can have made it: it is allowed.
-func originAllowed(r *http.Request, patterns []string) error {
+func originAllowed(r *http.Request, secure bool, patterns []string) error {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return nil
@@ -139,7 +168,7 @@ func originAllowed(r *http.Request, patterns []string) error {
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("the Origin %q is not a URL with a host", origin)
 	}
-	if strings.EqualFold(u.Host, r.Host) {
+	if strings.EqualFold(u.Host, r.Host) && (!secure || strings.EqualFold(u.Scheme, "https")) {
 		return nil
 	}
 	for _, pat := range patterns {
@@ -151,12 +180,21 @@ func originAllowed(r *http.Request, patterns []string) error {
 			return nil
 		}
 	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return fmt.Errorf("the Origin %q is less secure than the endpoint, which the client reached over TLS (see WithOriginPatterns)", origin)
+	}
 	return fmt.Errorf("the Origin %q may not connect to %q (see WithOriginPatterns)", origin, r.Host)
 }
 
-func (a *Application) acceptOptions() *websocket.AcceptOptions {
+// acceptOptions are the options of c's handshake. Every WebSocket ping and
+// pong frame counts against c's rate limits; a ping past them gets no pong.
+func (a *Application) acceptOptions(c *conn) *websocket.AcceptOptions {
 	// The origin is checked before, with the endpoint's own error.
-	o := &websocket.AcceptOptions{InsecureSkipVerify: true}
+	o := &websocket.AcceptOptions{
+		InsecureSkipVerify: true,
+		OnPingReceived:     func(_ context.Context, b []byte) bool { return c.control(len(b)) },
+		OnPongReceived:     func(_ context.Context, b []byte) { c.control(len(b)) },
+	}
 	if a.cfg.compression {
 		o.CompressionMode = websocket.CompressionNoContextTakeover
 	}
@@ -184,7 +222,7 @@ func (e *endpoint) newPage(c *conn, r *http.Request) {
 	p.live.owned = true
 	p.live.mu.Unlock()
 	c.send("", protocol.PageToken(p.token))
-	c.joinPage("", p, 0, "")
+	c.joinPage("", p, 0, useCreator, "")
 }
 
 func browserOf(id, epoch string) (string, uint64, error) {

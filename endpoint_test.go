@@ -361,7 +361,8 @@ func TestEventResults(t *testing.T) {
 // event is applied once and every client ends with its page's HTML.
 func TestManyClients(t *testing.T) {
 	const pages, perPage, events = 20, 10, 50
-	app := counterApp(t)
+	// All the clients dial from one address.
+	app := counterApp(t, livetemplate.WithMaxClientConnections(pages*perPage))
 	url := serve(t, app) + "/live"
 	// 10,000 events with the race detector: about 8 s alone, several
 	// times that on a loaded machine. The deadline only guards against a

@@ -64,19 +64,24 @@ func (l *lifecycle) expire() {
 	}
 }
 
-// evict ends the page that the application evicts for the new page added:
-// the least recently used of each list's tail, the idle list's on a tie in
-// time, and never the new page itself.
+// evict ends the page that the application evicts for the new page added,
+// never the new page itself: the least recently used page never fetched by
+// token, of the fresh list's tail (neither rendered nor fetched) and the
+// unjoined list's (rendered), the fresh one's on a tie in time; if there is
+// none, the least recently used page fetched by token.
 func (l *lifecycle) evict(added *model) {
-	var idle, unjoined *model
+	var joined, fresh, unjoined *model
 	live := 1
 	for _, m := range l.pages {
 		if m.ended != nil || m == added {
 			continue
 		}
 		live++
-		tail := &idle
-		if m.unjoined {
+		tail := &fresh
+		switch {
+		case m.joined:
+			tail = &joined
+		case m.unjoined:
 			tail = &unjoined
 		}
 		if *tail == nil || m.seq < (*tail).seq {
@@ -86,9 +91,12 @@ func (l *lifecycle) evict(added *model) {
 	if live <= lifeMax {
 		return
 	}
-	victim := idle
-	if idle == nil || (unjoined != nil && unjoined.used.Before(idle.used)) {
+	victim := fresh
+	if fresh == nil || (unjoined != nil && unjoined.used.Before(fresh.used)) {
 		victim = unjoined
+	}
+	if victim == nil {
+		victim = joined
 	}
 	victim.ended = livetemplate.ErrPageEvicted
 }

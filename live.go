@@ -1,11 +1,13 @@
 package livetemplate
 
 import (
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
-	"github.com/livetemplate/livetemplate/internal/protocol"
+	"github.com/livetemplate/livetemplate/internal/engine"
 )
 
 // liveState is what a page keeps for its connections: who is joined, and its
@@ -36,7 +38,16 @@ type liveState struct {
 	// watchers is len(subs), readable without the page's lock, so that the
 	// page set does not expire a page that connections are showing.
 	watchers atomic.Int32
+	// render is the page's latest render message, for as long as a
+	// connection's writer holds it, so that the catch-ups of one version of
+	// the page share one render; renderTree and renderVersion say which.
+	render        weak.Pointer[snapshot]
+	renderTree    weak.Pointer[engine.Tree]
+	renderVersion uint64
 }
+
+// snapshot is a render message: the whole page at one version.
+type snapshot struct{ msg []byte }
 
 // subscriber is one join of the page: a connection, and the name by which
 // the client called the page there.
@@ -50,12 +61,13 @@ type historyEntry struct {
 	msg  []byte
 }
 
-// subscribe joins c to the page under name. It queues what the client needs
-// to hold the current version, given that it holds version have (0 for
-// nothing), then the joined message, with the join's ref; every later diff
-// follows.
-func (p *Page) subscribe(c *conn, name string, have uint64, ref string) error {
-	if err := p.visit(c.ctx, useJoin); err != nil {
+// subscribe joins c to the page under name (how is useJoin, or useCreator
+// for a PageHandler's page joined by its connection). It queues the
+// catch-up that the client needs to hold the current version, given that it
+// holds version have (0 for nothing), and the joined message after it, with
+// the join's ref; every later diff follows.
+func (p *Page) subscribe(c *conn, name string, have uint64, how use, ref string) error {
+	if err := p.visit(c.ctx, how); err != nil {
 		return err
 	}
 	p.mu.Lock()
@@ -65,7 +77,7 @@ func (p *Page) subscribe(c *conn, name string, have uint64, ref string) error {
 	if p.live.ended != nil {
 		return p.live.ended
 	}
-	p.sendCatchUpLocked(c, name, have, ref)
+	c.joinCatchUp(name, p, have, ref)
 	p.live.subs = append(p.live.subs, subscriber{c, name})
 	p.live.watchers.Add(1)
 	if p.live.grace != nil {
@@ -75,47 +87,55 @@ func (p *Page) subscribe(c *conn, name string, have uint64, ref string) error {
 	return nil
 }
 
-// resync sends c, joined to the page as name, what it needs to go from
-// version have to the current one: for a client that found a gap, or that
-// asks again. ref is the join's, for the joined message.
-func (p *Page) resync(c *conn, name string, have uint64, ref string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.live.mu.Lock()
-	defer p.live.mu.Unlock()
-	c.dropLag(name) // this catch-up replaces a pending one
-	p.sendCatchUpLocked(c, name, have, ref)
-}
-
-// sendCatchUpLocked queues the catch-up and the joined message, with the
-// join's ref. p.mu and p.live.mu are held.
-func (p *Page) sendCatchUpLocked(c *conn, name string, have uint64, ref string) {
-	for _, msg := range p.catchUpLocked(have) {
-		c.send(name, msg)
-	}
-	c.send(name, protocol.WithRef(protocol.Joined(p.version), ref))
+// catchUpMessages is what a catch-up sends: nothing, the render, or the
+// diffs from the history (all shared with other connections), then joined
+// once for each join it answers, with that join's ref.
+type catchUpMessages struct {
+	render  *snapshot
+	diffs   [][]byte
+	version uint64   // of joined
+	refs    []string // of the joins answered
 }
 
 // catchUpLocked returns the messages that bring a client holding version
 // have to the current version: nothing, the diffs it missed, or a render.
 // p.mu and p.live.mu are held.
-func (p *Page) catchUpLocked(have uint64) [][]byte {
+func (p *Page) catchUpLocked(have uint64) catchUpMessages {
 	if have == p.version && have >= p.live.since {
-		return nil
+		return catchUpMessages{}
 	}
 	h := p.live.history
 	// More diffs than half a send queue would take the client for a slow
 	// one: it gets the page.
 	few := p.version-have < uint64(p.app.cfg.sendQueue/2)
 	if have >= p.live.since && have < p.version && len(h) > 0 && h[0].base <= have && few {
-		msgs := make([][]byte, 0, p.version-have)
+		diffs := make([][]byte, 0, p.version-have)
 		for _, e := range h[have-h[0].base:] {
-			msgs = append(msgs, e.msg)
+			diffs = append(diffs, e.msg)
 		}
-		return msgs
+		return catchUpMessages{diffs: diffs}
 	}
-	snap, _ := Update{Version: p.version, Body: p.withToken(p.tree.AppendJSON(nil), p.version)}.MarshalJSON()
-	return [][]byte{snap}
+	return catchUpMessages{render: p.snapshotLocked()}
+}
+
+// snapshotLocked returns the render message of the page's current version:
+// the one that a connection's writer still holds, if any does, else a new
+// one. p.mu and p.live.mu are held.
+func (p *Page) snapshotLocked() *snapshot {
+	l := &p.live
+	if s := l.render.Value(); s != nil && l.renderVersion == p.version && l.renderTree == weak.Make(p.tree) {
+		return s
+	}
+	// The render message of Update.MarshalJSON, made in one buffer: a large
+	// page's render is not copied on its way.
+	b := make([]byte, 0, len(p.tree.HTML())+64)
+	b = append(b, `{"type":"render","v":`...)
+	b = strconv.AppendUint(b, p.version, 10)
+	b = append(b, `,"tree":`...)
+	b = append(p.tree.AppendJSON(b), '}')
+	s := &snapshot{msg: p.withToken(b, p.version)}
+	l.render, l.renderTree, l.renderVersion = weak.Make(s), weak.Make(p.tree), p.version
+	return s
 }
 
 // unsubscribe removes c's join of the page under name. When the last
@@ -178,19 +198,23 @@ func (p *Page) fanOutLocked(base uint64, msg []byte) {
 	}
 }
 
-// lagCatchUp returns what c, joined to the page as name, needs to go from
-// the version l says it holds to the current one, and ends l, so that the
-// page's later diffs are queued again: both under the page's locks, so that
-// no diff falls between them. c's writer calls it when it reaches l.
-func (p *Page) lagCatchUp(c *conn, name string, l *lag) [][]byte {
+// lagCatchUp returns what c needs to go from the version that cu says it
+// holds to the current one (and joined for each join cu answers), and ends
+// cu, so that the page's later diffs are queued again: both under the
+// page's locks, so that no diff falls between them. c's writer calls it
+// when it reaches cu.
+func (p *Page) lagCatchUp(c *conn, cu *catchUp) catchUpMessages {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
-	if !c.caughtUp(name, l) {
-		return nil // left, or the page ended, meanwhile
+	have, refs, ok := c.caughtUp(cu)
+	if !ok {
+		return catchUpMessages{} // a lag that ended: the client left, or got the page
 	}
-	return p.catchUpLocked(l.have)
+	m := p.catchUpLocked(have)
+	m.version, m.refs = p.version, refs
+	return m
 }
 
 // rememberLocked adds e to the history, and drops the oldest diffs past its
@@ -221,6 +245,7 @@ func (p *Page) resetLiveLocked() {
 	defer p.live.mu.Unlock()
 	p.live.history, p.live.historyBytes = nil, 0
 	p.live.since = p.version + 1
+	p.live.render = weak.Pointer[snapshot]{}
 }
 
 // disconnect tells every joined connection that the page ended, and why,

@@ -1,8 +1,12 @@
 package livetemplate
 
 import (
+	"fmt"
 	"html/template"
 	"log/slog"
+	"net/netip"
+	"path"
+	"strings"
 	"time"
 )
 
@@ -19,6 +23,11 @@ const (
 	DefaultEventBurst         = 100
 	DefaultMaxConnectionPages = 100
 	DefaultSendQueue          = 256
+	DefaultSendQueueBytes     = 1 << 20
+	DefaultEventQueueBytes    = 512 << 10
+	DefaultByteRate           = 1 << 20
+	DefaultByteBurst          = 8 << 20
+	DefaultMaxClientConns     = 100
 	DefaultWriteTimeout       = 10 * time.Second
 	DefaultHeartbeat          = 30 * time.Second
 	DefaultConnectionIdle     = time.Minute
@@ -44,12 +53,20 @@ type config struct {
 	funcs        template.FuncMap
 
 	origins        []string
+	hosts          []string
+	proxies        []string
+	trusted        []netip.Prefix // proxies, parsed by NewApplication
 	compression    bool
 	maxMessageSize int
 	eventRate      float64
 	eventBurst     int
+	byteRate       float64
+	byteBurst      int
 	maxConnPages   int
+	maxClientConns int
 	sendQueue      int
+	sendQueueBytes int
+	eventBytes     int
 	writeTimeout   time.Duration
 	heartbeat      time.Duration
 	connIdle       time.Duration
@@ -71,8 +88,13 @@ func defaultConfig() config {
 		maxMessageSize: DefaultMaxMessageSize,
 		eventRate:      DefaultEventRate,
 		eventBurst:     DefaultEventBurst,
+		byteRate:       DefaultByteRate,
+		byteBurst:      DefaultByteBurst,
 		maxConnPages:   DefaultMaxConnectionPages,
+		maxClientConns: DefaultMaxClientConns,
 		sendQueue:      DefaultSendQueue,
+		sendQueueBytes: DefaultSendQueueBytes,
+		eventBytes:     DefaultEventQueueBytes,
 		writeTimeout:   DefaultWriteTimeout,
 		heartbeat:      DefaultHeartbeat,
 		connIdle:       DefaultConnectionIdle,
@@ -116,10 +138,15 @@ func WithUnjoinedTTL(d time.Duration) Option {
 }
 
 // WithMaxPages sets how many pages the application keeps. Creating (or
-// loading) one more evicts the least recently used page that no WebSocket
-// connection has joined, which then fails with [ErrPageEvicted]; when every
-// page is joined, the new page is refused with [ErrLimitReached] instead.
-// Default: [DefaultMaxPages], 10,000.
+// loading) one more evicts a page that no WebSocket connection shows, which
+// then fails with [ErrPageEvicted]: the least recently used of the pages
+// never fetched by token ([Application.GetPage], or a join by token; a
+// [Application.PageHandler]'s page joined by the connection it was made for
+// does not count), or, when there is none, the least recently used of the
+// others. So pages that users came back to are not evicted for pages that
+// nobody did, such as those of anonymous connections that come and go.
+// When every page is shown, the new page is refused with [ErrLimitReached]
+// instead. Default: [DefaultMaxPages], 10,000.
 func WithMaxPages(n int) Option {
 	return func(c *config) { c.maxPages = n }
 }
@@ -151,9 +178,48 @@ func WithFuncs(funcs template.FuncMap) Option {
 // (for example "app.example.com", "*.example.com"). Default: none, so only
 // pages served from the endpoint's own host may connect (a browser always
 // sends Origin; a client that sends none, which a browser cannot be, is
-// allowed). A refused handshake gets HTTP 403.
+// allowed). An origin of the endpoint's own host must also be as secure as
+// the endpoint: an http origin may not connect to an endpoint reached over
+// TLS (over TLS as the server sees it, or, from a proxy of
+// [WithTrustedProxies], as its X-Forwarded-Proto or Forwarded header says).
+// A refused handshake gets HTTP 403 with the code forbidden_origin.
 func WithOriginPatterns(patterns ...string) Option {
 	return func(c *config) { c.origins = patterns }
+}
+
+// WithAllowedHosts allows WebSocket handshakes only for requests whose Host
+// header matches one of the patterns, with path.Match, ignoring case: the
+// whole host ("app.example.com:8443") or its name without the port
+// ("app.example.com", "*.example.com", "127.0.0.1", "::1"). It defends
+// against DNS rebinding, where a site makes its own name resolve to the
+// server's address: the Origin check alone passes then, since the Origin's
+// host is the Host the browser sends. Default: any host. A refused handshake
+// gets HTTP 403 with the code forbidden_host.
+func WithAllowedHosts(hosts ...string) Option {
+	return func(c *config) { c.hosts = hosts }
+}
+
+// WithTrustedProxies names the reverse proxies in front of the server, as IP
+// addresses or CIDR prefixes ("10.0.0.0/8", "127.0.0.1", "::1"). For a
+// request whose peer is one of them, the client's address is taken from the
+// Forwarded header (its for= values) or, without one, from X-Forwarded-For:
+// the rightmost address that is not itself a trusted proxy. And whether the
+// client reached the proxy over TLS is taken from Forwarded's proto= or
+// X-Forwarded-Proto (see [WithOriginPatterns]). Requests from other peers
+// are taken as they come, whatever those headers say. Default: none.
+func WithTrustedProxies(proxies ...string) Option {
+	return func(c *config) { c.proxies = proxies }
+}
+
+// WithMaxClientConnections sets how many WebSocket connections one client
+// may hold at once on the application's endpoints, by the client's address
+// (see [WithTrustedProxies]; IPv6 addresses count by their /64 prefix). A
+// handshake past it is refused with HTTP 429 and the code
+// too_many_connections. A browser holds one connection for all its tabs,
+// but the users behind one NAT share an address. Default:
+// [DefaultMaxClientConns], 100.
+func WithMaxClientConnections(n int) Option {
+	return func(c *config) { c.maxClientConns = n }
 }
 
 // WithCompression lets connections negotiate permessage-deflate, without
@@ -172,13 +238,28 @@ func WithMaxMessageSize(n int) Option {
 	return func(c *config) { c.maxMessageSize = n }
 }
 
-// WithEventRate limits how many messages each connection may send: perSecond
-// on average, in bursts of up to burst. A message past the limit is refused
-// with the code rate_limited (an event is not applied; the client resends it
-// later). Default: [DefaultEventRate] per second, bursts of
-// [DefaultEventBurst].
+// WithEventRate limits how many frames each connection may send: perSecond
+// on average, in bursts of up to burst. Every frame counts, whatever it
+// holds, WebSocket ping and pong frames too. A message past the limit is
+// refused with the code rate_limited (an event is not applied; the client
+// resends it later), except a leave, which is handled all the same; a ping
+// frame past it gets no pong. A client that goes on sending after that, and
+// has as many frames again refused (the same rate and burst, counted
+// apart), is closed with status 4029. Default: [DefaultEventRate] per
+// second, bursts of [DefaultEventBurst].
 func WithEventRate(perSecond float64, burst int) Option {
 	return func(c *config) { c.eventRate, c.eventBurst = perSecond, burst }
+}
+
+// WithByteRate limits how many bytes of frames each connection may send:
+// perSecond on average, in bursts of up to burst. It counts the same frames
+// as [WithEventRate], by their size, and refuses and closes the same way
+// (rate_limited, then 4029 once as many bytes again were refused). A frame
+// counts as at most burst bytes. Default: [DefaultByteRate], 1 MiB a
+// second, in bursts of [DefaultByteBurst], 8 MiB: more than a burst of
+// [DefaultEventBurst] frames of [DefaultMaxMessageSize].
+func WithByteRate(perSecond float64, burst int) Option {
+	return func(c *config) { c.byteRate, c.byteBurst = perSecond, burst }
 }
 
 // WithMaxConnectionPages sets how many pages one connection may have joined
@@ -190,14 +271,41 @@ func WithMaxConnectionPages(n int) Option {
 }
 
 // WithSendQueue sets how many messages may wait to be written to one
-// connection. Past it, a page's further diffs are not queued: the client
-// gets, when the writer reaches it, one catch-up to the page's latest
-// version (the diffs it missed, or the whole page), so a client that falls
-// behind for a while loses nothing and costs no more memory, and a broadcast
-// never waits for it. A client that lets twice as many other messages (acks,
-// errors) wait is closed with status 4008. Default: [DefaultSendQueue], 256.
+// connection. Past it (or past [WithSendQueueBytes]), a page's further diffs
+// are not queued: the client gets, when the writer reaches it, one catch-up
+// to the page's latest version (the diffs it missed, or the whole page), so
+// a client that falls behind for a while loses nothing and costs no more
+// memory, and a broadcast never waits for it. The connection is not read
+// meanwhile, so a client that sends faster than it reads the answers is
+// slowed down, not closed. A client that lets twice as many messages wait
+// (acks of its events, errors) is closed with status 4008. Default:
+// [DefaultSendQueue], 256.
 func WithSendQueue(n int) Option {
 	return func(c *config) { c.sendQueue = n }
+}
+
+// WithSendQueueBytes sets how many bytes of messages may wait to be written
+// to one connection, the message being written included; past it, the
+// connection is treated as with a full [WithSendQueue]: diffs give way to
+// one catch-up per page, the client's frames are not read, and at twice
+// as many bytes the connection is closed with status 4008. A join or a
+// catch-up waits as a small mark, not as the page: the writer renders it
+// when it gets there, and connections that need the same version of a page
+// at once share one render. Default: [DefaultSendQueueBytes], 1 MiB.
+func WithSendQueueBytes(n int) Option {
+	return func(c *config) { c.sendQueueBytes = n }
+}
+
+// WithEventQueueBytes sets how many bytes of events one connection may have
+// waiting for their handlers or running, counted as the memory of their
+// data, names and ids plus 512 bytes each (about what the server holds for
+// an event). An event past it is refused with
+// unavailable (the client resends it later); an event always fits when none
+// of its connection waits. The events of a connection that closes are
+// dropped before their handlers run (those running finish): the client
+// resends them. Default: [DefaultEventQueueBytes], 512 KiB.
+func WithEventQueueBytes(n int) Option {
+	return func(c *config) { c.eventBytes = n }
 }
 
 // WithWriteTimeout bounds each write to a connection: a client that has not
@@ -258,4 +366,44 @@ func WithDedupeWindow(n int) Option {
 // a panic in an event handler, with its stack. Default: [slog.Default].
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
+}
+
+// checkConnections checks the options of the endpoint, and parses the
+// trusted proxies.
+func (c *config) checkConnections() error {
+	switch {
+	case c.byteRate <= 0 || c.byteBurst <= 0:
+		return fmt.Errorf("byte rate %v, burst %d: must be positive", c.byteRate, c.byteBurst)
+	case c.sendQueueBytes <= 0:
+		return fmt.Errorf("send queue bytes %d: must be positive", c.sendQueueBytes)
+	case c.eventBytes <= 0:
+		return fmt.Errorf("event queue bytes %d: must be positive", c.eventBytes)
+	case c.maxClientConns <= 0:
+		return fmt.Errorf("max client connections %d: must be positive", c.maxClientConns)
+	case badPattern(c.hosts) != "":
+		return fmt.Errorf("allowed host %q: %w", badPattern(c.hosts), path.ErrBadPattern)
+	}
+	c.trusted = nil
+	for _, p := range c.proxies {
+		prefix, err := parsePrefix(p)
+		if err != nil {
+			return fmt.Errorf("trusted proxy %q: %w", p, err)
+		}
+		c.trusted = append(c.trusted, prefix)
+	}
+	return nil
+}
+
+// parsePrefix parses a CIDR prefix, or an address as the prefix of it alone.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }

@@ -6,14 +6,15 @@ import (
 	"time"
 )
 
-// pageSet holds an application's live pages, in two lists ordered by last use
-// (most recent first), so that the pages due to expire and the least recently
-// used page are at the lists' tails.
+// pageSet holds an application's live pages, in three lists ordered by last
+// use (most recent first), so that the pages due to expire and the least
+// recently used pages are at the lists' tails.
 type pageSet struct {
 	mu       sync.Mutex
 	byID     map[string]*Page
-	idle     pageList // expire idleTTL after their last use
-	unjoined pageList // rendered, never joined: expire unjoinedTTL after their last use
+	joined   pageList // fetched by token: expire idleTTL after their last use
+	fresh    pageList // neither fetched by token nor rendered: expire idleTTL after their last use
+	unjoined pageList // rendered, never fetched by token: expire unjoinedTTL after their last use
 	// ended is why the latest pages ended, by id, so that a token of one
 	// gets ErrPageExpired, ErrPageClosed or ErrPageEvicted rather than
 	// ErrPageNotFound.
@@ -27,7 +28,7 @@ type pageSet struct {
 // mu guards it, and only the page set's code (this file) touches it.
 type pageEntry struct {
 	used       time.Time
-	joined     bool // fetched by token: it stays in the idle list
+	joined     bool // fetched by token: it stays in the joined list
 	list       *pageList
 	prev, next *Page
 	gone       error // why the page ended; nil while it is live
@@ -74,15 +75,17 @@ func (l *pageList) remove(p *Page) {
 type use uint8
 
 const (
-	useTouch  use = iota // a change or a read: the page stays in its list
-	useRender            // rendered: a never-joined page moves to the unjoined list
-	useJoin              // fetched by token: the page moves to the idle list for good
+	useTouch   use = iota // a change or a read: the page stays in its list
+	useRender             // rendered: a never-joined page moves to the unjoined list
+	useJoin               // fetched by token: the page moves to the joined list for good
+	useCreator            // joined by the connection a PageHandler made it for: it stays in its list
 )
 
 func newPageSet(cfg *config) *pageSet {
 	return &pageSet{
 		byID:     make(map[string]*Page),
-		idle:     pageList{ttl: cfg.idleTTL},
+		joined:   pageList{ttl: cfg.idleTTL},
+		fresh:    pageList{ttl: cfg.idleTTL},
 		unjoined: pageList{ttl: cfg.unjoinedTTL},
 		max:      cfg.maxPages,
 	}
@@ -101,7 +104,7 @@ func (s *pageSet) add(p *Page, now time.Time) (live *Page, evicted []*Page, err 
 	}
 	p.entry.used = now
 	s.byID[p.id] = p
-	s.idle.pushFront(p)
+	s.fresh.pushFront(p)
 	for len(s.byID) > s.max {
 		victim := s.victim(p, now)
 		if victim == nil {
@@ -115,12 +118,29 @@ func (s *pageSet) add(p *Page, now time.Time) (live *Page, evicted []*Page, err 
 	return p, evicted, nil
 }
 
-// victim returns the page to evict for adding: the least recently used page
-// that no connection shows, other than adding itself, or nil when every
-// other page is shown. It walks both lists from their tails, oldest first,
-// the idle list's page first on a tie in time.
+// victim returns the page to evict for adding, other than adding itself,
+// among those that no connection shows: the least recently used of the
+// pages never fetched by token, or, if there is none, the least recently
+// used of the others; nil when every other page is shown. So pages that
+// users came back to make room only when nothing else can.
 func (s *pageSet) victim(adding *Page, now time.Time) *Page {
-	a, b := s.idle.tail, s.unjoined.tail
+	if p := s.oldestUnjoined(adding, now); p != nil {
+		return p
+	}
+	for p := s.joined.tail; p != nil; p = p.entry.prev {
+		if p != adding && !shown(p, now) {
+			return p
+		}
+	}
+	return nil
+}
+
+// oldestUnjoined returns the least recently used page that no connection
+// shows and nobody fetched by token, other than adding. It walks the fresh
+// and unjoined lists from their tails, oldest first, the fresh list's page
+// first on a tie in time.
+func (s *pageSet) oldestUnjoined(adding *Page, now time.Time) *Page {
+	a, b := s.fresh.tail, s.unjoined.tail
 	for a != nil || b != nil {
 		var p *Page
 		if a == nil || (b != nil && b.entry.used.Before(a.entry.used)) {
@@ -152,7 +172,7 @@ func (s *pageSet) use(p *Page, now time.Time, how use) (expired bool, err error)
 	switch {
 	case how == useJoin:
 		p.entry.joined = true
-		list = &s.idle
+		list = &s.joined
 	case how == useRender && !p.entry.joined:
 		list = &s.unjoined
 	}
@@ -216,7 +236,7 @@ func (s *pageSet) remove(p *Page, reason error) bool {
 func (s *pageSet) expire(now time.Time) (expired, kept []*Page) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, l := range []*pageList{&s.idle, &s.unjoined} {
+	for _, l := range []*pageList{&s.joined, &s.fresh, &s.unjoined} {
 		for p := l.tail; p != nil && p.entry.due(now); p = l.tail {
 			if shown(p, now) {
 				// Shown by a connection: in use, however long ago

@@ -137,6 +137,8 @@ func (b *bench) startNode(lease time.Duration) (*node, error) {
 	app, err := livetemplate.NewApplication(
 		livetemplate.WithSigningKeys(signingKey),
 		livetemplate.WithEventRate(1000, 1000),
+		// Every client dials from loopback, one address: no limit per client.
+		livetemplate.WithMaxClientConnections(1<<20),
 		cluster.WithNATS(nc, cluster.WithState[counter]("counter"), cluster.WithLease(lease)),
 	)
 	if err != nil {

@@ -221,7 +221,9 @@ func connectNATS(c config) (url string, nc *nats.Conn, stop func(), err error) {
 // newApp makes the application, with a cluster on nc when there is one: a
 // page's data travels between instances as the state type of its template.
 func newApp(c config, nc *nats.Conn) (*livetemplate.Application, error) {
-	var opts []livetemplate.Option
+	// WebSockets only for the names the demo is reached by, against DNS
+	// rebinding (docs/operations.md).
+	opts := []livetemplate.Option{livetemplate.WithAllowedHosts(hostsOf(c.addr)...)}
 	if c.key != "" {
 		sum := sha256.Sum256([]byte(c.key)) // any passphrase, as the 32 bytes a key must be
 		opts = append(opts, livetemplate.WithSigningKeys(sum[:]))
@@ -236,4 +238,25 @@ func newApp(c config, nc *nats.Conn) (*livetemplate.Application, error) {
 		))
 	}
 	return livetemplate.NewApplication(opts...)
+}
+
+// hostsOf returns the host names that a server listening on addr is reached
+// by: the loopback names, and addr's host, or, when addr listens on every
+// interface, the machine's name and its interfaces' addresses.
+func hostsOf(addr string) []string {
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	host, _, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); host != "" && (ip == nil || !ip.IsUnspecified()) {
+		return append(hosts, host)
+	}
+	if name, err := os.Hostname(); err == nil {
+		hosts = append(hosts, name)
+	}
+	ifaddrs, _ := net.InterfaceAddrs()
+	for _, a := range ifaddrs {
+		if ipnet, ok := a.(*net.IPNet); ok {
+			hosts = append(hosts, ipnet.IP.String())
+		}
+	}
+	return hosts
 }

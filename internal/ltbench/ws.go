@@ -54,8 +54,9 @@ const (
 )
 
 // runWS measures the WebSocket endpoint over loopback: the memory of an idle
-// joined connection, the latency of one update's diff to many clients, and
-// how many events a page handles a second.
+// joined connection, the latency of one update's diff to many clients, how
+// many events a page handles a second, and the most memory one attacking
+// connection can make the server hold.
 func runWS(opts Options) ([]Metric, error) {
 	if Conns < 1 {
 		return nil, fmt.Errorf("conns (%d) must be positive", Conns)
@@ -76,7 +77,11 @@ func runWS(opts Options) ([]Metric, error) {
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
-	return []Metric{
+	pinned, err := attackMemory(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("attacks: %w", err)
+	}
+	return append([]Metric{
 		millis("ws.fanout_p50_ms", percentileMs(lat, 50)),
 		// A change should look instant to everyone watching: 50 ms is
 		// well under what a user notices, for 1,000 viewers of one page.
@@ -87,7 +92,21 @@ func runWS(opts Options) ([]Metric, error) {
 		byteCount("ws.idle_conn_stack_bytes", int(math.Round(idle.stack))),
 		{Name: "ws.idle_conn_goroutines", Value: significant(idle.goroutines, 4), Unit: "goroutines"},
 		{Name: "ws.events_per_sec", Value: significant(rate, 4), Unit: "events/s"},
-	}, nil
+	}, attackMetrics(pinned)...), nil
+}
+
+// attackMetrics are the memory each attack pinned, and the most of them:
+// 8 MiB a connection keeps 100 attacking connections (the default limit
+// of one client address) under 1 GB.
+func attackMetrics(pinned map[string]int64) []Metric {
+	var most int64
+	ms := []Metric{{}}
+	for _, name := range attackNames {
+		most = max(most, pinned[name])
+		ms = append(ms, byteCount("ws.attack_"+name+"_bytes", int(pinned[name])))
+	}
+	ms[0] = byteCount("ws.attack_max_conn_bytes", int(most)).WithGoal(8 << 20)
+	return ms
 }
 
 // millis is a latency metric in milliseconds.
@@ -116,6 +135,9 @@ type wsServer struct {
 // startServer starts an application of the options with a page of tmpl
 // and data, and serves its endpoint.
 func startServer(tmpl *template.Template, data any, opts ...livetemplate.Option) (*wsServer, error) {
+	// Every client of the suite dials from loopback: one address, which
+	// may hold them all.
+	opts = append([]livetemplate.Option{livetemplate.WithMaxClientConnections(math.MaxInt32)}, opts...)
 	app, err := livetemplate.NewApplication(opts...)
 	if err != nil {
 		return nil, err
@@ -227,9 +249,17 @@ func settle(ctx context.Context) error {
 }
 
 // withClients runs f while a client process (see [RunClientProcess]) holds
-// n connections to url, joined. The process is this executable started
-// again; it ends when withClients returns, killed if need be.
-func withClients(ctx context.Context, url string, n int, f func() error) (err error) {
+// n connections to url, joined.
+func withClients(ctx context.Context, url string, n int, f func() error) error {
+	env := []string{clientURLEnv + "=" + url, clientConnsEnv + "=" + strconv.Itoa(n)}
+	return withChild(ctx, env, f)
+}
+
+// withChild runs f while a client process runs with env added to this
+// one's, once it has written that it is ready. The process is this
+// executable started again; it ends when withChild returns, killed if need
+// be.
+func withChild(ctx context.Context, env []string, f func() error) (err error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("client process: %w", err)
@@ -237,8 +267,10 @@ func withClients(ctx context.Context, url string, n int, f func() error) (err er
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // kills the process if it is still running
 	cmd := exec.CommandContext(ctx, exe)
-	cmd.Env = append(os.Environ(), clientURLEnv+"="+url, clientConnsEnv+"="+strconv.Itoa(n))
-	cmd.WaitDelay = time.Second
+	cmd.Env = append(os.Environ(), env...)
+	// An exiting process with 10,000 sockets can take seconds on a busy
+	// machine.
+	cmd.WaitDelay = 10 * time.Second
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()

@@ -134,17 +134,44 @@ const clientReady = "ready\n"
 //
 // A client process joins its connections, writes "ready" on stdout, and
 // holds them until its stdin closes (the suite closes it, or the suite's
-// process ended); its exit closes them.
+// process ended); its exit closes them. With LTBENCH_WS_ATTACK set, it
+// opens one connection instead, writes "ready", and attacks the server
+// with it (see ws_attack.go) until its stdin closes.
 func RunClientProcess() {
 	url := os.Getenv(clientURLEnv)
 	if url == "" {
 		return
 	}
-	if err := holdClients(url, os.Getenv(clientConnsEnv)); err != nil {
+	run := func() error { return holdClients(url, os.Getenv(clientConnsEnv)) }
+	if name := os.Getenv(attackEnv); name != "" {
+		run = func() error { return attack(url, name) }
+	}
+	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "ltbench client process:", err)
 		os.Exit(1)
 	}
 	os.Exit(0)
+}
+
+// attack runs the attack of that name (see ws_attacker.go) until stdin
+// closes.
+func attack(url, name string) error {
+	ctx := untilStdinCloses()
+	return runAttacker(ctx, url, name, func() error {
+		_, err := io.WriteString(os.Stdout, clientReady)
+		return err
+	})
+}
+
+// untilStdinCloses returns a context that ends when the process's stdin
+// closes: the suite closes it, or the suite's process ended.
+func untilStdinCloses() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		cancel()
+	}()
+	return ctx
 }
 
 func holdClients(url, count string) error {
@@ -152,11 +179,7 @@ func holdClients(url, count string) error {
 	if err != nil || n < 1 {
 		return fmt.Errorf("%s=%q: want a positive number", clientConnsEnv, count)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		io.Copy(io.Discard, os.Stdin)
-		cancel()
-	}()
+	ctx := untilStdinCloses()
 	conns, err := dialAll(ctx, url, n)
 	if err != nil {
 		return err

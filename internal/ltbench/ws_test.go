@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -13,6 +14,36 @@ import (
 func TestMain(m *testing.M) {
 	RunClientProcess()
 	os.Exit(m.Run())
+}
+
+// checkAttackMetrics checks the attack set's metrics, which may be 0 (an
+// attack that pinned nothing), and returns the others.
+func checkAttackMetrics(t *testing.T, ms []Metric) []Metric {
+	t.Helper()
+	var rest []Metric
+	var most, top *Metric
+	for _, m := range ms {
+		switch {
+		case m.Name == "ws.attack_max_conn_bytes":
+			top = &m
+		case strings.HasPrefix(m.Name, "ws.attack_"):
+			if m.Value < 0 || m.Unit != "bytes" {
+				t.Errorf("%s = %v %s, want bytes, not negative", m.Name, m.Value, m.Unit)
+			}
+			if most == nil || m.Value > most.Value {
+				most = &m
+			}
+		default:
+			rest = append(rest, m)
+		}
+	}
+	switch {
+	case top == nil || most == nil:
+		t.Error("attack metrics missing")
+	case top.Value != most.Value || top.Goal == nil || *top.Goal != 8<<20:
+		t.Errorf("ws.attack_max_conn_bytes %+v, want %s's value with the goal 8 MiB", *top, most.Name)
+	}
+	return rest
 }
 
 // TestRunWS runs the ws suite with 200 connections (fewer make the
@@ -27,6 +58,7 @@ func TestRunWS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ms = checkAttackMetrics(t, ms)
 	got := checkMetrics(t, ms, map[string]float64{
 		"ws.fanout_p99_ms":   50,
 		"ws.idle_conn_bytes": 20480,

@@ -57,16 +57,23 @@ const (
 	CodeUnavailable   = "unavailable"      // the server could not serve the request now: retry
 	CodeServerClosing = "server_closing"   // the server is shutting down
 	CodeForbidden     = "forbidden_origin" // the handshake's Origin is not allowed (HTTP 403, no socket)
+	// CodeForbiddenHost: the handshake's Host is not among the allowed
+	// hosts (HTTP 403, no socket).
+	CodeForbiddenHost = "forbidden_host"
+	// CodeTooManyConnections: the client's address holds as many
+	// connections as it may (HTTP 429, no socket).
+	CodeTooManyConnections = "too_many_connections"
 )
 
 // Close codes with which the server ends a connection, besides the standard
 // 1000 (normal), 1001 (going away: the server shuts down) and 1009 (a
 // message larger than the limit).
 const (
-	CloseHeartbeat  = 4000 // no pong to a ping within the heartbeat timeout
-	CloseIdle       = 4001 // no page joined for the idle timeout
-	CloseSlowClient = 4008 // the client read too slowly and its send queue filled
-	CloseReplaced   = 4009 // a newer connection of the same browser id took over
+	CloseHeartbeat       = 4000 // no pong to a ping within the heartbeat timeout
+	CloseIdle            = 4001 // no page joined for the idle timeout
+	CloseSlowClient      = 4008 // the client read too slowly: a write timed out, or its send queue filled
+	CloseReplaced        = 4009 // a newer connection of the same browser id took over
+	CloseTooManyMessages = 4029 // the client went on sending far past its rate limits
 )
 
 // Limits on the strings of a message.
