@@ -194,8 +194,11 @@ export class LiveTemplateClient {
 
   // solo opens this client's own socket, which joins the page by the URL's token.
   private solo(h: LinkHandlers): Link {
+    const key = tabId(24);
     const s = createSocket({
       url: () => this.socketURL(),
+      // Its own credential and epoch 0: its next connection replaces a half-open one at once.
+      protocols: ["livetemplate", `livetemplate.fence.${this.browser}.${key}.0`],
       reconnect: (info) => info.code !== C.CLOSE_REPLACED,
       autoConnect: false,
       maxQueue: 0,
@@ -271,8 +274,7 @@ export class LiveTemplateClient {
     return this.link?.send(m) ?? false;
   }
 
-  // socketURL is the URL of the next connection: the default page's token and version, and this
-  // tab's browser id (epoch 0) so that a new connection replaces a half-open old one at once.
+  // socketURL is the URL of the next connection: the default page's token and version.
   private socketURL(): string {
     const u = new URL(this.url);
     const pg = this.page;
@@ -280,8 +282,6 @@ export class LiveTemplateClient {
       u.searchParams.set("token", pg.token);
       u.searchParams.set("v", String(pg.needRender ? 0 : pg.v));
     }
-    u.searchParams.set("browser", this.browser);
-    u.searchParams.set("epoch", "0");
     return u.href;
   }
 

@@ -51,4 +51,6 @@ export const DEFAULTS = {
   pongTimeout: 10_000,
   maxPending: 100,
   retryAfter: 1_000,
+  /** A leader that answers no message of a follower within this time hangs: the follower takes the lead. */
+  leaderTimeout: 1_000,
 } as const;

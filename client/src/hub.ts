@@ -2,6 +2,13 @@
 // one hub per live endpoint; the hub of the tab that holds the leader lock
 // owns the WebSocket, and every hub talks to it over the tab bus.
 //
+// The leader's connection carries the browser's fencing credential for the
+// endpoint (a secret key of the browser and endpoint, and the leader's
+// epoch) in its subprotocols, never in the URL: the server closes an older
+// leader's connection when a newer one opens. A follower whose messages get
+// no answer pings the leader on the bus; a leader that does not answer (its
+// main thread hangs) is deposed: the follower steals the lock.
+//
 // Each client's page is joined under a name that starts with its tab's id, so
 // the leader routes the server's messages to the tab they are for. The
 // leader announces its socket's state with a generation; on every new open
@@ -16,7 +23,7 @@ import type { Unsubscribe } from "./emitter";
 import { createLeaderElector, type LeaderElector } from "./leader";
 import { tabId as newTabId } from "./outbox";
 import { createSocket, type CloseInfo, type Socket, type SocketOptions, type SocketState } from "./socket";
-import { watchTab } from "./tablock";
+import { TAB_LOCK, watchTab } from "./tablock";
 
 /** A server message as the client reads it: a JSON object. */
 export type ServerMessage = { type?: string; page?: string } & Record<string, unknown>;
@@ -59,9 +66,11 @@ export interface LeaderInfo {
 
 // Bus message types of the hub.
 const STATE = "lt:state"; // leader -> all: its socket's state
-const HELLO = "lt:hello"; // new tab -> all: who leads?
+const HELLO = "lt:hello"; // tab -> all: who leads? (A leader waiting to reconnect does so at once.)
 const UP = "lt:up"; // tab -> leader: a client message for the socket
 const DOWN = "lt:down"; // leader -> tab: a server message for one of its pages
+const PING = "lt:ping"; // follower -> leader: are you there?
+const PONG = "lt:pong"; // leader -> follower, from the message handler, which a hidden tab does not throttle
 
 interface State {
   leader: string;
@@ -87,6 +96,8 @@ export function hubFor(url: string, opts: Partial<SocketOptions>): Hub {
 
 export class Hub {
   readonly tab = newTabId();
+  private readonly lock: string; // of the leader, and the bus's channel
+  private readonly key: string; // the browser's secret for this endpoint, in its fencing credential
   private readonly bus: Channel;
   private readonly elector: LeaderElector;
   private readonly links = new Map<string, HubLink>(); // page name -> link
@@ -99,21 +110,34 @@ export class Hub {
   private opens = 0;
   private readonly joined = new Map<string, Set<string>>(); // tab -> its page names joined on the socket
   private readonly watching = new Map<string, Unsubscribe>(); // tab -> watch of its lock
+  private ready = false; // this tab holds its tab lock: it may talk to the leader
+  private fenced = false; // the server closed the socket for a newer one (4009): does this tab still lead?
+  // A follower's question to the leader, until any message of the leader comes.
+  private probe: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly url: string,
     private readonly opts: Partial<SocketOptions>,
   ) {
-    const key = `livetemplate:${url}`;
-    this.bus = openChannel({ channel: key, tabId: this.tab });
-    this.elector = createLeaderElector({ key, tabId: this.tab });
-    this.bus.subscribe<State>(STATE, (m) => this.onState(m.payload));
+    this.lock = `livetemplate:${url}`;
+    this.key = shared(`${KEY_KEY}:${url}`, 24);
+    this.bus = openChannel({ channel: this.lock, tabId: this.tab });
+    this.elector = createLeaderElector({ key: this.lock, tabId: this.tab });
+    this.bus.subscribe<State>(STATE, (m) => {
+      this.heard(m.from);
+      if (this.ready) this.onState(m.payload);
+    });
     this.bus.subscribe<Up>(UP, (m) => this.onUp(m));
-    this.bus.subscribe<ServerMessage>(DOWN, (m) => this.dispatch(m.payload));
+    this.bus.subscribe<ServerMessage>(DOWN, (m) => {
+      this.heard(m.from);
+      this.dispatch(m.payload);
+    });
+    this.bus.subscribe(PING, (m) => this.sock && this.bus.publish(PONG, 0, m.from));
+    this.bus.subscribe(PONG, (m) => this.heard(m.from));
     this.bus.subscribe(HELLO, (m) => {
-      if (!this.sock) return;
-      if (this.sock.state === "closed") this.sock.connect(); // its state reaches every tab
-      else this.bus.publish(STATE, this.stateOf(), m.from);
+      const st = this.sock?.state;
+      if (st === "backoff" || (st === "closed" && !this.fenced)) this.sock!.connect(); // its state reaches every tab
+      else if (st) this.bus.publish(STATE, this.stateOf(), m.from);
     });
     this.elector.on("acquire", () => this.lead());
     this.elector.on("lose", () => this.abdicate());
@@ -124,8 +148,16 @@ export class Hub {
     // A frozen tab runs no code, so a frozen leader would stall every tab: it hands over first.
     document.addEventListener("freeze", () => this.suspend());
     document.addEventListener("resume", () => this.resume());
-    // Talk only once this tab's lock is held: the leader watches it to learn when this tab goes.
-    void this.bus.ready.then(() => this.resume());
+    // Talk only once this tab's lock is held: the leader watches it to learn when this tab goes,
+    // and would take a tab that joins before for gone, and leave its pages.
+    void this.bus.ready.then(() => {
+      this.ready = true;
+      this.resume();
+    });
+    // A tab that comes back, or a network that does, ends the leader's wait to reconnect.
+    const wake = () => document.visibilityState === "visible" && this.bus.publish(HELLO);
+    addEventListener("online", wake);
+    document.addEventListener("visibilitychange", wake);
   }
 
   /** Attaches a client's page; name is the page's name on the connection. */
@@ -141,6 +173,7 @@ export class Hub {
   // wake asks for the connection, which the server closes when no tab has a page joined: the
   // leader opens it again, a follower asks the leader to.
   private wake(): void {
+    if (!this.ready) return; // it says hello once it is
     if (!this.sock) this.bus.publish(HELLO);
     else if (this.sock.state === "closed") this.sock.connect();
   }
@@ -155,10 +188,34 @@ export class Hub {
 
   /** Sends a client message of one of this tab's pages to the socket; false when none is open. */
   send(m: Up["m"]): boolean {
-    if (!this.view.gen) return false;
-    if (this.sock) return this.write(this.tab, m);
-    this.bus.publish(UP, { gen: this.view.gen, m } satisfies Up, this.view.leader);
+    const v = this.view;
+    if (!v.gen) return false;
+    if (v.leader === this.tab) return this.write(this.tab, m);
+    this.bus.publish(UP, { gen: v.gen, m } satisfies Up, v.leader);
+    if (m.type !== "leave") this.ask(v.leader); // it is answered: is the leader there to pass it on?
     return true;
+  }
+
+  // ask pings leader, unless a ping is out: a leader that answers no message of its within
+  // leaderTimeout hangs, and this tab takes the lead from it.
+  private ask(leader: string): void {
+    if (this.probe !== undefined) return;
+    this.bus.publish(PING, 0, leader);
+    const at = Date.now();
+    this.probe = setTimeout(() => {
+      this.probe = undefined;
+      if (leader !== this.view.leader || this.sock) return; // another tab leads by now
+      // A timer this late tells of this tab's own thread or timers held up: ask again.
+      if (Date.now() - at > 2 * C.DEFAULTS.leaderTimeout) this.ask(leader);
+      else this.elector.steal();
+    }, C.DEFAULTS.leaderTimeout);
+  }
+
+  // heard takes any message of the leader as its answer.
+  private heard(from: string): void {
+    if (from !== this.view.leader) return;
+    clearTimeout(this.probe);
+    this.probe = undefined;
   }
 
   connect(): void {
@@ -183,12 +240,16 @@ export class Hub {
 
   // lead opens the browser's connection, with an epoch above every earlier leader's.
   private lead(): void {
-    this.epoch = nextEpoch(this.view.epoch);
+    this.epoch = this.nextEpoch(this.view.epoch);
     this.joined.clear();
+    this.fenced = false;
     const s = createSocket({
       ...this.opts,
-      url: () => this.socketURL(),
-      reconnect: (info) => info.code !== C.CLOSE_IDLE, // until a tab has a page again
+      url: this.url,
+      protocols: () => ["livetemplate", `livetemplate.fence.${browserId()}.${this.key}.${this.epoch}`],
+      // Closed by the server: for want of a page (until a tab has one again), or for a newer
+      // connection of this browser (which may be this tab's successor's).
+      reconnect: (info) => info.code !== C.CLOSE_IDLE && info.code !== C.CLOSE_REPLACED,
       maxQueue: 0,
       autoConnect: false,
     });
@@ -199,10 +260,25 @@ export class Hub {
       this.bus.publish(STATE, { ...this.stateOf(), delay, attempt });
     });
     s.onClose((info) => {
-      if (info.code === C.CLOSE_REPLACED) this.epoch = nextEpoch(this.epoch); // fenced: come back above
+      if (info.code === C.CLOSE_REPLACED) this.fence(s, info.reason);
     });
     s.onMessage((d) => this.route(d as ServerMessage));
     s.connect();
+  }
+
+  // fence handles the server's close of socket s for a newer connection of this browser: a tab
+  // that another one deposed stops; one that still holds the lock (the newer connection was not
+  // a tab's of this browser, or a leader the server still held had a higher epoch) comes back
+  // above the open connection's epoch, which the server gives when it refuses a connection.
+  private fence(s: Socket, reason: string): void {
+    this.fenced = true;
+    const open = Number(/epoch (\d+)/.exec(reason)?.[1] ?? 0);
+    void leads(this.lock, this.tab).then((yes) => {
+      if (!yes || this.sock !== s) return;
+      this.fenced = false;
+      this.epoch = this.nextEpoch(Math.max(this.epoch, open));
+      s.connect();
+    });
   }
 
   // abdicate closes the connection of a tab that stopped leading; the next leader opens its own.
@@ -215,11 +291,12 @@ export class Hub {
     this.joined.clear();
   }
 
-  private socketURL(): string {
-    const u = new URL(this.url);
-    u.searchParams.set("browser", browserId());
-    u.searchParams.set("epoch", String(this.epoch));
-    return u.href;
+  // nextEpoch is above seen and above every epoch stored for this endpoint.
+  private nextEpoch(seen: number): number {
+    const k = `${EPOCH_KEY}:${this.url}`;
+    const e = Math.min(Number.MAX_SAFE_INTEGER, Math.max(seen, Number(stored(k)) || 0) + 1);
+    store(k, String(e));
+    return e;
   }
 
   private stateOf(): State {
@@ -230,6 +307,7 @@ export class Hub {
   // onState takes a leader's announcement: the links see their connection close and open.
   private onState(st: State): void {
     if (st.epoch < this.view.epoch) return; // from a leader that was replaced
+    if (this.sock && st.leader !== this.tab && st.epoch > this.epoch) this.abdicate(); // deposed while it hung
     const was = this.view;
     this.view = st;
     if (was.leader !== st.leader) for (const l of this.links.values()) l.h.leader();
@@ -297,26 +375,28 @@ class HubLink implements Link {
 }
 
 const BROWSER_KEY = "livetemplate:browser";
+const KEY_KEY = "livetemplate:key";
 const EPOCH_KEY = "livetemplate:epoch";
 let browser = "";
 
-/** This browser's id, shared by its tabs through localStorage (this tab's own where there is none). */
+/** This browser's public id, shared by its tabs through localStorage (this tab's own where there is none). */
 export function browserId(): string {
-  if (!browser) {
-    const id = stored(BROWSER_KEY) || newTabId();
-    store(BROWSER_KEY, id);
-    browser = stored(BROWSER_KEY) || id; // another tab may have stored its id first
-  }
-  return browser;
+  return (browser ||= shared(BROWSER_KEY, 12));
 }
 
-// nextEpoch is above every epoch this tab saw and every one stored, and at
-// least the clock's milliseconds, so that a browser whose storage is gone
-// still starts above its connections of an hour ago.
-function nextEpoch(seen: number): number {
-  const e = Math.max(seen + 1, Number(stored(EPOCH_KEY)) + 1 || 0, Date.now());
-  store(EPOCH_KEY, String(e));
-  return e;
+// shared returns the value stored under key, storing a new random one of n characters first
+// when there is none; another tab may store its own first, which wins.
+function shared(key: string, n: number): string {
+  const id = stored(key) || newTabId(n);
+  store(key, id);
+  return stored(key) || id;
+}
+
+// leads asks the browser whether this tab (whose tab lock is held) holds the lock key.
+async function leads(key: string, tab: string): Promise<boolean> {
+  const s = await navigator.locks.query();
+  const me = s.held?.find((l) => l.name === TAB_LOCK + tab)?.clientId;
+  return me !== undefined && !!s.held?.some((l) => l.name === key && l.clientId === me);
 }
 
 function stored(key: string): string {

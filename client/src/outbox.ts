@@ -23,9 +23,9 @@ export interface Pending {
   readonly reject: (e: LiveTemplateError) => void;
 }
 
-/** A random id of this tab: 12 characters of a-z and 0-9. */
-export function tabId(): string {
-  const b = crypto.getRandomValues(new Uint8Array(12));
+/** A random id: n (12) characters of a-z and 0-9. */
+export function tabId(n = 12): string {
+  const b = crypto.getRandomValues(new Uint8Array(n));
   let s = "";
   for (const x of b) s += (x % 36).toString(36);
   return s;

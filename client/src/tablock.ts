@@ -4,7 +4,8 @@
 
 import type { Unsubscribe } from "./emitter";
 
-const PREFIX = "livetemplate:tab:";
+/** The prefix of the tab locks' names. */
+export const TAB_LOCK = "livetemplate:tab:";
 
 /** A lock held while this tab lives: held settles once it is held, release gives it up. */
 export interface TabHold {
@@ -19,7 +20,7 @@ export function holdTab(id: string): TabHold {
   let release = () => {};
   const gone = new Promise<void>((r) => (release = r));
   const held = new Promise<void>((resolve) => {
-    locks.request(PREFIX + id, () => {
+    locks.request(TAB_LOCK + id, () => {
       resolve();
       return gone;
     }).catch(() => resolve());
@@ -33,7 +34,7 @@ export function watchTab(id: string, onGone: () => void): Unsubscribe {
   if (!locks) return () => {};
   const ac = new AbortController();
   locks
-    .request(PREFIX + id, { signal: ac.signal }, () => {
+    .request(TAB_LOCK + id, { signal: ac.signal }, () => {
       if (!ac.signal.aborted) onGone();
     })
     .catch(() => {}); // aborted

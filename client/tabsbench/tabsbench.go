@@ -270,14 +270,14 @@ func (s *server) serveTab(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	WritePage(w, p)
+	WritePage(w, p, "/live")
 }
 
 // WritePage writes the HTML document of a tab that shows p: its HTML in
 // the element with data-lvt-root, the client's script tag with its token
-// (the client at /livetemplate.js, the endpoint at /live), and [Script] at
-// /tabs.js.
-func WritePage(w http.ResponseWriter, p *livetemplate.Page) {
+// (the client at /livetemplate.js, the endpoint at the path live), and
+// [Script] at /tabs.js.
+func WritePage(w http.ResponseWriter, p *livetemplate.Page, live string) {
 	html, err := p.Render()
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -285,8 +285,8 @@ func WritePage(w http.ResponseWriter, p *livetemplate.Page) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><title>tab</title></head><body><div data-lvt-root>%s</div>`+
-		`<script src="/livetemplate.js" data-live="/live" data-token="%s" defer></script><script src="/tabs.js" defer></script></body></html>`,
-		html, p.GetToken())
+		`<script src="/livetemplate.js" data-live="%s" data-token="%s" defer></script><script src="/tabs.js" defer></script></body></html>`,
+		html, template.HTMLEscapeString(live), p.GetToken())
 }
 
 // ConnCount counts the WebSocket connections of the endpoints it wraps:

@@ -44,4 +44,6 @@ export declare const DEFAULTS: {
     readonly pongTimeout: 10000;
     readonly maxPending: 100;
     readonly retryAfter: 1000;
+    /** A leader that answers no message of a follower within this time hangs: the follower takes the lead. */
+    readonly leaderTimeout: 1000;
 };

@@ -50,6 +50,8 @@ export declare class Hub {
     private readonly url;
     private readonly opts;
     readonly tab: string;
+    private readonly lock;
+    private readonly key;
     private readonly bus;
     private readonly elector;
     private readonly links;
@@ -61,6 +63,9 @@ export declare class Hub {
     private opens;
     private readonly joined;
     private readonly watching;
+    private ready;
+    private fenced;
+    private probe;
     constructor(url: string, opts: Partial<SocketOptions>);
     /** Attaches a client's page; name is the page's name on the connection. */
     attach(handlers: LinkHandlers): [Link, string];
@@ -69,13 +74,16 @@ export declare class Hub {
     info(): LeaderInfo;
     /** Sends a client message of one of this tab's pages to the socket; false when none is open. */
     send(m: Up["m"]): boolean;
+    private ask;
+    private heard;
     connect(): void;
     detach(name: string): void;
     private resume;
     private suspend;
     private lead;
+    private fence;
     private abdicate;
-    private socketURL;
+    private nextEpoch;
     private stateOf;
     private onState;
     private onUp;
@@ -84,6 +92,6 @@ export declare class Hub {
     private route;
     private dispatch;
 }
-/** This browser's id, shared by its tabs through localStorage (this tab's own where there is none). */
+/** This browser's public id, shared by its tabs through localStorage (this tab's own where there is none). */
 export declare function browserId(): string;
 export {};

@@ -12,8 +12,8 @@ export interface Pending {
     readonly resolve: () => void;
     readonly reject: (e: LiveTemplateError) => void;
 }
-/** A random id of this tab: 12 characters of a-z and 0-9. */
-export declare function tabId(): string;
+/** A random id: n (12) characters of a-z and 0-9. */
+export declare function tabId(n?: number): string;
 export declare class Outbox {
     readonly max: number;
     private readonly prefix;
