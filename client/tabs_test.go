@@ -465,6 +465,30 @@ func TestTabs(t *testing.T) {
 		ts.end(t, tabs, 1, 2)
 	})
 
+	t.Run("FollowerWakes", func(t *testing.T) {
+		// The server is gone long enough for the leader's backoff to grow;
+		// when it is back, a follower that comes online (or becomes
+		// visible) ends the leader's wait at once.
+		ts := newTabsSite(t)
+		tabs := ts.openTabs(t, b, names("w", 2))
+		leader, _, _ := waitLeader(t, tabs, 0, 0)
+		follower := tabs[1-leader]
+		browsertest.MustEval[bool](follower.Tab, `window.waits = [], liveTemplate.on("reconnecting", (e) => waits.push(e.delay)), true`)
+		ts.tr.down.Store(true)
+		ts.tr.drop()
+		follower.WaitFor(`waits.length > 0 && waits[waits.length - 1] > 4000`, 60*time.Second)
+		ts.tr.down.Store(false)
+		start := time.Now()
+		browsertest.MustEval[bool](follower.Tab, `dispatchEvent(new Event("online")), true`)
+		follower.WaitFor(`liveTemplate.state === "open"`, 10*time.Second)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("the leader connected %v after the follower came online, want at once", d)
+		}
+		ts.converge(t, tabs, 35)
+		ts.waitOpen(t, 1)
+		ts.runsOnce(t)
+	})
+
 	t.Run("FollowerLeaves", func(t *testing.T) {
 		// A follower that closes, or crashes, leaves its page on the
 		// server: a page that no connection shows expires after its idle

@@ -155,9 +155,8 @@ export class Hub {
       this.resume();
     });
     // A tab that comes back, or a network that does, ends the leader's wait to reconnect.
-    const wake = () => document.visibilityState === "visible" && this.bus.publish(HELLO);
-    addEventListener("online", wake);
-    document.addEventListener("visibilitychange", wake);
+    addEventListener("online", () => this.bus.publish(HELLO));
+    document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && this.bus.publish(HELLO));
   }
 
   /** Attaches a client's page; name is the page's name on the connection. */
