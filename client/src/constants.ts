@@ -41,7 +41,7 @@ export const LVT = "lvt-";
 /** Class set on an element from an event's send until its ack. */
 export const LOADING_CLASS = "lvt-loading";
 
-/** Defaults of the options, in milliseconds unless named otherwise. */
+/** Defaults of the socket's options, in milliseconds. */
 export const DEFAULTS = {
   backoffBase: 500,
   backoffMax: 30_000,
@@ -49,8 +49,12 @@ export const DEFAULTS = {
   connectTimeout: 10_000,
   heartbeat: 25_000,
   pongTimeout: 10_000,
-  maxPending: 100,
-  retryAfter: 1_000,
-  /** A leader that answers no message of a follower within this time hangs: the follower takes the lead. */
-  leaderTimeout: 1_000,
 } as const;
+/** Events that may wait for their ack at once, by default. */
+export const MAX_PENDING = 100;
+/** About how long the client waits to retry what the server refused for now (rate_limited, unavailable). */
+export const RETRY_AFTER = 1_000;
+/** A page joined with the version its HTML shows fetches its tree this long after the join, in idle time. */
+export const TREE_AFTER = 1_000;
+/** A leader that answers no message of a follower within this time hangs: the follower takes the lead. */
+export const LEADER_TIMEOUT = 1_000;

@@ -4,8 +4,7 @@
 
 import type { Unsubscribe } from "./emitter";
 
-/** The prefix of the tab locks' names. */
-export const TAB_LOCK = "livetemplate:tab:";
+const PREFIX = "livetemplate:tab:";
 
 /** A lock held while this tab lives: held settles once it is held, release gives it up. */
 export interface TabHold {
@@ -20,7 +19,7 @@ export function holdTab(id: string): TabHold {
   let release = () => {};
   const gone = new Promise<void>((r) => (release = r));
   const held = new Promise<void>((resolve) => {
-    locks.request(TAB_LOCK + id, () => {
+    locks.request(PREFIX + id, () => {
       resolve();
       return gone;
     }).catch(() => resolve());
@@ -34,7 +33,7 @@ export function watchTab(id: string, onGone: () => void): Unsubscribe {
   if (!locks) return () => {};
   const ac = new AbortController();
   locks
-    .request(TAB_LOCK + id, { signal: ac.signal }, () => {
+    .request(PREFIX + id, { signal: ac.signal }, () => {
       if (!ac.signal.aborted) onGone();
     })
     .catch(() => {}); // aborted

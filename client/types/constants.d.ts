@@ -34,7 +34,7 @@ export declare const CLOSE_IDLE = 4001;
 export declare const LVT = "lvt-";
 /** Class set on an element from an event's send until its ack. */
 export declare const LOADING_CLASS = "lvt-loading";
-/** Defaults of the options, in milliseconds unless named otherwise. */
+/** Defaults of the socket's options, in milliseconds. */
 export declare const DEFAULTS: {
     readonly backoffBase: 500;
     readonly backoffMax: 30000;
@@ -42,8 +42,12 @@ export declare const DEFAULTS: {
     readonly connectTimeout: 10000;
     readonly heartbeat: 25000;
     readonly pongTimeout: 10000;
-    readonly maxPending: 100;
-    readonly retryAfter: 1000;
-    /** A leader that answers no message of a follower within this time hangs: the follower takes the lead. */
-    readonly leaderTimeout: 1000;
 };
+/** Events that may wait for their ack at once, by default. */
+export declare const MAX_PENDING = 100;
+/** About how long the client waits to retry what the server refused for now (rate_limited, unavailable). */
+export declare const RETRY_AFTER = 1000;
+/** A page joined with the version its HTML shows fetches its tree this long after the join, in idle time. */
+export declare const TREE_AFTER = 1000;
+/** A leader that answers no message of a follower within this time hangs: the follower takes the lead. */
+export declare const LEADER_TIMEOUT = 1000;

@@ -16,9 +16,9 @@ export interface Pending {
 export declare function tabId(n?: number): string;
 export declare class Outbox {
     readonly max: number;
-    private readonly prefix;
-    private n;
-    private readonly items;
+    private readonly prefix_;
+    private n_;
+    private readonly items_;
     constructor(max: number);
     get size(): number;
     /** Adds an event with a new id, or throws outbox_full when max events wait for their ack. */

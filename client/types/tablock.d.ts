@@ -1,6 +1,4 @@
 import type { Unsubscribe } from "./emitter";
-/** The prefix of the tab locks' names. */
-export declare const TAB_LOCK = "livetemplate:tab:";
 /** A lock held while this tab lives: held settles once it is held, release gives it up. */
 export interface TabHold {
     readonly held: Promise<void>;
