@@ -102,7 +102,7 @@ func (ts *tabsSite) serveTab(w http.ResponseWriter, r *http.Request) {
 	if live == "" {
 		live = "/live"
 	}
-	tabsbench.WritePage(w, p, live)
+	tabsbench.WritePage(w, p, live, false)
 }
 
 // namedPage returns the page of name, making it the first time.

@@ -162,6 +162,7 @@ export class LiveTemplateClient {
         if (st === "closed" && !shared && this.stopped_ === null) this.stop_(new LiveTemplateError(C.E_REPLACED, "livetemplate: replaced by a newer connection"));
       },
       leader: () => this.ev_.emit("leader", this.info_()),
+      pending: () => this.outbox_.size > 0 || (this.page_?.joins ?? 0) > 0,
     };
   }
 

@@ -56,5 +56,6 @@ export const MAX_PENDING = 100;
 export const RETRY_AFTER = 1_000;
 /** A page joined with the version its HTML shows fetches its tree this long after the join, in idle time. */
 export const TREE_AFTER = 1_000;
-/** A leader that answers no message of a follower within this time hangs: the follower takes the lead. */
-export const LEADER_TIMEOUT = 1_000;
+/** A leader silent for LEADER_TIMEOUT while a follower waits for answers is pinged; silent LEADER_CONFIRM more, it hangs: the follower takes the lead. */
+export const LEADER_TIMEOUT = 750;
+export const LEADER_CONFIRM = 250;

@@ -37,6 +37,8 @@ export interface LinkHandlers {
   state(s: SocketState, delay: number, attempt: number): void;
   /** The leading tab changed. */
   leader(): void;
+  /** Whether the page waits for an answer of the server: an ack, or a join's. */
+  pending(): boolean;
 }
 
 /** A client's way to the server: its own socket, or the hub's shared one. */
@@ -115,8 +117,8 @@ export class Hub {
   private readonly watching_ = new Map<string, Unsubscribe>(); // tab -> watch of its lock
   private ready_ = false; // this tab holds its tab lock: it may talk to the leader
   private fenced_ = false; // the server closed the socket for a newer one (4009): does this tab still lead?
-  // A follower's question to the leader, until any message of the leader comes.
-  private probe_: ReturnType<typeof setTimeout> | undefined;
+  // While a follower waits for answers: the leader's silence, which ends at its next message.
+  private silent_: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly url_: string,
@@ -203,30 +205,35 @@ export class Hub {
     if (!v.gen) return false;
     if (v.leader === this.tab) return this.write_(this.tab, m);
     this.bus_.publish(UP, { gen: v.gen, m } satisfies Up, v.leader);
-    if (m.type !== "leave") this.ask_(v.leader); // it is answered: is the leader there to pass it on?
+    if (m.type !== "leave" && this.silent_ === undefined) this.watch_(); // it is answered: is the leader there to pass it on?
     return true;
   }
 
-  // ask pings leader, unless a ping is out: a leader that answers no message of its within
-  // leaderTimeout hangs, and this tab takes the lead from it.
-  private ask_(leader: string): void {
-    if (this.probe_ !== undefined) return;
-    this.bus_.publish(PING, 0, leader);
-    const at = Date.now();
-    this.probe_ = setTimeout(() => {
-      this.probe_ = undefined;
-      if (leader !== this.view_.leader || this.sock_) return; // another tab leads by now
-      // A timer this late tells of this tab's own thread or timers held up: ask again.
-      if (Date.now() - at > 2 * C.LEADER_TIMEOUT) this.ask_(leader);
-      else this.elector_.steal();
-    }, C.LEADER_TIMEOUT);
+  // watch_ times the leader's silence while this tab waits for answers: a leader silent for
+  // LEADER_TIMEOUT is pinged, and one silent LEADER_CONFIRM more hangs: this tab takes the lead
+  // from it. Any message of the leader starts the silence again; nothing left to wait for ends
+  // the watch.
+  private watch_(asked = false): void {
+    clearTimeout(this.silent_);
+    const leader = this.view_.leader;
+    this.silent_ = setTimeout(
+      () => {
+        this.silent_ = undefined;
+        if (this.sock_ || ![...this.links_.values()].some((l) => l.h.pending())) return;
+        if (leader !== this.view_.leader) this.watch_(); // another tab leads: it gets its own time
+        else if (asked) this.elector_.steal();
+        else {
+          this.bus_.publish(PING, 0, leader);
+          this.watch_(true);
+        }
+      },
+      asked ? C.LEADER_CONFIRM : C.LEADER_TIMEOUT,
+    );
   }
 
-  // heard takes any message of the leader as its answer.
+  // heard_ takes any message of the leader as a sign of life.
   private heard_(from: string): void {
-    if (from !== this.view_.leader) return;
-    clearTimeout(this.probe_);
-    this.probe_ = undefined;
+    if (from === this.view_.leader && this.silent_ !== undefined) this.watch_();
   }
 
   connect(): void {

@@ -13,6 +13,8 @@ export interface LinkHandlers {
     state(s: SocketState, delay: number, attempt: number): void;
     /** The leading tab changed. */
     leader(): void;
+    /** Whether the page waits for an answer of the server: an ack, or a join's. */
+    pending(): boolean;
 }
 /** A client's way to the server: its own socket, or the hub's shared one. */
 export interface Link {
@@ -65,7 +67,7 @@ export declare class Hub {
     private readonly watching_;
     private ready_;
     private fenced_;
-    private probe_;
+    private silent_;
     constructor(url_: string, opts_: Partial<SocketOptions>);
     /** Attaches a client's page; name is the page's name on the connection. */
     attach(handlers: LinkHandlers): [Link, string];
@@ -74,7 +76,7 @@ export declare class Hub {
     info(): LeaderInfo;
     /** Sends a client message of one of this tab's pages to the socket; false when none is open. */
     send(m: Up["m"]): boolean;
-    private ask_;
+    private watch_;
     private heard_;
     connect(): void;
     detach(name: string): void;
