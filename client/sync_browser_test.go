@@ -46,6 +46,25 @@ func TestClientSync(t *testing.T) {
 		noConsole(t, tab)
 	})
 
+	t.Run("DeferredListener", func(t *testing.T) {
+		// A deferred script after the client's script tag, slow to load,
+		// hears the first connected event: the client connects once the
+		// document's scripts ran.
+		s := newSite(t, siteConfig{body: `<script src="/slow.js" defer></script>`,
+			extra: map[string]http.Handler{"GET /slow.js": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				time.Sleep(500 * time.Millisecond)
+				jsHandler(`window.heard = []; liveTemplate.on("connected", (e) => heard.push(e.v));`).ServeHTTP(w, r)
+			})}})
+		tab := b.Tab(t)
+		tab.Navigate(s.srv.URL + "/page")
+		tab.WaitFor(`window.heard && liveTemplate.state === "open" && liveTemplate.version > 0`, 10*time.Second)
+		time.Sleep(100 * time.Millisecond)
+		if got := browsertest.MustEval[[]int](tab, `heard`); len(got) != 1 {
+			t.Errorf("the deferred script heard connected %v times, want once", got)
+		}
+		noConsole(t, tab)
+	})
+
 	t.Run("FatalOnce", func(t *testing.T) {
 		// The page ends on the server: the client says so once, and the
 		// events pushed after reject with the same error, unannounced.
