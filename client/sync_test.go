@@ -164,9 +164,8 @@ func TestSync(t *testing.T) {
 			{openShared, []string{"join p v0", "join q v0"}},
 			{render("q", 7), []string{"connected q v0", "render q v7"}},
 			{render("r", 1), nil}, // a page this client does not hold
-			{`{"type":"remove","name":"p"}`, nil},
-			{render("p", 1), nil},
-		}, end: map[string]string{"q": "live  1 7 true"}},
+			{render("p", 1), []string{"connected p v0", "render p v1"}},
+		}, end: map[string]string{"p": "live  1 1 true", "q": "live  1 7 true"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -349,7 +349,8 @@ export class LiveTemplateClient {
     this.settle_(id, new LiveTemplateError(code, m.message ?? code));
   }
 
-  private settle_(id: string, err: LiveTemplateError | null): void {
+  // settle ends the wait of event id: resolved, or rejected with err, which is reported unless quiet.
+  private settle_(id: string, err: LiveTemplateError | null, quiet = false): void {
     const p = this.outbox_.take(id);
     this.sentOn_.delete(id);
     const el = this.owner_.get(id);
@@ -358,10 +359,9 @@ export class LiveTemplateClient {
       this.busy_.end(el);
     }
     if (!p) return; // a second ack of a resent event
-    if (err) {
-      this.report_(err);
-      p.reject(err);
-    } else p.resolve();
+    if (!err) return p.resolve();
+    if (!quiet) this.report_(err);
+    p.reject(err);
   }
 
   // stop ends the client: every event waiting for its ack fails with e.
@@ -374,18 +374,8 @@ export class LiveTemplateClient {
     this.unbind_?.();
     this.unbind_ = null;
     clearTimeout(this.retry_);
-    for (const p of this.outbox_.of(this.name_)) this.settleQuiet_(p.id, e);
+    for (const p of this.outbox_.of(this.name_)) this.settle_(p.id, e, true);
     if (report) this.report_(Object.assign(e, { fatal: true }));
-  }
-
-  private settleQuiet_(id: string, e: LiveTemplateError): void {
-    const p = this.outbox_.take(id);
-    const el = this.owner_.get(id);
-    if (el) {
-      this.owner_.delete(id);
-      this.busy_.end(el);
-    }
-    p?.reject(e);
   }
 
   private report_(e: LiveTemplateError): void {

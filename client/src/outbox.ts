@@ -44,7 +44,7 @@ export class Outbox {
   /** Adds an event with a new id, or throws outbox_full when max events wait for their ack. */
   add(page: string, name: string, data: unknown): [Pending, Promise<void>] {
     if (this.items_.size >= this.max) {
-      throw new LiveTemplateError(E_OUTBOX_FULL, `livetemplate: ${this.max} events are waiting for their ack; "${name}" was not sent`);
+      throw new LiveTemplateError(E_OUTBOX_FULL, `livetemplate: ${this.max} events wait for their ack: "${name}" not sent`);
     }
     let p!: Pending;
     const promise = new Promise<void>((resolve, reject) => {

@@ -56,7 +56,6 @@ export interface PageMessage {
 /** What happened, for step. */
 export type Input =
   | { type: "add"; name: string; token: string; v: number } // a page to sync; v: the version its HTML shows
-  | { type: "remove"; name: string }
   | { type: "open"; shared: boolean } // a connection opened; solo: the URL's token joined the default page
   | { type: "close" }
   | { type: "token"; token: string } // page_token: the default page's token
@@ -91,9 +90,6 @@ export function step(state: SyncState, input: Input): [SyncState, Action[]] {
   switch (input.type) {
     case "add":
       out[input.name] = { name: input.name, token: input.token, v: input.token ? input.v : 0, tree: false, phase: "down", fetch: "", joins: 0 };
-      break;
-    case "remove":
-      delete out[input.name];
       break;
     case "open":
     case "close":

@@ -115,7 +115,6 @@ export declare class LiveTemplateClient {
     private ack_;
     private settle_;
     private stop_;
-    private settleQuiet_;
     private report_;
     private log_;
 }

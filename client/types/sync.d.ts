@@ -46,9 +46,6 @@ export type Input = {
     token: string;
     v: number;
 } | {
-    type: "remove";
-    name: string;
-} | {
     type: "open";
     shared: boolean;
 } | {
