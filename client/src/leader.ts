@@ -31,8 +31,8 @@ export interface LeaderElector {
   /**
    * Takes the lock at once from a leader that stopped answering (Web Locks' steal): the browser
    * releases the leader's hold, and that tab's lose fires when it runs again, after which it
-   * waits for the lock anew. Of several tabs that steal at once, one does; the others go on
-   * waiting. Does nothing while this tab leads, or without Web Locks.
+   * waits for the lock anew. Of several tabs that steal within a second, one does; the others go
+   * on waiting. Does nothing while this tab leads, or without Web Locks.
    */
   steal(): void;
   isLeader(): boolean;
@@ -99,7 +99,9 @@ export function createLeaderElector(options: LeaderOptions): LeaderElector {
     },
     steal() {
       if (!locks || leader) return;
-      // One stealer at a time: a tab that finds another stealing leaves it to that one.
+      // One stealer at a time: a tab that finds another stealing leaves it to that one. The
+      // stealer keeps the steal lock a second after it leads, for the other tabs to learn of
+      // it, so that one that found the old leader silent too does not steal from the new one.
       void locks.request(`${options.key}:steal`, { ifAvailable: true }, async (l) => {
         if (!l || leader) return;
         ac?.abort();
@@ -107,6 +109,7 @@ export function createLeaderElector(options: LeaderOptions): LeaderElector {
         let off = () => {};
         await Promise.race([ask(a, { steal: true }), new Promise<void>((r) => (off = ev.on("acquire", r)))]);
         off();
+        await new Promise((r) => setTimeout(r, 1000));
       });
     },
     isLeader: () => leader,

@@ -21,8 +21,8 @@ export interface LeaderElector {
     /**
      * Takes the lock at once from a leader that stopped answering (Web Locks' steal): the browser
      * releases the leader's hold, and that tab's lose fires when it runs again, after which it
-     * waits for the lock anew. Of several tabs that steal at once, one does; the others go on
-     * waiting. Does nothing while this tab leads, or without Web Locks.
+     * waits for the lock anew. Of several tabs that steal within a second, one does; the others go
+     * on waiting. Does nothing while this tab leads, or without Web Locks.
      */
     steal(): void;
     isLeader(): boolean;
