@@ -72,6 +72,10 @@ type Result struct {
 	// neither acknowledged nor failed 15 s after the run; Failed, those that
 	// failed.
 	Unsettled, Failed int
+	// Unprovoked are the handovers in which the leader had lost the lead of
+	// its own accord before it was killed (a follower found it silent for a
+	// second, as a leader starved of CPU may be): they have no failover.
+	Unprovoked int
 	// HungLeaderStall is the longest that an event of a follower waited for
 	// its ack while the leader's main thread was blocked for 6 s, in
 	// milliseconds.
@@ -181,10 +185,11 @@ func handovers(b *browser, opts Options, r *Result) error {
 
 	var killedAcks []string
 	for i := range opts.Handovers {
-		leader, _, _, err := waitLeader(tabs, epoch-1, 0)
+		leader, now, _, err := waitLeader(tabs, epoch-1, 0)
 		if err != nil {
 			return err
 		}
+		epoch = now
 		victim := tabs[leader]
 		acked, err := browsertest.EvalIn[[]string](victim.ctx, `acked`)
 		if err != nil {
@@ -198,11 +203,15 @@ func handovers(b *browser, opts Options, r *Result) error {
 		} else {
 			victim.crash()
 		}
-		var live int64
-		if _, epoch, live, err = waitLeader(tabs, epoch, start.UnixMilli()); err != nil {
+		next, live, err := failover(tabs, epoch, start)
+		if err != nil {
 			return err
 		}
-		r.Failovers = append(r.Failovers, float64(live-start.UnixMilli()))
+		if epoch = next; live >= 0 {
+			r.Failovers = append(r.Failovers, float64(live))
+		} else {
+			r.Unprovoked++
+		}
 		t, err := newTab()
 		if err != nil {
 			return err
@@ -226,6 +235,22 @@ func handovers(b *browser, opts Options, r *Result) error {
 	}
 	r.Events, r.LostEvents, r.DuplicatedEvents = s.tally(append(sent, killedAcks...))
 	return nil
+}
+
+// failover waits until tabs follow a leader with an epoch above epoch, and
+// returns that epoch and the milliseconds from start until every tab's page
+// was live on its connection: -1 when they were before start, on a leader
+// that took the lead of its own accord (a follower that found the leader
+// silent), not for the kill.
+func failover(tabs []*tab, epoch float64, start time.Time) (float64, int64, error) {
+	_, next, live, err := waitLeader(tabs, epoch, start.UnixMilli())
+	if err == nil {
+		return next, live - start.UnixMilli(), nil
+	}
+	if _, next, _, again := waitLeader(tabs, epoch, 0); again == nil {
+		return next, -1, nil
+	}
+	return 0, 0, err
 }
 
 // server is the application the tabs show: /tab/{name} is the page of that

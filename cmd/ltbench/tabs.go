@@ -31,6 +31,8 @@ func runTabs(opts ltbench.Options) ([]ltbench.Metric, error) {
 		// pushEvent promises that failed, or had not settled 15 s after the run.
 		ltbench.Metric{Name: "tabs.unacknowledged_pushes", Value: float64(r.Unsettled + r.Failed), Unit: "events"}.WithGoal(0),
 		{Name: "tabs.events", Value: float64(r.Events), Unit: "events"},
+		// Handovers in which a follower had deposed the leader (silent for a second) before the kill.
+		{Name: "tabs.unprovoked_handovers", Value: float64(r.Unprovoked), Unit: "handovers"},
 		// A follower deposes a leader that answers nothing for a second.
 		ltbench.Metric{Name: "tabs.hung_leader_stall_ms", Value: round(r.HungLeaderStall), Unit: "ms"}.WithGoal(1500),
 		ltbench.Metric{Name: "tabs.two_endpoints_connections", Value: float64(r.TwoEndpointConnections), Unit: "connections"}.WithGoal(2),
