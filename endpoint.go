@@ -69,7 +69,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c := newConn(a, h.browser, h.epoch)
+	c := newConn(a, h.fence, h.epoch) // conn.browser holds the fencing key
 	ws, err := websocket.Accept(w, r, a.acceptOptions(c))
 	if err != nil {
 		c.cancel()
@@ -132,12 +132,13 @@ func (a *Application) admitClient(w http.ResponseWriter, r *http.Request) (strin
 }
 
 // handshake is what a handshake request says besides the WebSocket upgrade:
-// the default page to join, and the browser and leader epoch to fence by.
+// the default page to join, and the fencing credential's key (scoped as the
+// client scopes it: one per browser and endpoint) and leader epoch.
 type handshake struct {
-	token   string
-	have    uint64
-	browser string
-	epoch   uint64
+	token string
+	have  uint64
+	fence string
+	epoch uint64
 }
 
 func handshakeOf(r *http.Request) (handshake, error) {
@@ -146,10 +147,17 @@ func handshakeOf(r *http.Request) (handshake, error) {
 	if h.token == "" {
 		h.token = r.Header.Get(TokenHeader)
 	}
-	var err error
-	if h.browser, h.epoch, err = browserOf(q.Get("browser"), q.Get("epoch")); err != nil {
+	// Clients before the credential sent browser and epoch in the query.
+	// They are checked as before but fence nothing: a URL ends up in logs,
+	// and whoever read it could close the browser's connection.
+	if err := legacyBrowserOf(q.Get("browser"), q.Get("epoch")); err != nil {
 		return h, err
 	}
+	cred, err := credentialOf(r)
+	if err != nil {
+		return h, err
+	}
+	h.fence, h.epoch = cred.key, cred.epoch
 	h.have, err = versionOf(q.Get("v"))
 	return h, err
 }
@@ -192,6 +200,7 @@ func (a *Application) acceptOptions(c *conn) *websocket.AcceptOptions {
 	// The origin is checked before, with the endpoint's own error.
 	o := &websocket.AcceptOptions{
 		InsecureSkipVerify: true,
+		Subprotocols:       []string{subprotocol},
 		OnPingReceived:     func(_ context.Context, b []byte) bool { return c.control(len(b)) },
 		OnPongReceived:     func(_ context.Context, b []byte) { c.control(len(b)) },
 	}
@@ -225,18 +234,19 @@ func (e *endpoint) newPage(c *conn, r *http.Request) {
 	c.joinPage("", p, 0, useCreator, "")
 }
 
-func browserOf(id, epoch string) (string, uint64, error) {
+// legacyBrowserOf checks the browser and epoch query parameters of older
+// clients.
+func legacyBrowserOf(id, epoch string) error {
 	if id == "" && epoch == "" {
-		return "", 0, nil
+		return nil
 	}
 	if id == "" || len(id) > protocol.MaxPageName {
-		return "", 0, fmt.Errorf("livetemplate: the browser parameter must have 1 to %d bytes", protocol.MaxPageName)
+		return fmt.Errorf("livetemplate: the browser parameter must have 1 to %d bytes", protocol.MaxPageName)
 	}
-	n, err := strconv.ParseUint(epoch, 10, 64)
-	if err != nil {
-		return "", 0, errors.New("livetemplate: the epoch parameter must be a decimal number")
+	if _, err := strconv.ParseUint(epoch, 10, 64); err != nil {
+		return errors.New("livetemplate: the epoch parameter must be a decimal number")
 	}
-	return id, n, nil
+	return nil
 }
 
 func versionOf(s string) (uint64, error) {
@@ -250,20 +260,22 @@ func versionOf(s string) (uint64, error) {
 	return v, nil
 }
 
-// connSet holds an application's open connections, and for each browser id
-// the newest one (the connection of the browser's leading tab).
+// connSet holds an application's open connections, and for each fencing
+// key the newest one (the connection of the browser's leading tab).
 type connSet struct {
 	mu       sync.Mutex
 	all      map[*conn]struct{}
-	browsers map[string]*conn
+	browsers map[string]*conn // by fencing key
 	closed   bool
 	wg       sync.WaitGroup
 }
 
-// add registers c. A connection of a browser id replaces one of the same id
-// and an epoch no higher, which is closed; a connection of an older epoch is
-// not admitted: it is registered (until remove) but being closed. closed
-// reports an application that is closing, which registers nothing.
+// add registers c. A connection of a fencing key replaces one of the same
+// key and an epoch no higher, which is closed; a connection of an older
+// epoch is not admitted: it is registered (until remove) but being closed,
+// told the open one's epoch, so that a tab that still leads can come back
+// above it. closed reports an application that is closing, which registers
+// nothing.
 func (s *connSet) add(c *conn) (admitted, closed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -286,7 +298,7 @@ func (s *connSet) add(c *conn) (admitted, closed bool) {
 		s.browsers[c.browser] = c
 		old.fail(protocol.CloseReplaced, "replaced by a newer connection of this browser")
 	default:
-		c.fail(protocol.CloseReplaced, "a newer connection of this browser is open")
+		c.fail(protocol.CloseReplaced, fmt.Sprintf("a newer connection of this browser is open (epoch %d)", old.epoch))
 		return false, false
 	}
 	return true, false

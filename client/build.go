@@ -82,6 +82,7 @@ func Build() ([]File, error) {
 			MinifyWhitespace:  true,
 			MinifyIdentifiers: true,
 			MinifySyntax:      true,
+			MangleProps:       "[^_]_$", // private members end in _: no page script or other tab reads them
 			Charset:           api.CharsetUTF8,
 			LegalComments:     api.LegalCommentsNone,
 			Sourcemap:         api.SourceMapNone,

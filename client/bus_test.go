@@ -314,6 +314,42 @@ func TestLeaderElector(t *testing.T) {
 		})
 	}
 
+	t.Run("Steal", func(t *testing.T) {
+		// Two followers steal the lock 100 ms apart, as two that found
+		// the leader silent may: the first leads, the second does not
+		// steal it again; the old leader loses the lock and waits for it
+		// like any other tab, and gets it when its turn comes.
+		tabs := apiTabs(t, b, url, 3, false)
+		elect(t, tabs)
+		old := waitLeaders(t, tabs, 1)[0]
+		first, second := (old+1)%3, (old+2)%3
+		at := time.Now().Add(300 * time.Millisecond).UnixMilli()
+		for i, delay := range map[int]int64{first: 0, second: 100} {
+			browsertest.MustEval[bool](tabs[i], fmt.Sprintf(`setTimeout(() => el.steal(), %d - Date.now()), true`, at+delay))
+		}
+		time.Sleep(time.Until(time.UnixMilli(at).Add(400 * time.Millisecond)))
+		if l := waitLeaders(t, tabs, 1)[0]; l != first {
+			t.Fatalf("tab %d leads, want the first to steal, %d", l, first)
+		}
+		l := first
+		for i, tab := range tabs {
+			want := "[]"
+			switch i {
+			case old:
+				want = "[acquire lose]"
+			case l:
+				want = "[acquire]"
+			}
+			if got := browsertest.MustEval[[]string](tab, `seen`); fmt.Sprint(got) != want {
+				t.Errorf("tab %d saw %v, want %s", i, got, want)
+			}
+		}
+		browsertest.MustEval[bool](tabs[l], `el.stop(), true`)
+		if next := waitLeaders(t, tabs, 1)[0]; next == l {
+			t.Error("the stopped tab leads again")
+		}
+	})
+
 	t.Run("WithoutWebLocks", func(t *testing.T) {
 		// Each tab leads itself: never two leaders of one group, because each tab is its own.
 		tabs := apiTabs(t, b, url, 2, true)

@@ -34,7 +34,8 @@ func (ts *tabsSite) waitOpen(t *testing.T, n int) {
 }
 
 // tabsSite is a site whose pages are named: /tab/{name} shows the page of
-// that name, made on its first request, so that tabs may share one; each
+// that name, made on its first request, so that tabs may share one, and
+// connects to the endpoint /live (or the path of its query's live); each
 // page loads tabsbench.Script, which records its connected events and pumps
 // "tick" events. Its
 // event "tick" logs its data's key k, counting each key's and each event
@@ -56,6 +57,7 @@ func newTabsSite(t *testing.T, opts ...livetemplate.Option) *tabsSite {
 		routes: func(s *site) map[string]http.Handler {
 			return map[string]http.Handler{
 				"/live":           ts.conns.Wrap(s.tr.wrap(s.app.Handler())), // tr: to drop connections
+				"/admin/live":     ts.conns.Wrap(adminOnly(s.app.Handler())), // the same application's endpoint, mounted twice
 				"GET /tabs.js":    jsHandler(string(tabsbench.Script)),
 				"GET /tab/{name}": http.HandlerFunc(ts.serveTab),
 			}
@@ -81,13 +83,26 @@ func newTabsSite(t *testing.T, opts ...livetemplate.Option) *tabsSite {
 	return ts
 }
 
+// adminOnly stands for an authorization middleware: it lets every request
+// through, with a header that says so.
+func adminOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Admin", "1")
+		h.ServeHTTP(w, r)
+	})
+}
+
 func (ts *tabsSite) serveTab(w http.ResponseWriter, r *http.Request) {
 	p, err := ts.namedPage(r.PathValue("name"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	tabsbench.WritePage(w, p)
+	live := r.URL.Query().Get("live")
+	if live == "" {
+		live = "/live"
+	}
+	tabsbench.WritePage(w, p, live, false)
 }
 
 // namedPage returns the page of name, making it the first time.
@@ -209,6 +224,25 @@ func lifecycle(t *testing.T, tab *liveTab, state page.SetWebLifecycleStateState)
 func hideLocks(t *testing.T) func(*browsertest.Tab) {
 	return func(tab *browsertest.Tab) {
 		const src = `Object.defineProperty(Navigator.prototype, "locks", {get() { return undefined; }});`
+		if _, err := chromedp.Call(tab.Context(), page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// slowTabLock delays the grant of the tab's own tab lock by half a second,
+// as a loaded browser may: the tab must not talk to the leader before it
+// holds it, or the leader, which watches it, takes the tab for gone.
+func slowTabLock(t *testing.T) func(*browsertest.Tab) {
+	return func(tab *browsertest.Tab) {
+		const src = `{
+			const request = LockManager.prototype.request;
+			LockManager.prototype.request = function (name, ...rest) {
+				if (!String(name).startsWith("livetemplate:tab:") || this.slowed) return request.call(this, name, ...rest);
+				this.slowed = true;
+				return new Promise((r) => setTimeout(r, 500)).then(() => request.call(this, name, ...rest));
+			};
+		}`
 		if _, err := chromedp.Call(tab.Context(), page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
 			t.Fatal(err)
 		}
@@ -431,6 +465,30 @@ func TestTabs(t *testing.T) {
 		ts.end(t, tabs, 1, 2)
 	})
 
+	t.Run("FollowerWakes", func(t *testing.T) {
+		// The server is gone long enough for the leader's backoff to grow;
+		// when it is back, a follower that comes online (or becomes
+		// visible) ends the leader's wait at once.
+		ts := newTabsSite(t)
+		tabs := ts.openTabs(t, b, names("w", 2))
+		leader, _, _ := waitLeader(t, tabs, 0, 0)
+		follower := tabs[1-leader]
+		browsertest.MustEval[bool](follower.Tab, `window.waits = [], liveTemplate.on("reconnecting", (e) => waits.push(e.delay)), true`)
+		ts.tr.down.Store(true)
+		ts.tr.drop()
+		follower.WaitFor(`waits.length > 0 && waits[waits.length - 1] > 4000`, 60*time.Second)
+		ts.tr.down.Store(false)
+		start := time.Now()
+		browsertest.MustEval[bool](follower.Tab, `dispatchEvent(new Event("online")), true`)
+		follower.WaitFor(`liveTemplate.state === "open"`, 10*time.Second)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("the leader connected %v after the follower came online, want at once", d)
+		}
+		ts.converge(t, tabs, 35)
+		ts.waitOpen(t, 1)
+		ts.runsOnce(t)
+	})
+
 	t.Run("FollowerLeaves", func(t *testing.T) {
 		// A follower that closes, or crashes, leaves its page on the
 		// server: a page that no connection shows expires after its idle
@@ -462,6 +520,17 @@ func TestTabs(t *testing.T) {
 		}
 		ts.converge(t, tabs[:1], 80)
 		ts.end(t, tabs[:1], 1, 1)
+	})
+
+	t.Run("SlowTabLock", func(t *testing.T) {
+		// A follower whose tab lock the browser grants late still follows
+		// its page: the leader does not take it for gone and leave it.
+		ts := newTabsSite(t)
+		tabs := ts.openTabs(t, b, names("l", 1))
+		tabs = append(tabs, ts.openTab(t, b, "l1", slowTabLock(t)))
+		time.Sleep(time.Second) // the lock is held by now
+		ts.converge(t, tabs, 30)
+		ts.end(t, tabs, 1, 1)
 	})
 
 	t.Run("WithoutWebLocks", func(t *testing.T) {

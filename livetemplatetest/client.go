@@ -21,6 +21,8 @@ package livetemplatetest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,8 +66,12 @@ func WithHeader(h http.Header) Option {
 	return func(o *options) { o.header = h }
 }
 
-// WithBrowser connects as one tab of a browser leading with the given epoch:
-// the server closes any older connection of the same browser id.
+// WithBrowser connects as the leading tab of browser id with the given
+// epoch, with the fencing credential that the browser client offers
+// (docs/protocol.md): the server closes any older connection of the same
+// browser. The credential's secret key is derived from id, so that clients
+// of one id fence each other as the tabs of one browser do; a browser's
+// own key is random and known to it alone.
 func WithBrowser(id string, epoch uint64) Option {
 	return func(o *options) { o.browser, o.epoch = id, epoch }
 }
@@ -104,7 +110,7 @@ func Dial(ctx context.Context, rawURL string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: o.header})
+	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: o.header, Subprotocols: o.subprotocols()})
 	if err != nil {
 		if resp != nil {
 			return nil, fmt.Errorf("livetemplatetest: dial: HTTP %d: %w", resp.StatusCode, err)
@@ -124,10 +130,6 @@ func endpointURL(rawURL string, o options) (string, error) {
 		return "", fmt.Errorf("livetemplatetest: dial: %w", err)
 	}
 	q := u.Query()
-	if o.browser != "" {
-		q.Set("browser", o.browser)
-		q.Set("epoch", strconv.FormatUint(o.epoch, 10))
-	}
 	if o.token != "" {
 		q.Set("token", o.token)
 		if o.version > 0 {
@@ -136,6 +138,17 @@ func endpointURL(rawURL string, o options) (string, error) {
 	}
 	u.RawQuery = q.Encode()
 	return u.String(), nil
+}
+
+// subprotocols returns the handshake's subprotocols: the browser's fencing
+// credential, if any.
+func (o options) subprotocols() []string {
+	if o.browser == "" {
+		return nil
+	}
+	sum := sha256.Sum256([]byte("livetemplatetest browser " + o.browser))
+	key := hex.EncodeToString(sum[:16])
+	return []string{"livetemplate", "livetemplate.fence." + o.browser + "." + key + "." + strconv.FormatUint(o.epoch, 10)}
 }
 
 // Close closes the connection normally. The server keeps the pages; a page

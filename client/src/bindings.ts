@@ -171,34 +171,34 @@ export function bind(root: Element | Document, send: Sender): Unsubscribe {
 
 /** An element busy with events between send and ack: its loading class and lvt-disable-with. */
 export class Busy {
-  private readonly count = new Map<Element, number>();
-  private readonly saved = new Map<Element, [text: string, disabled: boolean]>();
+  private readonly count_ = new Map<Element, number>();
+  private readonly saved_ = new Map<Element, [text: string, disabled: boolean]>();
 
   /** Elements that had no class attribute before their loading class. */
-  private readonly classless = new Set<Element>();
+  private readonly classless_ = new Set<Element>();
 
   /** Marks el busy with one more event; for a form, also its elements with lvt-disable-with. */
   start(el: Element): void {
-    if (!this.count.has(el) && !el.hasAttribute("class")) this.classless.add(el);
-    this.count.set(el, (this.count.get(el) ?? 0) + 1);
-    this.apply(el);
+    if (!this.count_.has(el) && !el.hasAttribute("class")) this.classless_.add(el);
+    this.count_.set(el, (this.count_.get(el) ?? 0) + 1);
+    this.apply_(el);
   }
 
   /** Ends one event of el; the last one restores el. */
   end(el: Element): void {
-    const n = (this.count.get(el) ?? 1) - 1;
+    const n = (this.count_.get(el) ?? 1) - 1;
     if (n > 0) {
-      this.count.set(el, n);
+      this.count_.set(el, n);
       return;
     }
-    this.count.delete(el);
+    this.count_.delete(el);
     el.classList.remove(LVT + "loading");
     // Leave no class="" behind: the DOM must stay the server's HTML.
-    if (this.classless.delete(el) && el.getAttribute("class") === "") el.removeAttribute("class");
+    if (this.classless_.delete(el) && el.getAttribute("class") === "") el.removeAttribute("class");
     for (const d of disablers(el)) {
-      const s = this.saved.get(d);
-      if (!s || this.busyForm(d)) continue;
-      this.saved.delete(d);
+      const s = this.saved_.get(d);
+      if (!s || this.busyForm_(d)) continue;
+      this.saved_.delete(d);
       if (text(d) === d.getAttribute(LVT + "disable-with")) setText(d, s[0]);
       (d as HTMLButtonElement).disabled = s[1];
     }
@@ -206,23 +206,23 @@ export class Busy {
 
   /** Applies the busy state again after a patch of the DOM, which may have undone it. */
   refresh(): void {
-    for (const el of this.count.keys()) {
-      if (el.isConnected) this.apply(el);
+    for (const el of this.count_.keys()) {
+      if (el.isConnected) this.apply_(el);
     }
   }
 
-  private busyForm(d: Element): boolean {
-    for (const el of this.count.keys()) if (el.contains(d)) return true;
+  private busyForm_(d: Element): boolean {
+    for (const el of this.count_.keys()) if (el.contains(d)) return true;
     return false;
   }
 
-  private apply(el: Element): void {
+  private apply_(el: Element): void {
     el.classList.add(LVT + "loading");
     for (const d of disablers(el)) {
       const w = d.getAttribute(LVT + "disable-with") ?? "";
-      const s = this.saved.get(d);
+      const s = this.saved_.get(d);
       const t = text(d);
-      if (!s) this.saved.set(d, [t, (d as HTMLButtonElement).disabled]);
+      if (!s) this.saved_.set(d, [t, (d as HTMLButtonElement).disabled]);
       else if (t !== w) s[0] = t; // a patch changed the text: restore that one
       if (t !== w) setText(d, w);
       (d as HTMLButtonElement).disabled = true;

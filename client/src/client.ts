@@ -12,14 +12,14 @@ import { HookHost, hooks, type Hooks } from "./hooks";
 import { hubFor, type LeaderInfo, type Link, type LinkHandlers, type ServerMessage } from "./hub";
 import { LiveTemplateError, Outbox, tabId, type Pending } from "./outbox";
 import { createSocket, type CloseInfo, type SocketOptions, type SocketState } from "./socket";
-import { View, type DiffMessage, type TreeMessage } from "./view";
+import { joinVersion, step, type Action, type Input, type PageMessage, type PageSync, type SyncState } from "./sync";
+import { View } from "./view";
 
 export { LiveTemplateError };
 export type { CloseInfo, LeaderInfo, SocketState };
 
 /** The socket's options that a client hands on to its socket ({@link createSocket}). */
-const CONNECTION = ["backoffBase", "backoffMax", "stableAfter", "connectTimeout", "heartbeat", "pongTimeout"] as const;
-type ConnectionOptions = Pick<SocketOptions, (typeof CONNECTION)[number]>;
+type ConnectionOptions = Pick<SocketOptions, "backoffBase" | "backoffMax" | "stableAfter" | "connectTimeout" | "heartbeat" | "pongTimeout">;
 
 /** Options of a {@link LiveTemplateClient}: its own, and those of its socket. Times are in milliseconds. */
 export interface ClientOptions extends ConnectionOptions {
@@ -61,38 +61,12 @@ export interface ClientEvents {
   leader: LeaderInfo;
 }
 
-/** Codes of errors after which the page is gone from the server: the client stops. */
-const FATAL = new Set(["invalid_token", "page_not_found", "page_expired", "page_closed", "page_evicted", "limit_reached"]);
-
-/** One joined page: its name on the connection, token, version and view. */
-interface LivePage {
-  name: string; // "": the connection's default page, joined by the URL's token
-  token: string;
-  v: number; // the version the view shows
-  view: View;
-  joined: boolean; // on the current connection: events may be sent
-  live: boolean; // the current connection's join succeeded (connected was emitted)
-  joins: number; // joins sent on this connection without their joined
-  needRender: boolean; // the view has no tree and a diff came: only a render helps
-  wantRender: boolean; // a join with v 0 is on its way
-  gap: boolean; // a resync with v > 0 is on its way
-  retry?: ReturnType<typeof setTimeout>;
-}
-
-interface Message {
-  type?: string;
-  page?: string;
+interface Message extends PageMessage {
   token?: string;
-  v?: number;
-  base?: number;
-  tree?: TreeMessage;
-  d?: DiffMessage;
   name?: string;
   data?: unknown;
   id?: string;
   ok?: boolean;
-  code?: string;
-  message?: string;
 }
 
 /** A live page's connection to the server. */
@@ -102,49 +76,56 @@ export class LiveTemplateClient {
   /** Runs client-side commands (a list, or its JSON text) from the element el. */
   static readonly exec = exec;
   readonly options: ClientOptions;
-  private readonly ev = new Emitter<ClientEvents>();
-  private readonly outbox: Outbox;
-  private readonly busy = new Busy();
-  private readonly owner = new Map<string, Element>(); // event id -> element that sent it
-  private readonly sentOn = new Map<string, number>(); // event id -> connection it was sent on
-  private readonly browser = tabId();
-  private link: Link | null = null;
-  private info: () => LeaderInfo = () => ({ tab: this.browser, leader: this.browser, shared: false, browser: this.browser, epoch: 0 });
-  private conn = 0; // connections opened so far
-  private page: LivePage | null = null;
-  private url = "";
-  private unbind: Unsubscribe | null = null;
-  private hookHost: HookHost | null = null;
-  private stopped: LiveTemplateError | null = null;
+  private readonly ev_ = new Emitter<ClientEvents>();
+  private readonly outbox_: Outbox;
+  private readonly busy_ = new Busy();
+  private readonly owner_ = new Map<string, Element>(); // event id -> element that sent it
+  private readonly sentOn_ = new Map<string, number>(); // event id -> connection it was sent on
+  private readonly browser_ = tabId();
+  private link_: Link | null = null;
+  private info_: () => LeaderInfo = () => ({ tab: this.browser_, leader: this.browser_, shared: false, browser: this.browser_, epoch: 0 });
+  private conn_ = 0; // connections opened so far
+  private sync_: SyncState = {}; // the page's sync (src/sync.ts), under its name
+  private name_ = ""; // the page's name on the connection: "" for the default page of its own socket
+  private view_: View | null = null;
+  private retry_: ReturnType<typeof setTimeout> | undefined; // of a refused join
+  private url_ = "";
+  private unbind_: Unsubscribe | null = null;
+  private hookHost_: HookHost | null = null;
+  private stopped_: LiveTemplateError | null = null;
 
   constructor(options: ClientOptions = {}) {
     this.options = options;
-    this.outbox = new Outbox(options.maxPending ?? C.DEFAULTS.maxPending);
+    this.outbox_ = new Outbox(options.maxPending ?? C.MAX_PENDING);
   }
 
   /** The connection's state: connecting, open, backoff or closed. */
   get state(): SocketState {
-    return this.link?.state ?? "closed";
+    return this.link_?.state ?? "closed";
   }
 
   /** Which tab holds the connection, and whether this page shares it with the browser's other tabs. */
   get leader(): LeaderInfo {
-    return this.info();
+    return this.info_();
   }
 
   /** The page's token, once known. */
   get token(): string | undefined {
-    return this.page?.token || undefined;
+    return this.page_?.token || undefined;
   }
 
   /** The version of the page that the DOM shows. */
   get version(): number {
-    return this.page?.v ?? 0;
+    return this.page_?.v ?? 0;
+  }
+
+  private get page_(): PageSync | undefined {
+    return this.sync_[this.name_];
   }
 
   /** Listens to one of the {@link ClientEvents}; returns the function that stops listening. */
   on<K extends keyof ClientEvents>(name: K, fn: (arg: ClientEvents[K]) => void): Unsubscribe {
-    return this.ev.on(name, fn);
+    return this.ev_.on(name, fn);
   }
 
   /**
@@ -154,8 +135,8 @@ export class LiveTemplateClient {
    * waiting to, and otherwise does nothing.
    */
   connect(url: string): void {
-    if (this.link && this.stopped === null) {
-      this.link.connect();
+    if (this.link_ && this.stopped_ === null) {
+      this.link_.connect();
       return;
     }
     const u = new URL(url, location.href);
@@ -164,54 +145,50 @@ export class LiveTemplateClient {
     if (location.protocol === "https:" && u.protocol === "ws:") u.protocol = "wss:";
     const token = this.options.presetToken ?? u.searchParams.get("token") ?? "";
     for (const k of ["token", "v", "browser", "epoch"]) u.searchParams.delete(k);
-    this.url = u.href;
-    this.stopped = null;
+    this.url_ = u.href;
+    this.stopped_ = null;
     const root = this.options.root ?? document.querySelector("[data-lvt-root]") ?? document;
-    this.page = {
-      name: "",
-      token,
-      v: token ? (this.options.version ?? 0) : 0,
-      view: new View(root),
-      joined: false,
-      live: false,
-      joins: 0,
-      needRender: false,
-      wantRender: false,
-      gap: false,
-    };
-    if (this.options.bindings !== false) this.unbind = bind(root, (el, name, data) => this.send(el, name, data));
+    this.view_ = new View(root);
+    if (this.options.bindings !== false) this.unbind_ = bind(root, (el, name, data) => this.send_(el, name, data));
     const shared = this.options.shared !== false && token !== "" && typeof navigator.locks !== "undefined";
-    const h = this.handlers(shared);
+    const h = this.handlers_(shared);
+    this.sync_ = {};
     if (shared) {
-      const hub = hubFor(this.url, connectionOptions(this.options));
-      [this.link, this.page.name] = hub.attach(h);
-      this.info = () => hub.info();
-    } else this.link = this.solo(h);
-    this.hookHost = new HookHost(root, this, this.options.hooks);
+      const hub = hubFor(this.url_, connectionOptions(this.options));
+      [this.link_, this.name_] = hub.attach(h); // its open comes in a microtask at the earliest
+      this.info_ = () => hub.info();
+    }
+    this.feed_({ type: "add", name: this.name_, token, v: this.options.version ?? 0 });
+    if (!shared) this.link_ = this.solo_(h);
+    this.hookHost_ = new HookHost(root, this, this.options.hooks);
   }
 
-  private handlers(shared: boolean): LinkHandlers {
+  private handlers_(shared: boolean): LinkHandlers {
     return {
-      open: () => this.opened(shared),
-      message: (m) => this.receive(m),
-      close: (info) => this.closed(info),
+      open: () => this.opened_(shared),
+      message: (m) => this.receive_(m),
+      close: (info) => this.closed_(info),
       state: (st, delay, attempt) => {
-        this.log("state", st, delay);
-        if (st === "backoff") this.ev.emit("reconnecting", { attempt, delay });
-        if (st === "closed" && !shared && this.stopped === null) this.stop(new LiveTemplateError(C.E_REPLACED, "livetemplate: a newer connection of this browser replaced this one"));
+        this.log_("state", st, delay);
+        if (st === "backoff") this.ev_.emit("reconnecting", { attempt, delay });
+        if (st === "closed" && !shared && this.stopped_ === null) this.stop_(new LiveTemplateError(C.E_REPLACED, "livetemplate: replaced by a newer connection"));
       },
-      leader: () => this.ev.emit("leader", this.info()),
+      leader: () => this.ev_.emit("leader", this.info_()),
+      pending: () => this.outbox_.size > 0 || (this.page_?.joins ?? 0) > 0,
     };
   }
 
   // solo opens this client's own socket, which joins the page by the URL's token.
-  private solo(h: LinkHandlers): Link {
+  private solo_(h: LinkHandlers): Link {
+    const key = tabId(24);
     const s = createSocket({
-      url: () => this.socketURL(),
+      ...connectionOptions(this.options),
+      url: () => this.socketURL_(),
+      // Its own credential and epoch 0: its next connection replaces a half-open one at once.
+      protocols: ["livetemplate", `livetemplate.fence.${this.browser_}.${key}.0`],
       reconnect: (info) => info.code !== C.CLOSE_REPLACED,
       autoConnect: false,
       maxQueue: 0,
-      ...connectionOptions(this.options),
     });
     s.onOpen(h.open);
     s.onMessage((d) => h.message(d as ServerMessage));
@@ -236,265 +213,203 @@ export class LiveTemplateClient {
    * reconnect: the server runs its handler once.
    */
   pushEvent(name: string, data?: unknown): Promise<void> {
-    return this.push(name, data, null);
+    return this.push_(name, data, null);
   }
 
   /** Closes the connection for good; events without an ack are rejected with code closed. */
   close(): void {
-    this.stop(new LiveTemplateError(C.E_CLOSED, "livetemplate: the client was closed"), false);
+    this.stop_(new LiveTemplateError(C.E_CLOSED, "livetemplate: the client was closed"), false);
   }
 
-  private send(el: Element, name: string, data: EventData): void {
-    this.push(name, data, el).catch(() => {}); // failures are reported by the error event
+  private send_(el: Element, name: string, data: EventData): void {
+    this.push_(name, data, el).catch(() => {}); // failures are reported by the error event
   }
 
-  private push(name: string, data: unknown, el: Element | null): Promise<void> {
-    if (this.stopped) return this.fail(this.stopped);
+  private push_(name: string, data: unknown, el: Element | null): Promise<void> {
+    if (this.stopped_) return Promise.reject(this.stopped_); // announced once, when the client stopped
     let p: Pending;
     let promise: Promise<void>;
     try {
-      [p, promise] = this.outbox.add(this.page?.name ?? "", name, data);
+      [p, promise] = this.outbox_.add(this.name_, name, data);
     } catch (e) {
-      return this.fail(e as LiveTemplateError);
+      this.report_(e as LiveTemplateError);
+      return Promise.reject(e);
     }
     if (el) {
-      this.owner.set(p.id, el);
-      this.busy.start(el);
+      this.owner_.set(p.id, el);
+      this.busy_.start(el);
     }
-    const pg = this.page;
-    if (pg?.joined) this.sendEvent(p);
+    if (this.page_?.phase === "joined") this.sendEvent_(p);
     return promise;
   }
 
-  private fail(e: LiveTemplateError): Promise<void> {
-    this.report(e);
-    return Promise.reject(e);
-  }
-
-  private sendEvent(p: Pending): void {
+  private sendEvent_(p: Pending): void {
     const m: Record<string, unknown> = { type: C.T_EVENT, id: p.id, name: p.name };
     if (p.page) m["page"] = p.page;
     if (p.data !== undefined) m["data"] = p.data;
-    if (this.write(m)) this.sentOn.set(p.id, this.conn);
+    if (this.write_(m)) this.sentOn_.set(p.id, this.conn_);
   }
 
-  private write(m: object): boolean {
-    this.log("send", m);
-    return this.link?.send(m) ?? false;
+  private write_(m: object): boolean {
+    this.log_("send", m);
+    return this.link_?.send(m) ?? false;
   }
 
-  // socketURL is the URL of the next connection: the default page's token and version, and this
-  // tab's browser id (epoch 0) so that a new connection replaces a half-open old one at once.
-  private socketURL(): string {
-    const u = new URL(this.url);
-    const pg = this.page;
+  // socketURL is the URL of the next connection: the default page's token and version.
+  private socketURL_(): string {
+    const u = new URL(this.url_);
+    const pg = this.page_;
     if (pg?.token) {
       u.searchParams.set("token", pg.token);
-      u.searchParams.set("v", String(pg.needRender ? 0 : pg.v));
+      u.searchParams.set("v", String(joinVersion(pg)));
     }
-    u.searchParams.set("browser", this.browser);
-    u.searchParams.set("epoch", "0");
     return u.href;
   }
 
   // opened starts a connection: a solo socket's URL joined the page; on the shared one, the
   // client joins it.
-  private opened(shared: boolean): void {
-    this.conn++;
-    const pg = this.page;
-    if (!pg) return;
-    clearTimeout(pg.retry);
-    pg.joined = pg.live = false;
-    pg.gap = false;
-    pg.joins = 1; // the URL's token, the page a PageHandler makes, or the join below
-    pg.wantRender = pg.needRender || !pg.token; // the join asked for v 0
-    if (shared) this.write({ type: C.T_JOIN, page: pg.name, token: pg.token, v: pg.needRender ? 0 : pg.v });
+  private opened_(shared: boolean): void {
+    this.conn_++;
+    clearTimeout(this.retry_);
+    this.feed_({ type: "open", shared });
   }
 
-  private closed(info: CloseInfo): void {
-    this.log("closed", info);
-    if (this.page) this.page.joined = this.page.live = false;
-    this.ev.emit("disconnected", info);
-    this.hookHost?.down();
+  private closed_(info: CloseInfo): void {
+    this.log_("closed", info);
+    clearTimeout(this.retry_);
+    this.feed_({ type: "close" });
+    this.ev_.emit("disconnected", info);
+    this.hookHost_?.down();
   }
 
-  private receive(data: ServerMessage): void {
+  private receive_(data: ServerMessage): void {
     if (typeof data !== "object" || data === null || data instanceof ArrayBuffer) {
-      this.report(new LiveTemplateError(C.E_BAD_MESSAGE, "livetemplate: a server message is not a JSON object"));
+      this.report_(new LiveTemplateError(C.E_BAD_MESSAGE, "livetemplate: not a JSON object"));
       return;
     }
     const m = data as Message;
-    this.log("recv", m);
-    const pg = this.page;
-    if (m.type === C.T_ACK) return this.ack(m);
-    if (m.type === C.T_PAGE_TOKEN) {
-      if (pg && m.token) pg.token = m.token;
+    this.log_("recv", m);
+    if (m.type === C.T_ACK) this.ack_(m);
+    else if (m.type === C.T_PAGE_TOKEN) m.token && this.feed_({ type: "token", token: m.token });
+    else if (m.type === C.T_PUSH) (m.page ?? "") === this.name_ && this.hookHost_?.push(m.name ?? "", m.data);
+    else if (m.type !== C.T_PONG) this.feed_({ type: "message", m: m as PageMessage & { type: string } });
+  }
+
+  // feed steps the page's sync and carries out its actions.
+  private feed_(input: Input): void {
+    const [s, acts] = step(this.sync_, input);
+    this.sync_ = s;
+    for (const a of acts) this.act_(a);
+  }
+
+  private act_(a: Action): void {
+    switch (a.do) {
+      case "join":
+        this.write_({ type: C.T_JOIN, ...(a.name ? { page: a.name } : {}), token: a.token, v: a.v });
+        return;
+      case "connected":
+        this.ev_.emit("connected", { v: a.v });
+        return this.hookHost_?.up(a.missed);
+      case "render":
+      case "diff":
+        return this.apply_(a);
+      case "resend":
+        for (const p of this.outbox_.of(a.name)) if (this.sentOn_.get(p.id) !== this.conn_) this.sendEvent_(p);
+        return;
+      case "retry":
+        clearTimeout(this.retry_);
+        this.retry_ = setTimeout(() => this.feed_({ type: "retry", name: a.name }), retryDelay());
+        return;
+      case "idle":
+        idle(() => this.feed_({ type: "idle", name: a.name }));
+        return;
+      case "error":
+        return this.report_(new LiveTemplateError(a.code, a.message));
+      case "stop":
+        return this.stop_(new LiveTemplateError(a.code, a.message));
+    }
+  }
+
+  // apply shows a render or a diff in the view.
+  private apply_(a: Extract<Action, { do: "render" | "diff" }>): void {
+    const view = this.view_;
+    if (!view) return;
+    try {
+      if (a.do === "render") view.render(a.tree);
+      else view.diff(a.d);
+    } catch (e) {
+      this.log_(a.do, "failed", e);
+      if (a.do === "render") this.report_(new LiveTemplateError(C.E_BAD_MESSAGE, `livetemplate: a render failed: ${String(e)}`));
+      this.feed_({ type: "failed", name: a.name, render: a.do === "render" });
       return;
     }
-    if (m.type === C.T_PONG) return;
-    if (!pg || (m.page ?? "") !== pg.name) return; // a page this client does not hold
-    if (!pg.live && (m.type === C.T_RENDER || m.type === C.T_DIFF || m.type === C.T_JOINED)) {
-      pg.live = true; // the join succeeded: its catch-up or joined comes
-      this.ev.emit("connected", { v: pg.v });
-      this.hookHost?.up((m.v ?? 0) > pg.v || (m.type === C.T_JOINED && m.v !== pg.v)); // a catch-up: the page missed changes
-    }
-    switch (m.type) {
-      case C.T_RENDER:
-        if (!m.tree) return;
-        try {
-          this.apply(pg, () => pg.view.render(m.tree as TreeMessage), m.v ?? 0);
-          pg.needRender = pg.wantRender = false;
-        } catch (e) {
-          this.report(new LiveTemplateError(C.E_BAD_MESSAGE, `livetemplate: a render failed: ${String(e)}`));
-        }
-        return;
-      case C.T_DIFF:
-        return this.diff(pg, m);
-      case C.T_JOINED:
-        pg.joins = Math.max(0, pg.joins - 1);
-        if (pg.joins === 0) pg.gap = false;
-        if (!pg.wantRender && !pg.needRender && pg.joins === 0 && m.v !== pg.v) this.resync(pg, 0);
-        if (!pg.joined) {
-          pg.joined = true;
-          for (const p of this.outbox.of(pg.name)) if (this.sentOn.get(p.id) !== this.conn) this.sendEvent(p);
-        }
-        return;
-      case C.T_ERROR:
-        return this.pageError(pg, m);
-      case C.T_PUSH:
-        return this.hookHost?.push(m.name ?? "", m.data);
-    }
+    this.busy_.refresh();
+    this.ev_.emit("updated", { v: a.v });
   }
 
-  private diff(pg: LivePage, m: Message): void {
-    if (m.v !== undefined && m.v <= pg.v) return; // the DOM shows it already: a catch-up that crossed a diff
-    if (pg.view.hasTree && !pg.wantRender && m.base === pg.v && m.d) {
-      try {
-        this.apply(pg, () => pg.view.diff(m.d as DiffMessage), m.v ?? 0);
-      } catch (e) {
-        this.log("diff failed", e);
-        this.resync(pg, 0);
-      }
-      return;
-    }
-    if (!pg.view.hasTree) pg.needRender = true;
-    if (pg.wantRender || pg.gap) return; // the answer to a resync is on its way
-    this.resync(pg, pg.view.hasTree ? pg.v : 0);
-  }
-
-  private apply(pg: LivePage, f: () => void, v: number): void {
-    f();
-    pg.v = v;
-    this.busy.refresh();
-    this.ev.emit("updated", { v });
-  }
-
-  // resync joins the page again from version v: the server answers with what the client lacks.
-  private resync(pg: LivePage, v: number): void {
-    const m: Record<string, unknown> = { type: C.T_JOIN, token: pg.token, v };
-    if (pg.name) m["page"] = pg.name;
-    if (!pg.token || !this.write(m)) return;
-    pg.joins++;
-    if (v === 0) pg.wantRender = true;
-    else pg.gap = true;
-  }
-
-  private pageError(pg: LivePage, m: Message): void {
-    const code = m.code ?? "";
-    const e = new LiveTemplateError(code, m.message ?? code);
-    if (FATAL.has(code)) return this.stop(e);
-    if (code === C.E_RATE_LIMITED || code === C.E_UNAVAILABLE) {
-      // A join (or a ping) was refused: join again later; a join of a joined page is harmless.
-      if (pg.joins > 0) pg.joins--;
-      clearTimeout(pg.retry);
-      pg.retry = setTimeout(() => this.resync(pg, pg.needRender ? 0 : pg.v), retryDelay());
-    }
-    this.report(e);
-  }
-
-  private ack(m: Message): void {
+  private ack_(m: Message): void {
     const id = m.id ?? "";
-    if (m.ok) return this.settle(id, null);
+    if (m.ok) return this.settle_(id, null);
     const code = m.code ?? "";
     if (code === C.E_NOT_JOINED || code === C.E_RATE_LIMITED || code === C.E_UNAVAILABLE) {
       // Not run: send it again with the same id, after a rejoin or a pause.
-      this.sentOn.delete(id);
-      const pg = this.page;
-      if (!pg) return;
-      if (code === C.E_NOT_JOINED) {
-        pg.joined = false;
-        this.resync(pg, pg.needRender ? 0 : pg.v);
-      } else {
-        setTimeout(() => {
-          const p = this.outbox.of(pg.name).find((x) => x.id === id);
-          if (p && pg.joined && this.sentOn.get(id) === undefined) this.sendEvent(p);
-        }, retryDelay());
-      }
+      this.sentOn_.delete(id);
+      if (code === C.E_NOT_JOINED) return this.feed_({ type: "not_joined", name: this.name_ });
+      setTimeout(() => {
+        const p = this.outbox_.of(this.name_).find((x) => x.id === id);
+        if (p && this.page_?.phase === "joined" && this.sentOn_.get(id) === undefined) this.sendEvent_(p);
+      }, retryDelay());
       return;
     }
-    this.settle(id, new LiveTemplateError(code, m.message ?? code));
+    this.settle_(id, new LiveTemplateError(code, m.message ?? code));
   }
 
-  private settle(id: string, err: LiveTemplateError | null): void {
-    const p = this.outbox.take(id);
-    this.sentOn.delete(id);
-    const el = this.owner.get(id);
+  // settle ends the wait of event id: resolved, or rejected with err, which is reported unless quiet.
+  private settle_(id: string, err: LiveTemplateError | null, quiet = false): void {
+    const p = this.outbox_.take(id);
+    this.sentOn_.delete(id);
+    const el = this.owner_.get(id);
     if (el) {
-      this.owner.delete(id);
-      this.busy.end(el);
+      this.owner_.delete(id);
+      this.busy_.end(el);
     }
     if (!p) return; // a second ack of a resent event
-    if (err) {
-      this.report(err);
-      p.reject(err);
-    } else p.resolve();
+    if (!err) return p.resolve();
+    if (!quiet) this.report_(err);
+    p.reject(err);
   }
 
   // stop ends the client: every event waiting for its ack fails with e.
-  private stop(e: LiveTemplateError, report = true): void {
-    if (this.stopped) return;
-    this.stopped = e;
-    const l = this.link;
-    this.link = null;
+  private stop_(e: LiveTemplateError, report = true): void {
+    if (this.stopped_) return;
+    this.stopped_ = e;
+    const l = this.link_;
+    this.link_ = null;
     l?.close();
-    this.unbind?.();
-    this.unbind = null;
-    this.hookHost?.close();
-    this.hookHost = null;
-    if (this.page) clearTimeout(this.page.retry);
-    for (const p of this.outbox.of(this.page?.name ?? "")) this.settleQuiet(p.id, e);
-    if (report) this.report(Object.assign(e, { fatal: true }));
+    this.unbind_?.();
+    this.unbind_ = null;
+    this.hookHost_?.close();
+    this.hookHost_ = null;
+    clearTimeout(this.retry_);
+    for (const p of this.outbox_.of(this.name_)) this.settle_(p.id, e, true);
+    if (report) this.report_(Object.assign(e, { fatal: true }));
   }
 
-  private settleQuiet(id: string, e: LiveTemplateError): void {
-    const p = this.outbox.take(id);
-    const el = this.owner.get(id);
-    if (el) {
-      this.owner.delete(id);
-      this.busy.end(el);
-    }
-    p?.reject(e);
+  private report_(e: LiveTemplateError): void {
+    this.log_("error", e.code, e.message);
+    this.ev_.emit("error", e);
   }
 
-  private report(e: LiveTemplateError): void {
-    this.log("error", e.code, e.message);
-    this.ev.emit("error", e);
-  }
-
-  private log(...args: unknown[]): void {
+  private log_(...args: unknown[]): void {
     if (this.options.debug) console.debug("livetemplate:", ...args);
   }
 }
 
-/** About retryAfter, with jitter. */
-const retryDelay = () => C.DEFAULTS.retryAfter * (0.5 + Math.random());
+/** Calls fn once the connection has had its quiet time after a join, when the browser is idle. */
+const idle = (fn: () => void) => setTimeout(() => (self.requestIdleCallback ?? setTimeout)(() => fn()), C.TREE_AFTER);
 
-/** The options of o that its socket takes, leaving out those not set. */
-function connectionOptions(o: ClientOptions): ConnectionOptions {
-  const out: ConnectionOptions = {};
-  for (const k of CONNECTION) {
-    const v = o[k];
-    if (v !== undefined) out[k] = v;
-  }
-  return out;
-}
+/** About retryAfter, with jitter. */
+const retryDelay = () => C.RETRY_AFTER * (0.5 + Math.random());
+
+/** The options of o that are set, for its socket, which takes those it knows. */
+const connectionOptions = (o: ClientOptions): ConnectionOptions => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));

@@ -5,7 +5,7 @@
 // sets stays across patches: every patch that sets an element's attributes
 // to the server's applies the commands' state of that element again.
 
-import { DEFAULTS } from "./constants";
+import { TRANSITION } from "./constants";
 import { watch } from "./morph";
 
 /** The arguments of a command; each command reads those it needs. */
@@ -88,7 +88,7 @@ const hidden = (el: Element) => getComputedStyle(el).display === "none";
  * of from once the browser computed from's style, all gone after time ms;
  * then calls done.
  */
-function transition(el: Element, t: CommandArgs["transition"], time: number = DEFAULTS.transition, done?: () => void): void {
+function transition(el: Element, t: CommandArgs["transition"], time: number = TRANSITION, done?: () => void): void {
   const [held, from, to] = typeof t === "string" ? [t, "", ""] : (t ?? ["", "", ""]);
   classes(el, held + " " + from, true);
   el.getBoundingClientRect(); // the style with from, to transition from

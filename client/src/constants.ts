@@ -48,7 +48,7 @@ export const IGNORE_ATTRS = "lvt-ignore-attrs";
 /** Class set on an element from an event's send until its ack. */
 export const LOADING_CLASS = "lvt-loading";
 
-/** Defaults of the options, in milliseconds unless named otherwise. */
+/** Defaults of the socket's options, in milliseconds. */
 export const DEFAULTS = {
   backoffBase: 500,
   backoffMax: 30_000,
@@ -56,10 +56,17 @@ export const DEFAULTS = {
   connectTimeout: 10_000,
   heartbeat: 25_000,
   pongTimeout: 10_000,
-  maxPending: 100,
-  retryAfter: 1_000,
-  /** A page without a connection for this long tells its hooks (disconnected). */
-  hookGrace: 1_000,
-  /** A transition command without a time lasts this long. */
-  transition: 200,
 } as const;
+/** A page without a connection for this long tells its hooks (disconnected). */
+export const HOOK_GRACE = 1_000;
+/** A transition command without a time lasts this long. */
+export const TRANSITION = 200;
+/** Events that may wait for their ack at once, by default. */
+export const MAX_PENDING = 100;
+/** About how long the client waits to retry what the server refused for now (rate_limited, unavailable). */
+export const RETRY_AFTER = 1_000;
+/** A page joined with the version its HTML shows fetches its tree this long after the join, in idle time. */
+export const TREE_AFTER = 1_000;
+/** A leader silent for LEADER_TIMEOUT while a follower waits for answers is pinged; silent LEADER_CONFIRM more, it hangs: the follower takes the lead. */
+export const LEADER_TIMEOUT = 750;
+export const LEADER_CONFIRM = 250;

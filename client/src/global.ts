@@ -20,14 +20,13 @@ const script = document.currentScript;
 const live = script?.getAttribute("data-live");
 if (script && live !== null && live !== undefined) {
   const d = script.dataset;
-  const start = () => {
-    const o: api.ClientOptions = { debug: d["debug"] !== undefined && d["debug"] !== "false" };
-    if (d["token"]) o.presetToken = d["token"];
-    if (d["version"]) o.version = Number(d["version"]) || 0;
-    const client = new api.LiveTemplateClient(o);
-    window.liveTemplate = client;
-    client.connect(live);
-  };
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start, { once: true });
-  else start();
+  const o: api.ClientOptions = { debug: d["debug"] !== undefined && d["debug"] !== "false" };
+  if (d["token"]) o.presetToken = d["token"];
+  if (d["version"]) o.version = Number(d["version"]) || 0;
+  const client = (window.liveTemplate = new api.LiveTemplateClient(o));
+  // Connect once the document's scripts ran, deferred ones too (DOMContentLoaded comes after
+  // them): their listeners hear the first connected event.
+  const nav = performance.getEntriesByType?.("navigation")[0] as PerformanceNavigationTiming | undefined;
+  if (document.readyState === "loading" || nav?.domContentLoadedEventStart === 0) document.addEventListener("DOMContentLoaded", () => client.connect(live), { once: true });
+  else client.connect(live);
 }

@@ -7,7 +7,7 @@
 // page, not the socket: a leader handover that loses nothing is not seen.
 
 import { exec, type Command } from "./commands";
-import { DEFAULTS, HOOK } from "./constants";
+import { HOOK, HOOK_GRACE } from "./constants";
 import type { Unsubscribe } from "./emitter";
 import { watch } from "./morph";
 
@@ -33,7 +33,7 @@ export interface Hook<T extends object = { [key: string]: unknown }> {
   updated?(this: HookContext & T): void;
   /** The element left the page, or the client was closed. */
   destroyed?(this: HookContext & T): void;
-  /** The page has had no connection for a while (hookGrace, 1 s), or lost one in which it missed a change. */
+  /** The page has had no connection for a while (HOOK_GRACE, 1 s), or lost one in which it missed a change. */
   disconnected?(this: HookContext & T): void;
   /** The page is connected again after disconnected, with the changes it missed applied. */
   reconnected?(this: HookContext & T): void;
@@ -177,12 +177,12 @@ export class HookHost {
     for (const l of this.live) for (const fn of l.on.get(name) ?? []) safe(() => fn(data));
   }
 
-  /** The page's connection went: the hooks hear of it if it stays away for hookGrace. */
+  /** The page's connection went: the hooks hear of it if it stays away for HOOK_GRACE. */
   down(): void {
     this.missed = false;
     if (this.since) return;
     this.since = Date.now();
-    this.timer = setTimeout(() => this.lost(), DEFAULTS.hookGrace);
+    this.timer = setTimeout(() => this.lost(), HOOK_GRACE);
   }
 
   private lost(): void {
@@ -201,7 +201,7 @@ export class HookHost {
     if (!since) return;
     this.since = 0;
     clearTimeout(this.timer);
-    if (!this.out && !missed && Date.now() - since < DEFAULTS.hookGrace) return;
+    if (!this.out && !missed && Date.now() - since < HOOK_GRACE) return;
     this.lost();
     this.missed = missed;
     if (!missed) this.back();

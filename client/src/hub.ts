@@ -2,6 +2,13 @@
 // one hub per live endpoint; the hub of the tab that holds the leader lock
 // owns the WebSocket, and every hub talks to it over the tab bus.
 //
+// The leader's connection carries the browser's fencing credential for the
+// endpoint (a secret key of the browser and endpoint, and the leader's
+// epoch) in its subprotocols, never in the URL: the server closes an older
+// leader's connection when a newer one opens. A follower whose messages get
+// no answer pings the leader on the bus; a leader that does not answer (its
+// main thread hangs) is deposed: the follower steals the lock.
+//
 // Each client's page is joined under a name that starts with its tab's id, so
 // the leader routes the server's messages to the tab they are for. The
 // leader announces its socket's state with a generation; on every new open
@@ -30,6 +37,8 @@ export interface LinkHandlers {
   state(s: SocketState, delay: number, attempt: number): void;
   /** The leading tab changed. */
   leader(): void;
+  /** Whether the page waits for an answer of the server: an ack, or a join's. */
+  pending(): boolean;
 }
 
 /** A client's way to the server: its own socket, or the hub's shared one. */
@@ -59,9 +68,11 @@ export interface LeaderInfo {
 
 // Bus message types of the hub.
 const STATE = "lt:state"; // leader -> all: its socket's state
-const HELLO = "lt:hello"; // new tab -> all: who leads?
+const HELLO = "lt:hello"; // tab -> all: who leads? (A leader waiting to reconnect does so at once.)
 const UP = "lt:up"; // tab -> leader: a client message for the socket
 const DOWN = "lt:down"; // leader -> tab: a server message for one of its pages
+const PING = "lt:ping"; // follower -> leader: are you there?
+const PONG = "lt:pong"; // leader -> follower, from the message handler, which a hidden tab does not throttle
 
 interface State {
   leader: string;
@@ -76,6 +87,9 @@ interface Up {
   m: { type?: string; page?: string };
 }
 
+/** A page's link: a Link to the hub, with the page's handlers. */
+type HubLink = Link & { readonly h: LinkHandlers };
+
 const hubs = new Map<string, Hub>();
 
 /** The hub of this tab for the endpoint at url (a ws: or wss: URL without query). */
@@ -87,236 +101,294 @@ export function hubFor(url: string, opts: Partial<SocketOptions>): Hub {
 
 export class Hub {
   readonly tab = newTabId();
-  private readonly bus: Channel;
-  private readonly elector: LeaderElector;
-  private readonly links = new Map<string, HubLink>(); // page name -> link
-  private view: State = { leader: "", epoch: 0, state: "connecting", gen: "", delay: 0, attempt: 0 };
-  private n = 0;
+  private readonly lock_: string; // of the leader, and the bus's channel
+  private readonly key_: string; // the browser's secret for this endpoint, in its fencing credential
+  private readonly bus_: Channel;
+  private readonly elector_: LeaderElector;
+  private readonly links_ = new Map<string, HubLink>(); // page name -> link
+  private view_: State = { leader: "", epoch: 0, state: "connecting", gen: "", delay: 0, attempt: 0 };
+  private n_ = 0;
   // The leader's own: its socket, generation and what other tabs joined.
-  private sock: Socket | null = null;
-  private epoch = 0;
-  private gen = "";
-  private opens = 0;
-  private readonly joined = new Map<string, Set<string>>(); // tab -> its page names joined on the socket
-  private readonly watching = new Map<string, Unsubscribe>(); // tab -> watch of its lock
+  private sock_: Socket | null = null;
+  private epoch_ = 0;
+  private gen_ = "";
+  private opens_ = 0;
+  private readonly joined_ = new Map<string, Set<string>>(); // tab -> its page names joined on the socket
+  private readonly watching_ = new Map<string, Unsubscribe>(); // tab -> watch of its lock
+  private ready_ = false; // this tab holds its tab lock: it may talk to the leader
+  private fenced_ = false; // the server closed the socket for a newer one (4009): does this tab still lead?
+  // While a follower waits for answers: the leader's silence, which ends at its next message.
+  private silent_: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    private readonly url: string,
-    private readonly opts: Partial<SocketOptions>,
+    private readonly url_: string,
+    private readonly opts_: Partial<SocketOptions>,
   ) {
-    const key = `livetemplate:${url}`;
-    this.bus = openChannel({ channel: key, tabId: this.tab });
-    this.elector = createLeaderElector({ key, tabId: this.tab });
-    this.bus.subscribe<State>(STATE, (m) => this.onState(m.payload));
-    this.bus.subscribe<Up>(UP, (m) => this.onUp(m));
-    this.bus.subscribe<ServerMessage>(DOWN, (m) => this.dispatch(m.payload));
-    this.bus.subscribe(HELLO, (m) => {
-      if (!this.sock) return;
-      if (this.sock.state === "closed") this.sock.connect(); // its state reaches every tab
-      else this.bus.publish(STATE, this.stateOf(), m.from);
+    this.lock_ = `livetemplate:${url_}`;
+    this.key_ = shared(`${KEY_KEY}:${url_}`, 24);
+    this.bus_ = openChannel({ channel: this.lock_, tabId: this.tab });
+    this.elector_ = createLeaderElector({ key: this.lock_, tabId: this.tab });
+    this.bus_.subscribe<State>(STATE, (m) => {
+      this.heard_(m.from);
+      if (this.ready_) this.onState_(m.payload);
     });
-    this.elector.on("acquire", () => this.lead());
-    this.elector.on("lose", () => this.abdicate());
-    addEventListener("pagehide", () => this.suspend());
+    this.bus_.subscribe<Up>(UP, (m) => this.onUp_(m));
+    this.bus_.subscribe<ServerMessage>(DOWN, (m) => {
+      this.heard_(m.from);
+      this.dispatch_(m.payload);
+    });
+    this.bus_.subscribe(PING, (m) => this.sock_ && this.bus_.publish(PONG, 0, m.from));
+    this.bus_.subscribe(PONG, (m) => this.heard_(m.from));
+    this.bus_.subscribe(HELLO, (m) => {
+      const st = this.sock_?.state;
+      if (st === "backoff" || (st === "closed" && !this.fenced_)) this.sock_!.connect(); // its state reaches every tab
+      else if (st) this.bus_.publish(STATE, this.stateOf_(), m.from);
+    });
+    this.elector_.on("acquire", () => this.lead_());
+    this.elector_.on("lose", () => this.abdicate_());
+    addEventListener("pagehide", () => this.suspend_());
     addEventListener("pageshow", (e) => {
-      if (e.persisted) this.resume();
+      if (e.persisted) this.resume_();
     });
     // A frozen tab runs no code, so a frozen leader would stall every tab: it hands over first.
-    document.addEventListener("freeze", () => this.suspend());
-    document.addEventListener("resume", () => this.resume());
-    // Talk only once this tab's lock is held: the leader watches it to learn when this tab goes.
-    void this.bus.ready.then(() => this.resume());
+    document.addEventListener("freeze", () => this.suspend_());
+    document.addEventListener("resume", () => this.resume_());
+    // Talk only once this tab's lock is held: the leader watches it to learn when this tab goes,
+    // and would take a tab that joins before for gone, and leave its pages.
+    void this.bus_.ready.then(() => {
+      this.ready_ = true;
+      this.resume_();
+    });
+    // A tab that comes back, or a network that does, ends the leader's wait to reconnect.
+    addEventListener("online", () => this.bus_.publish(HELLO));
+    document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && this.bus_.publish(HELLO));
   }
 
   /** Attaches a client's page; name is the page's name on the connection. */
   attach(handlers: LinkHandlers): [Link, string] {
-    const name = `${this.tab}~${++this.n}`;
-    const link = new HubLink(this, name, handlers);
-    this.links.set(name, link);
-    if (this.view.gen) queueMicrotask(() => this.links.get(name) === link && handlers.open());
-    else this.wake();
+    const name = `${this.tab}~${++this.n_}`;
+    const hub = this;
+    const link: HubLink = {
+      h: handlers,
+      get state() {
+        return hub.state;
+      },
+      send: (m) => this.send({ ...m, page: name }),
+      connect: () => this.connect(),
+      close: () => this.detach(name),
+    };
+    this.links_.set(name, link);
+    if (this.view_.gen) queueMicrotask(() => this.links_.get(name) === link && handlers.open());
+    else this.wake_();
     return [link, name];
   }
 
   // wake asks for the connection, which the server closes when no tab has a page joined: the
   // leader opens it again, a follower asks the leader to.
-  private wake(): void {
-    if (!this.sock) this.bus.publish(HELLO);
-    else if (this.sock.state === "closed") this.sock.connect();
+  private wake_(): void {
+    if (!this.ready_) return; // it says hello once it is
+    if (!this.sock_) this.bus_.publish(HELLO);
+    else if (this.sock_.state === "closed") this.sock_.connect();
   }
 
   get state(): SocketState {
-    return this.view.state;
+    return this.view_.state;
   }
 
   info(): LeaderInfo {
-    return { tab: this.tab, leader: this.view.leader, shared: true, browser: browserId(), epoch: this.view.epoch };
+    return { tab: this.tab, leader: this.view_.leader, shared: true, browser: browserId(), epoch: this.view_.epoch };
   }
 
   /** Sends a client message of one of this tab's pages to the socket; false when none is open. */
   send(m: Up["m"]): boolean {
-    if (!this.view.gen) return false;
-    if (this.sock) return this.write(this.tab, m);
-    this.bus.publish(UP, { gen: this.view.gen, m } satisfies Up, this.view.leader);
+    const v = this.view_;
+    if (!v.gen) return false;
+    if (v.leader === this.tab) return this.write_(this.tab, m);
+    this.bus_.publish(UP, { gen: v.gen, m } satisfies Up, v.leader);
+    if (m.type !== "leave" && this.silent_ === undefined) this.watch_(); // it is answered: is the leader there to pass it on?
     return true;
   }
 
+  // watch_ times the leader's silence while this tab waits for answers: a leader silent for
+  // LEADER_TIMEOUT is pinged, and one silent LEADER_CONFIRM more hangs: this tab takes the lead
+  // from it. Any message of the leader starts the silence again; nothing left to wait for ends
+  // the watch.
+  private watch_(asked = false): void {
+    clearTimeout(this.silent_);
+    const leader = this.view_.leader;
+    this.silent_ = setTimeout(
+      () => {
+        this.silent_ = undefined;
+        if (this.sock_ || ![...this.links_.values()].some((l) => l.h.pending())) return;
+        if (leader !== this.view_.leader) this.watch_(); // another tab leads: it gets its own time
+        else if (asked) this.elector_.steal();
+        else {
+          this.bus_.publish(PING, 0, leader);
+          this.watch_(true);
+        }
+      },
+      asked ? C.LEADER_CONFIRM : C.LEADER_TIMEOUT,
+    );
+  }
+
+  // heard_ takes any message of the leader as a sign of life.
+  private heard_(from: string): void {
+    if (from === this.view_.leader && this.silent_ !== undefined) this.watch_();
+  }
+
   connect(): void {
-    this.sock?.connect();
+    this.sock_?.connect();
   }
 
   detach(name: string): void {
-    if (this.links.delete(name)) this.send({ type: "leave", page: name });
+    if (this.links_.delete(name)) this.send({ type: "leave", page: name });
   }
 
-  private resume(): void {
-    this.elector.start();
-    this.bus.publish(HELLO);
+  private resume_(): void {
+    this.elector_.start();
+    this.bus_.publish(HELLO);
   }
 
   // suspend ends this tab's part: a leader hands the socket over, a follower leaves its pages.
-  private suspend(): void {
-    if (!this.sock) for (const name of this.links.keys()) this.send({ type: "leave", page: name });
-    this.elector.stop(); // a leader's lose closes its socket
-    this.onState({ ...this.view, state: "closed", gen: "" });
+  private suspend_(): void {
+    if (!this.sock_) for (const name of this.links_.keys()) this.send({ type: "leave", page: name });
+    this.elector_.stop(); // a leader's lose closes its socket
+    this.onState_({ ...this.view_, state: "closed", gen: "" });
   }
 
   // lead opens the browser's connection, with an epoch above every earlier leader's.
-  private lead(): void {
-    this.epoch = nextEpoch(this.view.epoch);
-    this.joined.clear();
+  private lead_(): void {
+    this.epoch_ = this.nextEpoch_(this.view_.epoch);
+    this.joined_.clear();
+    this.fenced_ = false;
     const s = createSocket({
-      ...this.opts,
-      url: () => this.socketURL(),
-      reconnect: (info) => info.code !== C.CLOSE_IDLE, // until a tab has a page again
+      ...this.opts_,
+      url: this.url_,
+      protocols: () => ["livetemplate", `livetemplate.fence.${browserId()}.${this.key_}.${this.epoch_}`],
+      // Closed by the server: for want of a page (until a tab has one again), or for a newer
+      // connection of this browser (which may be this tab's successor's).
+      reconnect: (info) => info.code !== C.CLOSE_IDLE && info.code !== C.CLOSE_REPLACED,
       maxQueue: 0,
       autoConnect: false,
     });
-    this.sock = s;
+    this.sock_ = s;
     s.onState((st, delay, attempt) => {
-      if (st === "open") this.gen = `${this.epoch}.${++this.opens}`;
-      else this.joined.clear();
-      this.bus.publish(STATE, { ...this.stateOf(), delay, attempt });
+      if (st === "open") this.gen_ = `${this.epoch_}.${++this.opens_}`;
+      else this.joined_.clear();
+      this.bus_.publish(STATE, { ...this.stateOf_(), delay, attempt });
     });
     s.onClose((info) => {
-      if (info.code === C.CLOSE_REPLACED) this.epoch = nextEpoch(this.epoch); // fenced: come back above
+      if (info.code === C.CLOSE_REPLACED) this.fence_(s, info.reason);
     });
-    s.onMessage((d) => this.route(d as ServerMessage));
+    s.onMessage((d) => this.route_(d as ServerMessage));
     s.connect();
   }
 
+  // fence handles the server's close of socket s for a newer connection of this browser: a tab
+  // that another one deposed learns it meanwhile (its lose comes, which closes s for good); one
+  // that still leads (the newer connection was not a tab's of this browser, or a leader the
+  // server still held had a higher epoch) comes back above the open connection's epoch, which
+  // the server gives when it refuses a connection.
+  private fence_(s: Socket, reason: string): void {
+    this.fenced_ = true;
+    const open = Number(/epoch (\d+)/.exec(reason)?.[1] ?? 0);
+    setTimeout(() => {
+      if (this.sock_ !== s || !this.elector_.isLeader()) return;
+      this.fenced_ = false;
+      this.epoch_ = this.nextEpoch_(Math.max(this.epoch_, open));
+      s.connect();
+    }, C.RETRY_AFTER);
+  }
+
   // abdicate closes the connection of a tab that stopped leading; the next leader opens its own.
-  private abdicate(): void {
-    const s = this.sock;
-    this.sock = null;
+  private abdicate_(): void {
+    const s = this.sock_;
+    this.sock_ = null;
     s?.close(1000, "the leading tab left");
-    for (const stop of this.watching.values()) stop();
-    this.watching.clear();
-    this.joined.clear();
+    for (const stop of this.watching_.values()) stop();
+    this.watching_.clear();
+    this.joined_.clear();
   }
 
-  private socketURL(): string {
-    const u = new URL(this.url);
-    u.searchParams.set("browser", browserId());
-    u.searchParams.set("epoch", String(this.epoch));
-    return u.href;
+  // nextEpoch is above seen and above every epoch stored for this endpoint.
+  private nextEpoch_(seen: number): number {
+    const k = `${EPOCH_KEY}:${this.url_}`;
+    const e = Math.min(Number.MAX_SAFE_INTEGER, Math.max(seen, Number(stored(k)) || 0) + 1);
+    store(k, String(e));
+    return e;
   }
 
-  private stateOf(): State {
-    const st = this.sock?.state ?? "closed";
-    return { leader: this.tab, epoch: this.epoch, state: st, gen: st === "open" ? this.gen : "", delay: 0, attempt: 0 };
+  private stateOf_(): State {
+    const st = this.sock_?.state ?? "closed";
+    return { leader: this.tab, epoch: this.epoch_, state: st, gen: st === "open" ? this.gen_ : "", delay: 0, attempt: 0 };
   }
 
   // onState takes a leader's announcement: the links see their connection close and open.
-  private onState(st: State): void {
-    if (st.epoch < this.view.epoch) return; // from a leader that was replaced
-    const was = this.view;
-    this.view = st;
-    if (was.leader !== st.leader) for (const l of this.links.values()) l.h.leader();
-    if (was.gen && was.gen !== st.gen) for (const l of this.links.values()) l.h.close({ code: 1006, reason: "connection lost", wasClean: false });
-    for (const l of this.links.values()) l.h.state(st.state, st.delay, st.attempt);
-    if (st.gen && st.gen !== was.gen) for (const l of this.links.values()) l.h.open();
-    if (st.state === "closed" && this.links.size > 0) this.wake(); // a page attached as the idle connection closed
+  private onState_(st: State): void {
+    if (st.epoch < this.view_.epoch) return; // from a leader that was replaced
+    if (this.sock_ && st.leader !== this.tab && st.epoch > this.epoch_) this.abdicate_(); // deposed while it hung
+    const was = this.view_;
+    this.view_ = st;
+    if (was.leader !== st.leader) for (const l of this.links_.values()) l.h.leader();
+    if (was.gen && was.gen !== st.gen) for (const l of this.links_.values()) l.h.close({ code: 1006, reason: "connection lost", wasClean: false });
+    for (const l of this.links_.values()) l.h.state(st.state, st.delay, st.attempt);
+    if (st.gen && st.gen !== was.gen) for (const l of this.links_.values()) l.h.open();
+    if (st.state === "closed" && this.links_.size > 0) this.wake_(); // a page attached as the idle connection closed
   }
 
-  private onUp(m: BusMessage<Up>): void {
-    if (!this.sock || m.payload.gen !== this.gen) return; // meant for an older connection: its tab resends
-    this.write(m.from, m.payload.m);
+  private onUp_(m: BusMessage<Up>): void {
+    if (!this.sock_ || m.payload.gen !== this.gen_) return; // meant for an older connection: its tab resends
+    this.write_(m.from, m.payload.m);
   }
 
   // write sends tab's message on the socket, and keeps the names it joined for when it goes.
-  private write(tab: string, m: Up["m"]): boolean {
-    if (!this.sock?.send(m)) return false;
+  private write_(tab: string, m: Up["m"]): boolean {
+    if (!this.sock_?.send(m)) return false;
     if (tab === this.tab || !m.page) return true;
-    let names = this.joined.get(tab);
-    if (!names) this.joined.set(tab, (names = new Set()));
+    let names = this.joined_.get(tab);
+    if (!names) this.joined_.set(tab, (names = new Set()));
     if (m.type === "join") names.add(m.page);
     else if (m.type === "leave") names.delete(m.page);
-    if (!this.watching.has(tab)) this.watching.set(tab, watchTab(tab, () => this.gone(tab)));
+    if (!this.watching_.has(tab)) this.watching_.set(tab, watchTab(tab, () => this.gone_(tab)));
     return true;
   }
 
   // gone leaves the pages of a tab that closed or crashed without leaving them.
-  private gone(tab: string): void {
-    this.watching.delete(tab);
-    for (const page of this.joined.get(tab) ?? []) this.sock?.send({ type: "leave", page });
-    this.joined.delete(tab);
+  private gone_(tab: string): void {
+    this.watching_.delete(tab);
+    for (const page of this.joined_.get(tab) ?? []) this.sock_?.send({ type: "leave", page });
+    this.joined_.delete(tab);
   }
 
   // route hands a server message to the tab whose page it is about.
-  private route(m: ServerMessage): void {
+  private route_(m: ServerMessage): void {
     if (typeof m !== "object" || m === null || typeof m.page !== "string") return;
     const tab = m.page.slice(0, m.page.indexOf("~"));
-    if (tab === this.tab) this.dispatch(m);
-    else this.bus.publish(DOWN, m, tab);
+    if (tab === this.tab) this.dispatch_(m);
+    else this.bus_.publish(DOWN, m, tab);
   }
 
-  private dispatch(m: ServerMessage): void {
-    if (typeof m.page === "string") this.links.get(m.page)?.h.message(m);
-  }
-}
-
-class HubLink implements Link {
-  constructor(
-    private readonly hub: Hub,
-    private readonly name: string,
-    readonly h: LinkHandlers,
-  ) {}
-  get state(): SocketState {
-    return this.hub.state;
-  }
-  send(m: object): boolean {
-    return this.hub.send({ ...m, page: this.name });
-  }
-  connect(): void {
-    this.hub.connect();
-  }
-  close(): void {
-    this.hub.detach(this.name);
+  private dispatch_(m: ServerMessage): void {
+    if (typeof m.page === "string") this.links_.get(m.page)?.h.message(m);
   }
 }
 
 const BROWSER_KEY = "livetemplate:browser";
+const KEY_KEY = "livetemplate:key";
 const EPOCH_KEY = "livetemplate:epoch";
 let browser = "";
 
-/** This browser's id, shared by its tabs through localStorage (this tab's own where there is none). */
+/** This browser's public id, shared by its tabs through localStorage (this tab's own where there is none). */
 export function browserId(): string {
-  if (!browser) {
-    const id = stored(BROWSER_KEY) || newTabId();
-    store(BROWSER_KEY, id);
-    browser = stored(BROWSER_KEY) || id; // another tab may have stored its id first
-  }
-  return browser;
+  return (browser ||= shared(BROWSER_KEY, 12));
 }
 
-// nextEpoch is above every epoch this tab saw and every one stored, and at
-// least the clock's milliseconds, so that a browser whose storage is gone
-// still starts above its connections of an hour ago.
-function nextEpoch(seen: number): number {
-  const e = Math.max(seen + 1, Number(stored(EPOCH_KEY)) + 1 || 0, Date.now());
-  store(EPOCH_KEY, String(e));
-  return e;
+// shared returns the value stored under key, storing a new random one of n characters first
+// when there is none; another tab may store its own first, which wins.
+function shared(key: string, n: number): string {
+  const id = stored(key) || newTabId(n);
+  store(key, id);
+  return stored(key) || id;
 }
 
 function stored(key: string): string {

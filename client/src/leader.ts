@@ -1,7 +1,9 @@
 // Leader election among the tabs of a browser with one exclusive Web Lock:
 // the tab holding the lock leads. The browser releases a lock the moment its
-// tab closes, crashes or is discarded, so a waiting tab takes over at once,
-// and there is never a second leader: no lease, no clock, no timer.
+// tab closes, crashes or is discarded, so a waiting tab takes over at once:
+// no lease, no clock, no timer. A tab whose leader stopped answering (its
+// main thread hangs) may steal the lock; the old leader learns it when it
+// runs again, and waits for the lock like any other tab.
 
 import { Emitter, type Unsubscribe } from "./emitter";
 import { tabId as newTabId } from "./outbox";
@@ -26,9 +28,17 @@ export interface LeaderElector {
   start(): void;
   /** Leaves the election: a leader releases the lock (lose fires) and another tab takes it. */
   stop(): void;
+  /**
+   * Takes the lock at once from a leader that stopped answering (Web Locks' steal): the browser
+   * releases the leader's hold, and that tab's lose fires when it runs again, after which it
+   * waits for the lock anew. Of several tabs that steal within a second, one does; the others go
+   * on waiting. Does nothing while this tab leads, or without Web Locks.
+   */
+  steal(): void;
   isLeader(): boolean;
   /**
-   * Calls handler each time this tab becomes leader (acquire) or stops leading (lose). acquire
+   * Calls handler each time this tab becomes leader (acquire) or stops leading (lose: stop(), or
+   * another tab stole the lock). acquire
    * never fires inside start(), so a handler attached right after start() sees the first one; a
    * handler attached while the tab leads is called for that leadership too.
    */
@@ -49,8 +59,24 @@ export function createLeaderElector(options: LeaderOptions): LeaderElector {
     release = r;
     ev.emit("acquire", undefined);
   };
+  const lose = () => {
+    leader = false;
+    release?.();
+    release = null;
+    ev.emit("lose", undefined);
+  };
 
-  return {
+  // ask requests the lock for the election a; when another tab steals it, the
+  // promise fails: this tab has lost the lead, and waits for the lock again.
+  const ask = (a: AbortController, o: LockOptions) =>
+    locks!.request(options.key, o, () => (ac === a ? new Promise<void>((r) => lead(r)) : undefined)).catch(() => {
+      if (ac !== a || !leader) return; // aborted by stop() before it was granted
+      lose();
+      ac = null;
+      el.start();
+    });
+
+  const el: LeaderElector = {
     tabId: id,
     shared: locks !== undefined,
     start() {
@@ -62,23 +88,29 @@ export function createLeaderElector(options: LeaderOptions): LeaderElector {
         });
         return;
       }
-      locks
-        .request(options.key, { signal: a.signal }, () => {
-          if (ac !== a) return;
-          return new Promise<void>((r) => lead(r));
-        })
-        .catch(() => {}); // aborted by stop() before it was granted
+      void ask(a, { signal: a.signal });
     },
     stop() {
       const a = ac;
       if (!a) return;
       ac = null;
       a.abort();
-      if (!leader) return;
-      leader = false;
-      release?.();
-      release = null;
-      ev.emit("lose", undefined);
+      if (leader) lose();
+    },
+    steal() {
+      if (!locks || leader) return;
+      // One stealer at a time: a tab that finds another stealing leaves it to that one. The
+      // stealer keeps the steal lock a second after it leads, for the other tabs to learn of
+      // it, so that one that found the old leader silent too does not steal from the new one.
+      void locks.request(`${options.key}:steal`, { ifAvailable: true }, async (l) => {
+        if (!l || leader) return;
+        ac?.abort();
+        const a = (ac = new AbortController());
+        let off = () => {};
+        await Promise.race([ask(a, { steal: true }), new Promise<void>((r) => (off = ev.on("acquire", r)))]);
+        off();
+        await new Promise((r) => setTimeout(r, 1000));
+      });
     },
     isLeader: () => leader,
     on(event, handler) {
@@ -87,4 +119,5 @@ export function createLeaderElector(options: LeaderOptions): LeaderElector {
       return off;
     },
   };
+  return el;
 }

@@ -23,46 +23,46 @@ export interface Pending {
   readonly reject: (e: LiveTemplateError) => void;
 }
 
-/** A random id of this tab: 12 characters of a-z and 0-9. */
-export function tabId(): string {
-  const b = crypto.getRandomValues(new Uint8Array(12));
+/** A random id: n (12) characters of a-z and 0-9. */
+export function tabId(n = 12): string {
+  const b = crypto.getRandomValues(new Uint8Array(n));
   let s = "";
   for (const x of b) s += (x % 36).toString(36);
   return s;
 }
 
 export class Outbox {
-  private readonly prefix = tabId();
-  private n = 0;
-  private readonly items = new Map<string, Pending>();
+  private readonly prefix_ = tabId();
+  private n_ = 0;
+  private readonly items_ = new Map<string, Pending>();
   constructor(readonly max: number) {}
 
   get size(): number {
-    return this.items.size;
+    return this.items_.size;
   }
 
   /** Adds an event with a new id, or throws outbox_full when max events wait for their ack. */
   add(page: string, name: string, data: unknown): [Pending, Promise<void>] {
-    if (this.items.size >= this.max) {
-      throw new LiveTemplateError(E_OUTBOX_FULL, `livetemplate: ${this.max} events are waiting for their ack; "${name}" was not sent`);
+    if (this.items_.size >= this.max) {
+      throw new LiveTemplateError(E_OUTBOX_FULL, `livetemplate: ${this.max} events wait for their ack: "${name}" not sent`);
     }
     let p!: Pending;
     const promise = new Promise<void>((resolve, reject) => {
-      p = { id: `${this.prefix}-${++this.n}`, page, name, data, resolve, reject };
+      p = { id: `${this.prefix_}-${++this.n_}`, page, name, data, resolve, reject };
     });
-    this.items.set(p.id, p);
+    this.items_.set(p.id, p);
     return [p, promise];
   }
 
   /** Removes and returns the event of id. */
   take(id: string): Pending | undefined {
-    const p = this.items.get(id);
-    this.items.delete(id);
+    const p = this.items_.get(id);
+    this.items_.delete(id);
     return p;
   }
 
   /** The events of a page, oldest first. */
   of(page: string): Pending[] {
-    return [...this.items.values()].filter((p) => p.page === page);
+    return [...this.items_.values()].filter((p) => p.page === page);
   }
 }

@@ -26,6 +26,8 @@ export interface CloseInfo {
 export interface SocketOptions {
   /** The WebSocket URL (ws: or wss:), or a function called before each connect. */
   url: string | (() => string);
+  /** The subprotocols to offer (the WebSocket constructor's second argument), or a function called before each connect. */
+  protocols?: string[] | (() => string[]);
   /** First backoff step: the first retry waits a random time up to this (500). */
   backoffBase?: number;
   /** The longest backoff step: retries wait a random time up to this (30,000). */
@@ -141,7 +143,7 @@ export function createSocket(opts: SocketOptions): Socket {
     shut = false;
     clearTimers();
     const url = typeof o.url === "function" ? o.url() : o.url;
-    const s = new WebSocket(url);
+    const s = new WebSocket(url, typeof o.protocols === "function" ? o.protocols() : o.protocols);
     s.binaryType = "arraybuffer";
     ws = s;
     setState("connecting");

@@ -10,17 +10,21 @@ liveTemplate.on("error", (e) => errs.push(e.code));
 window.sent = [];
 window.acked = [];
 window.failed = [];
+window.waits = []; // ms from each push to its ack or failure
+window.clicks = []; // ms from each click of #b to the change it made (see clicks)
 let running = false, loops = [], seq = 0;
 async function pump(prefix) {
 	while (running) {
 		const k = prefix + "." + ++seq;
 		sent.push(k);
+		const t0 = performance.now();
 		try {
 			await liveTemplate.pushEvent("tick", {k});
 			acked.push(k);
 		} catch (e) {
 			failed.push(k + " " + e.code);
 		}
+		waits.push(performance.now() - t0);
 		await new Promise((r) => setTimeout(r, 10));
 	}
 }
@@ -34,4 +38,17 @@ window.stopPumps = async () => {
 	running = false;
 	await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 15000))]);
 	return {sent, acked, failed};
+};
+// click clicks the button #b (lvt-click) n times, one at a time, and records
+// in clicks the time from each click to the change of the page it made.
+window.click = async (n) => {
+	for (let i = 0; i < n; i++) {
+		const t0 = performance.now();
+		const done = new Promise((r) => { const off = liveTemplate.on("updated", () => { off(); r(); }); });
+		document.getElementById("b").click();
+		await done;
+		clicks.push(performance.now() - t0);
+		await new Promise((r) => setTimeout(r, 20));
+	}
+	return clicks;
 };

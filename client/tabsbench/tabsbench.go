@@ -1,8 +1,11 @@
 // Package tabsbench measures, for `ltbench -suite tabs`, the tabs of one
 // headless Chromium sharing one connection: the server's connections for
-// five tabs, the failover when the leading tab closes or crashes, and the
+// five tabs, the failover when the leading tab closes or crashes, the
 // events lost or run twice while the tabs push events through handover
-// after handover.
+// after handover, the wait of a follower's events while the leader's main
+// thread hangs, the connections of tabs on two mounts of one endpoint, and
+// the time from a click to the change it makes, in the leader and in a
+// follower.
 package tabsbench
 
 import (
@@ -42,6 +45,11 @@ type Options struct {
 	// Handovers: the leader is killed this many times (40), by a close and a
 	// crash in turn, and replaced by a new tab.
 	Handovers int
+	// TwoEndpoints is how long tabs on two mounts of one endpoint are
+	// watched (30 s).
+	TwoEndpoints time.Duration
+	// Clicks is how many times the leader and a follower each click (50).
+	Clicks int
 }
 
 // Result is what one run measured.
@@ -64,6 +72,27 @@ type Result struct {
 	// neither acknowledged nor failed 15 s after the run; Failed, those that
 	// failed.
 	Unsettled, Failed int
+	// Unprovoked are the handovers in which the leader had lost the lead of
+	// its own accord before it was killed (a follower found it silent for a
+	// second, as a leader starved of CPU may be): they have no failover.
+	Unprovoked int
+	// HungLeaderStall is the longest that an event of a follower waited for
+	// its ack while the leader's main thread was blocked for 6 s, in
+	// milliseconds.
+	HungLeaderStall float64
+	// TwoEndpointConnections is how many connections four tabs opened,
+	// two on each of two mounts of one endpoint, in opts.TwoEndpoints.
+	TwoEndpointConnections int
+	// ClickLeader and ClickFollower are the times from each click on a
+	// page (loaded with data-version) to the change it made, in the leader
+	// and in a follower, in milliseconds, in order: the first click first.
+	ClickLeader, ClickFollower []float64
+}
+
+// ClickP50 is the median of clicks, in milliseconds.
+func ClickP50(clicks []float64) float64 {
+	s := slices.Sorted(slices.Values(clicks))
+	return s[len(s)/2]
 }
 
 // FailoverP50 is the median failover, in milliseconds.
@@ -72,8 +101,8 @@ func (r Result) FailoverP50() float64 { return r.Failovers[len(r.Failovers)/2] }
 // FailoverMax is the longest failover, in milliseconds.
 func (r Result) FailoverMax() float64 { return r.Failovers[len(r.Failovers)-1] }
 
-// Run opens the tabs, each on a page of its own, makes them push events
-// without pause, and kills their leader opts.Handovers times.
+// Run measures each scenario in a headless Chromium and with a server of
+// its own.
 func Run(ctx context.Context, opts Options) (Result, error) {
 	if opts.Tabs < 2 {
 		opts.Tabs = 5
@@ -81,17 +110,49 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if opts.Handovers < 1 {
 		opts.Handovers = 40
 	}
+	if opts.TwoEndpoints <= 0 {
+		opts.TwoEndpoints = 30 * time.Second
+	}
+	if opts.Clicks < 1 {
+		opts.Clicks = 50
+	}
 	var r Result
+	// Each scenario has a browser of its own: tabs opened after many others
+	// may share a renderer process, and so a main thread, which a hung
+	// leader would block with them.
+	for _, run := range []func(*browser) error{
+		func(b *browser) error { return handovers(b, opts, &r) },
+		func(b *browser) (err error) { r.HungLeaderStall, err = hungLeader(b); return err },
+		func(b *browser) (err error) {
+			r.TwoEndpointConnections, err = twoEndpoints(b, opts.TwoEndpoints)
+			return err
+		},
+		func(b *browser) (err error) {
+			r.ClickLeader, r.ClickFollower, err = clickToPaint(b, opts.Clicks)
+			return err
+		},
+	} {
+		b, err := startBrowser(ctx)
+		if err != nil {
+			return r, err
+		}
+		err = run(b)
+		b.close()
+		if err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// handovers opens the tabs, each on a page of its own, makes them push
+// events without pause, and kills their leader opts.Handovers times.
+func handovers(b *browser, opts Options, r *Result) error {
 	s, err := newServer()
 	if err != nil {
-		return r, err
+		return err
 	}
 	defer s.close()
-	b, err := startBrowser(ctx)
-	if err != nil {
-		return r, err
-	}
-	defer b.close()
 
 	pages := 0
 	newTab := func() (*tab, error) {
@@ -107,31 +168,32 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	for range opts.Tabs {
 		t, err := newTab()
 		if err != nil {
-			return r, err
+			return err
 		}
 		tabs = append(tabs, t)
 	}
 	_, epoch, _, err := waitLeader(tabs, 0, 0)
 	if err != nil {
-		return r, err
+		return err
 	}
 	r.ServerConnections = s.conns.Open()
 	for _, t := range tabs {
 		if _, err := browsertest.EvalIn[bool](t.ctx, `startPumps(2)`); err != nil {
-			return r, err
+			return err
 		}
 	}
 
 	var killedAcks []string
 	for i := range opts.Handovers {
-		leader, _, _, err := waitLeader(tabs, epoch-1, 0)
+		leader, now, _, err := waitLeader(tabs, epoch-1, 0)
 		if err != nil {
-			return r, err
+			return err
 		}
+		epoch = now
 		victim := tabs[leader]
 		acked, err := browsertest.EvalIn[[]string](victim.ctx, `acked`)
 		if err != nil {
-			return r, err
+			return err
 		}
 		killedAcks = append(killedAcks, acked...)
 		tabs = slices.Delete(tabs, leader, leader+1)
@@ -141,18 +203,22 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		} else {
 			victim.crash()
 		}
-		var live int64
-		if _, epoch, live, err = waitLeader(tabs, epoch, start.UnixMilli()); err != nil {
-			return r, err
+		next, live, err := failover(tabs, epoch, start)
+		if err != nil {
+			return err
 		}
-		r.Failovers = append(r.Failovers, float64(live-start.UnixMilli()))
+		if epoch = next; live >= 0 {
+			r.Failovers = append(r.Failovers, float64(live))
+		} else {
+			r.Unprovoked++
+		}
 		t, err := newTab()
 		if err != nil {
-			return r, err
+			return err
 		}
 		tabs = append(tabs, t)
 		if _, err := browsertest.EvalIn[bool](t.ctx, `startPumps(2)`); err != nil {
-			return r, err
+			return err
 		}
 	}
 	slices.Sort(r.Failovers)
@@ -161,14 +227,30 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	for _, t := range tabs {
 		p, err := browsertest.EvalIn[struct{ Sent, Acked, Failed []string }](t.ctx, `stopPumps()`)
 		if err != nil {
-			return r, err
+			return err
 		}
 		sent = append(sent, p.Sent...)
 		r.Failed += len(p.Failed)
 		r.Unsettled += len(p.Sent) - len(p.Acked) - len(p.Failed)
 	}
 	r.Events, r.LostEvents, r.DuplicatedEvents = s.tally(append(sent, killedAcks...))
-	return r, nil
+	return nil
+}
+
+// failover waits until tabs follow a leader with an epoch above epoch, and
+// returns that epoch and the milliseconds from start until every tab's page
+// was live on its connection: -1 when they were before start, on a leader
+// that took the lead of its own accord (a follower that found the leader
+// silent), not for the kill.
+func failover(tabs []*tab, epoch float64, start time.Time) (float64, int64, error) {
+	_, next, live, err := waitLeader(tabs, epoch, start.UnixMilli())
+	if err == nil {
+		return next, live - start.UnixMilli(), nil
+	}
+	if _, next, _, again := waitLeader(tabs, epoch, 0); again == nil {
+		return next, -1, nil
+	}
+	return 0, 0, err
 }
 
 // server is the application the tabs show: /tab/{name} is the page of that
@@ -183,7 +265,7 @@ type server struct {
 	runs  map[string]int // tick key -> runs
 }
 
-const pageSrc = `<p>{{.Count}}</p><ul>{{range .Log}}<li>{{.}}</li>{{end}}</ul>`
+const pageSrc = `<p>{{.Count}}</p><button id="b" lvt-click="click">+1</button><ul>{{range .Log}}<li>{{.}}</li>{{end}}</ul>`
 
 type pageData struct {
 	Count int
@@ -206,9 +288,14 @@ func newServer() (*server, error) {
 		app.Close()
 		return nil, err
 	}
+	if err := app.HandleEvent("t", "click", click); err != nil {
+		app.Close()
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /livetemplate.js", livetemplate.ScriptHandler())
 	mux.Handle("/live", s.conns.Wrap(app.Handler()))
+	mux.Handle("/admin/live", s.conns.Wrap(app.Handler())) // the endpoint mounted twice, as an admin copy may be
 	mux.HandleFunc("GET /tabs.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript")
 		w.Write(Script)
@@ -221,6 +308,16 @@ func newServer() (*server, error) {
 func (s *server) close() {
 	s.srv.Close()
 	s.app.Close()
+}
+
+// click counts a click on the page.
+func click(ctx context.Context, p *livetemplate.Page, _ livetemplate.Event) error {
+	_, err := p.Modify(ctx, func(data any) (any, error) {
+		c := data.(pageData)
+		c.Count++
+		return c, nil
+	})
+	return err
 }
 
 func (s *server) tick(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
@@ -270,23 +367,31 @@ func (s *server) serveTab(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	WritePage(w, p)
+	live := r.URL.Query().Get("live")
+	if live == "" {
+		live = "/live"
+	}
+	WritePage(w, p, live, r.URL.Query().Has("version"))
 }
 
 // WritePage writes the HTML document of a tab that shows p: its HTML in
 // the element with data-lvt-root, the client's script tag with its token
-// (the client at /livetemplate.js, the endpoint at /live), and [Script] at
-// /tabs.js.
-func WritePage(w http.ResponseWriter, p *livetemplate.Page) {
+// (the client at /livetemplate.js, the endpoint at the path live) and, if
+// version, the page's version, and [Script] at /tabs.js.
+func WritePage(w http.ResponseWriter, p *livetemplate.Page, live string, version bool) {
 	html, err := p.Render()
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	v := ""
+	if version {
+		v = fmt.Sprintf(` data-version="%d"`, p.Version())
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><title>tab</title></head><body><div data-lvt-root>%s</div>`+
-		`<script src="/livetemplate.js" data-live="/live" data-token="%s" defer></script><script src="/tabs.js" defer></script></body></html>`,
-		html, p.GetToken())
+		`<script src="/livetemplate.js" data-live="%s" data-token="%s"%s defer></script><script src="/tabs.js" defer></script></body></html>`,
+		html, template.HTMLEscapeString(live), p.GetToken(), v)
 }
 
 // ConnCount counts the WebSocket connections of the endpoints it wraps:

@@ -2,15 +2,17 @@ package tabsbench_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/livetemplate/livetemplate/client/tabsbench"
 )
 
 // TestRun: the suite runs in Chromium and its figures hold together: five
-// tabs hold one connection, every handover has its failover, and no event
-// is lost, run twice or left without its ack.
+// tabs hold one connection, every handover has its failover, no event is
+// lost, run twice or left without its ack, a hung leader is deposed, two
+// mounts hold a connection each, and every click is timed.
 func TestRun(t *testing.T) {
-	r, err := tabsbench.Run(t.Context(), tabsbench.Options{Tabs: 3, Handovers: 6})
+	r, err := tabsbench.Run(t.Context(), tabsbench.Options{Tabs: 3, Handovers: 6, TwoEndpoints: 3 * time.Second, Clicks: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,5 +25,14 @@ func TestRun(t *testing.T) {
 	}
 	if r.Events == 0 || r.LostEvents != 0 || r.DuplicatedEvents != 0 || r.Unsettled != 0 || r.Failed != 0 {
 		t.Errorf("%d events ran, %d lost, %d run twice, %d unsettled, %d failed", r.Events, r.LostEvents, r.DuplicatedEvents, r.Unsettled, r.Failed)
+	}
+	if r.HungLeaderStall <= 0 || r.HungLeaderStall > 5000 {
+		t.Errorf("a follower's event waited %.0f ms while the leader hung 6 s", r.HungLeaderStall)
+	}
+	if r.TwoEndpointConnections != 2 {
+		t.Errorf("%d connections for tabs on two mounts, want 2", r.TwoEndpointConnections)
+	}
+	if len(r.ClickLeader) != 5 || len(r.ClickFollower) != 5 {
+		t.Errorf("clicks timed: %v in the leader, %v in the follower", r.ClickLeader, r.ClickFollower)
 	}
 }

@@ -9,16 +9,16 @@ export declare function formValues(form: HTMLFormElement, submitter?: HTMLElemen
 export declare function bind(root: Element | Document, send: Sender): Unsubscribe;
 /** An element busy with events between send and ack: its loading class and lvt-disable-with. */
 export declare class Busy {
-    private readonly count;
-    private readonly saved;
+    private readonly count_;
+    private readonly saved_;
     /** Elements that had no class attribute before their loading class. */
-    private readonly classless;
+    private readonly classless_;
     /** Marks el busy with one more event; for a form, also its elements with lvt-disable-with. */
     start(el: Element): void;
     /** Ends one event of el; the last one restores el. */
     end(el: Element): void;
     /** Applies the busy state again after a patch of the DOM, which may have undone it. */
     refresh(): void;
-    private busyForm;
-    private apply;
+    private busyForm_;
+    private apply_;
 }

@@ -7,8 +7,7 @@ import { type CloseInfo, type SocketOptions, type SocketState } from "./socket";
 export { LiveTemplateError };
 export type { CloseInfo, LeaderInfo, SocketState };
 /** The socket's options that a client hands on to its socket ({@link createSocket}). */
-declare const CONNECTION: readonly ["backoffBase", "backoffMax", "stableAfter", "connectTimeout", "heartbeat", "pongTimeout"];
-type ConnectionOptions = Pick<SocketOptions, (typeof CONNECTION)[number]>;
+type ConnectionOptions = Pick<SocketOptions, "backoffBase" | "backoffMax" | "stableAfter" | "connectTimeout" | "heartbeat" | "pongTimeout">;
 /** Options of a {@link LiveTemplateClient}: its own, and those of its socket. Times are in milliseconds. */
 export interface ClientOptions extends ConnectionOptions {
     /** The token of the page to join, when the page carries it (the seed's Pattern 2). Without it, a token in the connect URL, else the server's page_token (Pattern 1). */
@@ -63,20 +62,23 @@ export declare class LiveTemplateClient {
     /** Runs client-side commands (a list, or its JSON text) from the element el. */
     static readonly exec: typeof exec;
     readonly options: ClientOptions;
-    private readonly ev;
-    private readonly outbox;
-    private readonly busy;
-    private readonly owner;
-    private readonly sentOn;
-    private readonly browser;
-    private link;
-    private info;
-    private conn;
-    private page;
-    private url;
-    private unbind;
-    private hookHost;
-    private stopped;
+    private readonly ev_;
+    private readonly outbox_;
+    private readonly busy_;
+    private readonly owner_;
+    private readonly sentOn_;
+    private readonly browser_;
+    private link_;
+    private info_;
+    private conn_;
+    private sync_;
+    private name_;
+    private view_;
+    private retry_;
+    private url_;
+    private unbind_;
+    private hookHost_;
+    private stopped_;
     constructor(options?: ClientOptions);
     /** The connection's state: connecting, open, backoff or closed. */
     get state(): SocketState;
@@ -86,6 +88,7 @@ export declare class LiveTemplateClient {
     get token(): string | undefined;
     /** The version of the page that the DOM shows. */
     get version(): number;
+    private get page_();
     /** Listens to one of the {@link ClientEvents}; returns the function that stops listening. */
     on<K extends keyof ClientEvents>(name: K, fn: (arg: ClientEvents[K]) => void): Unsubscribe;
     /**
@@ -95,8 +98,8 @@ export declare class LiveTemplateClient {
      * waiting to, and otherwise does nothing.
      */
     connect(url: string): void;
-    private handlers;
-    private solo;
+    private handlers_;
+    private solo_;
     /**
      * Sends the event name with data to the page's handler; the promise resolves on its ack, or
      * rejects with a {@link LiveTemplateError} with the server's code (handler_error, unknown_event,
@@ -107,23 +110,20 @@ export declare class LiveTemplateClient {
     pushEvent(name: string, data?: unknown): Promise<void>;
     /** Closes the connection for good; events without an ack are rejected with code closed. */
     close(): void;
-    private send;
-    private push;
-    private fail;
-    private sendEvent;
-    private write;
-    private socketURL;
-    private opened;
-    private closed;
-    private receive;
-    private diff;
-    private apply;
-    private resync;
-    private pageError;
-    private ack;
-    private settle;
-    private stop;
-    private settleQuiet;
-    private report;
-    private log;
+    private send_;
+    private push_;
+    private sendEvent_;
+    private write_;
+    private socketURL_;
+    private opened_;
+    private closed_;
+    private receive_;
+    private feed_;
+    private act_;
+    private apply_;
+    private ack_;
+    private settle_;
+    private stop_;
+    private report_;
+    private log_;
 }

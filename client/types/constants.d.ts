@@ -41,7 +41,7 @@ export declare const IGNORE = "lvt-ignore";
 export declare const IGNORE_ATTRS = "lvt-ignore-attrs";
 /** Class set on an element from an event's send until its ack. */
 export declare const LOADING_CLASS = "lvt-loading";
-/** Defaults of the options, in milliseconds unless named otherwise. */
+/** Defaults of the socket's options, in milliseconds. */
 export declare const DEFAULTS: {
     readonly backoffBase: 500;
     readonly backoffMax: 30000;
@@ -49,10 +49,17 @@ export declare const DEFAULTS: {
     readonly connectTimeout: 10000;
     readonly heartbeat: 25000;
     readonly pongTimeout: 10000;
-    readonly maxPending: 100;
-    readonly retryAfter: 1000;
-    /** A page without a connection for this long tells its hooks (disconnected). */
-    readonly hookGrace: 1000;
-    /** A transition command without a time lasts this long. */
-    readonly transition: 200;
 };
+/** A page without a connection for this long tells its hooks (disconnected). */
+export declare const HOOK_GRACE = 1000;
+/** A transition command without a time lasts this long. */
+export declare const TRANSITION = 200;
+/** Events that may wait for their ack at once, by default. */
+export declare const MAX_PENDING = 100;
+/** About how long the client waits to retry what the server refused for now (rate_limited, unavailable). */
+export declare const RETRY_AFTER = 1000;
+/** A page joined with the version its HTML shows fetches its tree this long after the join, in idle time. */
+export declare const TREE_AFTER = 1000;
+/** A leader silent for LEADER_TIMEOUT while a follower waits for answers is pinged; silent LEADER_CONFIRM more, it hangs: the follower takes the lead. */
+export declare const LEADER_TIMEOUT = 750;
+export declare const LEADER_CONFIRM = 250;

@@ -1,7 +1,7 @@
 /** Removes a listener. */
 export type Unsubscribe = () => void;
 export declare class Emitter<M extends object> {
-    private readonly ls;
+    private readonly ls_;
     /** Calls fn on every emit of name until the returned function is called. */
     on<K extends keyof M>(name: K, fn: (arg: M[K]) => void): Unsubscribe;
     /** Calls the listeners of name; one that throws does not stop the others. */

@@ -23,7 +23,7 @@ export interface Hook<T extends object = {
     updated?(this: HookContext & T): void;
     /** The element left the page, or the client was closed. */
     destroyed?(this: HookContext & T): void;
-    /** The page has had no connection for a while (hookGrace, 1 s), or lost one in which it missed a change. */
+    /** The page has had no connection for a while (HOOK_GRACE, 1 s), or lost one in which it missed a change. */
     disconnected?(this: HookContext & T): void;
     /** The page is connected again after disconnected, with the changes it missed applied. */
     reconnected?(this: HookContext & T): void;
@@ -57,7 +57,7 @@ export declare class HookHost {
     private unmount;
     /** Hands a server push to the hooks that handle name. */
     push(name: string, data: unknown): void;
-    /** The page's connection went: the hooks hear of it if it stays away for hookGrace. */
+    /** The page's connection went: the hooks hear of it if it stays away for HOOK_GRACE. */
     down(): void;
     private lost;
     /**

@@ -13,6 +13,8 @@ export interface LinkHandlers {
     state(s: SocketState, delay: number, attempt: number): void;
     /** The leading tab changed. */
     leader(): void;
+    /** Whether the page waits for an answer of the server: an ack, or a join's. */
+    pending(): boolean;
 }
 /** A client's way to the server: its own socket, or the hub's shared one. */
 export interface Link {
@@ -47,43 +49,51 @@ interface Up {
 /** The hub of this tab for the endpoint at url (a ws: or wss: URL without query). */
 export declare function hubFor(url: string, opts: Partial<SocketOptions>): Hub;
 export declare class Hub {
-    private readonly url;
-    private readonly opts;
+    private readonly url_;
+    private readonly opts_;
     readonly tab: string;
-    private readonly bus;
-    private readonly elector;
-    private readonly links;
-    private view;
-    private n;
-    private sock;
-    private epoch;
-    private gen;
-    private opens;
-    private readonly joined;
-    private readonly watching;
-    constructor(url: string, opts: Partial<SocketOptions>);
+    private readonly lock_;
+    private readonly key_;
+    private readonly bus_;
+    private readonly elector_;
+    private readonly links_;
+    private view_;
+    private n_;
+    private sock_;
+    private epoch_;
+    private gen_;
+    private opens_;
+    private readonly joined_;
+    private readonly watching_;
+    private ready_;
+    private fenced_;
+    private silent_;
+    constructor(url_: string, opts_: Partial<SocketOptions>);
     /** Attaches a client's page; name is the page's name on the connection. */
     attach(handlers: LinkHandlers): [Link, string];
-    private wake;
+    private wake_;
     get state(): SocketState;
     info(): LeaderInfo;
     /** Sends a client message of one of this tab's pages to the socket; false when none is open. */
     send(m: Up["m"]): boolean;
+    private watch_;
+    private heard_;
     connect(): void;
     detach(name: string): void;
-    private resume;
-    private suspend;
-    private lead;
-    private abdicate;
-    private socketURL;
-    private stateOf;
-    private onState;
-    private onUp;
-    private write;
-    private gone;
-    private route;
-    private dispatch;
+    private resume_;
+    private suspend_;
+    private lead_;
+    private fence_;
+    private abdicate_;
+    private nextEpoch_;
+    private stateOf_;
+    private onState_;
+    private onUp_;
+    private write_;
+    private gone_;
+    private route_;
+    private dispatch_;
 }
-/** This browser's id, shared by its tabs through localStorage (this tab's own where there is none). */
+/** This browser's public id, shared by its tabs through localStorage (this tab's own where there is none). */
 export declare function browserId(): string;
 export {};

@@ -18,9 +18,17 @@ export interface LeaderElector {
     start(): void;
     /** Leaves the election: a leader releases the lock (lose fires) and another tab takes it. */
     stop(): void;
+    /**
+     * Takes the lock at once from a leader that stopped answering (Web Locks' steal): the browser
+     * releases the leader's hold, and that tab's lose fires when it runs again, after which it
+     * waits for the lock anew. Of several tabs that steal within a second, one does; the others go
+     * on waiting. Does nothing while this tab leads, or without Web Locks.
+     */
+    steal(): void;
     isLeader(): boolean;
     /**
-     * Calls handler each time this tab becomes leader (acquire) or stops leading (lose). acquire
+     * Calls handler each time this tab becomes leader (acquire) or stops leading (lose: stop(), or
+     * another tab stole the lock). acquire
      * never fires inside start(), so a handler attached right after start() sees the first one; a
      * handler attached while the tab leads is called for that leadership too.
      */

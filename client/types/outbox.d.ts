@@ -12,13 +12,13 @@ export interface Pending {
     readonly resolve: () => void;
     readonly reject: (e: LiveTemplateError) => void;
 }
-/** A random id of this tab: 12 characters of a-z and 0-9. */
-export declare function tabId(): string;
+/** A random id: n (12) characters of a-z and 0-9. */
+export declare function tabId(n?: number): string;
 export declare class Outbox {
     readonly max: number;
-    private readonly prefix;
-    private n;
-    private readonly items;
+    private readonly prefix_;
+    private n_;
+    private readonly items_;
     constructor(max: number);
     get size(): number;
     /** Adds an event with a new id, or throws outbox_full when max events wait for their ack. */

@@ -16,6 +16,8 @@ export interface CloseInfo {
 export interface SocketOptions {
     /** The WebSocket URL (ws: or wss:), or a function called before each connect. */
     url: string | (() => string);
+    /** The subprotocols to offer (the WebSocket constructor's second argument), or a function called before each connect. */
+    protocols?: string[] | (() => string[]);
     /** First backoff step: the first retry waits a random time up to this (500). */
     backoffBase?: number;
     /** The longest backoff step: retries wait a random time up to this (30,000). */

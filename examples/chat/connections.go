@@ -6,12 +6,14 @@ import (
 	"net"
 	"net/http"
 	"sync"
+
+	"github.com/livetemplate/livetemplate"
 )
 
 // Connections counts the open connections of a live endpoint by browser:
-// the browser query parameter with which the client connects (the browser
-// id that all its tabs share when they share one connection). Its zero value
-// is ready to use.
+// the id that the client's handshake gives ([livetemplate.BrowserID], the
+// same for all the tabs that share one connection). Its zero value is ready
+// to use.
 type Connections struct {
 	mu   sync.Mutex
 	open map[string]int
@@ -24,7 +26,7 @@ type Connections struct {
 // connection, not the request.)
 func (c *Connections) Count(live http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		browser := r.URL.Query().Get("browser")
+		browser := livetemplate.BrowserID(r)
 		if browser != "" {
 			w = &countingWriter{ResponseWriter: w, count: c, browser: browser}
 		}

@@ -1,5 +1,7 @@
 // Test entry: the DOM view on window, with a runner that the Go browser tests
-// call to replay message sequences and compare the DOM with html/template's.
+// call to replay message sequences and compare the DOM with html/template's;
+// and the page sync's step function, with a runner that replays inputs.
+import { step, type Action, type Input, type SyncState } from "../sync";
 import { View } from "../view";
 import type { TreeMessage } from "../view";
 
@@ -100,8 +102,40 @@ function run(cases: Case[]): Failure[] {
   return failures;
 }
 
+/** One step of a sync replay: the actions, each as one line, and the state after. */
+interface SyncStep {
+  acts: string[];
+  state: SyncState;
+}
+
+/** An action as one line: what, the page, and its version or code. */
+function line(a: Action): string {
+  const extra = "v" in a ? ` v${a.v}` : "code" in a ? ` ${a.code}` : "";
+  return `${a.do} ${a.name}${extra}`;
+}
+
+/** Freezes o and everything in it, so that a step that changed its state throws. */
+function freeze<T>(o: T): T {
+  if (o && typeof o === "object" && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) freeze(v);
+  }
+  return o;
+}
+
+/** Replays inputs from an empty sync, each on the frozen state the last one returned. */
+function runSync(inputs: Input[]): SyncStep[] {
+  let s: SyncState = {};
+  return inputs.map((input) => {
+    const [next, acts] = step(freeze(s), input);
+    s = next;
+    return { acts: acts.map(line), state: next };
+  });
+}
+
 declare global {
   interface Window {
+    LTSync: typeof runSync;
     LTView: typeof View;
     LTRun: typeof run;
     LTStats: typeof stats;
@@ -112,6 +146,7 @@ declare global {
 }
 
 window.LTView = View;
+window.LTSync = runSync;
 window.LTRun = run;
 window.LTStats = stats;
 window.LTOracle = oracle;
