@@ -35,7 +35,8 @@ type Application struct {
 	legacy    map[*template.Template]*registered
 	handlers  map[handlerKey]EventHandler
 
-	conns connSet // open WebSocket connections
+	conns  connSet // open WebSocket connections
+	shared flights // SharedPage's look-ups and creations, one per name at a time
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -261,21 +262,30 @@ func (a *Application) NewApplicationPage(t *template.Template, data any) (*Page,
 }
 
 func (a *Application) newPage(reg *registered, data any) (*Page, error) {
+	id, tok := a.keys.New()
+	return a.createPage(reg, data, id.String(), tok, 1)
+}
+
+// createPage creates the page id, named by tok, at version v: it creates
+// the page's record in the store, failing with ErrVersionConflict if there
+// is one, and returns the live page of the id (another call may have loaded
+// the record meanwhile).
+func (a *Application) createPage(reg *registered, data any, id, tok string, v uint64) (*Page, error) {
 	tree, err := a.render(reg, data)
 	if err != nil {
 		return nil, err
 	}
-	id, tok := a.keys.New()
-	p := a.pageValue(id.String(), tok, reg)
-	p.data, p.tree, p.version, p.live.since = data, tree, 1, 1
+	p := a.pageValue(id, tok, reg)
+	p.data, p.tree, p.version, p.live.since = data, tree, v, v
 	if err := p.store(p.record()); err != nil {
 		return nil, err
 	}
-	if _, err := a.admit(p); err != nil {
+	live, err := a.admit(p)
+	if err != nil {
 		a.deleteRecords([]*Page{p})
 		return nil, err
 	}
-	return p, nil
+	return live, nil
 }
 
 func (a *Application) pageValue(id, tok string, reg *registered) *Page {

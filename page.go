@@ -108,8 +108,9 @@ func (p *Page) Data() any {
 	return p.data
 }
 
-// Version returns the page's version: 1 when it is created, plus one for
-// every [Page.Update] that changed its HTML.
+// Version returns the page's version: 1 when [Application.NewPage] creates
+// it (a page of [Application.SharedPage] starts higher), plus one for every
+// [Page.Update] that changed its HTML.
 func (p *Page) Version() uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
