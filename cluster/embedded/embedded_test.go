@@ -1,8 +1,13 @@
 package embedded_test
 
 import (
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/goleak"
@@ -34,5 +39,30 @@ func TestStart(t *testing.T) {
 	}
 	if !srv.JetStreamEnabled() {
 		t.Fatal("JetStream is off")
+	}
+}
+
+// TestStartFails: a server whose JetStream directory cannot be made, or
+// whose port is taken, fails at once with the reason.
+func TestStartFails(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := embedded.Start(embedded.Config{Dir: filepath.Join(file, "jetstream")}); err == nil || !strings.Contains(err.Error(), "JetStream") {
+		t.Errorf("a directory under a file: %v", err)
+	}
+	taken, err := embedded.Start(embedded.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { taken.Shutdown(); taken.WaitForShutdown() }()
+	port := taken.Addr().(*net.TCPAddr).Port
+	if _, err := embedded.Start(embedded.Config{Dir: t.TempDir(), Port: port}); err == nil || !strings.Contains(err.Error(), strconv.Itoa(port)) {
+		t.Errorf("a port taken: %v", err)
+	}
+	if d := time.Since(start); d > embedded.ReadyTimeout/2 {
+		t.Errorf("the failures took %v", d)
 	}
 }
