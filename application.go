@@ -182,9 +182,12 @@ func keepStored(pages []*Page) {
 func (a *Application) release(ended []*Page, reason error) {
 	for _, p := range ended {
 		p.disconnect(reason)
+	}
+	// The records go before the followers hear of the end (see Page.Close).
+	a.deleteRecords(ended)
+	for _, p := range ended {
 		p.leaveCluster(reason)
 	}
-	a.deleteRecords(ended)
 }
 
 // deleteRecords deletes the store records of pages that ended, except those

@@ -293,10 +293,13 @@ func (p *Page) Close() error {
 		p.leaveCluster(ErrPageClosed)
 		return nil
 	}
-	p.leaveCluster(ErrPageClosed)
+	// The record goes before the followers hear of the end: an instance
+	// that reads it meanwhile follows the page in time to hear it too.
 	ctx, cancel := p.app.storeContext()
 	defer cancel()
-	if err := p.app.store.Delete(ctx, p.id); err != nil && !errors.Is(err, ErrPageNotFound) {
+	err := p.app.store.Delete(ctx, p.id)
+	p.leaveCluster(ErrPageClosed)
+	if err != nil && !errors.Is(err, ErrPageNotFound) {
 		return fmt.Errorf("livetemplate: close page: store: %w", err)
 	}
 	return nil
