@@ -6,10 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/livetemplate/livetemplate/cluster/embedded"
@@ -17,9 +21,10 @@ import (
 
 // The demo's data directory (-data) holds:
 const (
-	lockName = "lock" // locked while a demo runs its NATS server on the directory
-	natsName = "nats" // the NATS server's JetStream: the pages
-	keyName  = "key"  // the signing key, in hex
+	lockName = "lock"      // locked while a demo runs its NATS server on the directory
+	natsName = "nats"      // the NATS server's JetStream: the pages
+	portName = "nats-port" // the NATS server's port at its last start
+	keyName  = "key"       // the signing key, in hex
 )
 
 // errInUse: another demo runs its NATS server on the data directory.
@@ -85,7 +90,7 @@ func (b *backend) startNATS(dir string) error {
 	if err != nil {
 		return fmt.Errorf("data directory %s: %w", dir, err)
 	}
-	srv, err := embedded.Start(embedded.Config{Dir: filepath.Join(dir, natsName)})
+	srv, err := startServer(dir)
 	if err != nil {
 		lock.Close()
 		return fmt.Errorf("data directory %s: %w", dir, err)
@@ -98,10 +103,38 @@ func (b *backend) startNATS(dir string) error {
 	})
 }
 
+// startServer starts the NATS server of the data directory dir on the port
+// of its last start, so that other instances of the demo reconnect to it
+// after a restart, or on a free port when that one is taken now.
+func startServer(dir string) (*server.Server, error) {
+	portFile := filepath.Join(dir, portName)
+	cfg := embedded.Config{Dir: filepath.Join(dir, natsName)}
+	if text, err := os.ReadFile(portFile); err == nil {
+		cfg.Port, _ = strconv.Atoi(strings.TrimSpace(string(text)))
+	}
+	srv, err := embedded.Start(cfg)
+	if err != nil && cfg.Port != 0 {
+		cfg.Port = 0
+		srv, err = embedded.Start(cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	port := strconv.Itoa(srv.Addr().(*net.TCPAddr).Port)
+	if err := os.WriteFile(portFile, []byte(port+"\n"), 0o600); err != nil {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return nil, err
+	}
+	return srv, nil
+}
+
 // connect connects to NATS at url; stopServer stops what runs it, if this
 // process does.
 func (b *backend) connect(url string, stopServer func()) error {
-	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.Name("livetemplate-demo"))
+	// Reconnect for ever, soon: another demo's NATS server that restarts is
+	// back in a moment (at the same URL, see startServer).
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond), nats.Name("livetemplate-demo"))
 	if err != nil {
 		stopServer()
 		return fmt.Errorf("connect to NATS at %s: %w", url, err)

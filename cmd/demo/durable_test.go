@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +74,9 @@ func TestDemoRestart(t *testing.T) {
 	began := time.Now()
 	b := start(t, "-data", dir)
 	t.Logf("the demo started again on its data directory in %v", time.Since(began))
+	if b.natsURL != a.natsURL {
+		t.Errorf("NATS at %s after a restart, was %s: other instances lose it", b.natsURL, a.natsURL)
+	}
 	if got := b.tokenOf(t, "/dashboard/"); got != board {
 		t.Error("the dashboard is another page after a restart")
 	}
@@ -210,6 +215,25 @@ func TestDemoSecondInstance(t *testing.T) {
 		t.Errorf("the dashboard changed %d times in 2.5 s on two instances", n)
 	}
 	t.Logf("the second instance: go run ./cmd/demo %s", strings.Join(args, " "))
+	// The first starts again, with its NATS server on the same URL: the
+	// second goes on.
+	if err := a.stop(); err != nil {
+		t.Fatal(err)
+	}
+	startArgs(t, "-addr", "127.0.0.1:0", "-data", a.dataDir(t))
+	if err := onB.Event(ctx, "toggle", map[string]string{"id": "1"}); err != nil {
+		t.Fatalf("the second instance after the first restarted: %v", err)
+	}
+}
+
+// dataDir returns the data directory that the demo logged.
+func (d *demo) dataDir(t *testing.T) string {
+	t.Helper()
+	m := regexp.MustCompile(`for its next start" dir=(\S+)`).FindStringSubmatch(d.log.String())
+	if m == nil {
+		t.Fatalf("no data directory in the log:\n%s", d.log)
+	}
+	return m[1]
 }
 
 // shellFields splits a command line as a POSIX shell does, for the quoting
@@ -250,5 +274,24 @@ func TestShellQuote(t *testing.T) {
 		if got := shellFields(shellQuote(s)); len(got) != 1 || got[0] != s {
 			t.Errorf("%q quoted as %s splits into %q", s, shellQuote(s), got)
 		}
+	}
+}
+
+// TestDemoNATSPortTaken: a demo whose NATS port of the last start is taken
+// now starts its NATS server on another.
+func TestDemoNATSPortTaken(t *testing.T) {
+	dir := t.TempDir()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := strconv.Itoa(taken.Addr().(*net.TCPAddr).Port)
+	if err := os.WriteFile(filepath.Join(dir, "nats-port"), []byte(port+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := start(t, "-data", dir)
+	if d.natsURL == "" || strings.HasSuffix(d.natsURL, ":"+port) {
+		t.Errorf("NATS at %q, with port %s taken", d.natsURL, port)
 	}
 }
