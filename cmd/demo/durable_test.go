@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -293,5 +294,28 @@ func TestDemoNATSPortTaken(t *testing.T) {
 	d := start(t, "-data", dir)
 	if d.natsURL == "" || strings.HasSuffix(d.natsURL, ":"+port) {
 		t.Errorf("NATS at %q, with port %s taken", d.natsURL, port)
+	}
+}
+
+// TestDocsShowTheCommand: the README and operations.md show the line that a
+// demo on the default address logs for another instance, as it logs it.
+func TestDocsShowTheCommand(t *testing.T) {
+	c := config{addr: "localhost:8080"}
+	b := &backend{natsURL: "nats://127.0.0.1:40371", keyFile: "/home/you/.cache/livetemplate-demo/key"}
+	var log strings.Builder
+	logBackend(slog.New(slog.NewTextHandler(&log, nil)), c, b, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080})
+	_, line, ok := strings.Cut(strings.TrimSpace(log.String()), "level=INFO msg=\"start another instance with\"")
+	if !ok {
+		t.Fatalf("the log:\n%s", log.String())
+	}
+	line = "level=INFO msg=\"start another instance with\"" + line
+	for _, doc := range []string{"../../README.md", "../../docs/operations.md"} {
+		text, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(text), "\n"+line+"\n") {
+			t.Errorf("%s does not show the line\n%s", doc, line)
+		}
 	}
 }

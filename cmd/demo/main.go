@@ -209,7 +209,7 @@ func newApp(b *backend) (*livetemplate.Application, error) {
 // starts another instance of the demo, serving the same pages.
 func logBackend(log *slog.Logger, c config, b *backend, addr net.Addr) {
 	switch {
-	case b.nc == nil:
+	case b.natsURL == "":
 		log.Info("demo keeps its pages in this process only (-memory): they end when it stops")
 		return
 	case b.dir != "":
