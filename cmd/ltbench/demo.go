@@ -229,10 +229,23 @@ const watch = `(() => {
 
 // restartOnce stops the demo d and starts it again; once the new one serves,
 // it ticks the second row of the tab's list, and returns the new demo and
-// how long the tab took to resume.
+// how long the tab took to resume. The tab is loaded again first: its
+// client then waits before reconnecting as one whose connection was open
+// for long does, not as one whose connection ended a moment after the last
+// restart (the client waits longer after each connection that did not last
+// 10 seconds).
 func restartOnce(tab context.Context, d *demoProcess, start func() (*demoProcess, error)) (*demoProcess, resumed, error) {
-	if _, err := browsertest.EvalIn[bool](tab, watch); err != nil {
-		return d, resumed{}, err
+	reload, cancel := context.WithTimeout(tab, 30*time.Second)
+	err := chromedp.Do(reload, chromedp.Reload())
+	cancel()
+	if err == nil {
+		err = browsertest.WaitIn(tab, `window.liveTemplate && liveTemplate.state === "open"`, 30*time.Second)
+	}
+	if err == nil {
+		_, err = browsertest.EvalIn[bool](tab, watch)
+	}
+	if err != nil {
+		return d, resumed{}, fmt.Errorf("ltbench: demo: reload the tab: %w", err)
 	}
 	if err := d.stop(); err != nil {
 		return d, resumed{}, err
