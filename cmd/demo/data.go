@@ -162,8 +162,10 @@ func keyIn(dir string) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(dir, keyName)
-	if _, err := os.Stat(path); err == nil || !errors.Is(err, os.ErrNotExist) {
-		return path, err
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("key file: %w", err)
 	}
 	// Written whole to a file of its own (mode 0600), then linked to its
 	// name: a demo that starts at the same moment reads one key or the
