@@ -162,9 +162,11 @@ func keyIn(dir string) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(dir, keyName)
-	if _, err := os.Stat(path); err == nil {
+	_, err := os.Stat(path)
+	if err == nil {
 		return path, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
+	}
+	if !errors.Is(err, os.ErrNotExist) {
 		return "", fmt.Errorf("key file: %w", err)
 	}
 	// Written whole to a file of its own (mode 0600), then linked to its
