@@ -11,6 +11,7 @@ package embedded
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -27,6 +28,9 @@ type Config struct {
 	// Port is the port to listen on. Default (0): a free port, which the
 	// server's ClientURL names.
 	Port int
+	// Logger gets the server's warnings and errors, such as JetStream's
+	// about files of Dir that it cannot read. Default: nil, none.
+	Logger *slog.Logger
 }
 
 // ReadyTimeout is how long Start waits for the server to accept
@@ -62,7 +66,7 @@ func Start(cfg Config) (*server.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: %w", err)
 	}
-	failure := &fatalLog{}
+	failure := &fatalLog{logger: cfg.Logger}
 	srv.SetLoggerV2(failure, false, false, false)
 	srv.Start()
 	if err := waitReady(srv, failure); err != nil {
@@ -89,10 +93,12 @@ func waitReady(srv *server.Server, failure *fatalLog) error {
 }
 
 // fatalLog is the server's logger: it keeps the first fatal error, which
-// a server that cannot start logs, and drops everything else.
+// a server that cannot start logs, sends warnings and errors to logger, if
+// any, and drops the rest.
 type fatalLog struct {
-	mu    sync.Mutex // guards fatal
-	fatal error
+	logger *slog.Logger
+	mu     sync.Mutex // guards fatal
+	fatal  error
 }
 
 func (l *fatalLog) err() error {
@@ -109,8 +115,18 @@ func (l *fatalLog) Fatalf(format string, v ...any) {
 	}
 }
 
+func (l *fatalLog) Warnf(format string, v ...any) {
+	if l.logger != nil {
+		l.logger.Warn("nats: " + fmt.Sprintf(format, v...))
+	}
+}
+
+func (l *fatalLog) Errorf(format string, v ...any) {
+	if l.logger != nil {
+		l.logger.Error("nats: " + fmt.Sprintf(format, v...))
+	}
+}
+
 func (*fatalLog) Noticef(string, ...any) {}
-func (*fatalLog) Warnf(string, ...any)   {}
-func (*fatalLog) Errorf(string, ...any)  {}
 func (*fatalLog) Debugf(string, ...any)  {}
 func (*fatalLog) Tracef(string, ...any)  {}

@@ -1,6 +1,7 @@
 package embedded_test
 
 import (
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -64,5 +65,42 @@ func TestStartFails(t *testing.T) {
 	}
 	if d := time.Since(start); d > embedded.ReadyTimeout/2 {
 		t.Errorf("the failures took %v", d)
+	}
+}
+
+// TestStartLogs: the server's warnings go to the Logger: here, JetStream's
+// about a stream whose files a restart finds damaged.
+func TestStartLogs(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := embedded.Start(embedded.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(srv.ClientURL())
+	if err == nil {
+		var js nats.JetStreamContext
+		if js, err = nc.JetStream(); err == nil {
+			_, err = js.AddStream(&nats.StreamConfig{Name: "S", Subjects: []string{"s"}})
+		}
+		nc.Close()
+	}
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := filepath.Join(dir, "jetstream", "$G", "streams", "S", "meta.inf")
+	if err := os.WriteFile(meta, []byte("damaged"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	srv, err = embedded.Start(embedded.Config{Dir: dir, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	if !strings.Contains(log.String(), "level=WARN") || !strings.Contains(log.String(), "meta.inf") {
+		t.Errorf("the log of a start on a damaged stream:\n%s", log.String())
 	}
 }

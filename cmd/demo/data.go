@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -52,8 +53,9 @@ func defaultDataDir() string {
 
 // openBackend opens what c says: with -memory, nothing but the key; else
 // the key (from the data directory unless -key or -key-file is given) and
-// NATS, started on the data directory or joined at a URL.
-func openBackend(c config) (*backend, error) {
+// NATS, started on the data directory (its warnings logged to log) or
+// joined at a URL.
+func openBackend(c config, log *slog.Logger) (*backend, error) {
 	b := &backend{stop: func() {}}
 	var err error
 	switch {
@@ -75,11 +77,12 @@ func openBackend(c config) (*backend, error) {
 	if c.nats != "embedded" {
 		return b, b.connect(c.nats, func() {})
 	}
-	return b, b.startNATS(c.data)
+	return b, b.startNATS(c.data, log)
 }
 
-// startNATS locks the data directory and starts a NATS server on it.
-func (b *backend) startNATS(dir string) error {
+// startNATS locks the data directory and starts a NATS server on it, which
+// logs its warnings and errors to log.
+func (b *backend) startNATS(dir string, log *slog.Logger) error {
 	if err := makeDataDir(dir); err != nil {
 		return err
 	}
@@ -90,7 +93,7 @@ func (b *backend) startNATS(dir string) error {
 	if err != nil {
 		return fmt.Errorf("data directory %s: %w", dir, err)
 	}
-	srv, err := startServer(dir)
+	srv, err := startServer(dir, log)
 	if err != nil {
 		lock.Close()
 		return fmt.Errorf("data directory %s: %w", dir, err)
@@ -106,9 +109,9 @@ func (b *backend) startNATS(dir string) error {
 // startServer starts the NATS server of the data directory dir on the port
 // of its last start, so that other instances of the demo reconnect to it
 // after a restart, or on a free port when that one is taken now.
-func startServer(dir string) (*server.Server, error) {
+func startServer(dir string, log *slog.Logger) (*server.Server, error) {
 	portFile := filepath.Join(dir, portName)
-	cfg := embedded.Config{Dir: filepath.Join(dir, natsName)}
+	cfg := embedded.Config{Dir: filepath.Join(dir, natsName), Logger: log}
 	if text, err := os.ReadFile(portFile); err == nil {
 		cfg.Port, _ = strconv.Atoi(strings.TrimSpace(string(text)))
 	}

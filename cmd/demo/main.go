@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(out, nil))
-	b, err := openBackend(c)
+	b, err := openBackend(c, log)
 	if err != nil {
 		return err
 	}
