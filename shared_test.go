@@ -2,6 +2,8 @@ package livetemplate_test
 
 import (
 	"errors"
+	"fmt"
+	"html/template"
 	"log/slog"
 	"strings"
 	"sync"
@@ -199,4 +201,27 @@ func TestSharedPageRestart(t *testing.T) {
 	if _, err := app.GetPage(first.GetToken()); !errors.Is(err, livetemplate.ErrInvalidToken) {
 		t.Fatalf("the other key's token: %v", err)
 	}
+}
+
+// One page per name: the first SharedPage makes the lobby with init's data,
+// every later one (on any instance sharing the store) returns it.
+func ExampleApplication_SharedPage() {
+	app, err := livetemplate.NewApplication()
+	if err != nil {
+		panic(err)
+	}
+	defer app.Close()
+	lobby := template.Must(template.New("lobby").Parse(`<p>{{len .}} here</p>`))
+	if err := app.RegisterTemplate("lobby", lobby); err != nil {
+		panic(err)
+	}
+	newLobby := func() (any, error) { return []string{"ann"}, nil }
+	first, err := app.SharedPage("lobby", "lobby", newLobby)
+	if err != nil {
+		panic(err)
+	}
+	again, _ := app.SharedPage("lobby", "lobby", newLobby) // init does not run again
+	html, _ := again.Render()
+	fmt.Println(first == again, html)
+	// Output: true <p>1 here</p>
 }
