@@ -319,3 +319,20 @@ func TestDocsShowTheCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoStopsPromptly: a connection that has sent no request yet (as a
+// browser opens ahead of the requests it may make) does not hold up the
+// demo's stop, nor make it fail.
+func TestDemoStopsPromptly(t *testing.T) {
+	d := start(t)
+	conn, err := net.Dial("tcp", d.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	time.Sleep(100 * time.Millisecond) // the server has accepted it
+	began := time.Now()
+	if err := d.stop(); err != nil || time.Since(began) > 3*time.Second {
+		t.Errorf("the stop: %v after %v", err, time.Since(began))
+	}
+}

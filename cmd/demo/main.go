@@ -135,14 +135,25 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 	return stop(log, srv, site, app, err)
 }
 
+// stopGrace is how long a stop waits for the requests in progress: the
+// demo's take milliseconds.
+const stopGrace = time.Second
+
 // stop ends what run started, after the server stopped serving with err (nil
 // when it was asked to), and logs the outcome.
 func stop(log *slog.Logger, srv *http.Server, site *site, app *livetemplate.Application, err error) error {
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	site.Close() // the dashboard's ticker
 	app.Close()  // pages, and hijacked WebSockets, which are the application's to close
-	if serr := srv.Shutdown(shutdown); err == nil && !errors.Is(serr, http.ErrServerClosed) {
+	// Requests in progress finish within the grace. A connection that has
+	// sent no request (browsers open some ahead of their requests) would
+	// hold Shutdown for 5 seconds: after the grace, Close ends it.
+	shutdown, cancel := context.WithTimeout(context.Background(), stopGrace)
+	defer cancel()
+	serr := srv.Shutdown(shutdown)
+	if errors.Is(serr, context.DeadlineExceeded) {
+		serr = srv.Close()
+	}
+	if err == nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = serr
 	}
 	if errors.Is(err, http.ErrServerClosed) {
