@@ -57,3 +57,4 @@ bench:
 	$(GO) run ./cmd/ltbench -suite ws
 	$(GO) run ./cmd/ltbench -suite client
 	$(GO) run ./cmd/ltbench -suite cluster
+	$(GO) run ./cmd/ltbench -suite demo

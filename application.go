@@ -37,6 +37,7 @@ type Application struct {
 
 	conns   connSet   // open WebSocket connections
 	clients clientSet // how many of them each client address holds
+	shared  flights   // SharedPage's look-ups and creations, one per name at a time
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -275,23 +276,32 @@ func (a *Application) NewApplicationPage(t *template.Template, data any) (*Page,
 }
 
 func (a *Application) newPage(reg *registered, data any) (*Page, error) {
+	id, tok := a.keys.New()
+	return a.createPage(reg, data, id.String(), tok, 1)
+}
+
+// createPage creates the page id, named by tok, at version v: it creates
+// the page's record in the store, failing with ErrVersionConflict if there
+// is one, and returns the live page of the id (another call may have loaded
+// the record meanwhile).
+func (a *Application) createPage(reg *registered, data any, id, tok string, v uint64) (*Page, error) {
 	tree, err := a.render(reg, nil, data)
 	if err != nil {
 		return nil, err
 	}
-	id, tok := a.keys.New()
-	p := a.pageValue(id.String(), tok, reg)
-	p.data, p.tree, p.version, p.live.since = data, tree, 1, 1
+	p := a.pageValue(id, tok, reg)
+	p.data, p.tree, p.version, p.live.since = data, tree, v, v
 	if err := p.writeChanging(a.ctx, p.recordChanging()); err != nil {
 		return nil, err
 	}
-	if _, err := a.admit(p); err != nil {
+	live, err := a.admit(p)
+	if err != nil {
 		ctx, cancel := a.storeContext(a.ctx)
 		defer cancel()
 		a.store.Delete(ctx, p.id) // a record left behind expires by its TTL
 		return nil, err
 	}
-	return p, nil
+	return live, nil
 }
 
 // pageValue returns a page, which nothing shares yet, with its role.

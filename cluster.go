@@ -122,11 +122,13 @@ type role interface {
 	changed(u Update, msg []byte, data any)
 
 	// used follows a use of the page; ended follows its end for reason,
-	// and reports whether this instance deletes the page's record; stop
-	// ends the role when the application closes; shownElsewhere reports
-	// whether connections of another instance show the page now.
+	// and reports whether this instance deletes the page's record, after
+	// which announceEnd tells the other instances; stop ends the role when
+	// the application closes; shownElsewhere reports whether connections of
+	// another instance show the page now.
 	used(how use)
 	ended(reason error) (owned bool)
+	announceEnd(reason error)
 	stop()
 	shownElsewhere(now time.Time) bool
 }
@@ -177,6 +179,7 @@ func (s solo) adopt(_ context.Context, f fetched) error {
 func (solo) changed(Update, []byte, any)   {}
 func (solo) used(use)                      {}
 func (solo) ended(error) bool              { return true }
+func (solo) announceEnd(error)             {}
 func (solo) stop()                         {}
 func (solo) shownElsewhere(time.Time) bool { return false }
 

@@ -6,7 +6,9 @@
 // [Application.RegisterTemplateFS]), then create a [Page] from a template and
 // data with [Application.NewPage]. A page has a token ([Page.GetToken]) by
 // which any connection, tab or device finds it again with
-// [Application.GetPage], for the page's whole life. [Page.Render] returns its
+// [Application.GetPage], for the page's whole life; [Application.SharedPage]
+// returns the one page of a name, on every instance and across restarts,
+// and makes it the first time. [Page.Render] returns its
 // HTML, exactly what html/template's Execute writes; [Page.Update] changes its
 // data and returns only what changed, as a minimal diff with a version.
 //

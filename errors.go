@@ -39,6 +39,12 @@ var (
 	// revision of the page than the one the write was based on, or, for a
 	// new page, a record of that id already exists.
 	ErrVersionConflict = errors.New("version conflict")
+	// ErrInvalidName: the name of a shared page ([Application.SharedPage])
+	// is empty, longer than [MaxSharedNameLen] or not UTF-8.
+	ErrInvalidName = errors.New("invalid shared page name")
+	// ErrNameTaken: a shared page of that name exists with another
+	// template.
+	ErrNameTaken = errors.New("shared page name taken by another template")
 	// ErrNotOwner: in a cluster ([WithCluster]), another instance owns the
 	// page, and only the owner changes it. [Page.Update] and [Page.Modify]
 	// send their changes to the owner; they fail with it from an event

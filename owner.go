@@ -194,7 +194,7 @@ func (m *member) used(how use) {
 	}
 }
 
-// ended tells the followers of a page this instance owns why it ended; a
+// ended reports whether this instance owns the page, which ended; a
 // follower stops following the page, after asking its owner to close the
 // page everywhere if it was closed here (reason ErrPageClosed).
 func (m *member) ended(reason error) bool {
@@ -205,8 +205,13 @@ func (m *member) ended(reason error) bool {
 		m.stop()
 		return false
 	}
-	m.cluster().Publish(m.p.id, control{Code: protocolError(reason).Code}.encode(busEnd))
 	return true
+}
+
+// announceEnd tells the followers of a page this instance owns why it
+// ended.
+func (m *member) announceEnd(reason error) {
+	m.cluster().Publish(m.p.id, control{Code: protocolError(reason).Code}.encode(busEnd))
 }
 
 // stop ends the subscription to the owner's messages.

@@ -205,8 +205,9 @@ func (p *Page) Data() any {
 	return p.data
 }
 
-// Version returns the page's version: 1 when it is created, plus one for
-// every [Page.Update] that changed its HTML.
+// Version returns the page's version: 1 when [Application.NewPage] creates
+// it (a page of [Application.SharedPage] starts higher), plus one for every
+// [Page.Update] that changed its HTML.
 func (p *Page) Version() uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -313,7 +314,11 @@ func (p *Page) end(ctx context.Context, reason error) error {
 	}
 	ctx, cancel := p.app.storeContext(ctx)
 	defer cancel()
-	if err := p.app.store.Delete(ctx, p.id); err != nil && !errors.Is(err, ErrPageNotFound) {
+	err := p.app.store.Delete(ctx, p.id)
+	// The record goes before the followers hear of the end: an instance
+	// that reads it meanwhile follows the page in time to hear it too.
+	p.role.announceEnd(reason)
+	if err != nil && !errors.Is(err, ErrPageNotFound) {
 		return fmt.Errorf("store: %w", err)
 	}
 	return nil

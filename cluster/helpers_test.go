@@ -85,11 +85,16 @@ func (n *natsServer) connect(t *testing.T) *nats.Conn {
 
 func (n *natsServer) connectTo(t *testing.T, url string) *nats.Conn {
 	t.Helper()
-	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond), nats.ReconnectJitter(0, 0))
+	nc, err := connectNATS(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return nc
+}
+
+// connectNATS connects to url, reconnecting for ever.
+func connectNATS(url string) (*nats.Conn, error) {
+	return nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond), nats.ReconnectJitter(0, 0))
 }
 
 // instance is one application of a cluster, with its own NATS connection
@@ -134,7 +139,21 @@ func newInstance(t *testing.T, ns *natsServer, name string, opts ...livetemplate
 // (the counter's state type, a lease of a second).
 func newInstanceVia(t *testing.T, ns *natsServer, url, name string, copts []cluster.Option, opts ...livetemplate.Option) *instance {
 	t.Helper()
-	nc := ns.connectTo(t, url)
+	in, err := openInstance(url, name, copts, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(in.kill)
+	return in
+}
+
+// openInstance starts an instance as newInstanceVia does, for a goroutine
+// other than the test's: the caller kills it.
+func openInstance(url, name string, copts []cluster.Option, opts ...livetemplate.Option) (*instance, error) {
+	nc, err := connectNATS(url)
+	if err != nil {
+		return nil, err
+	}
 	copts = append([]cluster.Option{cluster.WithState[counter]("counter"), cluster.WithLease(time.Second)}, copts...)
 	all := append([]livetemplate.Option{
 		livetemplate.WithSigningKeys(key),
@@ -143,18 +162,18 @@ func newInstanceVia(t *testing.T, ns *natsServer, url, name string, copts []clus
 	app, err := livetemplate.NewApplication(all...)
 	if err != nil {
 		nc.Close()
-		t.Fatal(err)
+		return nil, fmt.Errorf("instance %s: %w", name, err)
 	}
 	in := &instance{name: name, nc: nc, app: app}
-	t.Cleanup(in.kill)
 	if err := clustertest.Register(app); err != nil {
-		t.Fatal(err)
+		in.kill()
+		return nil, fmt.Errorf("instance %s: %w", name, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", app.Handler())
 	mux.Handle("/page", app.PageHandler("counter", func(*http.Request) (any, error) { return counter{}, nil }))
 	in.srv = httptest.NewServer(mux)
-	return in
+	return in, nil
 }
 
 // kill ends the instance as a crash would: its NATS connection first, so

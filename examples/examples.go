@@ -2,11 +2,12 @@
 // the demo (cmd/demo) serves side by side:
 //
 //   - counter: a page per connection;
-//   - dashboard: a page shared by its link, one page that a ticker changes and
-//     every browser shows;
+//   - dashboard: one page that a ticker changes and every browser shows, the
+//     page of its name (Application.SharedPage);
 //   - todo: keyed rows, and a form with server-side validation that is each
 //     viewer's own page beside the shared list;
-//   - chat: one room shared by every tab, which share one socket.
+//   - chat: one room, the page of its name, shared by every tab, which
+//     share one socket.
 //
 // Each package registers its templates and event handlers on an
 // *livetemplate.Application and its routes on an *http.ServeMux. Their pages

@@ -79,6 +79,41 @@ func TestDemoInBrowser(t *testing.T) {
 	t.Run("chat", func(t *testing.T) { chatInBrowser(t, url, shots) })
 }
 
+// TestDemoRestartInBrowser: tabs showing a to-do list, the dashboard and a
+// counter go on when the demo stops and starts again on its data
+// directory: a click made after the restart reaches the list and shows in
+// the tab, the dashboard's tab shows the ticks again, and the counter
+// counts on from where it was.
+func TestDemoRestartInBrowser(t *testing.T) {
+	dir := t.TempDir()
+	d := start(t, "-data", dir)
+	b := browsertest.Start(t)
+	url := "http://" + d.addr
+	// Not phone's tabs: a tab whose server stops logs its failed reconnects.
+	list, board, count := &watched{Tab: b.Tab(t)}, &watched{Tab: b.Tab(t)}, &watched{Tab: browsertest.Start(t).Tab(t)}
+	list.Navigate(url + "/todo/")
+	board.Navigate(url + "/dashboard/")
+	count.Navigate(url + "/counter/")
+	for _, tab := range []*watched{list, board, count} {
+		open(tab)
+	}
+	click(t, count, `[lvt-click="increment"]`)
+	count.WaitFor(`document.querySelector(".count").textContent === "1"`, wait)
+	if err := d.stop(); err != nil {
+		t.Fatal(err)
+	}
+	list.WaitFor(`liveTemplate.state !== "open"`, wait)
+	began := time.Now()
+	d = startArgs(t, "-addr", d.addr, "-data", dir)
+	ticked := browsertest.MustEval[int](board.Tab, `liveTemplate.version`)
+	click(t, list, `li[data-key="2"] input[type=checkbox]`)
+	list.WaitFor(`document.querySelector('li[data-key="2"]').className === "done"`, wait)
+	t.Logf("the list's tab was live again %v after the demo started", time.Since(began))
+	board.WaitFor(`liveTemplate.version > `+strconv.Itoa(ticked), wait)
+	click(t, count, `[lvt-click="increment"]`)
+	count.WaitFor(`document.querySelector(".count").textContent === "2"`, wait)
+}
+
 func dashboardInBrowser(t *testing.T, b *browsertest.Browser, url, shots string) {
 	one, two := phone(t, b), phone(t, b)
 	for _, tab := range []*watched{one, two} {

@@ -5,20 +5,22 @@
 //
 //	go run ./cmd/demo                      # http://localhost:8080, this machine only
 //	go run ./cmd/demo -addr :8080          # also at this machine's network addresses: open it on a phone
-//	go run ./cmd/demo -nats embedded       # the same, on a NATS server inside the process
-//	go run ./cmd/demo -addr :8081 -nats nats://127.0.0.1:4222 -key SECRET
+//	go run ./cmd/demo -memory              # pages in this process only: they end when it stops
+//	go run ./cmd/demo -addr localhost:8081 -nats nats://127.0.0.1:4222 -key-file KEYFILE
 //
 // It logs every address it serves on.
 //
-// With -nats, several demo processes share their pages: start one with
-// -nats embedded (it prints its NATS URL), the others with -nats URL, all
-// with the same -key, and open one page's address (a to-do list's, say) on
-// any of them.
+// Its pages outlive it: it runs a NATS server in the process, which keeps
+// them in a data directory (-data, by default livetemplate-demo in the
+// user's cache directory) with the key that signs their tokens, so that
+// the browsers showing them go on where they were when it starts again. One
+// demo at a time runs on a data directory. Another demo that joins its NATS
+// server (-nats URL) with its key is a second instance serving the same
+// pages: the first logs the command that starts one.
 package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,15 +30,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/livetemplate/livetemplate"
 	"github.com/livetemplate/livetemplate/cluster"
-	"github.com/livetemplate/livetemplate/cluster/embedded"
 	"github.com/livetemplate/livetemplate/examples/chat"
 	"github.com/livetemplate/livetemplate/examples/counter"
 	"github.com/livetemplate/livetemplate/examples/dashboard"
@@ -44,7 +45,8 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP too: a terminal that closes stops the demo cleanly.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -54,7 +56,8 @@ func main() {
 
 // config is what the command line says.
 type config struct {
-	addr, nats, natsDir, key string
+	addr, nats, data, key, keyFile string
+	memory                         bool
 }
 
 func parseFlags(args []string, out io.Writer) (config, error) {
@@ -62,10 +65,18 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.addr, "addr", "localhost:8080", `address to serve on; ":8080" serves every network address of this machine, for other devices`)
-	fs.StringVar(&c.nats, "nats", "", `"embedded" to start a NATS server in the process, or a NATS URL to join; empty: pages stay in this process`)
-	fs.StringVar(&c.natsDir, "nats-dir", "", "with -nats embedded: where JetStream keeps its data (default: a temporary directory, removed at exit)")
-	fs.StringVar(&c.key, "key", "", "a secret that signs page tokens; give every instance the same one (default: random, tokens die with the process)")
-	return c, fs.Parse(args)
+	fs.StringVar(&c.data, "data", defaultDataDir(), "directory where the demo keeps its pages and its key, for the next start")
+	fs.BoolVar(&c.memory, "memory", false, "keep pages in this process only: they end when it stops")
+	fs.StringVar(&c.nats, "nats", "embedded", `"embedded": a NATS server in this process keeps the pages in -data; or the URL of another demo's NATS server, to serve its pages as a second instance`)
+	fs.StringVar(&c.key, "key", "", "a secret that signs page tokens, instead of -key-file's")
+	fs.StringVar(&c.keyFile, "key-file", "", "the file of the key that signs page tokens (default: the key file in -data, made at the first start; with -memory, a random key)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.memory && c.nats != "embedded" {
+		return c, errors.New("-memory keeps pages in this process: it cannot join NATS (-nats)")
+	}
+	return c, nil
 }
 
 // ready, when not nil, is told the HTTP address and the NATS URL (empty
@@ -81,11 +92,11 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(out, nil))
-	natsURL, nc, stopNATS, err := connectNATS(c)
+	b, err := openBackend(c, log)
 	if err != nil {
 		return err
 	}
-	defer stopNATS()
+	defer b.stop()
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
@@ -95,12 +106,12 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 		ln.Close()
 		return err
 	}
-	app, err := newApp(c, nc)
+	app, err := newApp(c, b)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	site, err := newSite(app, ln.Addr().String(), urls, natsURL)
+	site, err := newSite(app, ln.Addr().String(), urls, b.natsURL)
 	if err != nil {
 		app.Close()
 		ln.Close()
@@ -110,11 +121,9 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 	for _, u := range urls {
 		log.Info("demo serving", "url", u)
 	}
-	if natsURL != "" {
-		log.Info("demo on NATS", "url", natsURL) // for other demos' -nats
-	}
+	logBackend(log, c, b, ln.Addr())
 	if onReady != nil {
-		onReady(ln.Addr().String(), natsURL)
+		onReady(ln.Addr().String(), b.natsURL)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -126,14 +135,25 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 	return stop(log, srv, site, app, err)
 }
 
+// stopGrace is how long a stop waits for the requests in progress: the
+// demo's take milliseconds.
+const stopGrace = time.Second
+
 // stop ends what run started, after the server stopped serving with err (nil
 // when it was asked to), and logs the outcome.
 func stop(log *slog.Logger, srv *http.Server, site *site, app *livetemplate.Application, err error) error {
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	site.Close() // the dashboard's ticker
 	app.Close()  // pages, and hijacked WebSockets, which are the application's to close
-	if serr := srv.Shutdown(shutdown); err == nil && !errors.Is(serr, http.ErrServerClosed) {
+	// Requests in progress finish within the grace. A connection that has
+	// sent no request (browsers open some ahead of their requests) would
+	// hold Shutdown for 5 seconds: after the grace, Close ends it.
+	shutdown, cancel := context.WithTimeout(context.Background(), stopGrace)
+	defer cancel()
+	serr := srv.Shutdown(shutdown)
+	if errors.Is(serr, context.DeadlineExceeded) {
+		serr = srv.Close()
+	}
+	if err == nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = serr
 	}
 	if errors.Is(err, http.ErrServerClosed) {
@@ -176,60 +196,18 @@ func serveURLs(addr net.Addr) ([]string, error) {
 	return urls, nil
 }
 
-// connectNATS starts or joins NATS as -nats says. stop ends both.
-func connectNATS(c config) (url string, nc *nats.Conn, stop func(), err error) {
-	stop = func() {}
-	switch c.nats {
-	case "":
-		return "", nil, stop, nil
-	case "embedded":
-		dir := c.natsDir
-		if dir == "" {
-			if dir, err = os.MkdirTemp("", "livetemplate-demo-nats"); err != nil {
-				return "", nil, stop, err
-			}
-			defer func() {
-				if err != nil {
-					os.RemoveAll(dir)
-				}
-			}()
-		}
-		srv, err := embedded.Start(embedded.Config{Dir: dir})
-		if err != nil {
-			return "", nil, stop, err
-		}
-		url = srv.ClientURL()
-		stop = func() {
-			srv.Shutdown()
-			srv.WaitForShutdown()
-			if c.natsDir == "" {
-				os.RemoveAll(dir)
-			}
-		}
-	default:
-		url = c.nats
-	}
-	nc, err = nats.Connect(url, nats.MaxReconnects(-1), nats.Name("livetemplate-demo"))
-	if err != nil {
-		stop()
-		return "", nil, func() {}, fmt.Errorf("connect to NATS at %s: %w", url, err)
-	}
-	serverStop := stop
-	return url, nc, func() { nc.Close(); serverStop() }, nil
-}
-
-// newApp makes the application, with a cluster on nc when there is one: a
-// page's data travels between instances as the state type of its template.
-func newApp(c config, nc *nats.Conn) (*livetemplate.Application, error) {
+// newApp makes the application, with a cluster on NATS unless -memory: a
+// page's data travels between instances, and to the data directory, as the
+// state type of its template.
+func newApp(c config, b *backend) (*livetemplate.Application, error) {
 	// WebSockets only for the names the demo is reached by, against DNS
 	// rebinding (docs/operations.md).
 	opts := []livetemplate.Option{livetemplate.WithAllowedHosts(hostsOf(c.addr)...)}
-	if c.key != "" {
-		sum := sha256.Sum256([]byte(c.key)) // any passphrase, as the 32 bytes a key must be
-		opts = append(opts, livetemplate.WithSigningKeys(sum[:]))
+	if b.key != nil {
+		opts = append(opts, livetemplate.WithSigningKeys(b.key))
 	}
-	if nc != nil {
-		opts = append(opts, cluster.WithNATS(nc,
+	if b.nc != nil {
+		opts = append(opts, cluster.WithNATS(b.nc,
 			cluster.WithState[counter.Counter](counter.Template),
 			cluster.WithState[dashboard.Dashboard](dashboard.Template),
 			cluster.WithState[todo.List](todo.Template),
@@ -259,4 +237,50 @@ func hostsOf(addr string) []string {
 		}
 	}
 	return hosts
+}
+
+// logBackend logs where the pages are kept and, with NATS, the command that
+// starts another instance of the demo, serving the same pages.
+func logBackend(log *slog.Logger, c config, b *backend, addr net.Addr) {
+	switch {
+	case b.natsURL == "":
+		log.Info("demo keeps its pages in this process only (-memory): they end when it stops")
+		return
+	case b.dir != "":
+		log.Info("demo keeps its pages, and its key, for its next start", "dir", b.dir)
+	}
+	log.Info("demo on NATS", "url", b.natsURL)
+	log.Info("start another instance with", "command", anotherCommand(c, b, addr))
+}
+
+// anotherCommand is the command line that starts another instance of this
+// demo: on the next port (or any free one if this one's was), on its NATS
+// server, with its key.
+func anotherCommand(c config, b *backend, addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(c.addr)
+	if port != "0" {
+		port = strconv.Itoa(addr.(*net.TCPAddr).Port + 1)
+	}
+	args := []string{"go", "run", "./cmd/demo", "-addr", net.JoinHostPort(host, port), "-nats", b.natsURL}
+	if c.key != "" {
+		args = append(args, "-key", c.key)
+	} else {
+		keyFile, err := filepath.Abs(b.keyFile)
+		if err != nil {
+			keyFile = b.keyFile
+		}
+		args = append(args, "-key-file", keyFile)
+	}
+	for i, a := range args {
+		args[i] = shellQuote(a)
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell, if it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

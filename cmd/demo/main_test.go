@@ -46,14 +46,22 @@ func (l *logBuffer) String() string {
 	return l.b.String()
 }
 
+// start starts a demo on a free port of 127.0.0.1, with a data directory of
+// the test's own, and args after those.
 func start(t *testing.T, args ...string) *demo {
+	t.Helper()
+	return startArgs(t, append([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir()}, args...)...)
+}
+
+// startArgs starts a demo with exactly args.
+func startArgs(t *testing.T, args ...string) *demo {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &demo{log: &logBuffer{}}
 	up := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), d.log, func(addr, natsURL string) {
+		done <- run(ctx, args, d.log, func(addr, natsURL string) {
 			d.addr, d.natsURL = addr, natsURL
 			close(up)
 		})
@@ -274,7 +282,10 @@ func TestDemoFlags(t *testing.T) {
 	if err := run(t.Context(), []string{"-nope"}, io.Discard, nil); err == nil {
 		t.Error("an unknown flag: no error")
 	}
-	if err := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-nats", "nats://127.0.0.1:1"}, io.Discard, nil); err == nil {
+	if err := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-nats", "nats://127.0.0.1:1"}, io.Discard, nil); err == nil {
 		t.Error("an unreachable NATS: no error")
+	}
+	if err := run(t.Context(), []string{"-memory", "-nats", "nats://127.0.0.1:1"}, io.Discard, nil); err == nil {
+		t.Error("-memory with -nats: no error")
 	}
 }

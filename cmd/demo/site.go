@@ -41,7 +41,7 @@ var catalogue = []example{
 	{Name: "Counter", Path: "/counter/", Dir: "counter",
 		Summary: "A page per connection: each tab counts on its own."},
 	{Name: "Shared dashboard", Path: "/dashboard/", Dir: "dashboard",
-		Summary: "A page shared by its link: one page the server changes every second, shared by every browser that opens it. Open it twice."},
+		Summary: "One page for everyone, which the server changes every second: every browser that opens it shows it, on every instance and after a restart. Open it twice."},
 	{Name: "To-do list", Path: "/todo/", Dir: "todo",
 		Summary: "Keyed rows to add, check, reorder and delete, shared by everyone who opens the list, and a form the server validates as you type, each viewer's own."},
 	{Name: "Multi-tab chat", Path: "/chat/", Dir: "chat",

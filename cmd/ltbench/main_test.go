@@ -5,8 +5,12 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"github.com/livetemplate/livetemplate/internal/ltbench"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func sample() []ltbench.Metric {
 	goal := 1.5

@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -24,6 +23,10 @@ import (
 
 // Template is the name of the chat room's template.
 const Template = "chat"
+
+// Name is the name of the room's page (see
+// livetemplate.Application.SharedPage).
+const Name = "chat"
 
 const (
 	keep    = 50  // messages the room shows
@@ -48,14 +51,6 @@ type Message struct {
 //go:embed chat.html chat.js
 var files embed.FS
 
-// host serves the room: one page, made again if it ended (when nobody used
-// it for the application's idle time to live).
-type host struct {
-	app  *livetemplate.Application
-	mu   sync.Mutex
-	room *livetemplate.Page
-}
-
 // Mount registers the room's template and events on app, and its routes on
 // mux: GET /chat/ serves the room, GET /chat/chat.js its script, GET
 // /chat/connections?browser=ID says how many connections of that browser
@@ -68,8 +63,7 @@ func Mount(app *livetemplate.Application, mux *http.ServeMux, conns *Connections
 	if err := app.HandleEvent(Template, "send", send); err != nil {
 		return fmt.Errorf("chat: %w", err)
 	}
-	h := &host{app: app}
-	mux.HandleFunc("GET /chat/{$}", h.serve)
+	mux.HandleFunc("GET /chat/{$}", func(w http.ResponseWriter, r *http.Request) { serve(app, w) })
 	mux.HandleFunc("GET /chat/chat.js", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFileFS(w, r, files, "chat.js")
 	})
@@ -77,9 +71,16 @@ func Mount(app *livetemplate.Application, mux *http.ServeMux, conns *Connections
 	return nil
 }
 
-// serve writes the room's HTML, with its token.
-func (h *host) serve(w http.ResponseWriter, r *http.Request) {
-	html, err := h.render()
+// serve writes the room's HTML, with its token. The room is the page of
+// its name: one room on every instance of a cluster, kept across restarts
+// with a durable store, and made anew when it ended (nobody used it for the
+// application's idle time to live).
+func serve(app *livetemplate.Application, w http.ResponseWriter) {
+	room, err := app.SharedPage(Name, Template, func() (any, error) { return Room{NextID: 1}, nil })
+	var html string
+	if err == nil {
+		html, err = room.Render()
+	}
 	if err != nil {
 		http.Error(w, "cannot open the room", http.StatusServiceUnavailable)
 		return
@@ -87,23 +88,6 @@ func (h *host) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store") // the HTML holds the page's token
 	io.WriteString(w, html)
-}
-
-// render renders the room, after making it if there is none or it ended.
-func (h *host) render() (string, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.room != nil {
-		if html, err := h.room.Render(); err == nil {
-			return html, nil
-		}
-	}
-	room, err := h.app.NewPage(Template, Room{NextID: 1})
-	if err != nil {
-		return "", fmt.Errorf("chat: %w", err)
-	}
-	h.room = room
-	return room.Render()
 }
 
 // send adds the event's message to the room.

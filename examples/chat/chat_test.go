@@ -125,17 +125,24 @@ func waitCount(t *testing.T, conns *chat.Connections, browser string, n int) {
 }
 
 // TestChatAnew: a room that ended (nobody used it for the idle time to
-// live) is made anew for the next visitor.
+// live) is made anew for the next visitor: the page of the same name, with
+// the same token, and no messages.
 func TestChatAnew(t *testing.T) {
 	ttl := 100 * time.Millisecond
 	s := pagetest.Start(t, livetemplate.WithIdleTTL(ttl), livetemplate.WithUnjoinedTTL(ttl))
 	if err := chat.Mount(s.App, s.Mux, &chat.Connections{}); err != nil {
 		t.Fatal(err)
 	}
-	first := pagetest.Token(s.HTML(t, "/chat/"))
+	first := s.Open(t, pagetest.Context(t), "/chat/")
+	if err := first.Event(pagetest.Context(t), "send", map[string]string{"text": "anyone?"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Leave(pagetest.Context(t)); err != nil { // a room shown does not expire
+		t.Fatal(err)
+	}
 	time.Sleep(3 * ttl) // unused for longer than its time to live: a use fails
 	p := s.Open(t, pagetest.Context(t), "/chat/")
-	if p.Token() == first || !strings.Contains(p.HTML(), "No messages yet") {
-		t.Errorf("after the room ended: token %s (was %s), %s", p.Token(), first, p.HTML())
+	if p.Token() != first.Token() || !strings.Contains(p.HTML(), "No messages yet") {
+		t.Errorf("after the room ended: token %s (was %s), %s", p.Token(), first.Token(), p.HTML())
 	}
 }

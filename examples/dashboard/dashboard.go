@@ -1,7 +1,9 @@
-// Package dashboard is a page shared by its link: one page, made once, whose
-// token every browser that opens its address gets with the HTML. A ticker
-// on the server changes the page's data, and every browser and device
-// showing it gets the same changes; a click in one of them shows in all.
+// Package dashboard is one page that everyone who opens its address
+// shares: the page of a name (livetemplate.Application.SharedPage), the same
+// on every instance of a cluster and after a restart with a durable store.
+// A ticker on the server changes the page's data, and every browser and
+// device showing it gets the same changes; a click in one of them shows in
+// all.
 package dashboard
 
 import (
@@ -19,6 +21,10 @@ import (
 // Template is the name of the dashboard's template.
 const Template = "dashboard"
 
+// Name is the name of the dashboard's page (see
+// livetemplate.Application.SharedPage).
+const Name = "dashboard"
+
 // samples is how many load samples the chart shows.
 const samples = 24
 
@@ -30,6 +36,10 @@ type Dashboard struct {
 	Paused   bool     // the ticker leaves the figures as they are
 	Updated  string   // when the ticker last changed them, as HH:MM:SS
 	Every    string   // the ticker's interval, as "1s"
+	// Ticked is when a ticker last changed the figures: in a cluster,
+	// every instance runs a ticker, and a tick that comes soon after
+	// another instance's leaves them.
+	Ticked time.Time
 }
 
 // Sample is one bar of the load chart. N numbers the samples, so that each
@@ -42,16 +52,17 @@ type Sample struct {
 //go:embed dashboard.html
 var files embed.FS
 
-// Board is the running dashboard: its page and the ticker that changes it.
+// Board is the running dashboard: the ticker that changes its page.
 type Board struct {
-	page *livetemplate.Page
-	stop context.CancelFunc
-	done chan struct{}
+	app   *livetemplate.Application
+	every time.Duration
+	stop  context.CancelFunc
+	done  chan struct{}
 }
 
-// Mount registers the dashboard's template and events on app, makes its one
-// page, starts the ticker that changes the page every interval, and
-// serves the page at GET /dashboard/ on mux. Close stops the ticker.
+// Mount registers the dashboard's template and events on app, finds or
+// makes its page, starts the ticker that changes the page every interval,
+// and serves the page at GET /dashboard/ on mux. Close stops the ticker.
 func Mount(app *livetemplate.Application, mux *http.ServeMux, every time.Duration) (*Board, error) {
 	if err := app.RegisterTemplateFS(Template, files, "dashboard.html"); err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
@@ -59,17 +70,13 @@ func Mount(app *livetemplate.Application, mux *http.ServeMux, every time.Duratio
 	if err := app.HandleEvent(Template, "pause", pause); err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
-	d := Dashboard{Visitors: 40, Every: every.String()}
-	for range samples { // a full chart from the start
-		d = tick(d, time.Now())
-	}
-	page, err := app.NewPage(Template, d)
-	if err != nil {
+	ctx, stop := context.WithCancel(context.Background())
+	b := &Board{app: app, every: every, stop: stop, done: make(chan struct{})}
+	if _, err := b.page(); err != nil {
+		stop()
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	b := &Board{page: page, stop: stop, done: make(chan struct{})}
-	go b.run(ctx, every)
+	go b.run(ctx)
 	mux.HandleFunc("GET /dashboard/{$}", b.serve)
 	return b, nil
 }
@@ -81,12 +88,31 @@ func (b *Board) Close() {
 	<-b.done
 }
 
+// page returns the dashboard's page, made anew if it ended.
+func (b *Board) page() (*livetemplate.Page, error) {
+	return b.app.SharedPage(Name, Template, b.fresh)
+}
+
+// fresh is the data of a new dashboard: a full chart from the start.
+func (b *Board) fresh() (any, error) {
+	d := Dashboard{Visitors: 40, Every: b.every.String()}
+	now := time.Now()
+	for range samples {
+		d = tick(d, now)
+	}
+	return d, nil
+}
+
 // serve writes the page's HTML, which holds its token: every browser gets
 // the same page.
 func (b *Board) serve(w http.ResponseWriter, r *http.Request) {
-	html, err := b.page.Render()
+	p, err := b.page()
+	var html string
+	if err == nil {
+		html, err = p.Render()
+	}
 	if err != nil {
-		http.Error(w, "the dashboard has ended: restart the server", http.StatusServiceUnavailable)
+		http.Error(w, "cannot show the dashboard", http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -96,22 +122,27 @@ func (b *Board) serve(w http.ResponseWriter, r *http.Request) {
 
 // run changes the page every interval until ctx ends. Every change, even
 // a paused one that changes nothing, is a use that keeps the page alive.
-func (b *Board) run(ctx context.Context, every time.Duration) {
+func (b *Board) run(ctx context.Context) {
 	defer close(b.done)
-	t := time.NewTicker(every)
+	t := time.NewTicker(b.every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			// Modify waits for the page's event handlers: no click is lost.
-			_, err := b.page.Modify(ctx, func(data any) (any, error) {
-				return tick(data.(Dashboard), now), nil
-			})
+			p, err := b.page()
 			if err != nil {
-				return // the page ended, or ctx did
+				continue // the store cannot be reached: the next tick tries again
 			}
+			// Modify waits for the page's event handlers: no click is lost.
+			p.Modify(ctx, func(data any) (any, error) {
+				d := data.(Dashboard)
+				if now.Sub(d.Ticked) < b.every*3/4 {
+					return d, nil // another instance's ticker just ticked
+				}
+				return tick(d, now), nil
+			})
 		}
 	}
 }
@@ -130,7 +161,7 @@ func tick(d Dashboard, now time.Time) Dashboard {
 	// A new slice: the page's data is never changed in place.
 	load := append([]Sample(nil), d.Load[max(0, len(d.Load)-samples+1):]...)
 	d.Load = append(load, Sample{N: n, Percent: 20 + rand.IntN(70)})
-	d.Updated = now.Format(time.TimeOnly)
+	d.Updated, d.Ticked = now.Format(time.TimeOnly), now
 	return d
 }
 

@@ -56,7 +56,7 @@ func TestDashboardBars(t *testing.T) {
 	}
 	defer board.Close()
 	p := s.Open(t, pagetest.Context(t), "/dashboard/")
-	if err := p.WaitVersion(pagetest.Context(t), 40); err != nil {
+	if err := p.WaitVersion(pagetest.Context(t), p.Version()+40); err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(p.HTML(), "<i data-key="); n != 24 {
@@ -66,5 +66,32 @@ func TestDashboardBars(t *testing.T) {
 		if !strings.Contains(p.HTML(), scale) {
 			t.Errorf("the chart has no scale %q: %s", scale, p.HTML())
 		}
+	}
+}
+
+// TestDashboardAnew: a dashboard page that ended is made anew, with the same
+// token, by the next viewer or tick, and the ticker changes the new one.
+func TestDashboardAnew(t *testing.T) {
+	s := pagetest.Start(t)
+	board, err := dashboard.Mount(s.App, s.Mux, 10*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer board.Close()
+	ctx := pagetest.Context(t)
+	first := s.Open(t, ctx, "/dashboard/")
+	old, err := s.App.GetPage(first.Token())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := s.Open(t, ctx, "/dashboard/")
+	if again.Token() != first.Token() {
+		t.Errorf("the new dashboard's token differs")
+	}
+	if err := again.WaitVersion(ctx, again.Version()+2); err != nil {
+		t.Fatalf("the ticker does not change the new dashboard: %v", err)
 	}
 }

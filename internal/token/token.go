@@ -80,6 +80,17 @@ func (k *Keyring) New() (ID, string) {
 	return id, k.Sign(id)
 }
 
+// Named returns the page id of a shared page's name: the first IDSize bytes
+// of the SHA-256 of the name after a prefix of its own. It is not keyed, so
+// that the id of a name is the same in every application and after every
+// rotation of the keys; the token of the id still needs a key.
+func Named(name string) ID {
+	sum := sha256.Sum256([]byte("livetemplate shared page\x00" + name))
+	var id ID
+	copy(id[:], sum[:])
+	return id
+}
+
 // Sign returns the token of id, signed with the newest key.
 func (k *Keyring) Sign(id ID) string {
 	var raw [IDSize + MACSize]byte

@@ -121,6 +121,31 @@ func TestIDString(t *testing.T) {
 	}
 }
 
+// TestNamed: a name's id is the same in every keyring and never changes
+// (stored shared pages are found by it: these ids were computed with
+// Python's hashlib); other names, and random ids, differ.
+func TestNamed(t *testing.T) {
+	for name, want := range map[string]string{"dashboard": "xldjnrzpxqwuzdwkb2c2ese75e", "chat": "5kyqbyff4jdklimaev6t5jsvom"} {
+		if got := Named(name).String(); got != want {
+			t.Errorf("Named(%q) = %s, want %s", name, got, want)
+		}
+	}
+	if Named("chat") == Named("chat ") || Named("") == Named("\x00") {
+		t.Error("two names, one id")
+	}
+	a, b := keyring(t, RandomKey()), keyring(t, RandomKey())
+	tokA, tokB := a.Sign(Named("chat")), b.Sign(Named("chat"))
+	if tokA == tokB {
+		t.Fatal("two keys sign a name's id alike")
+	}
+	if id, err := a.Verify(tokA); err != nil || id != Named("chat") {
+		t.Fatalf("the token of a name's id: %v, %v", id, err)
+	}
+	if _, err := a.Verify(tokB); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("a token of another key's: %v", err)
+	}
+}
+
 // FuzzVerify: no input panics, and only the keyring's own tokens verify.
 func FuzzVerify(f *testing.F) {
 	k, _ := NewKeyring(bytes.Repeat([]byte{7}, MinKeySize))
