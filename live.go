@@ -31,7 +31,7 @@ type liveState struct {
 	// the HTML of another process's template (another deploy), so it gets
 	// the whole page.
 	since uint64
-	// owned marks a page created for a connection (the seed's Pattern 1):
+	// owned marks a page created for a connection by a PageHandler (a page per connection):
 	// it closes a grace period after its last connection leaves.
 	owned bool
 	grace *time.Timer

@@ -6,7 +6,7 @@
 // Every message is one JSON object in one text frame, with a "type" key. A
 // message about a page names it by "page": the name the client gave the page
 // when it joined it on this connection. The name is optional; the page joined
-// without one (the page of the URL's token, or of the seed's Pattern 1) is
+// without one (the page of the URL's token, or a PageHandler's page per connection) is
 // the connection's default page, and messages about it carry no "page" key.
 //
 // A join or a ping may carry a "ref" of the client's choosing; the server's
