@@ -81,8 +81,8 @@ func (a *Application) reload(reg *registered) {
 	}
 }
 
-// rerender renders the page again with its template's current program, and
-// reports the outcome to its browsers.
+// rerender renders the page again with its template's current program. Its
+// browsers are told if that fails; replaceChanging tells them if it works.
 func (p *Page) rerender(ctx context.Context) {
 	ctx, cancel := p.app.storeContext(ctx)
 	defer cancel()
@@ -93,15 +93,14 @@ func (p *Page) rerender(ctx context.Context) {
 	}
 	if err != nil {
 		p.devReport(devMessage{Kind: devRender, Template: p.tmpl.name, Message: err.Error()})
-		return
 	}
-	p.devReport(devMessage{Kind: devReloaded, Template: p.tmpl.name})
 }
 
 // replaceChanging makes data, rendered as tree by another program than the
 // page's tree (a reload's), the page's state: no diff leads from one to the
 // other, so the version goes up by one and every joined client is sent the
-// whole page. The change lock is held.
+// whole page, then, in development mode, the reloaded message. The change
+// lock is held.
 func (p *Page) replaceChanging(ctx context.Context, data any, tree *engine.Tree) (Update, error) {
 	u := Update{Version: p.version + 1}
 	rec := p.recordChanging()
@@ -120,8 +119,12 @@ func (p *Page) replaceChanging(ctx context.Context, data any, tree *engine.Tree)
 	p.live.history, p.live.historyBytes = nil, 0
 	p.live.since = u.Version
 	p.live.render = weak.Pointer[snapshot]{}
+	reloaded := p.devMessage(devMessage{Kind: devReloaded, Template: p.tmpl.name})
 	for _, s := range p.live.subs {
 		s.c.catchUpFrom(s.name, p, u.Version-1)
+		if reloaded != nil && s.c.dev {
+			s.c.send(s.name, reloaded)
+		}
 	}
 	return u, nil
 }
@@ -168,18 +171,24 @@ type devMessage struct {
 	Message  string `json:"message,omitempty"`
 }
 
-// devReport sends m to the page's connections from this machine, in
-// development mode.
-func (p *Page) devReport(m devMessage) {
+// devMessage returns the dev message of m in development mode, else nil.
+func (p *Page) devMessage(m devMessage) []byte {
 	if !p.app.cfg.dev {
-		return
+		return nil
 	}
-	msg, err := json.Marshal(struct {
+	msg, _ := json.Marshal(struct { // strings only: it cannot fail
 		Type string `json:"type"`
 		devMessage
 	}{"dev", m})
-	if err != nil {
-		return // strings only: it cannot fail
+	return msg
+}
+
+// devReport sends m to the page's connections from this machine, in
+// development mode.
+func (p *Page) devReport(m devMessage) {
+	msg := p.devMessage(m)
+	if msg == nil {
+		return
 	}
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()

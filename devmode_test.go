@@ -95,6 +95,26 @@ func TestDevModeReloadsTemplateFile(t *testing.T) {
 	}
 }
 
+// TestDevModeReloadsFS: a template registered from an os.DirFS reloads
+// when a file that it calls is saved.
+func TestDevModeReloadsFS(t *testing.T) {
+	dir := t.TempDir()
+	save(t, filepath.Join(dir, "page.html"), `<main>{{template "count" .}}</main>`)
+	part := filepath.Join(dir, "part.html")
+	save(t, part, `{{define "count"}}<p>{{.Count}}</p>{{end}}`)
+	app := newApp(t, quiet, livetemplate.WithDevMode())
+	if err := app.RegisterTemplateFS("page", os.DirFS(dir), "page.html", "part.html"); err != nil {
+		t.Fatal(err)
+	}
+	page, err := app.NewPage("page", counter{Count: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := join(t, dial(t, serve(t, app)+"/live"), page.GetToken())
+	save(t, part, `{{define "count"}}<b>{{.Count}} items</b>{{end}}`)
+	waitHTML(t, p, `<main><b>{{.Count}} items</b></main>`, counter{Count: 5})
+}
+
 // TestDevModeKeepsLastGoodTemplate saves a template that does not parse,
 // then one that does not execute with the page's data: the page keeps the
 // last template that worked, and new pages get it too.
@@ -227,6 +247,10 @@ func TestDevModeMessages(t *testing.T) {
 	save(t, file, `<p>{{.Count</p>`)
 	if m := nextDev(t, ws); m.Kind != "template" || m.Template != "page" || !strings.Contains(m.Message, "page.html:1") {
 		t.Errorf("after a parse error: %+v", m)
+	}
+	save(t, file, `<p>{{.Missing}}</p>`)
+	if m := nextDev(t, ws); m.Kind != "render" || !strings.Contains(m.Message, "Missing") {
+		t.Errorf("after an execution error: %+v", m)
 	}
 	save(t, file, devV2)
 	if m := nextDev(t, ws); m.Kind != "reloaded" {
