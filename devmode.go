@@ -119,7 +119,7 @@ func (p *Page) replaceChanging(ctx context.Context, data any, tree *engine.Tree)
 	p.live.history, p.live.historyBytes = nil, 0
 	p.live.since = u.Version
 	p.live.render = weak.Pointer[snapshot]{}
-	reloaded := p.devMessage(devMessage{Kind: devReloaded, Template: p.tmpl.name})
+	reloaded := p.devFrame(devMessage{Kind: devReloaded, Template: p.tmpl.name})
 	for _, s := range p.live.subs {
 		s.c.catchUpFrom(s.name, p, u.Version-1)
 		if reloaded != nil && s.c.dev {
@@ -171,8 +171,8 @@ type devMessage struct {
 	Message  string `json:"message,omitempty"`
 }
 
-// devMessage returns the dev message of m in development mode, else nil.
-func (p *Page) devMessage(m devMessage) []byte {
+// devFrame returns the dev message of m in development mode, else nil.
+func (p *Page) devFrame(m devMessage) []byte {
 	if !p.app.cfg.dev {
 		return nil
 	}
@@ -186,7 +186,7 @@ func (p *Page) devMessage(m devMessage) []byte {
 // devReport sends m to the page's connections from this machine, in
 // development mode.
 func (p *Page) devReport(m devMessage) {
-	msg := p.devMessage(m)
+	msg := p.devFrame(m)
 	if msg == nil {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -112,7 +113,7 @@ func (a *Application) RegisterTemplateFromFile(name, file string) error {
 	parse := func() (*template.Template, error) {
 		return template.New(filepath.Base(file)).Funcs(a.parseFuncs()).ParseFiles(file)
 	}
-	return a.registerParsed(name, parse, func() string { return stampFiles(osStat, file) })
+	return a.registerParsed(name, parse, func() string { return stampFiles(os.Stat, file) })
 }
 
 // RegisterTemplateFS parses the files of fsys that match patterns (as

@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -22,9 +21,6 @@ type source struct {
 	stamp func() string // the names, sizes and times of the files
 	last  string        // stamp when the template was last parsed
 }
-
-// osStat is os.Stat for stampFiles.
-var osStat = os.Stat
 
 // stampFiles describes the state of files, as stat sees them: a file that
 // changes size or modification time, appears or goes changes the result.
@@ -53,7 +49,7 @@ func stampFS(fsys fs.FS, patterns []string) string {
 		}
 		files = append(files, m...)
 	}
-	sort.Strings(files)
+	slices.Sort(files)
 	return stampFiles(func(name string) (fs.FileInfo, error) { return fs.Stat(fsys, name) }, files...)
 }
 
