@@ -45,7 +45,7 @@ type Application struct {
 	// that the connections running them end soon.
 	events       context.Context
 	cancelEvents context.CancelFunc
-	sweeper      sync.WaitGroup
+	sweeper      sync.WaitGroup // the sweeper, and in development mode the watcher (watch.go)
 	closeOnce    sync.Once
 }
 
@@ -89,6 +89,7 @@ func NewApplication(opts ...Option) (*Application, error) {
 	}
 	a.sweeper.Add(1)
 	go a.sweep(sweepInterval(&cfg))
+	a.startDev()
 	return a, nil
 }
 
@@ -128,6 +129,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("event timeout %v: must be positive", c.eventTimeout)
 	case c.dedupeWindow <= 0:
 		return fmt.Errorf("dedupe window %d: must be positive", c.dedupeWindow)
+	case c.dev && c.cluster != nil:
+		return errors.New("development mode: not with a cluster")
 	}
 	return c.checkConnections()
 }
@@ -326,7 +329,7 @@ func (a *Application) admit(p *Page) (*Page, error) {
 // into an error of Execute, but not one in an iterator that {{range}} ranges
 // over: call turns that into ErrPanicked.
 func (a *Application) render(reg *registered, prev *engine.Tree, data any) (*engine.Tree, error) {
-	tree, err := call(a, "rendering", func() (*engine.Tree, error) { return reg.prog.RenderFrom(prev, data) })
+	tree, err := call(a, "rendering", func() (*engine.Tree, error) { return reg.program().prog.RenderFrom(prev, data) })
 	if err != nil {
 		return nil, err
 	}

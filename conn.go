@@ -27,6 +27,7 @@ type conn struct {
 	cancel  context.CancelFunc
 	browser string
 	epoch   uint64
+	dev     bool // development mode shows this client errors (devmode.go)
 
 	mu         sync.Mutex
 	limit      limiter       // the client's rate limits

@@ -59,6 +59,9 @@ type endpoint struct {
 }
 
 func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if e.app.serveDevScript(w, r) {
+		return
+	}
 	h, err := handshakeOf(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -70,6 +73,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newConn(a, h.fence, h.epoch) // conn.browser holds the fencing key
+	c.dev = a.devClient(r)
 	ws, err := websocket.Accept(w, r, a.acceptOptions(c))
 	if err != nil {
 		c.cancel()

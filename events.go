@@ -329,12 +329,15 @@ var pageBusy = &protocol.Error{Code: protocol.CodeUnavailable, Message: "the pag
 func (p *Page) run(ctx context.Context, h EventHandler, e Event) (res *protocol.Error, err error) {
 	defer func() {
 		if v := recover(); v != nil {
+			stack := debug.Stack()
 			p.app.logError("livetemplate: event handler panicked",
-				slog.Any("page", p), slog.String("event", e.Name), slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+				slog.Any("page", p), slog.String("event", e.Name), slog.Any("panic", v), slog.String("stack", string(stack)))
 			res = &protocol.Error{Code: protocol.CodeHandlerPanic, Message: fmt.Sprintf("the handler of event %q failed", e.Name)}
+			p.devEventFailed(e.Name, nil, v, stack)
 		}
 	}()
 	if err := h(ctx, p, e); err != nil {
+		p.devEventFailed(e.Name, err, nil, nil)
 		return handlerError(err), err
 	}
 	return nil, nil

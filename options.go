@@ -75,6 +75,7 @@ type config struct {
 	eventTimeout   time.Duration
 	dedupeWindow   int
 	logger         *slog.Logger
+	dev            bool // WithDevMode (devmode.go)
 }
 
 func defaultConfig() config {

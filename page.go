@@ -352,10 +352,11 @@ func (p *Page) visit(ctx context.Context, how use) error {
 // the HTML or JSON of the page at version, with the page's token and that
 // version.
 func (p *Page) withToken(b []byte, version uint64) []byte {
-	if p.tmpl.usesToken {
+	prog := p.tmpl.program()
+	if prog.usesToken {
 		b = bytes.ReplaceAll(b, []byte(p.app.tokenPlaceholder), []byte(p.token))
 	}
-	if p.tmpl.usesVersion {
+	if prog.usesVersion {
 		b = bytes.ReplaceAll(b, []byte(p.app.versionPlaceholder), strconv.AppendUint(nil, version, 10))
 	}
 	return b

@@ -47,6 +47,9 @@ func (p *Page) applyChanging(ctx context.Context, data any, at uint64) (Update, 
 		return Update{}, err
 	}
 	diff, changed, err := engine.AppendDiff(nil, p.tree, tree)
+	if errors.Is(err, engine.ErrOtherProgram) {
+		return p.replaceChanging(ctx, data, tree) // the template was reloaded (devmode.go)
+	}
 	if err != nil {
 		return Update{}, err
 	}

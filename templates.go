@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/livetemplate/livetemplate/internal/engine"
 )
@@ -45,14 +47,27 @@ func FuncMap() template.FuncMap {
 	}
 }
 
-// registered is a template compiled for an application.
+// registered is a template registered with an application.
 type registered struct {
 	name string
+	// cur is the template's program. Development mode replaces it when
+	// the template's files change (devmode.go); otherwise it never changes.
+	cur atomic.Pointer[program]
+	// src parses the template again from its files, in development mode
+	// only; nil otherwise.
+	src *source
+}
+
+// program is a template compiled for an application.
+type program struct {
 	prog *engine.Program
 	// Whether some action may call PAGE_TOKEN, PAGE_VERSION: a page
 	// replaces only the placeholders its template may write.
 	usesToken, usesVersion bool
 }
+
+// program returns the template's current program.
+func (r *registered) program() *program { return r.cur.Load() }
 
 // RegisterTemplate registers t under name for [Application.NewPage]. It
 // compiles t at once and returns parse and escaping errors, and
@@ -61,6 +76,12 @@ type registered struct {
 // the application works on its own copy, so t's later changes do not affect
 // it. It is safe to call concurrently with page creation.
 func (a *Application) RegisterTemplate(name string, t *template.Template) error {
+	return a.register(name, t, nil)
+}
+
+// register registers t under name; src, if not nil, parses it again from
+// its files (development mode).
+func (a *Application) register(name string, t *template.Template, src *source) error {
 	if name == "" {
 		return errors.New("livetemplate: register template: empty name")
 	}
@@ -70,10 +91,12 @@ func (a *Application) RegisterTemplate(name string, t *template.Template) error 
 	if a.template(name) != nil {
 		return fmt.Errorf("livetemplate: register template %q: %w", name, ErrTemplateExists)
 	}
-	reg, err := a.compile(name, t)
+	prog, err := a.compile(t)
 	if err != nil {
 		return fmt.Errorf("livetemplate: register template %q: %w", name, err)
 	}
+	reg := &registered{name: name, src: src}
+	reg.cur.Store(prog)
 	a.tmu.Lock()
 	defer a.tmu.Unlock()
 	if _, ok := a.templates[name]; ok {
@@ -85,31 +108,46 @@ func (a *Application) RegisterTemplate(name string, t *template.Template) error 
 
 // RegisterTemplateFromFile parses the file with html/template, with
 // [FuncMap] and the functions of [WithFuncs], and registers it under name.
+// In development mode ([WithDevMode]) the file is watched.
 func (a *Application) RegisterTemplateFromFile(name, file string) error {
-	t, err := template.New(filepath.Base(file)).Funcs(a.parseFuncs()).ParseFiles(file)
-	if err != nil {
-		return fmt.Errorf("livetemplate: register template %q: %w", name, err)
+	parse := func() (*template.Template, error) {
+		return template.New(filepath.Base(file)).Funcs(a.parseFuncs()).ParseFiles(file)
 	}
-	return a.RegisterTemplate(name, t)
+	return a.registerParsed(name, parse, func() string { return stampFiles(os.Stat, file) })
 }
 
 // RegisterTemplateFS parses the files of fsys that match patterns (as
 // [template.ParseFS] does, so an [embed.FS] works) and registers them under
 // name. The page renders the first file that the first pattern matches; the
-// others define templates that it may call.
+// others define templates that it may call. In development mode
+// ([WithDevMode]) the files are watched: those of an [os.DirFS] change when
+// they are saved; those of an [embed.FS] never do.
 func (a *Application) RegisterTemplateFS(name string, fsys fs.FS, patterns ...string) error {
 	if len(patterns) == 0 {
 		return fmt.Errorf("livetemplate: register template %q: no file pattern", name)
 	}
-	files, err := fs.Glob(fsys, patterns[0])
-	if err != nil || len(files) == 0 {
-		return fmt.Errorf("livetemplate: register template %q: pattern %q matches no file", name, patterns[0])
+	parse := func() (*template.Template, error) {
+		files, err := fs.Glob(fsys, patterns[0])
+		if err != nil || len(files) == 0 {
+			return nil, fmt.Errorf("pattern %q matches no file", patterns[0])
+		}
+		return template.New(path.Base(files[0])).Funcs(a.parseFuncs()).ParseFS(fsys, patterns...)
 	}
-	t, err := template.New(path.Base(files[0])).Funcs(a.parseFuncs()).ParseFS(fsys, patterns...)
+	return a.registerParsed(name, parse, func() string { return stampFS(fsys, patterns) })
+}
+
+// registerParsed registers the template that parse parses, and in
+// development mode watches its files, whose state stamp describes.
+func (a *Application) registerParsed(name string, parse func() (*template.Template, error), stamp func() string) error {
+	var src *source
+	if a.cfg.dev {
+		src = &source{parse: parse, stamp: stamp, last: stamp()}
+	}
+	t, err := parse()
 	if err != nil {
 		return fmt.Errorf("livetemplate: register template %q: %w", name, err)
 	}
-	return a.RegisterTemplate(name, t)
+	return a.register(name, t, src)
 }
 
 func (a *Application) parseFuncs() template.FuncMap {
@@ -123,7 +161,7 @@ func (a *Application) parseFuncs() template.FuncMap {
 // compile compiles a clone of t in which PAGE_TOKEN and PAGE_VERSION write
 // the application's placeholders; Page replaces them with its token and
 // version.
-func (a *Application) compile(name string, t *template.Template) (*registered, error) {
+func (a *Application) compile(t *template.Template) (*program, error) {
 	c, err := t.Clone()
 	if err != nil {
 		return nil, engine.ErrExecuted
@@ -137,7 +175,7 @@ func (a *Application) compile(name string, t *template.Template) (*registered, e
 	if err != nil {
 		return nil, err
 	}
-	return &registered{name: name, prog: prog, usesToken: mentions(c, pageTokenFunc), usesVersion: mentions(c, pageVersionFunc)}, nil
+	return &program{prog: prog, usesToken: mentions(c, pageTokenFunc), usesVersion: mentions(c, pageVersionFunc)}, nil
 }
 
 // mentions reports whether the source of any template of t's set may
@@ -175,10 +213,12 @@ func (a *Application) legacyTemplate(t *template.Template) (*registered, error) 
 	if reg := a.legacy[t]; reg != nil {
 		return reg, nil
 	}
-	reg, err := a.compile(fmt.Sprintf("\x00legacy %d %s", len(a.legacy), t.Name()), t)
+	prog, err := a.compile(t)
 	if err != nil {
 		return nil, err
 	}
+	reg = &registered{name: fmt.Sprintf("\x00legacy %d %s", len(a.legacy), t.Name())}
+	reg.cur.Store(prog)
 	a.legacy[t] = reg
 	a.templates[reg.name] = reg
 	return reg, nil

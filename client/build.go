@@ -32,6 +32,7 @@ var entries = []struct {
 }{
 	{"src/global.ts", "livetemplate.js", api.FormatIIFE},
 	{"src/index.ts", "livetemplate.mjs", api.FormatESModule},
+	{"src/devoverlay.ts", "livetemplate-dev.js", api.FormatIIFE},
 }
 
 // Dir is the directory of this package's sources, for tools that run from

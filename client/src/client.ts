@@ -13,6 +13,7 @@ import { hubFor, type LeaderInfo, type Link, type LinkHandlers, type ServerMessa
 import { LiveTemplateError, Outbox, tabId, type Pending } from "./outbox";
 import { createSocket, type CloseInfo, type SocketOptions, type SocketState } from "./socket";
 import { joinVersion, step, type Action, type Input, type PageMessage, type PageSync, type SyncState } from "./sync";
+import { dev } from "./dev";
 import { View } from "./view";
 
 export { LiveTemplateError };
@@ -292,6 +293,7 @@ export class LiveTemplateClient {
     if (m.type === C.T_ACK) this.ack_(m);
     else if (m.type === C.T_PAGE_TOKEN) m.token && this.feed_({ type: "token", token: m.token });
     else if (m.type === C.T_PUSH) (m.page ?? "") === this.name_ && this.hookHost_?.push(m.name ?? "", m.data);
+    else if (m.type === C.T_DEV) (m.page ?? "") === this.name_ && dev(this.url_, m);
     else if (m.type !== C.T_PONG) this.feed_({ type: "message", m: m as PageMessage & { type: string } });
   }
 

@@ -14,6 +14,8 @@ export const T_ERROR = "error";
 export const T_PONG = "pong";
 /** A server push to a page's hooks: {type, page?, name, data?} (planned: the server does not send it yet). */
 export const T_PUSH = "push";
+/** Development mode's report of an error or a reload: {type, page?, kind, template?, event?, message?} (dev.ts). */
+export const T_DEV = "dev";
 
 /** Error codes the client acts on (the server's are in docs/protocol.md). */
 export const E_NOT_JOINED = "not_joined";

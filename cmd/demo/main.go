@@ -6,6 +6,7 @@
 //	go run ./cmd/demo                      # http://localhost:8080, this machine only
 //	go run ./cmd/demo -addr :8080          # also at this machine's network addresses: open it on a phone
 //	go run ./cmd/demo -memory              # pages in this process only: they end when it stops
+//	go run ./cmd/demo -dev                 # development mode: saved templates reload in the open pages
 //	go run ./cmd/demo -addr localhost:8081 -nats nats://127.0.0.1:4222 -key-file KEYFILE
 //
 // It logs every address it serves on.
@@ -25,12 +26,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,7 +60,7 @@ func main() {
 // config is what the command line says.
 type config struct {
 	addr, nats, data, key, keyFile string
-	memory                         bool
+	memory, dev                    bool
 }
 
 func parseFlags(args []string, out io.Writer) (config, error) {
@@ -69,10 +72,15 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.BoolVar(&c.memory, "memory", false, "keep pages in this process only: they end when it stops")
 	fs.StringVar(&c.nats, "nats", "embedded", `"embedded": a NATS server in this process keeps the pages in -data; or the URL of another demo's NATS server, to serve its pages as a second instance`)
 	fs.StringVar(&c.key, "key", "", "a secret that signs page tokens, instead of -key-file's")
+	fs.BoolVar(&c.dev, "dev", false, "development mode: the examples' templates are read from their source files, and saving one reloads it in the open pages; errors show in this machine's browsers (implies -memory)")
 	fs.StringVar(&c.keyFile, "key-file", "", "the file of the key that signs page tokens (default: the key file in -data, made at the first start; with -memory, a random key)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	if c.dev && c.nats != "embedded" {
+		return c, errors.New("-dev serves from this process alone: it cannot join NATS (-nats)")
+	}
+	c.memory = c.memory || c.dev
 	if c.memory && c.nats != "embedded" {
 		return c, errors.New("-memory keeps pages in this process: it cannot join NATS (-nats)")
 	}
@@ -105,6 +113,9 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	if c.dev {
+		readSources(log)
 	}
 	app, err := newApp(c, b)
 	if err != nil {
@@ -203,6 +214,9 @@ func newApp(c config, b *backend) (*livetemplate.Application, error) {
 	// WebSockets only for the names the demo is reached by, against DNS
 	// rebinding (docs/operations.md).
 	opts := []livetemplate.Option{livetemplate.WithAllowedHosts(hostsOf(c.addr)...)}
+	if c.dev {
+		opts = append(opts, livetemplate.WithDevMode())
+	}
 	if b.key != nil {
 		opts = append(opts, livetemplate.WithSigningKeys(b.key))
 	}
@@ -283,4 +297,23 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// readSources makes the examples read their templates from their source
+// directories, beside this file, for -dev: saved, they reload. A demo built
+// elsewhere (its sources gone, or -trimpath) keeps its embedded templates.
+func readSources(log *slog.Logger) {
+	_, self, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(self), "..", "..", "examples")
+	for dir, templates := range map[string]*fs.FS{
+		"counter": &counter.Templates, "dashboard": &dashboard.Templates, "todo": &todo.Templates, "chat": &chat.Templates,
+	} {
+		src := filepath.Join(root, dir)
+		if _, err := os.Stat(src); err != nil {
+			log.Warn("demo -dev: no source directory; the embedded templates do not change", "example", dir, "err", err)
+			continue
+		}
+		*templates = os.DirFS(src)
+		log.Info("demo -dev: templates reload when saved", "dir", src)
+	}
 }

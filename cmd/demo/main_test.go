@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -287,5 +288,41 @@ func TestDemoFlags(t *testing.T) {
 	}
 	if err := run(t.Context(), []string{"-memory", "-nats", "nats://127.0.0.1:1"}, io.Discard, nil); err == nil {
 		t.Error("-memory with -nats: no error")
+	}
+}
+
+// TestDemoDev: -dev reads the examples' templates from their source
+// directories, keeps pages in memory, and serves the dev script; -dev with
+// -nats is refused.
+func TestDemoDev(t *testing.T) {
+	if err := run(t.Context(), []string{"-dev", "-nats", "nats://127.0.0.1:1"}, io.Discard, nil); err == nil {
+		t.Error("-dev with -nats: no error")
+	}
+	d := start(t, "-dev")
+	script, _ := d.get(t, "/live?livetemplate=dev.js")
+	if !strings.Contains(script, "livetemplate:dev") {
+		t.Errorf("-dev serves no dev script: %.100s", script)
+	}
+	if d.natsURL != "" {
+		t.Errorf("-dev runs NATS at %s", d.natsURL)
+	}
+	for _, dir := range []string{"counter", "dashboard", "todo", "chat"} {
+		if !strings.Contains(d.log.String(), filepath.Join("examples", dir)) {
+			t.Errorf("the log does not say that %s's templates reload:\n%s", dir, d.log)
+		}
+	}
+	// The examples work from their source files.
+	ctx := testContext(t)
+	counter, err := livetemplatetest.Dial(ctx, "ws://"+d.addr+"/counter/live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer counter.Close()
+	p, err := counter.Default(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Event(ctx, "increment", nil); err != nil || !strings.Contains(p.HTML(), `<p class="count">1</p>`) {
+		t.Fatalf("the counter after increment: %v; %s", err, p.HTML())
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"slices"
 	"strings"
@@ -51,13 +52,18 @@ type Message struct {
 //go:embed chat.html chat.js
 var files embed.FS
 
+// Templates is where the example's templates are read from: its embedded
+// files, or, for the demo's -dev, its source directory (os.DirFS), whose
+// saved templates then reload in the open pages.
+var Templates fs.FS = files
+
 // Mount registers the room's template and events on app, and its routes on
 // mux: GET /chat/ serves the room, GET /chat/chat.js its script, GET
 // /chat/connections?browser=ID says how many connections of that browser
 // conns counts. Wrap the application's
 // live endpoint with conns.Count for that count.
 func Mount(app *livetemplate.Application, mux *http.ServeMux, conns *Connections) error {
-	if err := app.RegisterTemplateFS(Template, files, "chat.html"); err != nil {
+	if err := app.RegisterTemplateFS(Template, Templates, "chat.html"); err != nil {
 		return fmt.Errorf("chat: %w", err)
 	}
 	if err := app.HandleEvent(Template, "send", send); err != nil {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"io/fs"
 	"net/http"
 
 	"github.com/livetemplate/livetemplate"
@@ -23,11 +24,16 @@ type Counter struct {
 //go:embed counter.html page.html
 var files embed.FS
 
+// Templates is where the example's templates are read from: its embedded
+// files, or, for the demo's -dev, its source directory (os.DirFS), whose
+// saved templates then reload in the open pages.
+var Templates fs.FS = files
+
 // Mount registers the counter's template and events on app, and its routes
 // on mux: GET /counter/ serves the HTML page, whose script connects to
 // /counter/live, the endpoint that makes a counter for each connection.
 func Mount(app *livetemplate.Application, mux *http.ServeMux) error {
-	if err := app.RegisterTemplateFS(Template, files, "counter.html"); err != nil {
+	if err := app.RegisterTemplateFS(Template, Templates, "counter.html"); err != nil {
 		return fmt.Errorf("counter: %w", err)
 	}
 	for name, by := range map[string]int{"increment": 1, "decrement": -1} {

@@ -11,6 +11,7 @@ import (
 	"embed"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -52,6 +53,11 @@ type Sample struct {
 //go:embed dashboard.html
 var files embed.FS
 
+// Templates is where the example's templates are read from: its embedded
+// files, or, for the demo's -dev, its source directory (os.DirFS), whose
+// saved templates then reload in the open pages.
+var Templates fs.FS = files
+
 // Board is the running dashboard: the ticker that changes its page.
 type Board struct {
 	app   *livetemplate.Application
@@ -64,7 +70,7 @@ type Board struct {
 // makes its page, starts the ticker that changes the page every interval,
 // and serves the page at GET /dashboard/ on mux. Close stops the ticker.
 func Mount(app *livetemplate.Application, mux *http.ServeMux, every time.Duration) (*Board, error) {
-	if err := app.RegisterTemplateFS(Template, files, "dashboard.html"); err != nil {
+	if err := app.RegisterTemplateFS(Template, Templates, "dashboard.html"); err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
 	if err := app.HandleEvent(Template, "pause", pause); err != nil {

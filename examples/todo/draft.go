@@ -21,7 +21,7 @@ type Draft struct {
 }
 
 func mountDraft(app *livetemplate.Application) error {
-	if err := app.RegisterTemplateFS(DraftTemplate, files, "draft.html"); err != nil {
+	if err := app.RegisterTemplateFS(DraftTemplate, Templates, "draft.html"); err != nil {
 		return err
 	}
 	if err := app.HandleEvent(DraftTemplate, "check", draftEvent(app, check)); err != nil {

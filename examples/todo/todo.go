@@ -18,6 +18,7 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"slices"
 	"strconv"
@@ -62,6 +63,11 @@ func (l List) Left() int {
 //go:embed todo.html missing.html list.html draft.html todo.js
 var files embed.FS
 
+// Templates is where the example's templates are read from: its embedded
+// files, or, for the demo's -dev, its source directory (os.DirFS), whose
+// saved templates then reload in the open pages.
+var Templates fs.FS = files
+
 // document is the HTML page around the two pages a viewer shows: their
 // draft and the list.
 var document = template.Must(template.ParseFS(files, "todo.html", "missing.html"))
@@ -70,7 +76,7 @@ var document = template.Must(template.ParseFS(files, "todo.html", "missing.html"
 // and its routes on mux: GET /todo/ makes a list, GET /todo/{token} shows
 // it, GET /todo/todo.js is the script that joins the viewer's draft.
 func Mount(app *livetemplate.Application, mux *http.ServeMux) error {
-	if err := app.RegisterTemplateFS(Template, files, "list.html"); err != nil {
+	if err := app.RegisterTemplateFS(Template, Templates, "list.html"); err != nil {
 		return fmt.Errorf("todo: %w", err)
 	}
 	events := map[string]func(List, form) List{"toggle": toggle, "delete": remove, "move": move}

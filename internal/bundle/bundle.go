@@ -15,3 +15,10 @@ var Script []byte
 //
 //go:embed livetemplate.mjs
 var Module []byte
+
+// Dev is livetemplate-dev.js, the classic script that shows development
+// mode's errors over the page: the endpoint serves it in development mode
+// only, and the client loads it on the first dev message.
+//
+//go:embed livetemplate-dev.js
+var Dev []byte
