@@ -435,7 +435,7 @@ func (c *conn) runLane(p *Page, l *lane) {
 		l.events[0] = laneEvent{} // the backing array keeps no event that ran
 		l.events = l.events[1:]
 		c.mu.Unlock()
-		c.ack(ev.m, p.handle(c.app.events, Event{Name: ev.m.Name, ID: ev.m.ID, Data: ev.m.Data}))
+		c.ack(ev.m, p.handle(withSender(c.app.events, c, ev.m.Page), Event{Name: ev.m.Name, ID: ev.m.ID, Data: ev.m.Data}))
 		c.mu.Lock()
 		c.eventBytes -= ev.size
 		c.mu.Unlock()

@@ -280,6 +280,7 @@ func (p *Page) runEvent(ctx context.Context, h EventHandler, e Event) (res *prot
 	res, how := p.once(ctx, e.ID, func(ctx context.Context) (*protocol.Error, error) {
 		t := &handlerTurn{p: p}
 		defer t.end()
+		defer p.setSender(ctx)()
 		return p.run(context.WithValue(ctx, turnKey{}, t), h, e)
 	})
 	return res, how != elsewhere
