@@ -319,12 +319,13 @@ const (
 	elsewhere                // another instance owns the page
 )
 
-// once runs fn in the page's turn, as the change of that id (an event's
-// handler, or a follower's change applied by the owner), unless a change
-// of that id ran already, and returns the change's result; err, fn's own
-// error, goes to the page's role, which decides whether the result is
-// remembered (see role.settle). A change that cannot run now gets an
-// unavailable result, which its sender's resend may not.
+// once runs fn in the page's turn, as the change c (an event's handler, or
+// a follower's change applied by the owner), unless a change of c's id ran
+// already, or c is a numbered event at or below its tab's mark, and returns
+// the change's result; err, fn's own error, goes to the page's role, which
+// decides whether the result is remembered (see role.settle). A change that
+// cannot run now, or a numbered event that comes before its tab's earlier
+// ones, gets an unavailable result, which its sender's resend may not.
 func (p *Page) once(ctx context.Context, c changeID, fn func(context.Context) (*protocol.Error, error)) (*protocol.Error, outcome) {
 	if err := p.turns.turn.enter(ctx); err != nil {
 		return pageBusy, answered
