@@ -74,6 +74,7 @@ type control struct {
 	ID    string          `json:"id,omitempty"`   // busEvent
 	Name  string          `json:"n,omitempty"`    // busEvent
 	Data  json.RawMessage `json:"d,omitempty"`    // busEvent
+	Seq   uint64          `json:"q,omitempty"`    // busEvent: its number in its tab, 0 for none
 	Use   use             `json:"u,omitempty"`    // busTouch: how the page was used; useTouch for "watched"
 	Code  string          `json:"c,omitempty"`    // busEnd, busReply: the protocol's error code, "" for success
 	Msg   string          `json:"m,omitempty"`    // busReply: the error's message
@@ -115,7 +116,7 @@ func (c control) result() *protocol.Error {
 }
 
 func eventRequest(tok string, e Event) []byte {
-	return control{Token: tok, ID: e.ID, Name: e.Name, Data: e.Data}.encode(busEvent)
+	return control{Token: tok, ID: e.ID, Name: e.Name, Data: e.Data, Seq: e.seq}.encode(busEvent)
 }
 
 func eventReply(res *protocol.Error, v uint64) []byte {

@@ -108,8 +108,8 @@ type role interface {
 	// page's turn (see Page.once): begin reports whether it may run now;
 	// settle makes its result res durable if need be (err is the change's
 	// own error), and reports whether the page remembers it.
-	begin(id string) bool
-	settle(id string, res *protocol.Error, err error) (*protocol.Error, bool)
+	begin(c changeID) bool
+	settle(c changeID, res *protocol.Error, err error) (*protocol.Error, bool)
 
 	// With the change lock held: stamp returns rec, a record about to be
 	// written, with the role's fields, and wrote follows its write; adopt takes the
@@ -159,10 +159,10 @@ func (s solo) handle(ctx context.Context, h EventHandler, e Event) *protocol.Err
 	return res
 }
 
-func (solo) owns() bool           { return true }
-func (solo) begin(id string) bool { return true }
+func (solo) owns() bool          { return true }
+func (solo) begin(changeID) bool { return true }
 
-func (solo) settle(_ string, res *protocol.Error, _ error) (*protocol.Error, bool) {
+func (solo) settle(_ changeID, res *protocol.Error, _ error) (*protocol.Error, bool) {
 	return res, true
 }
 
@@ -308,7 +308,7 @@ func (a *Application) serve(ctx context.Context, msg []byte) []byte {
 // serveEvent runs an event that a follower forwarded, if this instance owns
 // its page.
 func (a *Application) serveEvent(c control) []byte {
-	if c.ID == "" {
+	if c.ID == "" || (c.Seq > 0 && protocol.Tab(c.ID, c.Seq) == "") {
 		return nil // malformed
 	}
 	p, err := a.findPage(c.Token)
@@ -317,7 +317,7 @@ func (a *Application) serveEvent(c control) []byte {
 	}
 	// The handler's context is the application's, as for its own
 	// connections' events: Close cancels it.
-	res, owned := p.handleOwned(a.events, Event{Name: c.Name, ID: c.ID, Data: c.Data})
+	res, owned := p.handleOwned(a.events, Event{Name: c.Name, ID: c.ID, Data: c.Data, seq: c.Seq})
 	if !owned {
 		return control{Moved: true}.encode(busReply)
 	}
@@ -341,7 +341,7 @@ func (a *Application) serveUpdate(req updateRequest) []byte {
 	defer cancel()
 	var u Update
 	var uerr error
-	res, how := p.once(ctx, req.id, func(ctx context.Context) (*protocol.Error, error) {
+	res, how := p.once(ctx, changeID{id: req.id}, func(ctx context.Context) (*protocol.Error, error) {
 		if u, uerr = p.apply(ctx, data, req.at()); uerr != nil {
 			return handlerError(uerr), uerr
 		}

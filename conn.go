@@ -39,11 +39,12 @@ type conn struct {
 	pinged     bool          // a ping is unanswered
 	pinging    bool          // the writer waits for a pong: the reader must read
 	closing    bool
-	pages      map[string]*Page // joined pages by name
-	behind     []*catchUp       // the catch-ups waiting in the queue in place of their pages' diffs, one per page name at most
-	lanes      map[*Page]*lane  // events waiting for their handlers, by page
-	eventBytes int              // what the events of lanes count, running ones included
-	idleSince  time.Time        // when the last page was left; zero while some page is joined
+	pages      map[string]*Page   // joined pages by name
+	behind     []*catchUp         // the catch-ups waiting in the queue in place of their pages' diffs, one per page name at most
+	lanes      map[*Page]*lane    // events waiting for their handlers, by page
+	held       map[heldKey]uint64 // the number of each tab's earliest refused event, behind which its later ones are refused
+	eventBytes int                // what the events of lanes count, running ones included
+	idleSince  time.Time          // when the last page was left; zero while some page is joined
 	beat       *time.Timer
 	wg         sync.WaitGroup // the writer, the event lanes and the closer
 }
@@ -146,14 +147,15 @@ func (c *conn) finish() {
 // readLoop reads and handles the client's messages until the connection
 // ends. While the send queue is full it reads nothing: a client that sends
 // faster than it reads the answers is slowed down by TCP, and the server
-// holds no more of its answers than the queue's limits.
+// holds no more of its answers than the queue's limits. A frame a little
+// past the rate limits waits for them (see pace) rather than be refused.
 func (c *conn) readLoop() {
 	for c.awaitRoom() {
 		typ, frame, err := c.ws.Read(c.ctx)
-		if err != nil {
+		if err != nil || !c.pace(len(frame)) {
 			return
 		}
-		v := c.take(len(frame)) // every frame counts, well formed or not
+		v, retry := c.take(len(frame)) // every frame counts, well formed or not
 		if v == abusive {
 			c.fail(protocol.CloseTooManyMessages, tooManyReason)
 			return
@@ -161,16 +163,36 @@ func (c *conn) readLoop() {
 		m, bad := decode(typ, frame)
 		switch {
 		case bad != nil && v == refused:
-			c.send("", protocol.ErrorMessage(rateLimited))
+			c.send("", protocol.ErrorMessage(rateLimited(retry)))
 		case bad != nil:
 			c.send("", protocol.ErrorMessage(bad))
 		case v == refused && m.Type == protocol.TypeLeave:
 			c.handle(m) // leaving only lightens the load
 		case v == refused:
-			c.refuse(m, rateLimited)
+			c.refuse(m, rateLimited(retry))
 		default:
 			c.handle(m)
 		}
+	}
+}
+
+// pace waits while a frame of size bytes is a short while past the rate
+// limits (see limiter.shortfall), so that a client a little too fast is
+// slowed down rather than refused; it reports whether the connection goes on.
+func (c *conn) pace(size int) bool {
+	c.mu.Lock()
+	d := c.limit.shortfall(&c.app.cfg, time.Now(), size)
+	c.mu.Unlock()
+	if d == 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.ctx.Done():
+		return false
 	}
 }
 
@@ -182,7 +204,7 @@ const tooManyReason = "too many messages: the client sent far past its rate limi
 // client sent against its rate limits, and reports whether it is within
 // them: a ping past them gets no pong.
 func (c *conn) control(size int) bool {
-	switch c.take(size) {
+	switch v, _ := c.take(size); v {
 	case allowed:
 		return true
 	case abusive:
@@ -191,11 +213,15 @@ func (c *conn) control(size int) bool {
 	return false
 }
 
-// take counts a frame of size bytes against the rate limits.
-func (c *conn) take(size int) verdict {
+// take counts a frame of size bytes against the rate limits; retry is, for
+// a refused frame, when the limits would let it through.
+func (c *conn) take(size int) (v verdict, retry time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.limit.take(&c.app.cfg, time.Now(), size)
+	if v = c.limit.take(&c.app.cfg, time.Now(), size); v == refused {
+		retry = c.limit.until(&c.app.cfg, size)
+	}
+	return v, retry
 }
 
 // awaitRoom waits while the send queue is full, and reports whether the
@@ -230,7 +256,12 @@ func (c *conn) fullLocked(times int) bool {
 	return len(c.queue) >= times*c.app.cfg.sendQueue || c.queued >= times*c.app.cfg.sendQueueBytes
 }
 
-var rateLimited = &protocol.Error{Code: protocol.CodeRateLimited, Message: "too many messages: resend later"}
+// rateLimited is the refusal of a frame past the rate limits, which they
+// let through after retry.
+func rateLimited(retry time.Duration) *protocol.Error {
+	ms := (retry + time.Millisecond - 1) / time.Millisecond
+	return &protocol.Error{Code: protocol.CodeRateLimited, Message: "too many messages: resend later", RetryAfter: uint64(max(ms, 1))}
+}
 
 // decode decodes a client's frame.
 func decode(typ websocket.MessageType, frame []byte) (protocol.Message, *protocol.Error) {
@@ -259,14 +290,68 @@ func (c *conn) handle(m protocol.Message) {
 	}
 }
 
-// refuse answers m with e: an event gets a failed ack, anything else an
-// error with the message's ref.
+// refuse answers m with e: an event gets a failed ack (and holds its tab's
+// later events back, see holdLocked), anything else an error with the
+// message's ref.
 func (c *conn) refuse(m protocol.Message, e *protocol.Error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refuseLocked(m, e)
+}
+
+func (c *conn) refuseLocked(m protocol.Message, e *protocol.Error) {
 	if m.Type == protocol.TypeEvent {
-		c.send(m.Page, protocol.AckError(m.ID, e))
+		c.holdLocked(m)
+		c.sendLocked(m.Page, protocol.AckError(m.ID, e))
 		return
 	}
-	c.send(m.Page, protocol.WithRef(protocol.ErrorMessage(e), m.Ref))
+	c.sendLocked(m.Page, protocol.WithRef(protocol.ErrorMessage(e), m.Ref))
+}
+
+// heldKey names a tab's events for a page name of the connection.
+type heldKey struct{ page, tab string }
+
+// maxHeld bounds the tabs whose events a connection holds back. Past it, a
+// page's marks still keep each tab's events in order (see marks), refusing
+// those that come early.
+const maxHeld = 1024
+
+// holdLocked holds back the later events of the tab of m, a numbered event
+// that is refused, until m comes again: they are refused too, so that the
+// tab's events run in the order it sent them, whatever else the limits
+// let through meanwhile. c.mu is held.
+func (c *conn) holdLocked(m protocol.Message) {
+	tab := protocol.Tab(m.ID, m.Seq)
+	if tab == "" {
+		return
+	}
+	k := heldKey{m.Page, tab}
+	if seq, ok := c.held[k]; ok {
+		c.held[k] = min(seq, m.Seq)
+		return
+	}
+	if c.held == nil {
+		c.held = make(map[heldKey]uint64)
+	}
+	if len(c.held) < maxHeld {
+		c.held[k] = m.Seq
+	}
+}
+
+// heldBackLocked reports whether m comes after a refused event of its tab
+// that did not come again yet; m being that event ends the hold. c.mu is
+// held.
+func (c *conn) heldBackLocked(m protocol.Message) bool {
+	k := heldKey{m.Page, protocol.Tab(m.ID, m.Seq)}
+	seq, ok := c.held[k]
+	switch {
+	case !ok || k.tab == "":
+		return false
+	case m.Seq > seq:
+		return true
+	}
+	delete(c.held, k)
+	return false
 }
 
 // join joins the page of tok under name, for a client that holds version
@@ -366,7 +451,11 @@ func (c *conn) event(m protocol.Message) {
 	size := eventSize(m)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closing {
+	switch {
+	case c.closing:
+		return
+	case c.heldBackLocked(m):
+		c.refuseLocked(m, outOfOrder)
 		return
 	}
 	l := c.lanes[p]
@@ -378,7 +467,7 @@ func (c *conn) event(m protocol.Message) {
 		c.lanes[p] = l
 	}
 	if len(l.events) >= c.app.cfg.sendQueue || (c.eventBytes > 0 && c.eventBytes+size > c.app.cfg.eventBytes) {
-		c.sendLocked(m.Page, protocol.AckError(m.ID, busy))
+		c.refuseLocked(m, busy)
 		return
 	}
 	c.eventBytes += size
@@ -436,7 +525,7 @@ func (c *conn) runLane(p *Page, l *lane) {
 		l.events[0] = laneEvent{} // the backing array keeps no event that ran
 		l.events = l.events[1:]
 		c.mu.Unlock()
-		c.ack(ev.m, p.handle(c.app.events, Event{Name: ev.m.Name, ID: ev.m.ID, Data: ev.m.Data}))
+		c.ack(ev.m, p.handle(withSender(c.app.events, c, ev.m.Page), Event{Name: ev.m.Name, ID: ev.m.ID, Data: ev.m.Data, seq: ev.m.Seq}))
 		c.mu.Lock()
 		c.eventBytes -= ev.size
 		c.mu.Unlock()
@@ -460,6 +549,8 @@ func (c *conn) ack(m protocol.Message, res *protocol.Error) {
 // that and have refused before it is closed. Guarded by the conn's mu.
 type limiter struct {
 	frames, bytes, overFrames, overBytes float64
+	waits                                float64 // how long the reader may still wait for tokens, in seconds (see shortfall)
+	spent                                bool    // the waits ran out: the reader waits no more until they are whole again
 	last                                 time.Time
 }
 
@@ -467,6 +558,67 @@ type limiter struct {
 func (l *limiter) init(cfg *config) {
 	l.frames, l.bytes = float64(cfg.eventBurst), float64(cfg.byteBurst)
 	l.overFrames, l.overBytes = l.frames, l.bytes
+	l.waits = maxWaits.Seconds()
+}
+
+// The reader's waits for tokens (see shortfall): a frame waits at most
+// maxShortfall, and the reader waits at most maxWaits in all, earning them
+// back at waitShare of the time; once they ran out, it waits again only
+// when they are whole. So a client a little too fast for a while is slowed
+// down, and one that keeps on too fast is refused (and, if it goes on,
+// closed) as soon as without the waits.
+const (
+	maxShortfall = 250 * time.Millisecond
+	maxWaits     = 500 * time.Millisecond
+	waitShare    = 0.25
+)
+
+// refill adds the tokens that the time since the last frame earned.
+func (l *limiter) refill(cfg *config, now time.Time) {
+	if !l.last.IsZero() {
+		s := now.Sub(l.last).Seconds()
+		l.frames = min(float64(cfg.eventBurst), l.frames+s*cfg.eventRate)
+		l.overFrames = min(float64(cfg.eventBurst), l.overFrames+s*cfg.eventRate)
+		l.bytes = min(float64(cfg.byteBurst), l.bytes+s*cfg.byteRate)
+		l.overBytes = min(float64(cfg.byteBurst), l.overBytes+s*cfg.byteRate)
+		l.waits = min(maxWaits.Seconds(), l.waits+s*waitShare)
+	}
+	l.last = now
+}
+
+// need returns how long until the buckets hold the tokens of a frame of
+// size bytes, in seconds: 0 or less when they do.
+func (l *limiter) need(cfg *config, size int) float64 {
+	n := min(float64(size), float64(cfg.byteBurst))
+	return max((1-l.frames)/cfg.eventRate, (n-l.bytes)/cfg.byteRate)
+}
+
+// shortfall returns how long the reader should wait, at now, before a frame
+// of size bytes is within the limits: 0 when it is already, and when the
+// wait would be longer than maxShortfall or than the waits left (the frame
+// is then refused).
+func (l *limiter) shortfall(cfg *config, now time.Time, size int) time.Duration {
+	l.refill(cfg, now)
+	if l.spent && l.waits < maxWaits.Seconds() {
+		return 0
+	}
+	l.spent = false
+	d := l.need(cfg, size)
+	switch {
+	case d <= 0 || d > maxShortfall.Seconds():
+		return 0
+	case d > l.waits:
+		l.spent = true
+		return 0
+	}
+	l.waits -= d
+	return time.Duration(d * float64(time.Second))
+}
+
+// until returns how long until a frame of size bytes is within the limits,
+// as of the last frame.
+func (l *limiter) until(cfg *config, size int) time.Duration {
+	return time.Duration(max(0, l.need(cfg, size)) * float64(time.Second))
 }
 
 // verdict is what the rate limits say of a frame.
@@ -480,14 +632,7 @@ const (
 
 // take counts a frame of size bytes received at now, by the limits of cfg.
 func (l *limiter) take(cfg *config, now time.Time, size int) verdict {
-	if !l.last.IsZero() {
-		s := now.Sub(l.last).Seconds()
-		l.frames = min(float64(cfg.eventBurst), l.frames+s*cfg.eventRate)
-		l.overFrames = min(float64(cfg.eventBurst), l.overFrames+s*cfg.eventRate)
-		l.bytes = min(float64(cfg.byteBurst), l.bytes+s*cfg.byteRate)
-		l.overBytes = min(float64(cfg.byteBurst), l.overBytes+s*cfg.byteRate)
-	}
-	l.last = now
+	l.refill(cfg, now)
 	n := min(float64(size), float64(cfg.byteBurst))
 	switch {
 	case l.frames >= 1 && l.bytes >= n:

@@ -23,6 +23,8 @@ type Event struct {
 	// Data is the event's payload as the client sent it: JSON, or nil when
 	// it sent none.
 	Data json.RawMessage
+
+	seq uint64 // its number among its tab's events (see docs/protocol.md), 0 for none
 }
 
 // Decode decodes the event's data into v, as [json.Unmarshal] does. An event
@@ -88,34 +90,53 @@ func (a *Application) handler(templateName, eventName string) EventHandler {
 
 // turns is the part of a page that orders its event handlers: the turn,
 // which one event handler, Modify or (in a cluster) run of a follower's
-// change holds at a time, and the results of the latest events, so that each
-// event id runs once. mu guards seen; the turn is a gate of its own.
+// change holds at a time, the results of the latest events, so that each
+// event id runs once, and the marks of the tabs that number their events,
+// so that each of them runs once and in order however late it comes. mu
+// guards seen and marks; the turn is a gate of its own.
 type turns struct {
-	turn gate
-	mu   sync.Mutex
-	seen recent[*protocol.Error]
+	turn  gate
+	mu    sync.Mutex
+	seen  recent[*protocol.Error]
+	marks marks
 }
 
-// result returns the result of the event of that id, if it ran.
-func (t *turns) result(id string) (*protocol.Error, bool) {
+// result returns the result of the change c if it ran (ran), or the refusal
+// of a numbered event that comes before its tab's earlier ones; neither
+// when c may run.
+func (t *turns) result(c changeID) (res *protocol.Error, ran bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.seen.get(id)
+	if res, ok := t.seen.get(c.id); ok {
+		return res, true
+	}
+	return t.orderLocked(c)
 }
 
-// remember keeps res as the result of the event of that id, among the limit
-// latest.
-func (t *turns) remember(id string, res *protocol.Error, limit int) {
+// remember keeps res as the result of the change c, among the limit
+// latest, and c's number as its tab's mark.
+func (t *turns) remember(c changeID, res *protocol.Error, limit int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.seen.add(id, res, limit)
+	t.seen.add(c.id, res, limit)
+	if c.seq > 0 {
+		t.marks.set(c.tab, c.seq, limit)
+	}
 }
 
-// reset replaces the results with seen: those of a store record.
-func (t *turns) reset(seen recent[*protocol.Error]) {
+// reset replaces the results and marks with those of a store record.
+func (t *turns) reset(rec PageRecord, limit int) {
+	seen, marks := seenFrom(rec.Events, limit), marksFrom(rec.Marks, limit)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.seen = seen
+	t.seen, t.marks = seen, marks
+}
+
+// markList returns the marks for a store record, with room for one more.
+func (t *turns) markList() []EventMark {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.marks.list()
 }
 
 // results returns the results for a store record, oldest first, with room
@@ -248,8 +269,11 @@ func (p *Page) modifyData(fn func(data any) (any, error), data any) (any, error)
 // result: nil, or the error to acknowledge it with. In a cluster, the
 // handler runs on the page's owner: a follower forwards e to it.
 func (p *Page) handle(ctx context.Context, e Event) *protocol.Error {
+	// A numbered event without a handler runs all the same, to be refused
+	// by run: the refusal counts as its run, so that its tab's later events
+	// run after it, and it does not run when a handler comes later.
 	h := p.app.handler(p.tmpl.name, e.Name)
-	if h == nil {
+	if h == nil && e.seq == 0 {
 		return unknownEvent(e)
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.app.cfg.eventTimeout)
@@ -261,7 +285,7 @@ func (p *Page) handle(ctx context.Context, e Event) *protocol.Error {
 // this instance owns the page; owned reports whether it does.
 func (p *Page) handleOwned(ctx context.Context, e Event) (res *protocol.Error, owned bool) {
 	h := p.app.handler(p.tmpl.name, e.Name)
-	if h == nil {
+	if h == nil && e.seq == 0 {
 		return unknownEvent(e), true
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.app.cfg.eventTimeout)
@@ -277,9 +301,10 @@ func unknownEvent(e Event) *protocol.Error {
 // and returns the event's result. owned is false when another instance of
 // the cluster owns the page.
 func (p *Page) runEvent(ctx context.Context, h EventHandler, e Event) (res *protocol.Error, owned bool) {
-	res, how := p.once(ctx, e.ID, func(ctx context.Context) (*protocol.Error, error) {
+	res, how := p.once(ctx, eventChange(e), func(ctx context.Context) (*protocol.Error, error) {
 		t := &handlerTurn{p: p}
 		defer t.end()
+		defer p.setSender(ctx)()
 		return p.run(context.WithValue(ctx, turnKey{}, t), h, e)
 	})
 	return res, how != elsewhere
@@ -294,13 +319,14 @@ const (
 	elsewhere                // another instance owns the page
 )
 
-// once runs fn in the page's turn, as the change of that id (an event's
-// handler, or a follower's change applied by the owner), unless a change
-// of that id ran already, and returns the change's result; err, fn's own
-// error, goes to the page's role, which decides whether the result is
-// remembered (see role.settle). A change that cannot run now gets an
-// unavailable result, which its sender's resend may not.
-func (p *Page) once(ctx context.Context, id string, fn func(context.Context) (*protocol.Error, error)) (*protocol.Error, outcome) {
+// once runs fn in the page's turn, as the change c (an event's handler, or
+// a follower's change applied by the owner), unless a change of c's id ran
+// already, or c is a numbered event at or below its tab's mark, and returns
+// the change's result; err, fn's own error, goes to the page's role, which
+// decides whether the result is remembered (see role.settle). A change that
+// cannot run now, or a numbered event that comes before its tab's earlier
+// ones, gets an unavailable result, which its sender's resend may not.
+func (p *Page) once(ctx context.Context, c changeID, fn func(context.Context) (*protocol.Error, error)) (*protocol.Error, outcome) {
 	if err := p.turns.turn.enter(ctx); err != nil {
 		return pageBusy, answered
 	}
@@ -308,16 +334,18 @@ func (p *Page) once(ctx context.Context, id string, fn func(context.Context) (*p
 	if !p.role.owns() {
 		return nil, elsewhere
 	}
-	if res, ok := p.turns.result(id); ok {
+	if res, ran := p.turns.result(c); ran {
 		return res, repeated
+	} else if res != nil {
+		return res, answered
 	}
-	if !p.role.begin(id) {
+	if !p.role.begin(c) {
 		return unavailableNow, answered
 	}
 	res, err := fn(ctx)
-	res, keep := p.role.settle(id, res, err)
+	res, keep := p.role.settle(c, res, err)
 	if keep {
-		p.turns.remember(id, res, p.app.cfg.dedupeWindow)
+		p.turns.remember(c, res, p.app.cfg.dedupeWindow)
 	}
 	return res, answered
 }
@@ -325,7 +353,7 @@ func (p *Page) once(ctx context.Context, id string, fn func(context.Context) (*p
 var pageBusy = &protocol.Error{Code: protocol.CodeUnavailable, Message: "the page is busy: resend the event"}
 
 // run calls h, turning its error or panic into the event's result; err is
-// the handler's error.
+// the handler's error. A nil h refuses the event as unknown_event.
 func (p *Page) run(ctx context.Context, h EventHandler, e Event) (res *protocol.Error, err error) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -336,6 +364,9 @@ func (p *Page) run(ctx context.Context, h EventHandler, e Event) (res *protocol.
 			p.devEventFailed(e.Name, nil, v, stack)
 		}
 	}()
+	if h == nil {
+		return unknownEvent(e), nil
+	}
 	if err := h(ctx, p, e); err != nil {
 		p.devEventFailed(e.Name, err, nil, nil)
 		return handlerError(err), err

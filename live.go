@@ -1,6 +1,8 @@
 package livetemplate
 
 import (
+	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -44,6 +46,10 @@ type liveState struct {
 	render        weak.Pointer[snapshot]
 	renderTree    weak.Pointer[engine.Tree]
 	renderVersion uint64
+	// sender is the join whose event's handler runs now: its diffs are
+	// queued before the other joins' ones, so that the tab that acted
+	// paints first.
+	sender subscriber
 }
 
 // snapshot is a render message: the whole page at one version.
@@ -193,8 +199,41 @@ func (p *Page) fanOutLocked(base uint64, msg []byte) {
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
 	p.rememberLocked(historyEntry{base: base, msg: msg})
-	for _, s := range p.live.subs {
-		s.c.sendDiff(s.name, p, base, msg)
+	first := slices.Index(p.live.subs, p.live.sender)
+	if first >= 0 {
+		p.live.sender.c.sendDiff(p.live.sender.name, p, base, msg)
+	}
+	for i, s := range p.live.subs {
+		if i != first {
+			s.c.sendDiff(s.name, p, base, msg)
+		}
+	}
+}
+
+// senderKey is the key of the value of an event's context that holds its
+// sender, a subscriber.
+type senderKey struct{}
+
+// withSender returns ctx, the context of an event that the client joined
+// to p as name sent on c.
+func withSender(ctx context.Context, c *conn, name string) context.Context {
+	return context.WithValue(ctx, senderKey{}, subscriber{c, name})
+}
+
+// setSender makes the sender of the event of ctx, if it has one, the
+// join whose diffs go first, until the returned function is called.
+func (p *Page) setSender(ctx context.Context) (unset func()) {
+	s, ok := ctx.Value(senderKey{}).(subscriber)
+	if !ok {
+		return func() {}
+	}
+	p.live.mu.Lock()
+	p.live.sender = s
+	p.live.mu.Unlock()
+	return func() {
+		p.live.mu.Lock()
+		p.live.sender = subscriber{}
+		p.live.mu.Unlock()
 	}
 }
 

@@ -358,7 +358,10 @@ func WithEventTimeout(d time.Duration) Option {
 // WithDedupeWindow sets how many of its latest event ids each page
 // remembers with their result. A resent event whose id is among them is
 // acknowledged again with the first result, without running its handler
-// again. Default: [DefaultDedupeWindow], 1,024.
+// again. It also bounds the tabs whose high-water marks a page keeps for
+// numbered events (see docs/protocol.md): the n that sent one last; a tab's
+// numbered event at or below its mark is never run again, however late it
+// comes. Default: [DefaultDedupeWindow], 1,024.
 func WithDedupeWindow(n int) Option {
 	return func(c *config) { c.dedupeWindow = n }
 }

@@ -36,7 +36,7 @@ type member struct {
 	// pending is the id of the event (or follower's change) that runs in
 	// the page's turn, with its result once known, and pendingSaved
 	// whether a record holding it was written.
-	pending      string
+	pending      changeID
 	pendingRes   *protocol.Error
 	pendingSaved bool
 }
@@ -79,7 +79,7 @@ func (m *member) update(ctx context.Context, data any) (Update, error) {
 func (m *member) handling() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.pending != ""
+	return m.pending.id != ""
 }
 
 func (m *member) modify(ctx context.Context, fn func(data any) (any, error), inHandler bool) (Update, error) {
@@ -117,18 +117,18 @@ func (m *member) handle(ctx context.Context, h EventHandler, e Event) *protocol.
 // begin marks the change of that id as the one that runs, so that the
 // store records that it writes hold it. An instance without its lease may
 // not run it: another may be taking the page over.
-func (m *member) begin(id string) bool {
+func (m *member) begin(c changeID) bool {
 	if !m.cluster().Leased() {
 		return false
 	}
-	m.setPending(id, nil)
+	m.setPending(c, nil)
 	return true
 }
 
-func (m *member) setPending(id string, res *protocol.Error) {
+func (m *member) setPending(c changeID, res *protocol.Error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.pending, m.pendingRes, m.pendingSaved = id, res, false
+	m.pending, m.pendingRes, m.pendingSaved = c, res, false
 }
 
 // settle makes the result of the change that ran durable before it is
@@ -137,8 +137,8 @@ func (m *member) setPending(id string, res *protocol.Error) {
 // does not run them again. A change that this instance could not apply,
 // because the page changed owner or revision meanwhile, is not remembered:
 // it runs on its resend.
-func (m *member) settle(id string, res *protocol.Error, err error) (*protocol.Error, bool) {
-	defer m.setPending("", nil)
+func (m *member) settle(_ changeID, res *protocol.Error, err error) (*protocol.Error, bool) {
+	defer m.setPending(changeID{}, nil)
 	if errors.Is(err, ErrVersionConflict) || errors.Is(err, ErrNotOwner) || errors.Is(err, errModifyConflict) {
 		return unavailableNow, false
 	}
@@ -164,13 +164,16 @@ func (m *member) settle(id string, res *protocol.Error, err error) (*protocol.Er
 }
 
 // stamp makes the record this instance's, with the page's latest results
-// and the pending one last.
+// and marks, and the pending change's last.
 func (m *member) stamp(rec PageRecord) PageRecord {
-	rec.Owner, rec.Events = m.cluster().Self(), m.p.turns.results()
+	rec.Owner, rec.Events, rec.Marks = m.cluster().Self(), m.p.turns.results(), m.p.turns.markList()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.pending != "" {
-		rec.Events = append(rec.Events, eventResult(m.pending, m.pendingRes))
+	if m.pending.id != "" {
+		rec.Events = append(rec.Events, eventResult(m.pending.id, m.pendingRes))
+	}
+	if m.pending.seq > 0 {
+		rec.Marks = withMark(rec.Marks, EventMark{Tab: m.pending.tab, Seq: m.pending.seq})
 	}
 	return rec
 }
@@ -178,7 +181,7 @@ func (m *member) stamp(rec PageRecord) PageRecord {
 func (m *member) wrote() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.pendingSaved = m.pending != ""
+	m.pendingSaved = m.pending.id != ""
 }
 
 func (m *member) adopt(ctx context.Context, f fetched) error { return m.takeRoleChanging(ctx, f) }
@@ -279,7 +282,7 @@ func (m *member) catchUpToChanging(f fetched) {
 		return
 	}
 	p.setLocked(f)
-	p.turns.reset(seenFrom(f.rec.Events, p.app.cfg.dedupeWindow))
+	p.turns.reset(f.rec, p.app.cfg.dedupeWindow)
 	p.renderToSubsLocked()
 	m.signalMovedLocked()
 }
@@ -317,7 +320,7 @@ func (m *member) claimChanging(ctx context.Context, f fetched) error {
 	p.mu.Lock()
 	p.rev = f.rec.Revision
 	p.mu.Unlock()
-	p.turns.reset(seenFrom(f.rec.Events, p.app.cfg.dedupeWindow))
+	p.turns.reset(f.rec, p.app.cfg.dedupeWindow)
 	if err := p.writeChanging(ctx, p.recordChanging()); err != nil {
 		return err
 	}

@@ -99,6 +99,15 @@ var sessionSources = []sessionSource{
 		send(addMsg, "diff", "ack"),
 		send(addMsg, "ack"),
 	}},
+	{"numbered events: once and in order", "/live", []action{
+		send(joinMsg, "render", "joined"),
+		send(`{"type":"event","id":"t-1","seq":1,"name":"add"}`, "diff", "ack"),
+		send(`{"type":"event","id":"t-3","seq":3,"name":"add"}`, "ack"),
+		send(`{"type":"event","id":"t-1","seq":1,"name":"add"}`, "ack"),
+		send(`{"type":"event","id":"t-2","seq":2,"name":"add"}`, "diff", "ack"),
+		send(`{"type":"event","id":"t-3","seq":3,"name":"add"}`, "diff", "ack"),
+		send(`{"type":"event","id":"t-4","seq":3,"name":"add"}`, "error"),
+	}},
 	{"failed events: error acks", "/live", []action{
 		send(joinMsg, "render", "joined"),
 		send(`{"type":"event","id":"t1-1","name":"fail"}`, "ack"),

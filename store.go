@@ -53,6 +53,12 @@ type PageRecord struct {
 	// running it twice. A cluster's store may keep only the latest of
 	// them (cluster.WithEventWindow).
 	Events []EventResult
+	// Marks are the high-water marks of the tabs that sent the page
+	// numbered events (as many tabs as [WithDedupeWindow] events), least
+	// recently used first, so that an instance that takes the page over
+	// runs none of them twice, and each tab's in order. A cluster's store
+	// may keep only the latest of them (cluster.WithEventWindow).
+	Marks []EventMark
 }
 
 // MemoryStore is a [Store] in the process's memory. It keeps Data by

@@ -109,7 +109,10 @@ func WithReplicas(n int) Option {
 // JetStream: about 19 bytes per event id of the browser client. n must
 // cover every event that a page's clients may still resend when its owner
 // dies: the unacknowledged ones, at most 100 per browser tab (the client's
-// outbox). Raise it for pages that many tabs send events to at once.
+// outbox). Raise it for pages that many tabs send events to at once. It
+// bounds the tabs' high-water marks that the record carries too: the last n
+// tabs that sent the page numbered events (the browser client's are), whose
+// events never run twice on a new owner, however late their resends come.
 // Default: [DefaultEventWindow], 256.
 func WithEventWindow(n int) Option {
 	return func(c *config) { c.events = n }

@@ -150,6 +150,13 @@ type recordHeader struct {
 	Version  uint64        `json:"v"`
 	Owner    string        `json:"o,omitempty"`
 	Events   []eventResult `json:"e,omitempty"`
+	Marks    []eventMark   `json:"m,omitempty"`
+}
+
+// eventMark is a tab's high-water mark in a record.
+type eventMark struct {
+	Tab string `json:"t"`
+	Seq uint64 `json:"s"`
 }
 
 // eventResult is an event's result in a record: a JSON string, the event's
@@ -187,7 +194,8 @@ func (e *eventResult) UnmarshalJSON(b []byte) error {
 }
 
 // encodeRecord encodes rec as its header, a newline and its encoded data. The
-// header carries the last results of rec.Events, as many as WithEventWindow.
+// header carries the last results of rec.Events and the last marks of
+// rec.Marks, as many of each as WithEventWindow.
 func (s *store) encodeRecord(rec livetemplate.PageRecord) ([]byte, error) {
 	data, err := s.cfg.encode(rec.Template, rec.Data)
 	if err != nil {
@@ -196,6 +204,9 @@ func (s *store) encodeRecord(rec livetemplate.PageRecord) ([]byte, error) {
 	h := recordHeader{Template: rec.Template, Version: rec.Version, Owner: rec.Owner}
 	for _, e := range rec.Events[max(0, len(rec.Events)-s.cfg.events):] {
 		h.Events = append(h.Events, eventResult(e))
+	}
+	for _, k := range rec.Marks[max(0, len(rec.Marks)-s.cfg.events):] {
+		h.Marks = append(h.Marks, eventMark(k))
 	}
 	b, err := json.Marshal(h)
 	if err != nil {
@@ -221,6 +232,9 @@ func (s *store) decodeRecord(value []byte) (livetemplate.PageRecord, error) {
 	rec := livetemplate.PageRecord{Template: h.Template, Data: d, Version: h.Version, Owner: h.Owner}
 	for _, e := range h.Events {
 		rec.Events = append(rec.Events, livetemplate.EventResult(e))
+	}
+	for _, k := range h.Marks {
+		rec.Marks = append(rec.Marks, livetemplate.EventMark(k))
 	}
 	return rec, nil
 }

@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -145,6 +146,55 @@ func TestEventWindowTakeover(t *testing.T) {
 		t.Fatal(err)
 	}
 	log = append(log, "new")
+	converge(t, ctx, counterHTML(log), onB)
+	if got := storedLog(t, ctx, ns, page.ID()); !slices.Equal(got, log) {
+		t.Fatalf("stored log %v, want %v", got, log)
+	}
+}
+
+// TestMarksTakeover: the record carries the marks of the tabs that number
+// their events; after the owner dies, a numbered event resent to the new
+// owner long after the ids in the record have moved on is acknowledged
+// without running again, and the tab's next event runs. (Before, "seq" was
+// not part of the protocol, and an id past the window ran again.)
+func TestMarksTakeover(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ns := startNATS(t)
+	window := []cluster.Option{cluster.WithEventWindow(4)}
+	a := newInstanceVia(t, ns, ns.url(), "a", window)
+	b := newInstanceVia(t, ns, ns.url(), "b", window)
+	page, err := a.app.NewPage("counter", counter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onA, onB := a.join(t, ctx, page.GetToken()), b.join(t, ctx, page.GetToken())
+	sendSeq := func(p *livetemplatetest.Page, tab string, seq uint64) {
+		t.Helper()
+		for {
+			err := p.EventSeq(ctx, tab, seq, "add", nil)
+			var e *livetemplatetest.Error
+			if err == nil || !errors.As(err, &e) || e.Code != "unavailable" {
+				if err != nil {
+					t.Fatalf("%s-%d: %v", tab, seq, err)
+				}
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	sendSeq(onA, "tabA", 1)
+	log := []string{"tabA-1"}
+	for i := range 10 { // other ids push tabA-1 out of the record's window
+		sendSeq(onA, "tabB", uint64(i+1))
+		log = append(log, fmt.Sprintf("tabB-%d", i+1))
+	}
+	converge(t, ctx, counterHTML(log), onB)
+	a.kill()
+	sendSeq(onB, "tabA", 1)
+	sendSeq(onB, "tabB", 3)
+	sendSeq(onB, "tabA", 2)
+	log = append(log, "tabA-2")
 	converge(t, ctx, counterHTML(log), onB)
 	if got := storedLog(t, ctx, ns, page.ID()); !slices.Equal(got, log) {
 		t.Fatalf("stored log %v, want %v", got, log)

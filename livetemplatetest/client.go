@@ -31,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -42,6 +43,9 @@ import (
 type Error struct {
 	Code    string
 	Message string
+	// RetryAfter is when the server says to send a refused message again
+	// (rate_limited), or 0.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return "livetemplate server: " + e.Code + ": " + e.Message }
@@ -286,8 +290,11 @@ func (c *Client) page(name string) *Page {
 }
 
 // event sends an event and waits for its ack.
-func (c *Client) event(ctx context.Context, page, id, name string, data any) error {
+func (c *Client) event(ctx context.Context, page, id string, seq uint64, name string, data any) error {
 	m := map[string]any{"type": protocol.TypeEvent, "id": id, "name": name}
+	if seq > 0 {
+		m["seq"] = seq
+	}
 	if page != "" {
 		m["page"] = page
 	}
@@ -358,6 +365,7 @@ type message struct {
 	OK      bool            `json:"ok"`
 	Code    string          `json:"code"`
 	Message string          `json:"message"`
+	Retry   uint64          `json:"retry_after"`
 }
 
 func (c *Client) dispatch(b []byte) {
@@ -397,7 +405,7 @@ func (c *Client) ack(page string, m message) {
 	if m.OK {
 		ch <- nil
 	} else {
-		ch <- &Error{Code: m.Code, Message: m.Message}
+		ch <- &Error{Code: m.Code, Message: m.Message, RetryAfter: time.Duration(m.Retry) * time.Millisecond}
 	}
 }
 

@@ -3,6 +3,7 @@ package livetemplatetest
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -99,7 +100,16 @@ func (p *Page) Event(ctx context.Context, name string, data any) error {
 // EventID is [Page.Event] with the event's id chosen by the caller: sending
 // an id again is how a client resends an event whose ack it did not get.
 func (p *Page) EventID(ctx context.Context, id, name string, data any) error {
-	return p.c.event(ctx, p.name, id, name, data)
+	return p.c.event(ctx, p.name, id, 0, name, data)
+}
+
+// EventSeq is [Page.EventID] for the event numbered seq (from 1) of a tab:
+// its id is the tab's id, a dash and seq. The server runs each tab's
+// events once and in the order of their numbers, however late a resend
+// comes: one that comes before an earlier one of its tab is refused with
+// unavailable (see docs/protocol.md).
+func (p *Page) EventSeq(ctx context.Context, tab string, seq uint64, name string, data any) error {
+	return p.c.event(ctx, p.name, tab+"-"+strconv.FormatUint(seq, 10), seq, name, data)
 }
 
 // Leave leaves the page: the server sends nothing more about it.

@@ -68,6 +68,7 @@ interface Message extends PageMessage {
   data?: unknown;
   id?: string;
   ok?: boolean;
+  retry_after?: number;
 }
 
 /** A live page's connection to the server. */
@@ -90,6 +91,8 @@ export class LiveTemplateClient {
   private name_ = ""; // the page's name on the connection: "" for the default page of its own socket
   private view_: View | null = null;
   private retry_: ReturnType<typeof setTimeout> | undefined; // of a refused join
+  private held_: ReturnType<typeof setTimeout> | undefined; // until refused events are sent again; later ones wait behind them
+  private refused_ = 0; // refusals since the last ok ack: the resends' backoff
   private url_ = "";
   private unbind_: Unsubscribe | null = null;
   private hookHost_: HookHost | null = null;
@@ -154,6 +157,7 @@ export class LiveTemplateClient {
     const shared = this.options.shared !== false && token !== "" && typeof navigator.locks !== "undefined";
     const h = this.handlers_(shared);
     this.sync_ = {};
+    this.outbox_.restart(); // a new page: its events are numbered from 1
     if (shared) {
       const hub = hubFor(this.url_, connectionOptions(this.options));
       [this.link_, this.name_] = hub.attach(h); // its open comes in a microtask at the earliest
@@ -240,12 +244,12 @@ export class LiveTemplateClient {
       this.owner_.set(p.id, el);
       this.busy_.start(el);
     }
-    if (this.page_?.phase === "joined") this.sendEvent_(p);
+    if (this.page_?.phase === "joined" && this.held_ === undefined) this.sendEvent_(p);
     return promise;
   }
 
   private sendEvent_(p: Pending): void {
-    const m: Record<string, unknown> = { type: C.T_EVENT, id: p.id, name: p.name };
+    const m: Record<string, unknown> = { type: C.T_EVENT, id: p.id, seq: p.seq, name: p.name };
     if (p.page) m["page"] = p.page;
     if (p.data !== undefined) m["data"] = p.data;
     if (this.write_(m)) this.sentOn_.set(p.id, this.conn_);
@@ -316,6 +320,8 @@ export class LiveTemplateClient {
       case "diff":
         return this.apply_(a);
       case "resend":
+        clearTimeout(this.held_);
+        this.held_ = undefined;
         for (const p of this.outbox_.of(a.name)) if (this.sentOn_.get(p.id) !== this.conn_) this.sendEvent_(p);
         return;
       case "retry":
@@ -351,19 +357,34 @@ export class LiveTemplateClient {
 
   private ack_(m: Message): void {
     const id = m.id ?? "";
-    if (m.ok) return this.settle_(id, null);
+    if (m.ok) {
+      this.refused_ = 0;
+      return this.settle_(id, null);
+    }
     const code = m.code ?? "";
     if (code === C.E_NOT_JOINED || code === C.E_RATE_LIMITED || code === C.E_UNAVAILABLE) {
       // Not run: send it again with the same id, after a rejoin or a pause.
-      this.sentOn_.delete(id);
-      if (code === C.E_NOT_JOINED) return this.feed_({ type: "not_joined", name: this.name_ });
-      setTimeout(() => {
-        const p = this.outbox_.of(this.name_).find((x) => x.id === id);
-        if (p && this.page_?.phase === "joined" && this.sentOn_.get(id) === undefined) this.sendEvent_(p);
-      }, retryDelay());
+      this.hold_(id, m.retry_after ?? 0);
+      if (code === C.E_NOT_JOINED) this.feed_({ type: "not_joined", name: this.name_ });
       return;
     }
     this.settle_(id, new LiveTemplateError(code, m.message ?? code));
+  }
+
+  // hold marks the refused event id and the page's later ones as not sent (the server refuses those
+  // too, to keep their order), and sends them again in order after the server's retry_after (ms),
+  // or a backoff that doubles with each refusal, with jitter; new events wait behind them.
+  private hold_(id: string, retryAfter: number): void {
+    const all = this.outbox_.of(this.name_);
+    const from = all.find((p) => p.id === id)?.seq ?? Infinity;
+    for (const p of all) if (p.seq >= from) this.sentOn_.delete(p.id);
+    if (this.held_ !== undefined) return;
+    const wait = Math.max(retryAfter, Math.min(C.RETRY_AFTER * 5, C.RETRY_BASE * 2 ** this.refused_++));
+    this.held_ = setTimeout(() => {
+      this.held_ = undefined;
+      if (this.page_?.phase !== "joined") return; // the join's resend sends them
+      for (const p of this.outbox_.of(this.name_)) if (this.sentOn_.get(p.id) === undefined) this.sendEvent_(p);
+    }, wait * (1 + Math.random() / 2));
   }
 
   // settle ends the wait of event id: resolved, or rejected with err, which is reported unless quiet.
@@ -393,6 +414,8 @@ export class LiveTemplateClient {
     this.hookHost_?.close();
     this.hookHost_ = null;
     clearTimeout(this.retry_);
+    clearTimeout(this.held_);
+    this.held_ = undefined;
     for (const p of this.outbox_.of(this.name_)) this.settle_(p.id, e, true);
     if (report) this.report_(Object.assign(e, { fatal: true }));
   }

@@ -67,6 +67,8 @@ export const TRANSITION = 200;
 export const MAX_PENDING = 100;
 /** About how long the client waits to retry what the server refused for now (rate_limited, unavailable). */
 export const RETRY_AFTER = 1_000;
+/** The first wait before refused events are sent again, when the server says no retry_after; it doubles with each refusal, up to 5 RETRY_AFTER. */
+export const RETRY_BASE = 50;
 /** A page joined with the version its HTML shows fetches its tree this long after the join, in idle time. */
 export const TREE_AFTER = 1_000;
 /** A leader silent for LEADER_TIMEOUT while a follower waits for answers is pinged; silent LEADER_CONFIRM more, it hangs: the follower takes the lead. */

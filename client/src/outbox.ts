@@ -1,5 +1,8 @@
 // The outbox: every event the client sent or will send, kept with its id
-// until its ack arrives, so that it can be resent after a reconnect.
+// until its ack arrives, so that it can be resent after a reconnect. Its
+// events are numbered (seq) in the order of pushEvent, under a random id of
+// the outbox (its tab, in the server's terms): the server runs them once
+// and in that order however late a resend comes (docs/protocol.md).
 
 import { E_OUTBOX_FULL } from "./constants";
 
@@ -16,6 +19,7 @@ export class LiveTemplateError extends Error {
 /** One event waiting for its ack. */
 export interface Pending {
   readonly id: string;
+  readonly seq: number;
   readonly page: string;
   readonly name: string;
   readonly data: unknown;
@@ -32,7 +36,7 @@ export function tabId(n = 12): string {
 }
 
 export class Outbox {
-  private readonly prefix_ = tabId();
+  private prefix_ = tabId();
   private n_ = 0;
   private readonly items_ = new Map<string, Pending>();
   constructor(readonly max: number) {}
@@ -48,10 +52,17 @@ export class Outbox {
     }
     let p!: Pending;
     const promise = new Promise<void>((resolve, reject) => {
-      p = { id: `${this.prefix_}-${++this.n_}`, page, name, data, resolve, reject };
+      const seq = ++this.n_;
+      p = { id: `${this.prefix_}-${seq}`, seq, page, name, data, resolve, reject };
     });
     this.items_.set(p.id, p);
     return [p, promise];
+  }
+
+  /** Numbers the next events from 1 again, under a new id: for a new page, when none waits. */
+  restart(): void {
+    this.prefix_ = tabId();
+    this.n_ = 0;
   }
 
   /** Removes and returns the event of id. */

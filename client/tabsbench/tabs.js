@@ -39,6 +39,20 @@ window.stopPumps = async () => {
 	await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 15000))]);
 	return {sent, acked, failed};
 };
+// flood pushes n "flood" events with keys {k} unique among all tabs, one
+// every ms milliseconds, without waiting for their acks, then waits for them
+// to settle (60 s at most).
+window.flood = async (n, ms) => {
+	const prefix = liveTemplate.leader.tab, ps = [];
+	for (let i = 1; i <= n; i++) {
+		const k = prefix + "." + i;
+		sent.push(k);
+		ps.push(liveTemplate.pushEvent("flood", {k}).then(() => acked.push(k), (e) => failed.push(k + " " + e.code)));
+		await new Promise((r) => setTimeout(r, ms));
+	}
+	await Promise.race([Promise.all(ps), new Promise((r) => setTimeout(r, 60000))]);
+	return {sent, acked, failed};
+};
 // click clicks the button #b (lvt-click) n times, one at a time, and records
 // in clicks the time from each click to the change of the page it made.
 window.click = async (n) => {

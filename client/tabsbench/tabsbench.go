@@ -3,9 +3,11 @@
 // five tabs, the failover when the leading tab closes or crashes, the
 // events lost or run twice while the tabs push events through handover
 // after handover, the wait of a follower's events while the leader's main
-// thread hangs, the connections of tabs on two mounts of one endpoint, and
-// the time from a click to the change it makes, in the leader and in a
-// follower.
+// thread hangs, the connections of tabs on two mounts of one endpoint, the
+// time from a click to the change it makes, in the leader and in a
+// follower, the events lost, run twice or out of order while tabs push at
+// four times the default rate through leader crashes, and the frames the
+// server writes per event with eight tabs on one page.
 package tabsbench
 
 import (
@@ -50,6 +52,11 @@ type Options struct {
 	TwoEndpoints time.Duration
 	// Clicks is how many times the leader and a follower each click (50).
 	Clicks int
+	// OverloadTabs push events at about four times the default event rate
+	// while their leader crashes OverloadCrashes times (8 and 2).
+	OverloadTabs, OverloadCrashes int
+	// FramesTabs show one page while one of them clicks (8).
+	FramesTabs int
 }
 
 // Result is what one run measured.
@@ -87,6 +94,11 @@ type Result struct {
 	// page (loaded with data-version) to the change it made, in the leader
 	// and in a follower, in milliseconds, in order: the first click first.
 	ClickLeader, ClickFollower []float64
+	// Overload is what the overload scenario measured.
+	Overload Overload
+	// FramesPerEvent is how many frames the server wrote per click of a
+	// follower, with opts.FramesTabs tabs showing the page.
+	FramesPerEvent float64
 }
 
 // ClickP50 is the median of clicks, in milliseconds.
@@ -116,6 +128,15 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if opts.Clicks < 1 {
 		opts.Clicks = 50
 	}
+	if opts.OverloadTabs < 1 {
+		opts.OverloadTabs = 8
+	}
+	if opts.OverloadCrashes < 1 {
+		opts.OverloadCrashes = 2
+	}
+	if opts.FramesTabs < 1 {
+		opts.FramesTabs = 8
+	}
 	var r Result
 	// Each scenario has a browser of its own: tabs opened after many others
 	// may share a renderer process, and so a main thread, which a hung
@@ -129,6 +150,14 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		},
 		func(b *browser) (err error) {
 			r.ClickLeader, r.ClickFollower, err = clickToPaint(b, opts.Clicks)
+			return err
+		},
+		func(b *browser) (err error) {
+			r.Overload, err = overload(b, opts.OverloadTabs, opts.OverloadCrashes)
+			return err
+		},
+		func(b *browser) (err error) {
+			r.FramesPerEvent, err = framesPerEvent(b, opts.FramesTabs, opts.Clicks)
 			return err
 		},
 	} {
@@ -260,9 +289,11 @@ type server struct {
 	srv   *httptest.Server
 	conns ConnCount
 
-	mu    sync.Mutex
-	pages map[string]*livetemplate.Page
-	runs  map[string]int // tick key -> runs
+	mu       sync.Mutex
+	pages    map[string]*livetemplate.Page
+	runs     map[string]int // tick key -> runs
+	last     map[string]int // flood: tab -> the highest push number that ran
+	disorder int            // flood: runs after a later push of their tab
 }
 
 const pageSrc = `<p>{{.Count}}</p><button id="b" lvt-click="click">+1</button><ul>{{range .Log}}<li>{{.}}</li>{{end}}</ul>`
@@ -272,13 +303,14 @@ type pageData struct {
 	Log   []string
 }
 
-func newServer() (*server, error) {
+// newServer starts the application, with opts after its own.
+func newServer(opts ...livetemplate.Option) (*server, error) {
 	// All the tabs share one connection, and its rate limit.
-	app, err := livetemplate.NewApplication(livetemplate.WithEventRate(5000, 10000))
+	app, err := livetemplate.NewApplication(append([]livetemplate.Option{livetemplate.WithEventRate(5000, 10000)}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
-	s := &server{app: app, pages: map[string]*livetemplate.Page{}, runs: map[string]int{}}
+	s := &server{app: app, pages: map[string]*livetemplate.Page{}, runs: map[string]int{}, last: map[string]int{}}
 	tm := template.Must(template.New("t").Parse(pageSrc))
 	if err := app.RegisterTemplate("t", tm); err != nil {
 		app.Close()
@@ -289,6 +321,10 @@ func newServer() (*server, error) {
 		return nil, err
 	}
 	if err := app.HandleEvent("t", "click", click); err != nil {
+		app.Close()
+		return nil, err
+	}
+	if err := app.HandleEvent("t", "flood", s.flood); err != nil {
 		app.Close()
 		return nil, err
 	}
@@ -399,7 +435,12 @@ func WritePage(w http.ResponseWriter, p *livetemplate.Page, live string, version
 // connection, and all that were ever opened.
 type ConnCount struct {
 	open, opened atomic.Int32
+	writes       atomic.Int64
 }
+
+// Writes returns how many writes the server made to the connections: about
+// one per WebSocket frame.
+func (cc *ConnCount) Writes() int64 { return cc.writes.Load() }
 
 // Open returns how many connections are open.
 func (cc *ConnCount) Open() int { return int(cc.open.Load()) }
@@ -438,6 +479,11 @@ type countedConn struct {
 }
 
 func (c *countedConn) Read(b []byte) (int, error) { return c.r.Read(b) }
+
+func (c *countedConn) Write(b []byte) (int, error) {
+	c.cc.writes.Add(1)
+	return c.Conn.Write(b)
+}
 
 func (c *countedConn) Close() error {
 	c.once.Do(func() { c.cc.open.Add(-1) })

@@ -10,9 +10,11 @@ import (
 // TestRun: the suite runs in Chromium and its figures hold together: five
 // tabs hold one connection, every handover has its failover, no event is
 // lost, run twice or left without its ack, a hung leader is deposed, two
-// mounts hold a connection each, and every click is timed.
+// mounts hold a connection each, every click is timed, tabs pushing past
+// the rate through a crash lose nothing, run nothing twice or out of
+// order, and the frames of an event are counted.
 func TestRun(t *testing.T) {
-	r, err := tabsbench.Run(t.Context(), tabsbench.Options{Tabs: 3, Handovers: 6, TwoEndpoints: 3 * time.Second, Clicks: 5})
+	r, err := tabsbench.Run(t.Context(), tabsbench.Options{Tabs: 3, Handovers: 6, TwoEndpoints: 3 * time.Second, Clicks: 5, OverloadTabs: 4, OverloadCrashes: 1, FramesTabs: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,5 +36,11 @@ func TestRun(t *testing.T) {
 	}
 	if len(r.ClickLeader) != 5 || len(r.ClickFollower) != 5 {
 		t.Errorf("clicks timed: %v in the leader, %v in the follower", r.ClickLeader, r.ClickFollower)
+	}
+	if o := r.Overload; o.Events == 0 || o.Lost != 0 || o.Duplicated != 0 || o.OutOfOrder != 0 || o.Unsettled != 0 {
+		t.Errorf("overload: %+v", o)
+	}
+	if r.FramesPerEvent < 1 {
+		t.Errorf("%.2f frames per event", r.FramesPerEvent)
 	}
 }

@@ -75,6 +75,8 @@ export declare class LiveTemplateClient {
     private name_;
     private view_;
     private retry_;
+    private held_;
+    private refused_;
     private url_;
     private unbind_;
     private hookHost_;
@@ -122,6 +124,7 @@ export declare class LiveTemplateClient {
     private act_;
     private apply_;
     private ack_;
+    private hold_;
     private settle_;
     private stop_;
     private report_;

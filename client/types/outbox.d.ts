@@ -6,6 +6,7 @@ export declare class LiveTemplateError extends Error {
 /** One event waiting for its ack. */
 export interface Pending {
     readonly id: string;
+    readonly seq: number;
     readonly page: string;
     readonly name: string;
     readonly data: unknown;
@@ -16,13 +17,15 @@ export interface Pending {
 export declare function tabId(n?: number): string;
 export declare class Outbox {
     readonly max: number;
-    private readonly prefix_;
+    private prefix_;
     private n_;
     private readonly items_;
     constructor(max: number);
     get size(): number;
     /** Adds an event with a new id, or throws outbox_full when max events wait for their ack. */
     add(page: string, name: string, data: unknown): [Pending, Promise<void>];
+    /** Numbers the next events from 1 again, under a new id: for a new page, when none waits. */
+    restart(): void;
     /** Removes and returns the event of id. */
     take(id: string): Pending | undefined;
     /** The events of a page, oldest first. */

@@ -13,7 +13,9 @@ func init() { ltbench.Register("tabs", runTabs) }
 // runTabs is the tabs suite: five tabs of one headless Chromium share one
 // connection while their leader is closed and crashed, 2 x rounds times; a
 // leader hangs; tabs use two mounts of one endpoint; the leader and a
-// follower click 2 x rounds times each.
+// follower click 2 x rounds times each; eight tabs push at four times the
+// default rate through two leader crashes; a follower of eight tabs on one
+// page clicks 2 x rounds times.
 func runTabs(opts ltbench.Options) ([]ltbench.Metric, error) {
 	r, err := tabsbench.Run(context.Background(), tabsbench.Options{Tabs: 5, Handovers: 2 * opts.Rounds, Clicks: 2 * opts.Rounds})
 	if err != nil {
@@ -40,5 +42,12 @@ func runTabs(opts ltbench.Options) ([]ltbench.Metric, error) {
 		{Name: "tabs.click_to_paint_p50_ms_follower", Value: round(tabsbench.ClickP50(r.ClickFollower)), Unit: "ms"},
 		// The first click of each, on a page loaded with data-version, once its tree came.
 		{Name: "tabs.first_click_to_paint_ms", Value: round(max(r.ClickLeader[0], r.ClickFollower[0])), Unit: "ms"},
+		// Eight tabs push at about four times the default event rate, which they share, through two leader crashes.
+		ltbench.Metric{Name: "tabs.overload_duplicated_events", Value: float64(r.Overload.Duplicated), Unit: "events"}.WithGoal(0),
+		ltbench.Metric{Name: "tabs.overload_lost_events", Value: float64(r.Overload.Lost), Unit: "events"}.WithGoal(0),
+		ltbench.Metric{Name: "tabs.overload_out_of_order_events", Value: float64(r.Overload.OutOfOrder), Unit: "events"}.WithGoal(0),
+		{Name: "tabs.overload_events", Value: float64(r.Overload.Events), Unit: "events"},
+		// Frames the server writes per click of a follower, eight tabs showing the page.
+		ltbench.Metric{Name: "tabs.frames_per_event", Value: round(r.FramesPerEvent), Unit: "frames"}.WithGoal(2),
 	}, nil
 }

@@ -3,6 +3,7 @@ package protocol
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -16,6 +17,7 @@ type Message struct {
 	Token string          `json:"token,omitempty"`
 	V     uint64          `json:"v,omitempty"`
 	ID    string          `json:"id,omitempty"`
+	Seq   uint64          `json:"seq,omitempty"`
 	Name  string          `json:"name,omitempty"`
 	Data  json.RawMessage `json:"data,omitempty"`
 	Ref   string          `json:"ref,omitempty"`
@@ -49,7 +51,7 @@ func Decode(frame []byte) (Message, error) {
 }
 
 // A key is a bit for each key of a client message.
-type key uint8
+type key uint16
 
 const (
 	keyType key = 1 << iota
@@ -60,10 +62,11 @@ const (
 	keyName
 	keyData
 	keyRef
+	keySeq
 )
 
 // keyNames are the keys' names, by bit.
-var keyNames = [...]string{"type", "page", "token", "v", "id", "name", "data", "ref"}
+var keyNames = [...]string{"type", "page", "token", "v", "id", "name", "data", "ref", "seq"}
 
 func keyOf(name []byte) key {
 	for i, n := range keyNames {
@@ -92,7 +95,7 @@ func keysOf(typ string) key {
 	case TypeLeave:
 		return keyType | keyPage
 	case TypeEvent:
-		return keyType | keyPage | keyID | keyName | keyData
+		return keyType | keyPage | keyID | keyName | keyData | keySeq
 	case TypePing:
 		return keyType | keyPage | keyRef
 	}
@@ -191,6 +194,9 @@ func (d *decoder) value(m *Message, k key) error {
 	case keyV:
 		m.V, err = d.uint(k)
 		return err
+	case keySeq:
+		m.Seq, err = d.uint(k)
+		return err
 	case keyData:
 		m.Data, err = d.raw()
 		return err
@@ -270,6 +276,9 @@ func (m *Message) check() error {
 		if err := checkString("id", m.ID, MaxEventID, true); err != nil {
 			return err
 		}
+		if err := checkSeq(m.ID, m.Seq); err != nil {
+			return err
+		}
 		return checkString("name", m.Name, MaxEventName, true)
 	case TypeLeave, TypePing:
 		return nil
@@ -278,6 +287,30 @@ func (m *Message) check() error {
 	default:
 		return badMessage("unknown type %q", clip(m.Type))
 	}
+}
+
+// checkSeq checks that the id of an event with a sequence number seq (not
+// 0) is its tab's id, a dash and seq in decimal, so that the server can tell
+// the tab without trusting a second field to agree with the id.
+func checkSeq(id string, seq uint64) error {
+	if seq == 0 || Tab(id, seq) != "" {
+		return nil
+	}
+	return badMessage("the id %q of an event with \"seq\" %d is not a tab's id, a dash and %d", clip(id), seq, seq)
+}
+
+// Tab returns the tab of the event of that id and sequence number: the id
+// without its last dash and seq in decimal, or "" when the id does not end
+// so or seq is 0.
+func Tab(id string, seq uint64) string {
+	if seq == 0 {
+		return ""
+	}
+	tab, ok := strings.CutSuffix(id, "-"+strconv.FormatUint(seq, 10))
+	if !ok {
+		return ""
+	}
+	return tab
 }
 
 func checkString(key, s string, limit int, required bool) error {

@@ -308,6 +308,10 @@ func TestDecodeKeeps(t *testing.T) {
 		// Data is the application's: it may hold lone surrogates, as
 		// JavaScript strings may.
 		{`{"type":"event","id":"e","name":"n","data":{"\udfff":"\ud800"}}`, Message{Type: "event", ID: "e", Name: "n", Data: json.RawMessage(`{"\udfff":"\ud800"}`)}},
+		// An event of a tab's sequence: its id is the tab, a dash and seq.
+		{`{"type":"event","id":"t1-7","seq":7,"name":"n"}`, Message{Type: "event", ID: "t1-7", Seq: 7, Name: "n"}},
+		{`{"type":"event","id":"a-b-12","seq":12,"name":"n"}`, Message{Type: "event", ID: "a-b-12", Seq: 12, Name: "n"}},
+		{`{"type":"event","id":"t1-7","seq":0,"name":"n"}`, Message{Type: "event", ID: "t1-7", Name: "n"}},
 		// U+FFFD written by the client is a character like any other.
 		{`{"type":"event","id":"\ufffd","name":"�"}`, Message{Type: "event", ID: "\uFFFD", Name: "\uFFFD"}},
 	} {
@@ -383,6 +387,12 @@ func TestDecodeRejects(t *testing.T) {
 		{`{"type":"ping","ref":"` + long("r", MaxRef+1) + `"}`, `"ref" is 65 bytes, more than 64`},
 		{`{"type":"ping","ref":7}`, `"ref" is a JSON number, not a string`},
 		{`{"type":null}`, `"type" is a JSON null, not a string`},
+		{`{"type":"event","id":"t1-8","seq":7,"name":"n"}`, `the id "t1-8" of an event with "seq" 7 is not a tab's id, a dash and 7`},
+		{`{"type":"event","id":"t1-07","seq":7,"name":"n"}`, `is not a tab's id, a dash and 7`},
+		{`{"type":"event","id":"-7","seq":7,"name":"n"}`, `is not a tab's id, a dash and 7`},
+		{`{"type":"event","id":"7","seq":7,"name":"n"}`, `is not a tab's id, a dash and 7`},
+		{`{"type":"event","id":"t-1","seq":-1,"name":"n"}`, `"seq" is a JSON number -1, not a whole number`},
+		{`{"type":"join","token":"t","seq":1}`, `"seq" is not a key of join messages`},
 	} {
 		_, err := Decode([]byte(c.frame))
 		var e *Error

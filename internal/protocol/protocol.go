@@ -89,6 +89,10 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// RetryAfter is how long the client should wait before it sends the
+	// refused message again, in milliseconds ("retry_after"); 0 says
+	// nothing.
+	RetryAfter uint64
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -172,7 +176,7 @@ func AckError(id string, e *Error) []byte {
 	b = appendString(b, e.Code)
 	b = append(b, `,"message":`...)
 	b = appendString(b, e.Message)
-	return append(b, '}')
+	return appendRetryAfter(b, e.RetryAfter)
 }
 
 // ErrorMessage encodes an error that is not about an event.
@@ -180,6 +184,15 @@ func ErrorMessage(e *Error) []byte {
 	b := appendString([]byte(`{"type":"error","code":`), e.Code)
 	b = append(b, `,"message":`...)
 	b = appendString(b, e.Message)
+	return appendRetryAfter(b, e.RetryAfter)
+}
+
+// appendRetryAfter ends a message with "retry_after" when ms is not 0.
+func appendRetryAfter(b []byte, ms uint64) []byte {
+	if ms > 0 {
+		b = append(b, `,"retry_after":`...)
+		b = strconv.AppendUint(b, ms, 10)
+	}
 	return append(b, '}')
 }
 
