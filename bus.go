@@ -74,6 +74,7 @@ type control struct {
 	ID    string          `json:"id,omitempty"`   // busEvent
 	Name  string          `json:"n,omitempty"`    // busEvent
 	Data  json.RawMessage `json:"d,omitempty"`    // busEvent
+	Who   json.RawMessage `json:"w,omitempty"`    // busEvent: the identity of the sender's connection (WithConnect)
 	Use   use             `json:"u,omitempty"`    // busTouch: how the page was used; useTouch for "watched"
 	Code  string          `json:"c,omitempty"`    // busEnd, busReply: the protocol's error code, "" for success
 	Msg   string          `json:"m,omitempty"`    // busReply: the error's message
@@ -114,8 +115,8 @@ func (c control) result() *protocol.Error {
 	return &protocol.Error{Code: c.Code, Message: c.Msg}
 }
 
-func eventRequest(tok string, e Event) []byte {
-	return control{Token: tok, ID: e.ID, Name: e.Name, Data: e.Data}.encode(busEvent)
+func eventRequest(tok string, e Event, who json.RawMessage) []byte {
+	return control{Token: tok, ID: e.ID, Name: e.Name, Data: e.Data, Who: who}.encode(busEvent)
 }
 
 func eventReply(res *protocol.Error, v uint64) []byte {

@@ -27,6 +27,7 @@ type conn struct {
 	cancel  context.CancelFunc
 	browser string
 	epoch   uint64
+	who     *who // the identity of WithConnect, nil without; set before start
 
 	mu         sync.Mutex
 	limit      limiter       // the client's rate limits
@@ -276,6 +277,10 @@ func (c *conn) join(name, tok string, have uint64, ref string) {
 		c.send(name, protocol.WithRef(protocol.ErrorMessage(protocolError(err)), ref))
 		return
 	}
+	if e := c.mayJoin(p); e != nil {
+		c.send(name, protocol.WithRef(protocol.ErrorMessage(e), ref))
+		return
+	}
 	c.joinPage(name, p, have, useJoin, ref)
 }
 
@@ -435,7 +440,7 @@ func (c *conn) runLane(p *Page, l *lane) {
 		l.events[0] = laneEvent{} // the backing array keeps no event that ran
 		l.events = l.events[1:]
 		c.mu.Unlock()
-		c.ack(ev.m, p.handle(c.app.events, Event{Name: ev.m.Name, ID: ev.m.ID, Data: ev.m.Data}))
+		c.ack(ev.m, p.handle(withWho(c.app.events, c.who), Event{Name: ev.m.Name, ID: ev.m.ID, Data: ev.m.Data}))
 		c.mu.Lock()
 		c.eventBytes -= ev.size
 		c.mu.Unlock()

@@ -69,7 +69,13 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	who, r, ok := a.identify(w, r)
+	if !ok {
+		a.clients.release(client)
+		return
+	}
 	c := newConn(a, h.fence, h.epoch) // conn.browser holds the fencing key
+	c.who = who
 	ws, err := websocket.Accept(w, r, a.acceptOptions(c))
 	if err != nil {
 		c.cancel()

@@ -1,6 +1,7 @@
 package livetemplate
 
 import (
+	"context"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -75,6 +76,8 @@ type config struct {
 	eventTimeout   time.Duration
 	dedupeWindow   int
 	logger         *slog.Logger
+	connect        *connector                               // identity.go
+	joinCheck      func(ctx context.Context, p *Page) error // auth.go
 }
 
 func defaultConfig() config {
