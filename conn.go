@@ -28,6 +28,9 @@ type conn struct {
 	browser string
 	epoch   uint64
 	who     *who // the identity of WithConnect, nil without; set before start
+	// browserID is the browser's public id (BrowserID), for Stats; set
+	// before start.
+	browserID string
 
 	mu         sync.Mutex
 	limit      limiter       // the client's rate limits

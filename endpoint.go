@@ -75,7 +75,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newConn(a, h.fence, h.epoch) // conn.browser holds the fencing key
-	c.who = who
+	c.who, c.browserID = who, h.id
 	ws, err := websocket.Accept(w, r, a.acceptOptions(c))
 	if err != nil {
 		c.cancel()
@@ -145,6 +145,7 @@ type handshake struct {
 	have  uint64
 	fence string
 	epoch uint64
+	id    string // the browser's public id (BrowserID)
 }
 
 func handshakeOf(r *http.Request) (handshake, error) {
@@ -163,7 +164,7 @@ func handshakeOf(r *http.Request) (handshake, error) {
 	if err != nil {
 		return h, err
 	}
-	h.fence, h.epoch = cred.key, cred.epoch
+	h.fence, h.epoch, h.id = cred.key, cred.epoch, cred.browser
 	h.have, err = versionOf(q.Get("v"))
 	return h, err
 }

@@ -60,8 +60,7 @@ type site struct {
 // page.
 func newSite(app *livetemplate.Application, instance string, urls []string, natsURL string) (*site, error) {
 	mux := http.NewServeMux()
-	conns := &chat.Connections{} // the chat shows how many connections a browser holds
-	mux.Handle("/live", conns.Count(app.Handler()))
+	mux.Handle("/live", app.Handler())
 	mux.Handle("GET /livetemplate.js", livetemplate.ScriptHandler())
 	mux.Handle("GET /demo.css", http.FileServerFS(static))
 	mux.Handle("GET /favicon.svg", http.FileServerFS(static))
@@ -73,7 +72,7 @@ func newSite(app *livetemplate.Application, instance string, urls []string, nats
 	if err := todo.Mount(app, mux); err != nil {
 		return nil, err
 	}
-	if err := chat.Mount(app, mux, conns); err != nil {
+	if err := chat.Mount(app, mux); err != nil {
 		return nil, err
 	}
 	board, err := dashboard.Mount(app, mux, time.Second)

@@ -9,6 +9,7 @@ package chat
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -53,10 +54,9 @@ var files embed.FS
 
 // Mount registers the room's template and events on app, and its routes on
 // mux: GET /chat/ serves the room, GET /chat/chat.js its script, GET
-// /chat/connections?browser=ID says how many connections of that browser
-// conns counts. Wrap the application's
-// live endpoint with conns.Count for that count.
-func Mount(app *livetemplate.Application, mux *http.ServeMux, conns *Connections) error {
+// /chat/connections?browser=ID how many connections of that browser app
+// holds.
+func Mount(app *livetemplate.Application, mux *http.ServeMux) error {
 	if err := app.RegisterTemplateFS(Template, files, "chat.html"); err != nil {
 		return fmt.Errorf("chat: %w", err)
 	}
@@ -67,8 +67,20 @@ func Mount(app *livetemplate.Application, mux *http.ServeMux, conns *Connections
 	mux.HandleFunc("GET /chat/chat.js", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFileFS(w, r, files, "chat.js")
 	})
-	mux.Handle("GET /chat/connections", conns)
+	mux.HandleFunc("GET /chat/connections", func(w http.ResponseWriter, r *http.Request) { connections(app, w, r) })
 	return nil
+}
+
+// connections answers GET ?browser=ID with how many connections of that
+// browser the application holds, as JSON: {"browser":"ID","connections":1}.
+func connections(app *livetemplate.Application, w http.ResponseWriter, r *http.Request) {
+	browser := r.URL.Query().Get("browser")
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(struct {
+		Browser     string `json:"browser"`
+		Connections int    `json:"connections"`
+	}{browser, app.BrowserConnections(browser)})
 }
 
 // serve writes the room's HTML, with its token. The room is the page of
