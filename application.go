@@ -38,6 +38,7 @@ type Application struct {
 	conns   connSet   // open WebSocket connections
 	clients clientSet // how many of them each client address holds
 	shared  flights   // SharedPage's look-ups and creations, one per name at a time
+	viewers *viewers  // who views each page, for WithJoinLeave; nil without (joinleave.go)
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -81,6 +82,7 @@ func NewApplication(opts ...Option) (*Application, error) {
 		handlers:           make(map[handlerKey]EventHandler),
 	}
 	a.store = guardedStore{app: a, s: cfg.store} // startCluster replaces it with the cluster's
+	a.viewers = a.newViewers()
 	a.ctx, a.cancel = context.WithCancel(context.WithValue(context.Background(), appKey{}, a))
 	a.events, a.cancelEvents = context.WithCancel(a.ctx)
 	if err := a.startCluster(); err != nil {
@@ -96,6 +98,8 @@ func (c *config) validate() error {
 	switch {
 	case c.idleTTL <= 0:
 		return fmt.Errorf("idle TTL %v: must be positive", c.idleTTL)
+	case c.leaveGrace <= 0:
+		return fmt.Errorf("leave grace %v: must be positive", c.leaveGrace)
 	case c.unjoinedTTL <= 0:
 		return fmt.Errorf("unjoined TTL %v: must be positive", c.unjoinedTTL)
 	case c.maxPages <= 0:
@@ -229,6 +233,9 @@ func (a *Application) Close() error {
 	a.closeOnce.Do(func() {
 		a.cancelEvents()
 		a.conns.close()
+		if a.viewers != nil {
+			a.viewers.Close()
+		}
 		for _, p := range a.pages.close() {
 			p.disconnect(ErrApplicationClosed)
 			p.role.stop()

@@ -141,6 +141,7 @@ func (c *conn) finish() {
 	c.mu.Unlock()
 	for name, p := range pages {
 		p.unsubscribe(c, name)
+		c.left(name, p, true)
 	}
 	c.wg.Wait()
 	c.cancel()
@@ -315,7 +316,9 @@ func (c *conn) joinPage(name string, p *Page, have uint64, how use, ref string) 
 	if err := p.subscribe(c, name, have, how, ref); err != nil {
 		c.forget(name, p)
 		c.send(name, protocol.WithRef(protocol.ErrorMessage(protocolError(err)), ref))
+		return
 	}
+	c.joined(name, p)
 }
 
 // forget removes the page of name from the connection, if it is p.
@@ -342,6 +345,7 @@ func (c *conn) leave(name string) {
 	}
 	if c.forget(name, p) {
 		p.unsubscribe(c, name)
+		c.left(name, p, false)
 	}
 }
 
@@ -357,6 +361,7 @@ func (c *conn) pageEnded(name string, p *Page, e *protocol.Error) {
 	if c.forget(name, p) {
 		c.send(name, protocol.ErrorMessage(e))
 	}
+	c.ended(p)
 }
 
 // event queues an event for its page's lane: the events of one page run in

@@ -76,8 +76,11 @@ type config struct {
 	eventTimeout   time.Duration
 	dedupeWindow   int
 	logger         *slog.Logger
-	connect        *connector                               // identity.go
-	joinCheck      func(ctx context.Context, p *Page) error // auth.go
+	connect        *connector                                   // identity.go
+	joinCheck      func(ctx context.Context, p *Page) error     // auth.go
+	onJoin         func(ctx context.Context, p *Page, v Viewer) // joinleave.go
+	onLeave        func(ctx context.Context, p *Page, v Viewer)
+	leaveGrace     time.Duration
 }
 
 func defaultConfig() config {
@@ -105,6 +108,7 @@ func defaultConfig() config {
 		history:        DefaultHistory,
 		eventTimeout:   DefaultEventTimeout,
 		dedupeWindow:   DefaultDedupeWindow,
+		leaveGrace:     DefaultLeaveGrace,
 	}
 }
 
