@@ -34,11 +34,15 @@ type Application struct {
 	templates map[string]*registered
 	legacy    map[*template.Template]*registered
 	handlers  map[handlerKey]EventHandler
+	// topicHandlers are the handlers of topics, by template and topic
+	// (topics.go).
+	topicHandlers map[handlerKey]TopicHandler
 
 	conns   connSet   // open WebSocket connections
 	clients clientSet // how many of them each client address holds
 	shared  flights   // SharedPage's look-ups and creations, one per name at a time
 	viewers *viewers  // who views each page, for WithJoinLeave; nil without (joinleave.go)
+	topics  topics    // the lanes of the pages' messages of topics (topics.go)
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -83,6 +87,7 @@ func NewApplication(opts ...Option) (*Application, error) {
 	}
 	a.store = guardedStore{app: a, s: cfg.store} // startCluster replaces it with the cluster's
 	a.viewers = a.newViewers()
+	a.topics.init(a)
 	a.ctx, a.cancel = context.WithCancel(context.WithValue(context.Background(), appKey{}, a))
 	a.events, a.cancelEvents = context.WithCancel(a.ctx)
 	if err := a.startCluster(); err != nil {
@@ -98,6 +103,8 @@ func (c *config) validate() error {
 	switch {
 	case c.idleTTL <= 0:
 		return fmt.Errorf("idle TTL %v: must be positive", c.idleTTL)
+	case c.topicQueue <= 0:
+		return fmt.Errorf("topic queue %d: must be positive", c.topicQueue)
 	case c.leaveGrace <= 0:
 		return fmt.Errorf("leave grace %v: must be positive", c.leaveGrace)
 	case c.unjoinedTTL <= 0:
@@ -236,6 +243,7 @@ func (a *Application) Close() error {
 		if a.viewers != nil {
 			a.viewers.Close()
 		}
+		a.topics.close()
 		for _, p := range a.pages.close() {
 			p.disconnect(ErrApplicationClosed)
 			p.role.stop()

@@ -81,6 +81,7 @@ type config struct {
 	onJoin         func(ctx context.Context, p *Page, v Viewer) // joinleave.go
 	onLeave        func(ctx context.Context, p *Page, v Viewer)
 	leaveGrace     time.Duration
+	topicQueue     int // topics.go
 }
 
 func defaultConfig() config {
@@ -109,6 +110,7 @@ func defaultConfig() config {
 		eventTimeout:   DefaultEventTimeout,
 		dedupeWindow:   DefaultDedupeWindow,
 		leaveGrace:     DefaultLeaveGrace,
+		topicQueue:     DefaultTopicQueue,
 	}
 }
 
