@@ -41,7 +41,7 @@ type Application struct {
 	conns   connSet   // open WebSocket connections
 	clients clientSet // how many of them each client address holds
 	shared  flights   // SharedPage's look-ups and creations, one per name at a time
-	viewers *viewers  // who views each page, for WithJoinLeave; nil without (joinleave.go)
+	viewers *viewers  // who views each page (joinleave.go)
 	topics  topics    // the lanes of the pages' messages of topics (topics.go)
 
 	ctx    context.Context // cancelled by Close
@@ -240,9 +240,7 @@ func (a *Application) Close() error {
 	a.closeOnce.Do(func() {
 		a.cancelEvents()
 		a.conns.close()
-		if a.viewers != nil {
-			a.viewers.Close()
-		}
+		a.viewers.Close()
 		a.topics.close()
 		for _, p := range a.pages.close() {
 			p.disconnect(ErrApplicationClosed)

@@ -59,6 +59,23 @@ func WithLeaveGrace(d time.Duration) Option {
 	return func(c *config) { c.leaveGrace = d }
 }
 
+// ViewerIdentity returns the identity of the viewer's connection, as
+// [Identity] returns it in the viewer's handlers.
+func ViewerIdentity[T any](v Viewer) (T, bool) {
+	return Identity[T](withWho(context.Background(), v.who))
+}
+
+// Presence returns who views the page on this instance: a Viewer for each
+// tab that shows it, including the tabs whose connection was lost less
+// than [WithLeaveGrace] ago (a leader handing over, a reconnect), in no
+// particular order. Count them by identity ([ViewerIdentity]) or by
+// browser to show "3 people here": call it from [WithJoinLeave]'s
+// functions, which run after each change, and change the page there. In a
+// cluster each instance knows the viewers of its own connections.
+func (p *Page) Presence() []Viewer {
+	return p.app.viewers.Viewers(p)
+}
+
 // viewerKey names a viewer across connections: by browser id and page
 // name, or, for a client without a browser id, by its connection too.
 type viewerKey struct {
@@ -69,14 +86,14 @@ type viewerKey struct {
 
 type viewers = roster.Roster[*Page, viewerKey, Viewer]
 
-// newViewers returns the application's roster, or nil when it has no
-// WithJoinLeave functions.
+// newViewers returns the application's roster.
 func (a *Application) newViewers() *viewers {
-	if a.cfg.onJoin == nil && a.cfg.onLeave == nil {
-		return nil
-	}
 	same := func(x, y Viewer) bool { return reflect.DeepEqual(valueOf(x.who), valueOf(y.who)) }
-	return roster.New[*Page, viewerKey](a.cfg.leaveGrace, same, a.tell)
+	var tell func(roster.Change[*Page, Viewer])
+	if a.cfg.onJoin != nil || a.cfg.onLeave != nil {
+		tell = a.tell
+	}
+	return roster.New[*Page, viewerKey](a.cfg.leaveGrace, same, tell)
 }
 
 func valueOf(w *who) any {
@@ -109,22 +126,16 @@ func (c *conn) viewerKey(name string) viewerKey {
 
 // joined counts c's join of p under name.
 func (c *conn) joined(name string, p *Page) {
-	if r := c.app.viewers; r != nil {
-		r.Join(p, c.viewerKey(name), Viewer{Browser: c.browserID, Name: name, who: c.who})
-	}
+	c.app.viewers.Join(p, c.viewerKey(name), Viewer{Browser: c.browserID, Name: name, who: c.who})
 }
 
 // left counts the end of c's join of p under name: lost when the
 // connection ended rather than the client leaving.
 func (c *conn) left(name string, p *Page, lost bool) {
-	if r := c.app.viewers; r != nil {
-		r.Leave(p, c.viewerKey(name), lost)
-	}
+	c.app.viewers.Leave(p, c.viewerKey(name), lost)
 }
 
 // ended forgets the viewers of p, which ended.
 func (c *conn) ended(p *Page) {
-	if r := c.app.viewers; r != nil {
-		r.End(p)
-	}
+	c.app.viewers.End(p)
 }

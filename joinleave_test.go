@@ -2,7 +2,10 @@ package livetemplate_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -116,4 +119,34 @@ func TestLeaveGraceOption(t *testing.T) {
 	if _, err := livetemplate.NewApplication(livetemplate.WithLeaveGrace(0)); err == nil {
 		t.Error("WithLeaveGrace(0): no error")
 	}
+}
+
+// TestPresence: the page shows who views it, changed by the join and leave
+// functions from Page.Presence: a viewer's tabs count once.
+func TestPresence(t *testing.T) {
+	here := func(ctx context.Context, p *livetemplate.Page, _ livetemplate.Viewer) {
+		names := map[string]bool{}
+		for _, v := range p.Presence() {
+			u, _ := livetemplate.ViewerIdentity[user](v)
+			names[u.Name] = true
+		}
+		list := slices.Sorted(maps.Keys(names))
+		p.Modify(ctx, func(any) (any, error) { return fmt.Sprintf("%d here: %s", len(list), strings.Join(list, ",")), nil })
+	}
+	app, url := whoApp(t, livetemplate.WithJoinLeave(here, here))
+	page := newPage(t, app, "who", "")
+	ctx := testContext(t)
+	live := url + "/live"
+	alice := dial(t, live, as("alice"), livetemplatetest.WithBrowser("b1", 1))
+	a1 := join(t, alice, page.GetToken())
+	join(t, alice, page.GetToken()) // alice's second tab
+	bob := join(t, dial(t, live, as("bob")), page.GetToken())
+	waitHTML(t, bob, whoSrc, "2 here: alice,bob")
+	if n := len(page.Presence()); n != 3 {
+		t.Errorf("%d viewers, want alice's 2 tabs and bob's", n)
+	}
+	if err := bob.Leave(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitHTML(t, a1, whoSrc, "1 here: alice")
 }

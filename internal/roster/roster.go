@@ -57,7 +57,8 @@ type viewer[V any] struct {
 	gone  *time.Timer // the grace of a viewer whose joins were lost; nil while it has joins
 }
 
-// New returns a roster that delivers its changes to deliver, and waits
+// New returns a roster that delivers its changes to deliver (nil: to
+// nobody, for a roster that is only read), and waits
 // grace before a viewer whose connection was lost leaves. same says
 // whether a join of a key whose viewer is within its grace is that viewer
 // (a reconnect) or another one (another identity on the same key: the old
@@ -182,6 +183,9 @@ func (r *Roster[P, K, V]) dropLocked(p P, k K) {
 // emitLocked queues c for delivery, starting the delivering goroutine if it
 // does not run. r.mu is held.
 func (r *Roster[P, K, V]) emitLocked(c Change[P, V]) {
+	if r.deliver == nil {
+		return
+	}
 	r.queue = append(r.queue, c)
 	if r.running {
 		return
