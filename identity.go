@@ -151,16 +151,17 @@ func (a *Application) whoOf(raw json.RawMessage) (*who, error) {
 // roles), after the old session stops being valid (deleted from the
 // session store, or its cookie cleared in a response the browser has
 // read), so that no connection keeps the old identity. match gets a
-// context carrying the connection's identity, read with [Identity]; it
-// runs without any lock held, and a panic in it matches nothing.
+// context carrying the connection's identity, read with [Identity], and
+// the connection's browser id ([BrowserID], "" for a client without one);
+// it runs without any lock held, and a panic in it matches nothing.
 //
 // In a cluster it closes the connections of this instance only: call it
 // on every instance (for example from a message every instance receives).
 // It returns how many connections it closed.
-func (a *Application) Reconnect(match func(ctx context.Context) bool) int {
+func (a *Application) Reconnect(match func(ctx context.Context, browser string) bool) int {
 	n := 0
 	for _, c := range a.conns.list() {
-		ok, _ := call(a, "Reconnect's match", func() (bool, error) { return match(withWho(c.ctx, c.who)), nil })
+		ok, _ := call(a, "Reconnect's match", func() (bool, error) { return match(withWho(c.ctx, c.who), c.browserID), nil })
 		if ok {
 			c.fail(websocket.StatusCode(protocol.CloseReconnect), "the identity changed: connect again")
 			n++

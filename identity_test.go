@@ -156,7 +156,7 @@ func TestReconnect(t *testing.T) {
 	alice, bob := dial(t, url+"/live", as("alice")), dial(t, url+"/live", as("bob"))
 	join(t, alice, page.GetToken())
 	bp := join(t, bob, page.GetToken())
-	n := app.Reconnect(func(ctx context.Context) bool { return nameOf(ctx) == "alice" })
+	n := app.Reconnect(func(ctx context.Context, _ string) bool { return nameOf(ctx) == "alice" })
 	if n != 1 {
 		t.Errorf("Reconnect closed %d connections, want alice's 1", n)
 	}
@@ -172,7 +172,7 @@ func TestReconnect(t *testing.T) {
 		t.Fatalf("bob's connection after alice's reconnect: %v", err)
 	}
 	waitHTML(t, bp, whoSrc, "bob")
-	if n := app.Reconnect(func(ctx context.Context) bool { panic("a broken match") }); n != 0 {
+	if n := app.Reconnect(func(context.Context, string) bool { panic("a broken match") }); n != 0 {
 		t.Errorf("a panicking match closed %d connections", n)
 	}
 }

@@ -96,7 +96,7 @@ func (as *authSite) signOut(w http.ResponseWriter, r *http.Request) {
 	delete(as.sessions, c.Value)
 	as.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: "session", Path: "/", MaxAge: -1})
-	as.app.Reconnect(func(ctx context.Context) bool {
+	as.app.Reconnect(func(ctx context.Context, _ string) bool {
 		u, _ := livetemplate.Identity[sessionUser](ctx)
 		return u.Session == c.Value
 	})

@@ -41,6 +41,7 @@ import (
 	"github.com/livetemplate/livetemplate/examples/chat"
 	"github.com/livetemplate/livetemplate/examples/counter"
 	"github.com/livetemplate/livetemplate/examples/dashboard"
+	"github.com/livetemplate/livetemplate/examples/signin"
 	"github.com/livetemplate/livetemplate/examples/todo"
 )
 
@@ -202,7 +203,11 @@ func serveURLs(addr net.Addr) ([]string, error) {
 func newApp(c config, b *backend) (*livetemplate.Application, error) {
 	// WebSockets only for the names the demo is reached by, against DNS
 	// rebinding (docs/operations.md).
-	opts := []livetemplate.Option{livetemplate.WithAllowedHosts(hostsOf(c.addr)...)}
+	opts := []livetemplate.Option{
+		livetemplate.WithAllowedHosts(hostsOf(c.addr)...),
+		livetemplate.WithConnect(signin.Identify),              // the examples' sign-in: a name in a cookie
+		livetemplate.WithJoinLeave(chat.Present, chat.Present), // the chat shows who is in the room
+	}
 	if b.key != nil {
 		opts = append(opts, livetemplate.WithSigningKeys(b.key))
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/livetemplate/livetemplate/examples/chat"
 	"github.com/livetemplate/livetemplate/examples/counter"
 	"github.com/livetemplate/livetemplate/examples/dashboard"
+	"github.com/livetemplate/livetemplate/examples/signin"
 	"github.com/livetemplate/livetemplate/examples/todo"
 )
 
@@ -75,6 +76,7 @@ func newSite(app *livetemplate.Application, instance string, urls []string, nats
 	if err := chat.Mount(app, mux); err != nil {
 		return nil, err
 	}
+	signin.Mount(app, mux)
 	board, err := dashboard.Mount(app, mux, time.Second)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/livetemplate/livetemplate"
+	"github.com/livetemplate/livetemplate/examples/signin"
 )
 
 // Template is the name of the chat room's template.
@@ -39,6 +41,8 @@ const (
 type Room struct {
 	Messages []Message // the latest, oldest first
 	NextID   int
+	Here     []string // the names of the members in the room, sorted
+	Guests   int      // the browsers in the room without a name
 }
 
 // Message is one message of the room; its ID is its row's data-key.
@@ -102,11 +106,15 @@ func serve(app *livetemplate.Application, w http.ResponseWriter) {
 	io.WriteString(w, html)
 }
 
-// send adds the event's message to the room.
+// send adds the event's message to the room, under the sender's name: the
+// member's it signed in as, else the one it gave.
 func send(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
 	var m Message
 	if err := e.Decode(&m); err != nil {
 		return err
+	}
+	if member := signin.Of(ctx); member.Name != "" {
+		m.Name = member.Name
 	}
 	m.Name, m.Text = strings.TrimSpace(m.Name), strings.TrimSpace(m.Text)
 	switch {
@@ -127,4 +135,35 @@ func send(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error
 		return r, nil
 	})
 	return err
+}
+
+// Present is the room's WithJoinLeave function (for both joins and
+// leaves): it shows who is in the room, members by name and the other
+// browsers as guests, from the room's presence. It does nothing for pages
+// of other templates.
+func Present(ctx context.Context, p *livetemplate.Page, _ livetemplate.Viewer) {
+	if p.Template() != Template {
+		return
+	}
+	names, guests := map[string]bool{}, map[string]bool{}
+	for _, v := range p.Presence() {
+		member, _ := livetemplate.ViewerIdentity[signin.Member](v)
+		switch {
+		case member.Name != "":
+			names[member.Name] = true
+		case v.Browser != "":
+			guests[v.Browser] = true
+		default:
+			guests[v.Name] = true // a client without a browser id: each tab
+		}
+	}
+	here := slices.Sorted(maps.Keys(names))
+	p.Modify(ctx, func(data any) (any, error) {
+		r := data.(Room)
+		if slices.Equal(r.Here, here) && r.Guests == len(guests) {
+			return r, nil
+		}
+		r.Here, r.Guests = here, len(guests)
+		return r, nil
+	})
 }

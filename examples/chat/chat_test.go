@@ -3,6 +3,7 @@ package chat_test
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/livetemplate/livetemplate"
 	"github.com/livetemplate/livetemplate/examples/chat"
 	"github.com/livetemplate/livetemplate/examples/internal/pagetest"
+	"github.com/livetemplate/livetemplate/examples/signin"
 	"github.com/livetemplate/livetemplate/livetemplatetest"
 )
 
@@ -142,5 +144,40 @@ func TestChatAnew(t *testing.T) {
 	p := s.Open(t, pagetest.Context(t), "/chat/")
 	if p.Token() != first.Token() || !strings.Contains(p.HTML(), "No messages yet") {
 		t.Errorf("after the room ended: token %s (was %s), %s", p.Token(), first.Token(), p.HTML())
+	}
+}
+
+// TestChatPresence: the room shows its members by the name they signed in
+// with, and the other browsers as guests; a member's messages go under its
+// name, whatever name its client gives.
+func TestChatPresence(t *testing.T) {
+	s := pagetest.Start(t, livetemplate.WithConnect(signin.Identify), livetemplate.WithJoinLeave(chat.Present, chat.Present))
+	if err := chat.Mount(s.App, s.Mux); err != nil {
+		t.Fatal(err)
+	}
+	signin.Mount(s.App, s.Mux)
+	ctx := pagetest.Context(t)
+	token := pagetest.Token(s.HTML(t, "/chat/"))
+	as := func(name string) livetemplatetest.Option {
+		return livetemplatetest.WithHeader(http.Header{"Cookie": {signin.Cookie + "=" + name}})
+	}
+	alice := s.Join(t, ctx, token, as("alice"))
+	bob := s.Join(t, ctx, token, as("bob"))
+	s.Join(t, ctx, token) // a guest
+	waitFor(t, bob, `<b>alice</b>, <b>bob</b> and 1 guest</p>`)
+	if err := bob.Event(ctx, "send", map[string]string{"name": "mallory", "text": "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, alice, "<b>bob</b> hi</li>")
+	if err := alice.Leave(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, bob, `In the room: <b>bob</b> and 1 guest</p>`)
+}
+
+func waitFor(t *testing.T, p *livetemplatetest.Page, part string) {
+	t.Helper()
+	if err := p.Wait(pagetest.Context(t), func(html string) bool { return strings.Contains(html, part) }); err != nil {
+		t.Fatalf("%v; want %q in %s", err, part, p.HTML())
 	}
 }
