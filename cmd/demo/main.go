@@ -205,8 +205,9 @@ func newApp(c config, b *backend) (*livetemplate.Application, error) {
 	// rebinding (docs/operations.md).
 	opts := []livetemplate.Option{
 		livetemplate.WithAllowedHosts(hostsOf(c.addr)...),
-		livetemplate.WithConnect(signin.Identify),              // the examples' sign-in: a name in a cookie
-		livetemplate.WithJoinLeave(chat.Present, chat.Present), // the chat shows who is in the room
+		livetemplate.WithConnect(signin.Identify), // the examples' sign-in: a name in a cookie
+		livetemplate.WithJoinCheck(todo.MayJoin),  // a member's list is theirs until they share it
+		livetemplate.WithJoinLeave(present, present),
 	}
 	if b.key != nil {
 		opts = append(opts, livetemplate.WithSigningKeys(b.key))
@@ -221,6 +222,12 @@ func newApp(c config, b *backend) (*livetemplate.Application, error) {
 		))
 	}
 	return livetemplate.NewApplication(opts...)
+}
+
+// present shows who views the chat room and the to-do lists.
+func present(ctx context.Context, p *livetemplate.Page, v livetemplate.Viewer) {
+	chat.Present(ctx, p, v)
+	todo.Present(ctx, p, v)
 }
 
 // hostsOf returns the host names that a server listening on addr is reached
