@@ -43,6 +43,9 @@ type Application struct {
 	shared  flights   // SharedPage's look-ups and creations, one per name at a time
 	viewers *viewers  // who views each page (joinleave.go)
 	topics  topics    // the lanes of the pages' messages of topics (topics.go)
+	// presence is the viewers of the other instances of a cluster
+	// (presence.go).
+	presence sharedPresence
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -93,6 +96,9 @@ func NewApplication(opts ...Option) (*Application, error) {
 	if err := a.startCluster(); err != nil {
 		a.cancel()
 		return nil, fmt.Errorf("livetemplate: new application: cluster: %w", err)
+	}
+	if cfg.cluster != nil {
+		a.startPresence()
 	}
 	a.sweeper.Add(1)
 	go a.sweep(sweepInterval(&cfg))
@@ -242,6 +248,7 @@ func (a *Application) Close() error {
 		a.conns.close()
 		a.viewers.Close()
 		a.topics.close()
+		a.closePresence()
 		for _, p := range a.pages.close() {
 			p.disconnect(ErrApplicationClosed)
 			p.role.stop()

@@ -65,15 +65,20 @@ func ViewerIdentity[T any](v Viewer) (T, bool) {
 	return Identity[T](withWho(context.Background(), v.who))
 }
 
-// Presence returns who views the page on this instance: a Viewer for each
-// tab that shows it, including the tabs whose connection was lost less
-// than [WithLeaveGrace] ago (a leader handing over, a reconnect), in no
+// Presence returns who views the page: a Viewer for each tab that shows
+// it, including the tabs whose connection was lost less than
+// [WithLeaveGrace] ago (a leader handing over, a reconnect), in no
 // particular order. Count them by identity ([ViewerIdentity]) or by
 // browser to show "3 people here": call it from [WithJoinLeave]'s
-// functions, which run after each change, and change the page there. In a
-// cluster each instance knows the viewers of its own connections.
+// functions, which run after each change, and change the page there.
+//
+// In a cluster it holds the viewers of every instance that shows the
+// page: each publishes its own at each change, a moment before the others
+// know them. The viewers of an instance that dies are dropped once its
+// lease has lapsed (within a second more), and their leaves are told on
+// one of the instances that show the page.
 func (p *Page) Presence() []Viewer {
-	return p.app.viewers.Viewers(p)
+	return append(p.app.viewers.Viewers(p), p.app.presence.table.Viewers(p.id)...)
 }
 
 // viewerKey names a viewer across connections: by browser id and page
@@ -90,8 +95,8 @@ type viewers = roster.Roster[*Page, viewerKey, Viewer]
 func (a *Application) newViewers() *viewers {
 	same := func(x, y Viewer) bool { return reflect.DeepEqual(valueOf(x.who), valueOf(y.who)) }
 	var tell func(roster.Change[*Page, Viewer])
-	if a.cfg.onJoin != nil || a.cfg.onLeave != nil {
-		tell = a.tell
+	if a.cfg.onJoin != nil || a.cfg.onLeave != nil || a.cfg.cluster != nil {
+		tell = a.viewerChanged
 	}
 	return roster.New[*Page, viewerKey](a.cfg.leaveGrace, same, tell)
 }
@@ -112,6 +117,8 @@ func (a *Application) tell(ch roster.Change[*Page, Viewer]) {
 	if fn == nil {
 		return
 	}
+	a.presence.telling.Lock() // one at a time: the roster's changes, and the leaves of dead instances
+	defer a.presence.telling.Unlock()
 	ctx, cancel := context.WithTimeout(withWho(a.events, ch.Viewer.who), a.cfg.eventTimeout)
 	defer cancel()
 	callErr(a, what, func() error { fn(ctx, ch.Page, ch.Viewer); return nil })
