@@ -99,8 +99,9 @@ func (a *Application) followPresence(p *Page) (func(), error) {
 			if json.Unmarshal(b, &m) != nil || m.Instance == "" || m.Instance == c.Self() {
 				return
 			}
-			if m.Hello {
+			if m.Hello { // its list follows
 				a.publishPresence(p, a.viewers.Viewers(p), false)
+				return
 			}
 			a.presence.table.Set(p.id, m.Instance, a.viewersOf(m.Viewers))
 		})

@@ -34,9 +34,10 @@ type Change[P comparable, V any] struct {
 // Roster keeps the viewers of pages P by key K, each with the value V of
 // its first join. Its zero value is not usable: make one with New.
 //
-// mu guards pages, queue, running and closed; deliver runs in a goroutine
-// of the roster's own, one change at a time, in the order the changes
-// happened, without mu held.
+// mu guards pages, queue, running and closed. It is a leaf: nothing else is
+// locked while it is held, so callers may hold their own locks (a page's)
+// when they call. deliver runs in a goroutine of the roster's own, one
+// change at a time, in the order the changes happened, without mu held.
 type Roster[P, K comparable, V any] struct {
 	grace   time.Duration
 	same    func(a, b V) bool
