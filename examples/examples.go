@@ -9,6 +9,8 @@
 //   - chat: one room, the page of its name, shared by every tab, which
 //     share one socket; it shows who is in the room, by the name of
 //     signin;
+//   - notify: a page per connection, made for the member it belongs to,
+//     fed by the chat's messages through a topic;
 //   - signin: a name in a cookie, the identity of the examples'
 //     connections (WithConnect).
 //
@@ -26,5 +28,5 @@ import "embed"
 // Source is the examples' source code, tests and templates, by package
 // directory ("counter/counter.go"), for the demo to show.
 //
-//go:embed counter dashboard todo chat signin
+//go:embed counter dashboard todo chat notify signin
 var Source embed.FS

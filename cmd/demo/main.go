@@ -41,6 +41,7 @@ import (
 	"github.com/livetemplate/livetemplate/examples/chat"
 	"github.com/livetemplate/livetemplate/examples/counter"
 	"github.com/livetemplate/livetemplate/examples/dashboard"
+	"github.com/livetemplate/livetemplate/examples/notify"
 	"github.com/livetemplate/livetemplate/examples/signin"
 	"github.com/livetemplate/livetemplate/examples/todo"
 )
@@ -219,6 +220,7 @@ func newApp(c config, b *backend) (*livetemplate.Application, error) {
 			cluster.WithState[todo.List](todo.Template),
 			cluster.WithState[todo.Draft](todo.DraftTemplate),
 			cluster.WithState[chat.Room](chat.Template),
+			cluster.WithState[notify.Inbox](notify.Template),
 		))
 	}
 	return livetemplate.NewApplication(opts...)

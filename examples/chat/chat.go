@@ -64,7 +64,7 @@ func Mount(app *livetemplate.Application, mux *http.ServeMux) error {
 	if err := app.RegisterTemplateFS(Template, files, "chat.html"); err != nil {
 		return fmt.Errorf("chat: %w", err)
 	}
-	if err := app.HandleEvent(Template, "send", send); err != nil {
+	if err := app.HandleEvent(Template, "send", sender(app)); err != nil {
 		return fmt.Errorf("chat: %w", err)
 	}
 	mux.HandleFunc("GET /chat/{$}", func(w http.ResponseWriter, r *http.Request) { serve(app, w) })
@@ -106,12 +106,30 @@ func serve(app *livetemplate.Application, w http.ResponseWriter) {
 	io.WriteString(w, html)
 }
 
+// Topic is the topic that every message of the room is published to, for
+// the pages that handle it (examples/notify).
+const Topic = "chat"
+
+// sender returns the handler of the event send: it adds the message to the
+// room, then publishes it to Topic. Notifications are a bonus: a publish
+// that fails (no page handles the topic) fails nothing.
+func sender(app *livetemplate.Application) livetemplate.EventHandler {
+	return func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
+		m, err := send(ctx, p, e)
+		if err == nil {
+			app.Publish(ctx, Topic, m)
+		}
+		return err
+	}
+}
+
 // send adds the event's message to the room, under the sender's name: the
-// member's it signed in as, else the one it gave.
-func send(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
+// member's it signed in as, else the one it gave. It returns the message
+// as the room shows it.
+func send(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) (Message, error) {
 	var m Message
 	if err := e.Decode(&m); err != nil {
-		return err
+		return Message{}, err
 	}
 	if member := signin.Of(ctx); member.Name != "" {
 		m.Name = member.Name
@@ -119,9 +137,9 @@ func send(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error
 	m.Name, m.Text = strings.TrimSpace(m.Name), strings.TrimSpace(m.Text)
 	switch {
 	case m.Text == "":
-		return errors.New("write a message first") // the sender's ack says so
+		return Message{}, errors.New("write a message first") // the sender's ack says so
 	case utf8.RuneCountInString(m.Name) > maxName || utf8.RuneCountInString(m.Text) > maxText:
-		return fmt.Errorf("names have at most %d characters, messages %d", maxName, maxText)
+		return Message{}, fmt.Errorf("names have at most %d characters, messages %d", maxName, maxText)
 	case m.Name == "":
 		m.Name = "someone"
 	}
@@ -134,7 +152,7 @@ func send(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error
 		r.Messages = append(slices.Clone(r.Messages[max(0, len(r.Messages)-keep+1):]), m)
 		return r, nil
 	})
-	return err
+	return m, err
 }
 
 // Present is the room's WithJoinLeave function (for both joins and
