@@ -122,3 +122,49 @@ func TestTabsJoinLeave(t *testing.T) {
 	}
 	t.Logf("%d handovers: %d viewers stay, %d left, none left and joined again", handovers, stayed, left)
 }
+
+// TestPresenceConverge: three tabs of one page, whose count is the page's
+// viewers (Page.Presence, re-rendered by WithJoinLeave): when a tab that
+// does not lead closes, the others show it gone at once (it leaves the
+// page); when the leading tab closes, after the grace (its connection is
+// lost), not sooner, and within twice the grace. It logs both times:
+// presence.converge_ms.
+func TestPresenceConverge(t *testing.T) {
+	const grace = 2 * time.Second
+	count := func(ctx context.Context, p *livetemplate.Page, _ livetemplate.Viewer) {
+		n := len(p.Presence())
+		p.Modify(ctx, func(data any) (any, error) {
+			c := data.(counter)
+			c.Count = n
+			return c, nil
+		})
+	}
+	b := browsertest.Start(t)
+	ts := newTabsSite(t, livetemplate.WithJoinLeave(count, count), livetemplate.WithLeaveGrace(grace))
+	tabs := ts.openTabs(t, b, []string{"p", "p", "p"})
+	shows := func(tab *liveTab, n int) string {
+		return fmt.Sprintf(`document.getElementById("count").textContent === "%d"`, n)
+	}
+	for _, tab := range tabs {
+		tab.WaitFor(shows(tab, 3), 10*time.Second)
+	}
+	leader, _, _ := waitLeader(t, tabs, 0, 0)
+	follower := (leader + 1) % 3
+	start := time.Now()
+	tabs[follower].Close()
+	tabs[leader].WaitFor(shows(tabs[leader], 2), 10*time.Second)
+	closedFollower := time.Since(start)
+
+	rest := tabs[3-leader-follower]
+	start = time.Now()
+	tabs[leader].Close()
+	rest.WaitFor(shows(rest, 1), 3*grace)
+	closedLeader := time.Since(start)
+	if closedLeader < grace {
+		t.Errorf("the leading tab's viewer left after %v, within the grace %v", closedLeader, grace)
+	}
+	if closedLeader > 2*grace {
+		t.Errorf("the leading tab's viewer left after %v, past twice the grace %v", closedLeader, grace)
+	}
+	t.Logf("presence.converge_ms: a tab that does not lead %d ms; the leading tab %d ms (grace %v)", closedFollower.Milliseconds(), closedLeader.Milliseconds(), grace)
+}
