@@ -34,10 +34,18 @@ type Application struct {
 	templates map[string]*registered
 	legacy    map[*template.Template]*registered
 	handlers  map[handlerKey]EventHandler
+	// topicHandlers are the handlers of topics, by template and topic
+	// (topics.go).
+	topicHandlers map[handlerKey]TopicHandler
 
 	conns   connSet   // open WebSocket connections
 	clients clientSet // how many of them each client address holds
 	shared  flights   // SharedPage's look-ups and creations, one per name at a time
+	viewers *viewers  // who views each page (joinleave.go)
+	topics  topics    // the lanes of the pages' messages of topics (topics.go)
+	// presence is the viewers of the other instances of a cluster
+	// (presence.go).
+	presence sharedPresence
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -81,11 +89,16 @@ func NewApplication(opts ...Option) (*Application, error) {
 		handlers:           make(map[handlerKey]EventHandler),
 	}
 	a.store = guardedStore{app: a, s: cfg.store} // startCluster replaces it with the cluster's
+	a.viewers = a.newViewers()
+	a.topics.init(a)
 	a.ctx, a.cancel = context.WithCancel(context.WithValue(context.Background(), appKey{}, a))
 	a.events, a.cancelEvents = context.WithCancel(a.ctx)
 	if err := a.startCluster(); err != nil {
 		a.cancel()
 		return nil, fmt.Errorf("livetemplate: new application: cluster: %w", err)
+	}
+	if cfg.cluster != nil {
+		a.startPresence()
 	}
 	a.sweeper.Add(1)
 	go a.sweep(sweepInterval(&cfg))
@@ -97,6 +110,10 @@ func (c *config) validate() error {
 	switch {
 	case c.idleTTL <= 0:
 		return fmt.Errorf("idle TTL %v: must be positive", c.idleTTL)
+	case c.topicQueue <= 0:
+		return fmt.Errorf("topic queue %d: must be positive", c.topicQueue)
+	case c.leaveGrace <= 0:
+		return fmt.Errorf("leave grace %v: must be positive", c.leaveGrace)
 	case c.unjoinedTTL <= 0:
 		return fmt.Errorf("unjoined TTL %v: must be positive", c.unjoinedTTL)
 	case c.maxPages <= 0:
@@ -232,6 +249,9 @@ func (a *Application) Close() error {
 	a.closeOnce.Do(func() {
 		a.cancelEvents()
 		a.conns.close()
+		a.viewers.Close()
+		a.topics.close()
+		a.closePresence()
 		for _, p := range a.pages.close() {
 			p.disconnect(ErrApplicationClosed)
 			p.role.stop()

@@ -75,6 +75,7 @@ type control struct {
 	Name  string          `json:"n,omitempty"`    // busEvent
 	Data  json.RawMessage `json:"d,omitempty"`    // busEvent
 	Seq   uint64          `json:"q,omitempty"`    // busEvent: its number in its tab, 0 for none
+	Who   json.RawMessage `json:"w,omitempty"`    // busEvent: the identity of the sender's connection (WithConnect)
 	Use   use             `json:"u,omitempty"`    // busTouch: how the page was used; useTouch for "watched"
 	Code  string          `json:"c,omitempty"`    // busEnd, busReply: the protocol's error code, "" for success
 	Msg   string          `json:"m,omitempty"`    // busReply: the error's message
@@ -115,8 +116,8 @@ func (c control) result() *protocol.Error {
 	return &protocol.Error{Code: c.Code, Message: c.Msg}
 }
 
-func eventRequest(tok string, e Event) []byte {
-	return control{Token: tok, ID: e.ID, Name: e.Name, Data: e.Data, Seq: e.seq}.encode(busEvent)
+func eventRequest(tok string, e Event, who json.RawMessage) []byte {
+	return control{Token: tok, ID: e.ID, Name: e.Name, Data: e.Data, Seq: e.seq, Who: who}.encode(busEvent)
 }
 
 func eventReply(res *protocol.Error, v uint64) []byte {

@@ -315,9 +315,13 @@ func (a *Application) serveEvent(c control) []byte {
 	if err != nil {
 		return eventReply(protocolError(err), 0)
 	}
+	id, err := a.whoOf(c.Who)
+	if err != nil {
+		return eventReply(&protocol.Error{Code: protocol.CodeBadMessage, Message: err.Error()}, 0)
+	}
 	// The handler's context is the application's, as for its own
 	// connections' events: Close cancels it.
-	res, owned := p.handleOwned(a.events, Event{Name: c.Name, ID: c.ID, Data: c.Data, seq: c.Seq})
+	res, owned := p.handleOwned(withWho(a.events, id), Event{Name: c.Name, ID: c.ID, Data: c.Data, seq: c.Seq})
 	if !owned {
 		return control{Moved: true}.encode(busReply)
 	}

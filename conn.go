@@ -28,6 +28,10 @@ type conn struct {
 	browser string
 	epoch   uint64
 	dev     bool // development mode shows this client errors (devmode.go)
+	who     *who // the identity of WithConnect, nil without; set before start
+	// browserID is the browser's public id (BrowserID), for Stats; set
+	// before start.
+	browserID string
 
 	mu         sync.Mutex
 	limit      limiter       // the client's rate limits
@@ -139,6 +143,7 @@ func (c *conn) finish() {
 	c.mu.Unlock()
 	for name, p := range pages {
 		p.unsubscribe(c, name)
+		c.left(name, p, true)
 	}
 	c.wg.Wait()
 	c.cancel()
@@ -362,6 +367,10 @@ func (c *conn) join(name, tok string, have uint64, ref string) {
 		c.send(name, protocol.WithRef(protocol.ErrorMessage(protocolError(err)), ref))
 		return
 	}
+	if e := c.mayJoin(p); e != nil {
+		c.send(name, protocol.WithRef(protocol.ErrorMessage(e), ref))
+		return
+	}
 	c.joinPage(name, p, have, useJoin, ref)
 }
 
@@ -393,7 +402,9 @@ func (c *conn) joinPage(name string, p *Page, have uint64, how use, ref string) 
 	if err := p.subscribe(c, name, have, how, ref); err != nil {
 		c.forget(name, p)
 		c.send(name, protocol.WithRef(protocol.ErrorMessage(protocolError(err)), ref))
+		return
 	}
+	c.joined(name, p)
 }
 
 // forget removes the page of name from the connection, if it is p.
@@ -420,6 +431,7 @@ func (c *conn) leave(name string) {
 	}
 	if c.forget(name, p) {
 		p.unsubscribe(c, name)
+		c.left(name, p, false)
 	}
 }
 
@@ -435,6 +447,7 @@ func (c *conn) pageEnded(name string, p *Page, e *protocol.Error) {
 	if c.forget(name, p) {
 		c.send(name, protocol.ErrorMessage(e))
 	}
+	c.ended(p)
 }
 
 // event queues an event for its page's lane: the events of one page run in
@@ -525,7 +538,7 @@ func (c *conn) runLane(p *Page, l *lane) {
 		l.events[0] = laneEvent{} // the backing array keeps no event that ran
 		l.events = l.events[1:]
 		c.mu.Unlock()
-		c.ack(ev.m, p.handle(withSender(c.app.events, c, ev.m.Page), Event{Name: ev.m.Name, ID: ev.m.ID, Data: ev.m.Data, seq: ev.m.Seq}))
+		c.ack(ev.m, p.handle(withWho(withSender(c.app.events, c, ev.m.Page), c.who), Event{Name: ev.m.Name, ID: ev.m.ID, Data: ev.m.Data, seq: ev.m.Seq}))
 		c.mu.Lock()
 		c.eventBytes -= ev.size
 		c.mu.Unlock()

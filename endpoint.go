@@ -72,8 +72,14 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	who, r, ok := a.identify(w, r)
+	if !ok {
+		a.clients.release(client)
+		return
+	}
 	c := newConn(a, h.fence, h.epoch) // conn.browser holds the fencing key
 	c.dev = a.devClient(r)
+	c.who, c.browserID = who, h.id
 	ws, err := websocket.Accept(w, r, a.acceptOptions(c))
 	if err != nil {
 		c.cancel()
@@ -143,6 +149,7 @@ type handshake struct {
 	have  uint64
 	fence string
 	epoch uint64
+	id    string // the browser's public id (BrowserID)
 }
 
 func handshakeOf(r *http.Request) (handshake, error) {
@@ -161,7 +168,7 @@ func handshakeOf(r *http.Request) (handshake, error) {
 	if err != nil {
 		return h, err
 	}
-	h.fence, h.epoch = cred.key, cred.epoch
+	h.fence, h.epoch, h.id = cred.key, cred.epoch, cred.browser
 	h.have, err = versionOf(q.Get("v"))
 	return h, err
 }

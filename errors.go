@@ -69,6 +69,7 @@ var errorCodes = [...]struct {
 	{ErrLimitReached, protocol.CodeLimitReached},
 	{ErrApplicationClosed, protocol.CodeServerClosing},
 	{ErrUnknownTemplate, protocol.CodePageNotFound},
+	{ErrNotAllowed, protocol.CodeNotAllowed},
 }
 
 // codeOf returns the code of the first error of errorCodes that err wraps,

@@ -1,6 +1,7 @@
 package livetemplate
 
 import (
+	"context"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -75,7 +76,13 @@ type config struct {
 	eventTimeout   time.Duration
 	dedupeWindow   int
 	logger         *slog.Logger
-	dev            bool // WithDevMode (devmode.go)
+	dev            bool                                         // WithDevMode (devmode.go)
+	connect        *connector                                   // identity.go
+	joinCheck      func(ctx context.Context, p *Page) error     // auth.go
+	onJoin         func(ctx context.Context, p *Page, v Viewer) // joinleave.go
+	onLeave        func(ctx context.Context, p *Page, v Viewer)
+	leaveGrace     time.Duration
+	topicQueue     int // topics.go
 }
 
 func defaultConfig() config {
@@ -103,6 +110,8 @@ func defaultConfig() config {
 		history:        DefaultHistory,
 		eventTimeout:   DefaultEventTimeout,
 		dedupeWindow:   DefaultDedupeWindow,
+		leaveGrace:     DefaultLeaveGrace,
+		topicQueue:     DefaultTopicQueue,
 	}
 }
 

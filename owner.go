@@ -375,7 +375,7 @@ func (m *member) verifyOwner(ctx context.Context) {
 // An owner that does not answer is looked up again (and the page taken over
 // once its lease has lapsed) until ctx is done.
 func (m *member) forward(ctx context.Context, e Event) (res *protocol.Error, done bool) {
-	r, done, err := m.toOwner(ctx, eventRequest(m.p.token, e))
+	r, done, err := m.toOwner(ctx, eventRequest(m.p.token, e, rawWho(ctx)))
 	switch {
 	case !done:
 		return nil, false

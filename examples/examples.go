@@ -7,7 +7,12 @@
 //   - todo: keyed rows, and a form with server-side validation that is each
 //     viewer's own page beside the shared list;
 //   - chat: one room, the page of its name, shared by every tab, which
-//     share one socket.
+//     share one socket; it shows who is in the room, by the name of
+//     signin;
+//   - notify: a page per connection, made for the member it belongs to,
+//     fed by the chat's messages through a topic;
+//   - signin: a name in a cookie, the identity of the examples'
+//     connections (WithConnect).
 //
 // Each package registers its templates and event handlers on an
 // *livetemplate.Application and its routes on an *http.ServeMux. Their pages
@@ -23,5 +28,5 @@ import "embed"
 // Source is the examples' source code, tests and templates, by package
 // directory ("counter/counter.go"), for the demo to show.
 //
-//go:embed counter dashboard todo chat
+//go:embed counter dashboard todo chat notify signin
 var Source embed.FS

@@ -77,8 +77,8 @@ export type Action =
   | { do: "error"; name: string; code: string; message: string } // report
   | { do: "stop"; name: string; code: string; message: string }; // the page ended on the server: stop
 
-/** Codes of errors after which the page is gone from the server. */
-const FATAL = new Set(["invalid_token", "page_not_found", "page_expired", "page_closed", "page_evicted", "limit_reached"]);
+/** Codes of errors after which the page is gone from the server, or refused to this connection's identity (not_allowed): joining again would fail again. */
+const FATAL = new Set(["invalid_token", "page_not_found", "page_expired", "page_closed", "page_evicted", "limit_reached", "not_allowed"]);
 
 // Page is a page's sync that step may change: its own copy.
 type Page = { -readonly [K in keyof PageSync]: PageSync[K] };

@@ -38,7 +38,7 @@ func TestDemoInBrowser(t *testing.T) {
 	t.Run("index", func(t *testing.T) {
 		tab := phone(t, b)
 		tab.Navigate(url + "/")
-		tab.WaitFor(`document.querySelectorAll(".examples li").length === 4`, wait)
+		tab.WaitFor(`document.querySelectorAll(".examples li").length === 5`, wait)
 		fits(t, tab)
 		screenshot(t, tab, shots, "index")
 		tab.WaitFor(`fetch("/favicon.ico").then(r => r.ok && r.headers.get("Content-Type") === "image/svg+xml")`, wait)

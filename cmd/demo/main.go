@@ -44,6 +44,8 @@ import (
 	"github.com/livetemplate/livetemplate/examples/chat"
 	"github.com/livetemplate/livetemplate/examples/counter"
 	"github.com/livetemplate/livetemplate/examples/dashboard"
+	"github.com/livetemplate/livetemplate/examples/notify"
+	"github.com/livetemplate/livetemplate/examples/signin"
 	"github.com/livetemplate/livetemplate/examples/todo"
 )
 
@@ -213,7 +215,12 @@ func serveURLs(addr net.Addr) ([]string, error) {
 func newApp(c config, b *backend) (*livetemplate.Application, error) {
 	// WebSockets only for the names the demo is reached by, against DNS
 	// rebinding (docs/operations.md).
-	opts := []livetemplate.Option{livetemplate.WithAllowedHosts(hostsOf(c.addr)...)}
+	opts := []livetemplate.Option{
+		livetemplate.WithAllowedHosts(hostsOf(c.addr)...),
+		livetemplate.WithConnect(signin.Identify), // the examples' sign-in: a name in a cookie
+		livetemplate.WithJoinCheck(todo.MayJoin),  // a member's list is theirs until they share it
+		livetemplate.WithJoinLeave(present, present),
+	}
 	if c.dev {
 		opts = append(opts, livetemplate.WithDevMode())
 	}
@@ -227,9 +234,16 @@ func newApp(c config, b *backend) (*livetemplate.Application, error) {
 			cluster.WithState[todo.List](todo.Template),
 			cluster.WithState[todo.Draft](todo.DraftTemplate),
 			cluster.WithState[chat.Room](chat.Template),
+			cluster.WithState[notify.Inbox](notify.Template),
 		))
 	}
 	return livetemplate.NewApplication(opts...)
+}
+
+// present shows who views the chat room and the to-do lists.
+func present(ctx context.Context, p *livetemplate.Page, v livetemplate.Viewer) {
+	chat.Present(ctx, p, v)
+	todo.Present(ctx, p, v)
 }
 
 // hostsOf returns the host names that a server listening on addr is reached

@@ -16,6 +16,8 @@ import (
 	"github.com/livetemplate/livetemplate/examples/chat"
 	"github.com/livetemplate/livetemplate/examples/counter"
 	"github.com/livetemplate/livetemplate/examples/dashboard"
+	"github.com/livetemplate/livetemplate/examples/notify"
+	"github.com/livetemplate/livetemplate/examples/signin"
 	"github.com/livetemplate/livetemplate/examples/todo"
 )
 
@@ -46,6 +48,8 @@ var catalogue = []example{
 		Summary: "Keyed rows to add, check, reorder and delete, shared by everyone who opens the list, and a form the server validates as you type, each viewer's own."},
 	{Name: "Multi-tab chat", Path: "/chat/", Dir: "chat",
 		Summary: "Open it in several tabs: one socket for all of them, held by a leading tab; close that tab and the chat goes on."},
+	{Name: "Notifications", Path: "/notify/", Dir: "notify",
+		Summary: "A page of your own, fed by a topic: every chat message reaches every notifications page, which keeps those that mention you."},
 }
 
 // site is the demo's HTTP side: the examples, the index, the client, the
@@ -60,8 +64,7 @@ type site struct {
 // page.
 func newSite(app *livetemplate.Application, instance string, urls []string, natsURL string) (*site, error) {
 	mux := http.NewServeMux()
-	conns := &chat.Connections{} // the chat shows how many connections a browser holds
-	mux.Handle("/live", conns.Count(app.Handler()))
+	mux.Handle("/live", app.Handler())
 	mux.Handle("GET /livetemplate.js", livetemplate.ScriptHandler())
 	mux.Handle("GET /demo.css", http.FileServerFS(static))
 	mux.Handle("GET /favicon.svg", http.FileServerFS(static))
@@ -73,7 +76,11 @@ func newSite(app *livetemplate.Application, instance string, urls []string, nats
 	if err := todo.Mount(app, mux); err != nil {
 		return nil, err
 	}
-	if err := chat.Mount(app, mux, conns); err != nil {
+	if err := chat.Mount(app, mux); err != nil {
+		return nil, err
+	}
+	signin.Mount(app, mux)
+	if err := notify.Mount(app, mux); err != nil {
 		return nil, err
 	}
 	board, err := dashboard.Mount(app, mux, time.Second)

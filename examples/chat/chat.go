@@ -9,10 +9,12 @@ package chat
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -20,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/livetemplate/livetemplate"
+	"github.com/livetemplate/livetemplate/examples/signin"
 )
 
 // Template is the name of the chat room's template.
@@ -39,6 +42,8 @@ const (
 type Room struct {
 	Messages []Message // the latest, oldest first
 	NextID   int
+	Here     []string // the names of the members in the room, sorted
+	Guests   int      // the browsers in the room without a name
 }
 
 // Message is one message of the room; its ID is its row's data-key.
@@ -59,22 +64,33 @@ var Templates fs.FS = files
 
 // Mount registers the room's template and events on app, and its routes on
 // mux: GET /chat/ serves the room, GET /chat/chat.js its script, GET
-// /chat/connections?browser=ID says how many connections of that browser
-// conns counts. Wrap the application's
-// live endpoint with conns.Count for that count.
-func Mount(app *livetemplate.Application, mux *http.ServeMux, conns *Connections) error {
+// /chat/connections?browser=ID how many connections of that browser app
+// holds.
+func Mount(app *livetemplate.Application, mux *http.ServeMux) error {
 	if err := app.RegisterTemplateFS(Template, Templates, "chat.html"); err != nil {
 		return fmt.Errorf("chat: %w", err)
 	}
-	if err := app.HandleEvent(Template, "send", send); err != nil {
+	if err := app.HandleEvent(Template, "send", sender(app)); err != nil {
 		return fmt.Errorf("chat: %w", err)
 	}
 	mux.HandleFunc("GET /chat/{$}", func(w http.ResponseWriter, r *http.Request) { serve(app, w) })
 	mux.HandleFunc("GET /chat/chat.js", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFileFS(w, r, files, "chat.js")
 	})
-	mux.Handle("GET /chat/connections", conns)
+	mux.HandleFunc("GET /chat/connections", func(w http.ResponseWriter, r *http.Request) { connections(app, w, r) })
 	return nil
+}
+
+// connections answers GET ?browser=ID with how many connections of that
+// browser the application holds, as JSON: {"browser":"ID","connections":1}.
+func connections(app *livetemplate.Application, w http.ResponseWriter, r *http.Request) {
+	browser := r.URL.Query().Get("browser")
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(struct {
+		Browser     string `json:"browser"`
+		Connections int    `json:"connections"`
+	}{browser, app.BrowserConnections(browser)})
 }
 
 // serve writes the room's HTML, with its token. The room is the page of
@@ -96,18 +112,40 @@ func serve(app *livetemplate.Application, w http.ResponseWriter) {
 	io.WriteString(w, html)
 }
 
-// send adds the event's message to the room.
-func send(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
+// Topic is the topic that every message of the room is published to, for
+// the pages that handle it (examples/notify).
+const Topic = "chat"
+
+// sender returns the handler of the event send: it adds the message to the
+// room, then publishes it to Topic. Notifications are a bonus: a publish
+// that fails (no page handles the topic) fails nothing.
+func sender(app *livetemplate.Application) livetemplate.EventHandler {
+	return func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
+		m, err := send(ctx, p, e)
+		if err == nil {
+			app.Publish(ctx, Topic, m)
+		}
+		return err
+	}
+}
+
+// send adds the event's message to the room, under the sender's name: the
+// member's it signed in as, else the one it gave. It returns the message
+// as the room shows it.
+func send(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) (Message, error) {
 	var m Message
 	if err := e.Decode(&m); err != nil {
-		return err
+		return Message{}, err
+	}
+	if member := signin.Of(ctx); member.Name != "" {
+		m.Name = member.Name
 	}
 	m.Name, m.Text = strings.TrimSpace(m.Name), strings.TrimSpace(m.Text)
 	switch {
 	case m.Text == "":
-		return errors.New("write a message first") // the sender's ack says so
+		return Message{}, errors.New("write a message first") // the sender's ack says so
 	case utf8.RuneCountInString(m.Name) > maxName || utf8.RuneCountInString(m.Text) > maxText:
-		return fmt.Errorf("names have at most %d characters, messages %d", maxName, maxText)
+		return Message{}, fmt.Errorf("names have at most %d characters, messages %d", maxName, maxText)
 	case m.Name == "":
 		m.Name = "someone"
 	}
@@ -120,5 +158,36 @@ func send(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error
 		r.Messages = append(slices.Clone(r.Messages[max(0, len(r.Messages)-keep+1):]), m)
 		return r, nil
 	})
-	return err
+	return m, err
+}
+
+// Present is the room's WithJoinLeave function (for both joins and
+// leaves): it shows who is in the room, members by name and the other
+// browsers as guests, from the room's presence. It does nothing for pages
+// of other templates.
+func Present(ctx context.Context, p *livetemplate.Page, _ livetemplate.Viewer) {
+	if p.Template() != Template {
+		return
+	}
+	names, guests := map[string]bool{}, map[string]bool{}
+	for _, v := range p.Presence() {
+		member, _ := livetemplate.ViewerIdentity[signin.Member](v)
+		switch {
+		case member.Name != "":
+			names[member.Name] = true
+		case v.Browser != "":
+			guests[v.Browser] = true
+		default:
+			guests[v.Name] = true // a client without a browser id: each tab
+		}
+	}
+	here := slices.Sorted(maps.Keys(names))
+	p.Modify(ctx, func(data any) (any, error) {
+		r := data.(Room)
+		if slices.Equal(r.Here, here) && r.Guests == len(guests) {
+			return r, nil
+		}
+		r.Here, r.Guests = here, len(guests)
+		return r, nil
+	})
 }

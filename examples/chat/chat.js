@@ -47,6 +47,18 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   toEnd();
 
+  // Signing in (or out) sets the cookie with fetch, which stores it, then has the server reconnect
+  // this browser's connection: its next handshake carries the cookie, and every tab goes on as the
+  // new name.
+  const reconnect = () => fetch("/signin/reconnect", { method: "POST", body: new URLSearchParams({ browser: live.leader.browser }) });
+  document.getElementById("signin").addEventListener("submit", (e) => {
+    e.preventDefault();
+    fetch("/signin", { method: "POST", body: new URLSearchParams(new FormData(e.target)) }).then(reconnect).catch(() => {});
+  });
+  document.getElementById("signout").addEventListener("click", () => {
+    fetch("/signout", { method: "POST" }).then(reconnect).catch(() => {});
+  });
+
   // Each tab writes as itself until you give a name.
   const name = document.getElementById("name");
   name.value = "tab " + short(live.leader.tab);

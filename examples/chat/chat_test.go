@@ -3,6 +3,7 @@ package chat_test
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -12,27 +13,26 @@ import (
 	"github.com/livetemplate/livetemplate"
 	"github.com/livetemplate/livetemplate/examples/chat"
 	"github.com/livetemplate/livetemplate/examples/internal/pagetest"
+	"github.com/livetemplate/livetemplate/examples/signin"
 	"github.com/livetemplate/livetemplate/livetemplatetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// serve starts a server with the chat mounted and the live endpoint counted.
-func serve(t *testing.T) (*pagetest.Server, *chat.Connections) {
+// serve starts a server with the chat mounted.
+func serve(t *testing.T) *pagetest.Server {
 	t.Helper()
 	s := pagetest.Start(t)
-	conns := &chat.Connections{}
-	if err := chat.Mount(s.App, s.Mux, conns); err != nil {
+	if err := chat.Mount(s.App, s.Mux); err != nil {
 		t.Fatal(err)
 	}
-	s.Mux.Handle("/live/counted", conns.Count(s.App.Handler()))
-	return s, conns
+	return s
 }
 
 // TestChat: every browser that opens the room gets the same page and every
 // message.
 func TestChat(t *testing.T) {
-	s, _ := serve(t)
+	s := serve(t)
 	ctx := pagetest.Context(t)
 	alice, bob := s.Open(t, ctx, "/chat/"), s.Open(t, ctx, "/chat/")
 	if alice.Token() != bob.Token() {
@@ -63,7 +63,7 @@ func TestChat(t *testing.T) {
 
 // TestChatKeeps: the room shows the latest 50 messages.
 func TestChatKeeps(t *testing.T) {
-	s, _ := serve(t)
+	s := serve(t)
 	ctx := pagetest.Context(t)
 	p := s.Open(t, ctx, "/chat/")
 	for range 52 {
@@ -77,13 +77,13 @@ func TestChatKeeps(t *testing.T) {
 	}
 }
 
-// TestConnections: the endpoint's open connections are counted by browser
-// while they last, and served as JSON.
+// TestConnections: the application's open connections are counted by
+// browser while they last, and served as JSON.
 func TestConnections(t *testing.T) {
-	s, conns := serve(t)
+	s := serve(t)
 	ctx := pagetest.Context(t)
 	token := pagetest.Token(s.HTML(t, "/chat/"))
-	c, err := livetemplatetest.Dial(ctx, s.URL+"/live/counted", livetemplatetest.WithBrowser("b1", 1))
+	c, err := livetemplatetest.Dial(ctx, s.URL+"/live", livetemplatetest.WithBrowser("b1", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,28 +97,28 @@ func TestConnections(t *testing.T) {
 	if err := json.NewDecoder(s.Get(t, "/chat/connections?browser=b1").Body).Decode(&got); err != nil || got.Browser != "b1" || got.Connections != 1 {
 		t.Errorf("b1's connections: %+v, %v", got, err)
 	}
-	if n := conns.Of("b2"); n != 0 {
+	if n := s.App.BrowserConnections("b2"); n != 0 {
 		t.Errorf("b2's connections: %d", n)
 	}
 	// A newer connection of b1 (a new leading tab) fences the older one.
-	newer, err := livetemplatetest.Dial(ctx, s.URL+"/live/counted", livetemplatetest.WithBrowser("b1", 2))
+	newer, err := livetemplatetest.Dial(ctx, s.URL+"/live", livetemplatetest.WithBrowser("b1", 2))
 	if err != nil {
 		t.Fatal(err)
 	}
 	<-c.Done()
-	waitCount(t, conns, "b1", 1)
+	waitCount(t, s.App, "b1", 1)
 	newer.Close()
-	waitCount(t, conns, "b1", 0)
+	waitCount(t, s.App, "b1", 0)
 }
 
-// waitCount waits until conns counts n connections of browser: a
-// connection is closed on the server a moment after the client sees it end.
-func waitCount(t *testing.T, conns *chat.Connections, browser string, n int) {
+// waitCount waits until app holds n connections of browser: a connection
+// is closed on the server a moment after the client sees it end.
+func waitCount(t *testing.T, app *livetemplate.Application, browser string, n int) {
 	t.Helper()
 	ctx := pagetest.Context(t)
-	for conns.Of(browser) != n {
+	for app.BrowserConnections(browser) != n {
 		if ctx.Err() != nil {
-			t.Fatalf("%s: %d connections counted, want %d", browser, conns.Of(browser), n)
+			t.Fatalf("%s: %d connections counted, want %d", browser, app.BrowserConnections(browser), n)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -130,7 +130,7 @@ func waitCount(t *testing.T, conns *chat.Connections, browser string, n int) {
 func TestChatAnew(t *testing.T) {
 	ttl := 100 * time.Millisecond
 	s := pagetest.Start(t, livetemplate.WithIdleTTL(ttl), livetemplate.WithUnjoinedTTL(ttl))
-	if err := chat.Mount(s.App, s.Mux, &chat.Connections{}); err != nil {
+	if err := chat.Mount(s.App, s.Mux); err != nil {
 		t.Fatal(err)
 	}
 	first := s.Open(t, pagetest.Context(t), "/chat/")
@@ -144,5 +144,40 @@ func TestChatAnew(t *testing.T) {
 	p := s.Open(t, pagetest.Context(t), "/chat/")
 	if p.Token() != first.Token() || !strings.Contains(p.HTML(), "No messages yet") {
 		t.Errorf("after the room ended: token %s (was %s), %s", p.Token(), first.Token(), p.HTML())
+	}
+}
+
+// TestChatPresence: the room shows its members by the name they signed in
+// with, and the other browsers as guests; a member's messages go under its
+// name, whatever name its client gives.
+func TestChatPresence(t *testing.T) {
+	s := pagetest.Start(t, livetemplate.WithConnect(signin.Identify), livetemplate.WithJoinLeave(chat.Present, chat.Present))
+	if err := chat.Mount(s.App, s.Mux); err != nil {
+		t.Fatal(err)
+	}
+	signin.Mount(s.App, s.Mux)
+	ctx := pagetest.Context(t)
+	token := pagetest.Token(s.HTML(t, "/chat/"))
+	as := func(name string) livetemplatetest.Option {
+		return livetemplatetest.WithHeader(http.Header{"Cookie": {signin.Cookie + "=" + name}})
+	}
+	alice := s.Join(t, ctx, token, as("alice"))
+	bob := s.Join(t, ctx, token, as("bob"))
+	s.Join(t, ctx, token) // a guest
+	waitFor(t, bob, `<b>alice</b>, <b>bob</b> and 1 guest</p>`)
+	if err := bob.Event(ctx, "send", map[string]string{"name": "mallory", "text": "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, alice, "<b>bob</b> hi</li>")
+	if err := alice.Leave(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, bob, `In the room: <b>bob</b> and 1 guest</p>`)
+}
+
+func waitFor(t *testing.T, p *livetemplatetest.Page, part string) {
+	t.Helper()
+	if err := p.Wait(pagetest.Context(t), func(html string) bool { return strings.Contains(html, part) }); err != nil {
+		t.Fatalf("%v; want %q in %s", err, part, p.HTML())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/livetemplate/livetemplate"
+	"github.com/livetemplate/livetemplate/examples/signin"
 )
 
 // DraftTemplate is the name of the form's template: a page of its own for
@@ -50,6 +51,9 @@ func draftEvent(app *livetemplate.Application, do func(ctx context.Context, draf
 		list, err := app.GetPage(p.Data().(Draft).List)
 		if err != nil {
 			return errors.New("this list has ended: reload the page")
+		}
+		if l := list.Data().(List); !l.mayEdit(signin.Of(ctx)) {
+			return errNotYours(l)
 		}
 		return do(ctx, p, list, f.Title)
 	}

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -26,6 +27,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/livetemplate/livetemplate"
+	"github.com/livetemplate/livetemplate/examples/signin"
 )
 
 // Template is the name of the list's template: the page every viewer
@@ -39,6 +41,35 @@ const MaxTitle = 60
 type List struct {
 	Items  []Item
 	NextID int
+	Owner  string   // the member who made it (signin), "" for a guest's list, which anyone may edit
+	Shared bool     // whether anyone with the link may see and edit it, besides its owner
+	Here   []string // the names of the members who view it now, sorted
+	Guests int      // the browsers that view it without a name
+}
+
+// mayEdit reports whether member may see and change the list: anyone for a
+// guest's list or a shared one, else its owner alone.
+func (l List) mayEdit(member signin.Member) bool {
+	return l.Owner == "" || l.Shared || member.Name == l.Owner
+}
+
+// errNotYours refuses what a member may not do to a list that is not
+// shared with them.
+func errNotYours(l List) error {
+	return fmt.Errorf("this list is %s's, who has not shared it: %w", l.Owner, livetemplate.ErrNotAllowed)
+}
+
+// MayJoin is the list's join check (WithJoinCheck): a list that is not
+// shared refuses everyone but its owner. It lets pages of other templates
+// be.
+func MayJoin(ctx context.Context, p *livetemplate.Page) error {
+	if p.Template() != Template {
+		return nil
+	}
+	if l := p.Data().(List); !l.mayEdit(signin.Of(ctx)) {
+		return errNotYours(l)
+	}
+	return nil
 }
 
 // Item is one row of the list. Its ID is the row's data-key, so that a
@@ -80,6 +111,9 @@ func Mount(app *livetemplate.Application, mux *http.ServeMux) error {
 		return fmt.Errorf("todo: %w", err)
 	}
 	events := map[string]func(List, form) List{"toggle": toggle, "delete": remove, "move": move}
+	if err := app.HandleEvent(Template, "share", share); err != nil {
+		return fmt.Errorf("todo: %w", err)
+	}
 	for name, change := range events {
 		if err := app.HandleEvent(Template, name, handle(change)); err != nil {
 			return fmt.Errorf("todo: %w", err)
@@ -89,7 +123,8 @@ func Mount(app *livetemplate.Application, mux *http.ServeMux) error {
 		return fmt.Errorf("todo: %w", err)
 	}
 	mux.HandleFunc("GET /todo/{$}", func(w http.ResponseWriter, r *http.Request) {
-		p, err := app.NewPage(Template, List{Items: []Item{{1, "Try the demo", true}, {2, "Read the guide", false}}, NextID: 3})
+		member, _ := signin.Identify(r)
+		p, err := app.NewPage(Template, List{Items: []Item{{1, "Try the demo", true}, {2, "Read the guide", false}}, NextID: 3, Owner: member.Name})
 		if err != nil {
 			http.Error(w, "cannot make a list", http.StatusServiceUnavailable)
 			return
@@ -100,16 +135,21 @@ func Mount(app *livetemplate.Application, mux *http.ServeMux) error {
 		http.ServeFileFS(w, r, files, "todo.js")
 	})
 	mux.HandleFunc("GET /todo/{token}", func(w http.ResponseWriter, r *http.Request) {
-		show(app, w, r.PathValue("token"))
+		show(app, w, r)
 	})
 	return nil
 }
 
-// show writes the HTML of the list of token, with a new draft for this
-// viewer.
-func show(app *livetemplate.Application, w http.ResponseWriter, token string) {
+// show writes the HTML of the list of the request's token, with a new
+// draft for this viewer, or refuses a list that is not shared with them.
+func show(app *livetemplate.Application, w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
 	var data struct{ Draft, List rendered }
 	list, err := app.GetPage(token)
+	if member, _ := signin.Identify(r); err == nil && !list.Data().(List).mayEdit(member) {
+		http.Error(w, errNotYours(list.Data().(List)).Error(), http.StatusForbidden)
+		return
+	}
 	if err == nil {
 		data.List, err = render(list)
 	}
@@ -183,11 +223,61 @@ func handle(change func(List, form) List) livetemplate.EventHandler {
 		if err := e.Decode(&f); err != nil {
 			return err
 		}
+		member := signin.Of(ctx)
 		_, err := p.Modify(ctx, func(data any) (any, error) {
-			return change(data.(List), f), nil
+			l := data.(List)
+			if !l.mayEdit(member) { // checked on the data it changes: a share withdrawn meanwhile counts
+				return nil, errNotYours(l)
+			}
+			return change(l, f), nil
 		})
 		return err
 	}
+}
+
+// share shares the list with anyone who has its link, or stops sharing
+// it: its owner's alone. A list shared no more keeps its viewers until
+// they reconnect.
+func share(ctx context.Context, p *livetemplate.Page, _ livetemplate.Event) error {
+	member := signin.Of(ctx)
+	_, err := p.Modify(ctx, func(data any) (any, error) {
+		l := data.(List)
+		if l.Owner == "" || member.Name != l.Owner {
+			return nil, fmt.Errorf("only the list's owner may share it: %w", livetemplate.ErrNotAllowed)
+		}
+		l.Shared = !l.Shared
+		return l, nil
+	})
+	return err
+}
+
+// Present is the list's WithJoinLeave function (for both joins and
+// leaves): it shows who views the list, from its presence. It does
+// nothing for pages of other templates.
+func Present(ctx context.Context, p *livetemplate.Page, _ livetemplate.Viewer) {
+	if p.Template() != Template {
+		return
+	}
+	names, guests := map[string]bool{}, map[string]bool{}
+	for _, v := range p.Presence() {
+		switch member, _ := livetemplate.ViewerIdentity[signin.Member](v); {
+		case member.Name != "":
+			names[member.Name] = true
+		case v.Browser != "":
+			guests[v.Browser] = true
+		default:
+			guests[v.Name] = true
+		}
+	}
+	here := slices.Sorted(maps.Keys(names))
+	p.Modify(ctx, func(data any) (any, error) {
+		l := data.(List)
+		if slices.Equal(l.Here, here) && l.Guests == len(guests) {
+			return l, nil
+		}
+		l.Here, l.Guests = here, len(guests)
+		return l, nil
+	})
 }
 
 // add adds title to the list, unless validate finds it wrong.

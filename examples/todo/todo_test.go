@@ -11,7 +11,9 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/livetemplate/livetemplate"
 	"github.com/livetemplate/livetemplate/examples/internal/pagetest"
+	"github.com/livetemplate/livetemplate/examples/signin"
 	"github.com/livetemplate/livetemplate/examples/todo"
 	"github.com/livetemplate/livetemplate/livetemplatetest"
 )
@@ -205,5 +207,65 @@ func TestTodoDraftOfEndedList(t *testing.T) {
 	err = draft.Event(pagetest.Context(t), "check", map[string]string{"title": "x"})
 	if !errors.As(err, &e) || e.Code != "handler_error" || !strings.Contains(e.Message, "ended") {
 		t.Errorf("check in the draft of a closed list: %v", err)
+	}
+}
+
+// TestTodoOwner: a member's list is theirs: a stranger can neither load it,
+// join it nor change it, until its owner shares it; then both edit it and
+// see who views it, and only the owner may stop sharing.
+func TestTodoOwner(t *testing.T) {
+	s := pagetest.Start(t, livetemplate.WithConnect(signin.Identify), livetemplate.WithJoinCheck(todo.MayJoin),
+		livetemplate.WithJoinLeave(todo.Present, todo.Present))
+	if err := todo.Mount(s.App, s.Mux); err != nil {
+		t.Fatal(err)
+	}
+	ctx := pagetest.Context(t)
+	cookie := func(name string) http.Header { return http.Header{"Cookie": {signin.Cookie + "=" + name}} }
+	get := func(path, name string) *http.Response {
+		req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+path, nil)
+		req.Header = cookie(name)
+		res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	token := strings.TrimPrefix(get("/todo/", "alice").Header.Get("Location"), "/todo/")
+	if res := get("/todo/"+token, "bob"); res.StatusCode != http.StatusForbidden {
+		t.Errorf("bob loads alice's list: HTTP %d, want 403", res.StatusCode)
+	}
+	bob, err := livetemplatetest.Dial(ctx, s.URL+"/live", livetemplatetest.WithHeader(cookie("bob")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	var e *livetemplatetest.Error
+	if _, err := bob.Join(ctx, token); !errors.As(err, &e) || e.Code != "not_allowed" {
+		t.Fatalf("bob joins alice's list: %v, want not_allowed", err)
+	}
+	alice := s.Join(t, ctx, token, livetemplatetest.WithHeader(cookie("alice")))
+	waitFor(t, alice, "Viewing now: <b>alice</b></p>")
+	if err := alice.Event(ctx, "share", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, alice, "shared with anyone who has its link")
+	onBob, err := bob.Join(ctx, token)
+	if err != nil {
+		t.Fatalf("bob joins the shared list: %v", err)
+	}
+	waitFor(t, alice, "Viewing now: <b>alice</b>, <b>bob</b></p>")
+	if err := onBob.Event(ctx, "toggle", map[string]string{"id": "2"}); err != nil {
+		t.Errorf("bob checks an item off the shared list: %v", err)
+	}
+	if err := onBob.Event(ctx, "share", nil); !errors.As(err, &e) || e.Code != "not_allowed" {
+		t.Errorf("bob stops sharing alice's list: %v, want not_allowed", err)
+	}
+}
+
+func waitFor(t *testing.T, p *livetemplatetest.Page, part string) {
+	t.Helper()
+	if err := p.Wait(pagetest.Context(t), func(html string) bool { return strings.Contains(html, part) }); err != nil {
+		t.Fatalf("%v; want %q in %s", err, part, p.HTML())
 	}
 }

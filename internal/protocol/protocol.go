@@ -63,6 +63,10 @@ const (
 	// CodeTooManyConnections: the client's address holds as many
 	// connections as it may (HTTP 429, no socket).
 	CodeTooManyConnections = "too_many_connections"
+	// CodeNotAllowed: the connection's identity may not join the page (the
+	// application's join check refused it), may not do what the event asked,
+	// or may not connect at all (HTTP 403, no socket).
+	CodeNotAllowed = "not_allowed"
 )
 
 // Close codes with which the server ends a connection, besides the standard
@@ -73,6 +77,7 @@ const (
 	CloseIdle            = 4001 // no page joined for the idle timeout
 	CloseSlowClient      = 4008 // the client read too slowly: a write timed out, or its send queue filled
 	CloseReplaced        = 4009 // a newer connection of the same browser id took over
+	CloseReconnect       = 4010 // the identity of the connection changed: connect again with the browser's credentials of now
 	CloseTooManyMessages = 4029 // the client went on sending far past its rate limits
 )
 

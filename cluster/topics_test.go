@@ -1,0 +1,85 @@
+package cluster_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/livetemplate/livetemplate"
+)
+
+// handleNotes has every page of the counter handle the topic "notes": the
+// message's text goes to the log.
+func handleNotes(t *testing.T, in *instance) {
+	t.Helper()
+	err := in.app.HandleTopic("counter", "notes", func(ctx context.Context, p *livetemplate.Page, m livetemplate.Message) error {
+		var text string
+		if err := m.Decode(&text); err != nil {
+			return err
+		}
+		_, err := p.Modify(ctx, func(data any) (any, error) {
+			c := data.(counter)
+			c.Count++
+			c.Log = append(c.Log[:len(c.Log):len(c.Log)], text)
+			return c, nil
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTopicsCluster: a message published on one instance reaches the pages
+// that each of three instances owns, once each; after the owner of one dies
+// and another takes its page over, the next message reaches that page on
+// its new owner, once.
+func TestTopicsCluster(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ns := startNATS(t)
+	var ins []*instance
+	var pages []*livetemplate.Page
+	for _, name := range []string{"a", "b", "c"} {
+		in := newInstance(t, ns, name)
+		handleNotes(t, in)
+		p, err := in.app.NewPage("counter", counter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ins, pages = append(ins, in), append(pages, p)
+	}
+	// Each page is watched from the next instance: a follower.
+	onA, onB, onC := ins[1].join(t, ctx, pages[0].GetToken()), ins[2].join(t, ctx, pages[1].GetToken()), ins[0].join(t, ctx, pages[2].GetToken())
+	if _, err := ins[0].app.Publish(ctx, "notes", "n1"); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, ctx, counterHTML([]string{"n1"}), onA, onB, onC)
+
+	s := records(t, ns)
+	old, err := s.Get(ctx, pages[2].ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins[2].kill()
+	for {
+		rec, err := s.Get(ctx, pages[2].ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Owner != old.Owner {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("nobody took c's page over")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if _, err := ins[1].app.Publish(ctx, "notes", "n2"); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, ctx, counterHTML([]string{"n1", "n2"}), onA, onC)
+	time.Sleep(200 * time.Millisecond) // a second run of a message would show by now
+	converge(t, ctx, counterHTML([]string{"n1", "n2"}), onA, onC)
+}
