@@ -53,9 +53,12 @@ func TestSendQueueBytes(t *testing.T) {
 		lagged bool
 	}{{256 << 10, true}, {64 << 20, false}} {
 		t.Run(fmt.Sprint(tc.bytes), func(t *testing.T) {
-			// No heartbeat: the paused client would not answer it.
+			// No heartbeat: the paused client would not answer it. No
+			// write timeout either: the paused client takes nothing until
+			// the burst ends, which took 77 s on a loaded machine under
+			// -race, past the minute this was.
 			_, url, page := liveCounter(t, livetemplate.WithSendQueue(10_000), livetemplate.WithSendQueueBytes(tc.bytes),
-				livetemplate.WithWriteTimeout(time.Minute), livetemplate.WithHeartbeat(time.Hour))
+				livetemplate.WithWriteTimeout(time.Hour), livetemplate.WithHeartbeat(time.Hour))
 			diffs, renders := catchUpCount(t, burst(t, url, page), page)
 			if lagged := diffs < 150; lagged != tc.lagged {
 				t.Fatalf("%d diffs and %d renders of 150 changes of 64 KB; want lagged %v", diffs, renders, tc.lagged)

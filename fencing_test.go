@@ -116,6 +116,11 @@ func TestFencingEpochs(t *testing.T) {
 	_, url, _ := liveCounter(t)
 	ws := strings.Replace(url, "http://", "ws://", 1)
 	open, _ := fencedDial(t, ws, credential("b1", victimKey, "7"))
+	// The handshake's response comes before the server registers the
+	// connection; a pong comes from its read loop, which runs after.
+	// Without it, the stale connection may be registered first and be
+	// the one replaced.
+	alive(t, open, "the open connection")
 	stale, _ := fencedDial(t, ws, credential("b1", victimKey, "6"))
 	if reason := closedWith(t, stale); reason != "a newer connection of this browser is open (epoch 7)" {
 		t.Errorf("the stale connection's reason %q", reason)

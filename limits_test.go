@@ -170,7 +170,8 @@ func burst(t *testing.T, url string, page *livetemplate.Page) *websocket.Conn {
 	if err := paused.Write(testContext(t), websocket.MessageText, []byte(`{"type":"join","token":"`+page.GetToken()+`"}`)); err != nil {
 		t.Fatal(err)
 	}
-	fast := join(t, dial(t, url), page.GetToken())
+	fastConn := dial(t, url)
+	fast := join(t, fastConn, page.GetToken())
 	big := strings.Repeat("x", 64<<10)
 	for i := range 150 {
 		u, err := page.Update(counter{Count: i, Log: []string{big + string(rune('a'+i%26))}})
@@ -178,7 +179,7 @@ func burst(t *testing.T, url string, page *livetemplate.Page) *websocket.Conn {
 			t.Fatal(err)
 		}
 		if err := fast.WaitVersion(testContext(t), u.Version); err != nil {
-			t.Fatalf("the client that keeps up: %v", err)
+			t.Fatalf("the client that keeps up: %v (the connection: %v)", err, fastConn.Err())
 		}
 	}
 	return paused
@@ -188,9 +189,14 @@ func burst(t *testing.T, url string, page *livetemplate.Page) *websocket.Conn {
 // timeout is dropped, and the page's other clients get every change
 // meanwhile.
 func TestClientThatDoesNotRead(t *testing.T) {
-	_, url, page := liveCounter(t, livetemplate.WithSendQueue(16), livetemplate.WithWriteTimeout(300*time.Millisecond))
+	// The write timeout holds for the client that keeps up too: one whose
+	// reading goroutine waits longer for a CPU is dropped as well (the
+	// library then ends the socket mid-message). On a loaded machine under
+	// -race that wait reached 300 ms.
+	const timeout = 2 * time.Second
+	_, url, page := liveCounter(t, livetemplate.WithSendQueue(16), livetemplate.WithWriteTimeout(timeout))
 	stuck := burst(t, url, page)
-	time.Sleep(time.Second) // past the write timeout, however fast the burst went
+	time.Sleep(timeout + time.Second) // past the write timeout, however fast the burst went
 	ctx := testContext(t)
 	for {
 		if _, _, err := stuck.Read(ctx); err != nil {
@@ -210,7 +216,11 @@ func TestClientThatDoesNotRead(t *testing.T) {
 // missed diffs or the page) in place of the diffs that had no room, with no
 // gap, and then every diff as before.
 func TestLaggingClientCatchesUp(t *testing.T) {
-	_, url, page := liveCounter(t, livetemplate.WithSendQueue(16), livetemplate.WithWriteTimeout(time.Minute))
+	// The lagging client takes nothing until the burst ends, which may
+	// take over a minute on a loaded machine under -race (see
+	// TestSendQueueBytes): no write timeout, and no heartbeat, whose ping
+	// would wait behind the stuck write and count as unanswered.
+	_, url, page := liveCounter(t, livetemplate.WithSendQueue(16), livetemplate.WithWriteTimeout(time.Hour), livetemplate.WithHeartbeat(time.Hour))
 	lagging := burst(t, url, page)
 	var held replica.Tree
 	var version uint64

@@ -502,10 +502,28 @@ func TestPanickingStoreInBackground(t *testing.T) {
 		s.serves(t, q)
 	})
 	t.Run("Put in the sweeper", func(t *testing.T) {
-		ttl := 100 * time.Millisecond
+		// The sweeper rewrites a shown page's record one TTL after its last
+		// write, and the record expires two TTLs after it: after the
+		// panicking Put, the test must see the log, disarm the store and
+		// the sweeper tick (every TTL/4) again within one TTL, or the
+		// record is gone. 100 ms was too short for three wake-ups on a
+		// loaded machine under -race.
+		ttl := time.Second
 		s := newPanicking(t, livetemplate.WithIdleTTL(ttl), livetemplate.WithUnjoinedTTL(ttl))
-		p, _ := s.newPage(t, panicState{})
-		c := s.join(t, p) // shown: the sweeper keeps it and its record
+		// The PageHandler's page is shown from its start, so the sweeper
+		// keeps it and its record. A page of NewPage joined over a socket
+		// would be unjoined until the join's round trip, which on a loaded
+		// machine may outlast the short TTL: then it expires, not found.
+		ctx, cancel := context.WithTimeout(testContext(t), wedgedAfter)
+		defer cancel()
+		c, err := dial(t, s.url+"/page").Default(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.app.GetPage(c.Token())
+		if err != nil {
+			t.Fatal(err)
+		}
 		s.store.put.Store(true)
 		s.log.waitLogged(t)
 		s.store.put.Store(false)
