@@ -79,6 +79,7 @@ type control struct {
 	Msg   string          `json:"m,omitempty"`    // busReply: the error's message
 	V     uint64          `json:"v,omitempty"`    // busReply: the page's version after the event or update
 	Moved bool            `json:"move,omitempty"` // busReply: the instance does not own the page
+	Reply json.RawMessage `json:"r,omitempty"`    // busReply: the reply of the event's handler
 
 	// A busReply to a busUpdate: the Update that the owner's change made
 	// (Base 0 and Body the whole page when the owner had applied this
@@ -107,21 +108,21 @@ func decodeControl(b []byte) (control, error) {
 }
 
 // result is the event's result that a reply carries.
-func (c control) result() *protocol.Error {
+func (c control) result() result {
 	if c.Code == "" {
-		return nil
+		return result{reply: c.Reply}
 	}
-	return &protocol.Error{Code: c.Code, Message: c.Msg}
+	return failed(&protocol.Error{Code: c.Code, Message: c.Msg})
 }
 
 func eventRequest(tok string, e Event) []byte {
 	return control{Token: tok, ID: e.ID, Name: e.Name, Data: e.Data}.encode(busEvent)
 }
 
-func eventReply(res *protocol.Error, v uint64) []byte {
-	c := control{V: v}
-	if res != nil {
-		c.Code, c.Msg = res.Code, res.Message
+func eventReply(res result, v uint64) []byte {
+	c := control{V: v, Reply: res.reply}
+	if res.err != nil {
+		c.Code, c.Msg = res.err.Code, res.err.Message
 	}
 	return c.encode(busReply)
 }
@@ -196,7 +197,7 @@ func decodeUpdate(b []byte) (updateRequest, error) {
 // made, or the error that refused it.
 func updateReply(u Update, res *protocol.Error) []byte {
 	if res != nil {
-		return eventReply(res, 0)
+		return eventReply(failed(res), 0)
 	}
 	return control{V: u.Version, Base: u.Base, Body: u.Body}.encode(busReply)
 }

@@ -93,11 +93,11 @@ func (a *Application) handler(templateName, eventName string) EventHandler {
 type turns struct {
 	turn gate
 	mu   sync.Mutex
-	seen recent[*protocol.Error]
+	seen recent[result]
 }
 
 // result returns the result of the event of that id, if it ran.
-func (t *turns) result(id string) (*protocol.Error, bool) {
+func (t *turns) result(id string) (result, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.seen.get(id)
@@ -105,14 +105,14 @@ func (t *turns) result(id string) (*protocol.Error, bool) {
 
 // remember keeps res as the result of the event of that id, among the limit
 // latest.
-func (t *turns) remember(id string, res *protocol.Error, limit int) {
+func (t *turns) remember(id string, res result, limit int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.seen.add(id, res, limit)
 }
 
 // reset replaces the results with seen: those of a store record.
-func (t *turns) reset(seen recent[*protocol.Error]) {
+func (t *turns) reset(seen recent[result]) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.seen = seen
@@ -124,7 +124,7 @@ func (t *turns) results() []EventResult {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := make([]EventResult, 0, len(t.seen.ring)+1)
-	t.seen.each(func(id string, res *protocol.Error) {
+	t.seen.each(func(id string, res result) {
 		out = append(out, eventResult(id, res))
 	})
 	return out
@@ -139,11 +139,13 @@ type turnKey struct{}
 // handler, or by a goroutine it started) runs in the handler's turn rather
 // than wait for it. It ends when the handler returns: a Modify called later,
 // even with the handler's context, waits for the page's turn like any other,
-// and one running then keeps the turn until it returns. mu guards ended.
+// and one running then keeps the turn until it returns. mu guards ended and
+// reply, the handler's reply (see Reply).
 type handlerTurn struct {
 	p     *Page
 	mu    sync.Mutex
 	ended bool
+	reply json.RawMessage
 	runs  sync.WaitGroup // the Modify calls running in the turn
 }
 
@@ -247,10 +249,10 @@ func (p *Page) modifyData(fn func(data any) (any, error), data any) (any, error)
 // handle runs the handler of e once per event id, and returns the event's
 // result: nil, or the error to acknowledge it with. In a cluster, the
 // handler runs on the page's owner: a follower forwards e to it.
-func (p *Page) handle(ctx context.Context, e Event) *protocol.Error {
+func (p *Page) handle(ctx context.Context, e Event) result {
 	h := p.app.handler(p.tmpl.name, e.Name)
 	if h == nil {
-		return unknownEvent(e)
+		return failed(unknownEvent(e))
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.app.cfg.eventTimeout)
 	defer cancel()
@@ -259,10 +261,10 @@ func (p *Page) handle(ctx context.Context, e Event) *protocol.Error {
 
 // handleOwned runs the handler of e, which another instance forwarded, if
 // this instance owns the page; owned reports whether it does.
-func (p *Page) handleOwned(ctx context.Context, e Event) (res *protocol.Error, owned bool) {
+func (p *Page) handleOwned(ctx context.Context, e Event) (res result, owned bool) {
 	h := p.app.handler(p.tmpl.name, e.Name)
 	if h == nil {
-		return unknownEvent(e), true
+		return failed(unknownEvent(e)), true
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.app.cfg.eventTimeout)
 	defer cancel()
@@ -276,11 +278,15 @@ func unknownEvent(e Event) *protocol.Error {
 // runEvent runs h for e on this instance, once per event id (see once),
 // and returns the event's result. owned is false when another instance of
 // the cluster owns the page.
-func (p *Page) runEvent(ctx context.Context, h EventHandler, e Event) (res *protocol.Error, owned bool) {
-	res, how := p.once(ctx, e.ID, func(ctx context.Context) (*protocol.Error, error) {
+func (p *Page) runEvent(ctx context.Context, h EventHandler, e Event) (res result, owned bool) {
+	res, how := p.once(ctx, e.ID, func(ctx context.Context) (result, error) {
 		t := &handlerTurn{p: p}
-		defer t.end()
-		return p.run(context.WithValue(ctx, turnKey{}, t), h, e)
+		res, err := p.run(context.WithValue(ctx, turnKey{}, t), h, e)
+		t.end()
+		if res == nil {
+			return result{reply: t.reply}, nil
+		}
+		return failed(res), err
 	})
 	return res, how != elsewhere
 }
@@ -300,19 +306,19 @@ const (
 // error, goes to the page's role, which decides whether the result is
 // remembered (see role.settle). A change that cannot run now gets an
 // unavailable result, which its sender's resend may not.
-func (p *Page) once(ctx context.Context, id string, fn func(context.Context) (*protocol.Error, error)) (*protocol.Error, outcome) {
+func (p *Page) once(ctx context.Context, id string, fn func(context.Context) (result, error)) (result, outcome) {
 	if err := p.turns.turn.enter(ctx); err != nil {
-		return pageBusy, answered
+		return failed(pageBusy), answered
 	}
 	defer p.turns.turn.leave()
 	if !p.role.owns() {
-		return nil, elsewhere
+		return result{}, elsewhere
 	}
 	if res, ok := p.turns.result(id); ok {
 		return res, repeated
 	}
 	if !p.role.begin(id) {
-		return unavailableNow, answered
+		return failed(unavailableNow), answered
 	}
 	res, err := fn(ctx)
 	res, keep := p.role.settle(id, res, err)
