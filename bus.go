@@ -10,11 +10,11 @@ import (
 )
 
 // The messages that the instances of a [Cluster] send each other. A page's
-// owner publishes changes (busDiff, busState) and its end (busEnd) to the
-// page's followers; a follower sends the owner events (busEvent) and the
-// data of its Page.Update and Page.Modify calls (busUpdate), each answered
-// with a busReply, uses of the page (busTouch) and its Page.Close
-// (busClose).
+// owner publishes changes (busDiff, busState), pushes (busPush) and its end
+// (busEnd) to the page's followers; a follower sends the owner events
+// (busEvent), the data of its Page.Update and Page.Modify calls (busUpdate)
+// and its pushes (busPush), each answered with a busReply, uses of the page
+// (busTouch) and its Page.Close (busClose).
 const (
 	busDiff   byte = 'd' // a change: version, base, the data and the diff message
 	busState  byte = 's' // the page's whole state, for followers that may have missed changes
@@ -24,6 +24,7 @@ const (
 	busReply  byte = 'r' // the owner's answer to an event
 	busClose  byte = 'c' // a follower's Page.Close, for the owner to close the page
 	busUpdate byte = 'U' // a follower's Page.Update, for the owner to apply
+	busPush   byte = 'p' // a Page.Push: a follower's for the owner, the owner's for the followers
 )
 
 var errBadBusMessage = errors.New("livetemplate: cluster: malformed message")
@@ -72,8 +73,8 @@ func decodeChange(b []byte) (change, error) {
 type control struct {
 	Token string          `json:"t,omitempty"`
 	ID    string          `json:"id,omitempty"`   // busEvent
-	Name  string          `json:"n,omitempty"`    // busEvent
-	Data  json.RawMessage `json:"d,omitempty"`    // busEvent
+	Name  string          `json:"n,omitempty"`    // busEvent, busPush
+	Data  json.RawMessage `json:"d,omitempty"`    // busEvent, busPush
 	Use   use             `json:"u,omitempty"`    // busTouch: how the page was used; useTouch for "watched"
 	Code  string          `json:"c,omitempty"`    // busEnd, busReply: the protocol's error code, "" for success
 	Msg   string          `json:"m,omitempty"`    // busReply: the error's message

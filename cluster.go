@@ -103,6 +103,8 @@ type role interface {
 	update(ctx context.Context, data any) (Update, error)
 	modify(ctx context.Context, fn func(data any) (any, error), inHandler bool) (Update, error)
 	handle(ctx context.Context, h EventHandler, e Event) result
+	// push does what Page.Push does with name and data, its JSON.
+	push(ctx context.Context, name string, data []byte) error
 
 	// owns reports whether this instance owns the page: it changes the
 	// page itself and writes its record.
@@ -298,6 +300,8 @@ func (a *Application) serve(ctx context.Context, msg []byte) []byte {
 	switch msg[0] {
 	case busEvent:
 		return a.serveEvent(c)
+	case busPush:
+		return a.servePush(c)
 	case busTouch:
 		a.serveTouch(c)
 	case busClose:

@@ -613,6 +613,10 @@ func (m *member) deliver(msg []byte) {
 		if c, err := decodeControl(msg); err == nil {
 			m.endedElsewhere(endReason(c.Code))
 		}
+	case busPush:
+		if c, err := decodeControl(msg); err == nil {
+			p.pushChanging(c.Name, c.Data) // a page that ended here has no one to tell
+		}
 	}
 }
 

@@ -25,6 +25,9 @@ func (r Reply) Decode(v any) error {
 type Push struct {
 	Name string          // the push's name, which hooks handle with handleEvent
 	Data json.RawMessage // its JSON, nil for none
+	// Version is the version of the page that the client held when the
+	// push arrived: a push made after a change arrives after its diff.
+	Version uint64
 }
 
 // Decode decodes the push's data into v, as [json.Unmarshal] does. A push
@@ -57,9 +60,8 @@ func (p *Page) NextReply(ctx context.Context) (Reply, error) {
 
 // NextPush returns the oldest server push to the page that it has not
 // returned yet, waiting for one until ctx is done or the page ends. Pushes
-// are kept in the order they arrived, among the page's diffs: a push that
-// the server sent after a change is returned once the page's HTML shows
-// that change.
+// are kept in the order they arrived, with the version the page held then
+// (see [Push]).
 func (p *Page) NextPush(ctx context.Context) (Push, error) {
 	var m Push
 	err := p.waitFor(ctx, func() bool {
@@ -91,5 +93,6 @@ func (p *Page) pushed(m Push) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer p.signal()
+	m.Version = p.version
 	p.pushes = append(p.pushes, m)
 }

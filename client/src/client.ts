@@ -67,6 +67,7 @@ interface Message extends PageMessage {
   data?: unknown;
   id?: string;
   ok?: boolean;
+  reply?: unknown;
 }
 
 /** A live page's connection to the server. */
@@ -206,13 +207,14 @@ export class LiveTemplateClient {
   }
 
   /**
-   * Sends the event name with data to the page's handler; the promise resolves on its ack, or
+   * Sends the event name with data to the page's handler; the promise resolves on its ack, with
+   * the handler's reply (undefined when it gives none), or
    * rejects with a {@link LiveTemplateError} with the server's code (handler_error, unknown_event,
    * ...), or outbox_full when maxPending events wait for their acks. An event that is not
    * acknowledged before the connection drops is sent again, with the same id, after the
    * reconnect: the server runs its handler once.
    */
-  pushEvent(name: string, data?: unknown): Promise<void> {
+  pushEvent(name: string, data?: unknown): Promise<unknown> {
     return this.push_(name, data, null);
   }
 
@@ -225,10 +227,10 @@ export class LiveTemplateClient {
     this.push_(name, data, el).catch(() => {}); // failures are reported by the error event
   }
 
-  private push_(name: string, data: unknown, el: Element | null): Promise<void> {
+  private push_(name: string, data: unknown, el: Element | null): Promise<unknown> {
     if (this.stopped_) return Promise.reject(this.stopped_); // announced once, when the client stopped
     let p: Pending;
-    let promise: Promise<void>;
+    let promise: Promise<unknown>;
     try {
       [p, promise] = this.outbox_.add(this.name_, name, data);
     } catch (e) {
@@ -349,7 +351,7 @@ export class LiveTemplateClient {
 
   private ack_(m: Message): void {
     const id = m.id ?? "";
-    if (m.ok) return this.settle_(id, null);
+    if (m.ok) return this.settle_(id, null, false, m.reply);
     const code = m.code ?? "";
     if (code === C.E_NOT_JOINED || code === C.E_RATE_LIMITED || code === C.E_UNAVAILABLE) {
       // Not run: send it again with the same id, after a rejoin or a pause.
@@ -364,8 +366,8 @@ export class LiveTemplateClient {
     this.settle_(id, new LiveTemplateError(code, m.message ?? code));
   }
 
-  // settle ends the wait of event id: resolved, or rejected with err, which is reported unless quiet.
-  private settle_(id: string, err: LiveTemplateError | null, quiet = false): void {
+  // settle ends the wait of event id: resolved with reply, or rejected with err, which is reported unless quiet.
+  private settle_(id: string, err: LiveTemplateError | null, quiet = false, reply?: unknown): void {
     const p = this.outbox_.take(id);
     this.sentOn_.delete(id);
     const el = this.owner_.get(id);
@@ -374,7 +376,7 @@ export class LiveTemplateClient {
       this.busy_.end(el);
     }
     if (!p) return; // a second ack of a resent event
-    if (!err) return p.resolve();
+    if (!err) return p.resolve(reply);
     if (!quiet) this.report_(err);
     p.reject(err);
   }

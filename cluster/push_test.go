@@ -80,3 +80,40 @@ func TestReplyAcrossInstances(t *testing.T) {
 	}
 	converge(t, ctx, counterHTML([]string{"r1", "r2"}), onB)
 }
+
+// TestPushAcrossInstances: pushes made on the owner and on a follower reach
+// the clients of both instances in the order of the page's changes: each
+// after the diff of the Update made before it.
+func TestPushAcrossInstances(t *testing.T) {
+	ctx, _, ins, page := startCluster(t, 2)
+	onFollower, err := ins[1].app.GetPage(page.GetToken())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := []*livetemplatetest.Page{ins[0].join(t, ctx, page.GetToken()), ins[1].join(t, ctx, page.GetToken())}
+	for i := 1; i <= 10; i++ {
+		u, err := page.Update(counter{Count: i})
+		if err != nil {
+			t.Fatal(err)
+		}
+		from := []*livetemplate.Page{page, onFollower}[i%2]
+		if err := from.Push(ctx, "n", []uint64{uint64(i), u.Version}); err != nil {
+			t.Fatalf("push %d: %v", i, err)
+		}
+	}
+	for c, p := range clients {
+		for i := 1; i <= 10; i++ {
+			m, err := p.NextPush(ctx)
+			if err != nil {
+				t.Fatalf("client %d: %v", c, err)
+			}
+			var d []uint64
+			if err := m.Decode(&d); err != nil || len(d) != 2 || d[0] != uint64(i) {
+				t.Fatalf("client %d: push %d: %s (%v)", c, i, m.Data, err)
+			}
+			if m.Version != d[1] {
+				t.Fatalf("client %d: push %d arrived at version %d; want %d, the version of the Update before it", c, i, m.Version, d[1])
+			}
+		}
+	}
+}
