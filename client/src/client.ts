@@ -293,7 +293,6 @@ export class LiveTemplateClient {
     this.log_("recv", m);
     if (m.type === C.T_ACK) this.ack_(m);
     else if (m.type === C.T_PAGE_TOKEN) m.token && this.feed_({ type: "token", token: m.token });
-    else if (m.type === C.T_PUSH) (m.page ?? "") === this.name_ && this.hookHost_?.push(m.name ?? "", m.data);
     else if (m.type !== C.T_PONG) this.feed_({ type: "message", m: m as PageMessage & { type: string } });
   }
 
@@ -325,6 +324,8 @@ export class LiveTemplateClient {
       case "idle":
         idle(() => this.feed_({ type: "idle", name: a.name }));
         return;
+      case "push":
+        return this.hookHost_?.push(a.event, a.data);
       case "error":
         return this.report_(new LiveTemplateError(a.code, a.message));
       case "stop":
