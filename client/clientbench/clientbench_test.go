@@ -37,7 +37,8 @@ func TestPushLatency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lat) != 2*3*4 || lat[0] < 0 || lat[len(lat)-1] > 5000 {
+	t.Logf("push times: %v ms", lat)
+	if len(lat) != 2*3*4 || lat[0] < -1 || lat[len(lat)-1] > 5000 { // -1: the browser's clock has whole milliseconds
 		t.Errorf("%d push times from %v to %v ms; want 24 of 0 to 5,000", len(lat), lat[0], lat[len(lat)-1])
 	}
 }
