@@ -81,6 +81,9 @@ type control struct {
 	V     uint64          `json:"v,omitempty"`    // busReply: the page's version after the event or update
 	Moved bool            `json:"move,omitempty"` // busReply: the instance does not own the page
 	Reply json.RawMessage `json:"r,omitempty"`    // busReply: the reply of the event's handler
+	// Pushes, of a busReply to a busEvent: the handler's pushes to the
+	// event's sender, each a push message.
+	Pushes []json.RawMessage `json:"p,omitempty"`
 
 	// A busReply to a busUpdate: the Update that the owner's change made
 	// (Base 0 and Body the whole page when the owner had applied this
@@ -111,9 +114,9 @@ func decodeControl(b []byte) (control, error) {
 // result is the event's result that a reply carries.
 func (c control) result() result {
 	if c.Code == "" {
-		return result{reply: c.Reply}
+		return result{reply: c.Reply, pushes: c.Pushes}
 	}
-	return failed(&protocol.Error{Code: c.Code, Message: c.Msg})
+	return result{err: &protocol.Error{Code: c.Code, Message: c.Msg}, pushes: c.Pushes}
 }
 
 func eventRequest(tok string, e Event) []byte {
@@ -121,7 +124,7 @@ func eventRequest(tok string, e Event) []byte {
 }
 
 func eventReply(res result, v uint64) []byte {
-	c := control{V: v, Reply: res.reply}
+	c := control{V: v, Reply: res.reply, Pushes: res.pushes}
 	if res.err != nil {
 		c.Code, c.Msg = res.err.Code, res.err.Message
 	}

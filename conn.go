@@ -446,6 +446,9 @@ func (c *conn) runLane(p *Page, l *lane) {
 // sender went meanwhile: the result is kept for the sender's resend, which
 // must not find a change half made.
 func (c *conn) ack(m protocol.Message, res result) {
+	for _, push := range res.pushes {
+		c.send(m.Page, push)
+	}
 	c.send(m.Page, res.ack(m.ID))
 }
 

@@ -139,14 +139,16 @@ type turnKey struct{}
 // handler, or by a goroutine it started) runs in the handler's turn rather
 // than wait for it. It ends when the handler returns: a Modify called later,
 // even with the handler's context, waits for the page's turn like any other,
-// and one running then keeps the turn until it returns. mu guards ended and
-// reply, the handler's reply (see Reply).
+// and one running then keeps the turn until it returns. mu guards ended,
+// reply, the handler's reply (see Reply), and pushes, its pushes to the
+// sender (see PushToSender).
 type handlerTurn struct {
-	p     *Page
-	mu    sync.Mutex
-	ended bool
-	reply json.RawMessage
-	runs  sync.WaitGroup // the Modify calls running in the turn
+	p      *Page
+	mu     sync.Mutex
+	ended  bool
+	reply  json.RawMessage
+	pushes []json.RawMessage
+	runs   sync.WaitGroup // the Modify calls running in the turn
 }
 
 // join starts a Modify of p in the turn, if it is p's and has not ended.
@@ -284,9 +286,9 @@ func (p *Page) runEvent(ctx context.Context, h EventHandler, e Event) (res resul
 		res, err := p.run(context.WithValue(ctx, turnKey{}, t), h, e)
 		t.end()
 		if res == nil {
-			return result{reply: t.reply}, nil
+			return result{reply: t.reply, pushes: t.pushes}, nil
 		}
-		return failed(res), err
+		return result{err: res, pushes: t.pushes}, err
 	})
 	return res, how != elsewhere
 }
@@ -321,9 +323,13 @@ func (p *Page) once(ctx context.Context, id string, fn func(context.Context) (re
 		return failed(unavailableNow), answered
 	}
 	res, err := fn(ctx)
-	res, keep := p.role.settle(id, res, err)
+	pushes := res.pushes
+	res, keep := p.role.settle(id, result{err: res.err, reply: res.reply}, err)
 	if keep {
+		// Without the pushes: a resend gets none. A change not kept runs
+		// again on its resend, which pushes again.
 		p.turns.remember(id, res, p.app.cfg.dedupeWindow)
+		res.pushes = pushes
 	}
 	return res, answered
 }

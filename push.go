@@ -31,23 +31,33 @@ import (
 // client that lets its pushes and other messages wait unread past its send
 // queue's limits ([WithSendQueue]) is closed, as for any message.
 func (p *Page) Push(ctx context.Context, name string, data any) error {
-	if name == "" || len(name) > protocol.MaxEventName {
-		return fmt.Errorf("livetemplate: push %q: the name must have 1 to %d bytes", name, protocol.MaxEventName)
-	}
-	var b []byte
-	if data != nil {
-		var err error
-		if b, err = json.Marshal(data); err != nil {
-			return fmt.Errorf("livetemplate: push %q: %w", name, err)
-		}
-	}
-	if limit := p.app.cfg.maxPushSize; len(b) > limit {
-		return fmt.Errorf("livetemplate: push %q: %d bytes, past the limit of %d: %w", name, len(b), limit, ErrLimitReached)
+	b, err := p.pushData(name, data)
+	if err != nil {
+		return err
 	}
 	if err := p.role.push(ctx, name, b); err != nil {
 		return fmt.Errorf("livetemplate: push %q: %w", name, err)
 	}
 	return nil
+}
+
+// pushData checks a push's name and returns its data's JSON, within
+// WithMaxPushSize.
+func (p *Page) pushData(name string, data any) ([]byte, error) {
+	if name == "" || len(name) > protocol.MaxEventName {
+		return nil, fmt.Errorf("livetemplate: push %q: the name must have 1 to %d bytes", name, protocol.MaxEventName)
+	}
+	var b []byte
+	if data != nil {
+		var err error
+		if b, err = json.Marshal(data); err != nil {
+			return nil, fmt.Errorf("livetemplate: push %q: %w", name, err)
+		}
+	}
+	if limit := p.app.cfg.maxPushSize; len(b) > limit {
+		return nil, fmt.Errorf("livetemplate: push %q: %d bytes, past the limit of %d: %w", name, len(b), limit, ErrLimitReached)
+	}
+	return b, nil
 }
 
 // pushChanging sends the push of name with data (JSON) to the page's joined
@@ -152,4 +162,31 @@ func (a *Application) servePush(c control) []byte {
 		return eventReply(failed(protocolError(err)), 0)
 	}
 	return control{}.encode(busReply)
+}
+
+// PushToSender sends a push named name, with data as [json.Marshal]
+// encodes it (nil for none), to the hooks of the page in the one browser tab
+// that sent the event whose handler ctx belongs to: on the sender's
+// connection, after the diffs of the handler's changes and before the
+// event's ack, in the order of the calls. Use it for what concerns the
+// sender alone (a toast, a focus, a sound). It is not kept with the event's
+// result: a resent event whose first run's ack was lost gets its reply
+// again, not its pushes. It fails as [Page.Push] does for the name and the
+// size, and with [ErrNotInHandler] outside a running handler.
+func PushToSender(ctx context.Context, name string, data any) error {
+	t, _ := ctx.Value(turnKey{}).(*handlerTurn)
+	if t == nil {
+		return fmt.Errorf("livetemplate: push %q to the sender: %w", name, ErrNotInHandler)
+	}
+	b, err := t.p.pushData(name, data)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ended {
+		return fmt.Errorf("livetemplate: push %q to the sender: %w", name, ErrNotInHandler)
+	}
+	t.pushes = append(t.pushes, protocol.Push(name, b))
+	return nil
 }

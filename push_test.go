@@ -1,9 +1,11 @@
 package livetemplate_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/livetemplate/livetemplate"
 	"github.com/livetemplate/livetemplate/livetemplatetest"
@@ -70,5 +72,47 @@ func TestPushErrors(t *testing.T) {
 	page.Close()
 	if err := page.Push(ctx, "late", nil); !errors.Is(err, livetemplate.ErrPageClosed) {
 		t.Fatalf("a push to a closed page: %v; want ErrPageClosed", err)
+	}
+}
+
+// TestPushToSender: a handler's pushes to the sender reach the sender's
+// connection alone, after the handler's diff and before the ack; a resent
+// event gets none; outside a handler, PushToSender fails.
+func TestPushToSender(t *testing.T) {
+	app, url, page := liveCounter(t)
+	handle(t, app, "counter", "toast", func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
+		if err := add(ctx, p, 1, e.ID); err != nil {
+			return err
+		}
+		return livetemplate.PushToSender(ctx, "toast", "added "+e.ID)
+	})
+	ctx := testContext(t)
+	sender, other := join(t, dial(t, url), page.GetToken()), join(t, dial(t, url), page.GetToken())
+	for range 2 { // the second, a resend, gets no push
+		if err := sender.EventID(ctx, "s-1", "toast", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sender.EventID(ctx, "s-2", "toast", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct {
+		text string
+		v    uint64
+	}{{"added s-1", 2}, {"added s-2", 3}} {
+		m, err := sender.NextPush(ctx)
+		var text string
+		if err != nil || m.Decode(&text) != nil || m.Name != "toast" || text != want.text || m.Version != want.v {
+			t.Fatalf("push %+v (%s), %v; want %q at version %d, after the handler's diff", m, m.Data, err, want.text, want.v)
+		}
+	}
+	waitHTML(t, other, counterSrc, page.Data())
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if m, err := other.NextPush(short); err == nil {
+		t.Fatalf("the other connection got the sender's push %+v", m)
+	}
+	if err := livetemplate.PushToSender(ctx, "toast", nil); !errors.Is(err, livetemplate.ErrNotInHandler) {
+		t.Fatalf("PushToSender outside a handler: %v; want ErrNotInHandler", err)
 	}
 }

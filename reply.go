@@ -51,16 +51,19 @@ func Reply(ctx context.Context, v any) error {
 
 // result is an event's result: err, the error that its ack reports, or nil
 // when it succeeded, with reply then the handler's reply (JSON, nil for
-// none).
+// none); and pushes, the handler's pushes to the sender (each a push
+// message), which go before the ack.
 type result struct {
-	err   *protocol.Error
-	reply json.RawMessage
+	err    *protocol.Error
+	reply  json.RawMessage
+	pushes []json.RawMessage
 }
 
 // failed is the result of an event that failed with e.
 func failed(e *protocol.Error) result { return result{err: e} }
 
-// ack encodes the acknowledgement of the event id with r.
+// ack encodes the acknowledgement of the event id with r (without its
+// pushes).
 func (r result) ack(id string) []byte {
 	if r.err != nil {
 		return protocol.AckError(id, r.err)

@@ -18,6 +18,9 @@ func countReply(ctx context.Context, p *livetemplate.Page, e livetemplate.Event)
 	if err := clustertest.Add(ctx, p, e); err != nil {
 		return err
 	}
+	if err := livetemplate.PushToSender(ctx, "counted", e.ID); err != nil {
+		return err
+	}
 	return livetemplate.Reply(ctx, p.Data().(counter).Count)
 }
 
@@ -48,8 +51,9 @@ func replyTo(t *testing.T, ctx context.Context, p *livetemplatetest.Page, id str
 	return n
 }
 
-// TestReplyAcrossInstances: a reply reaches a client of a follower, whose
-// instance forwarded the event to the owner; after the owner dies, the
+// TestReplyAcrossInstances: a reply, and a push to the sender, reach a
+// client of a follower, whose instance forwarded the event to the owner;
+// after the owner dies, the
 // event resent to the instance that took the page over gets the same reply
 // from the page's record, without running again.
 func TestReplyAcrossInstances(t *testing.T) {
@@ -73,6 +77,13 @@ func TestReplyAcrossInstances(t *testing.T) {
 	}
 	if n := replyTo(t, ctx, onB, "r2"); n != 2 {
 		t.Fatalf("second reply: %d; want 2", n)
+	}
+	for _, id := range []string{"r1", "r2"} {
+		m, err := onB.NextPush(ctx)
+		var got string
+		if err != nil || m.Decode(&got) != nil || got != id {
+			t.Fatalf("push to the sender %+v, %v; want %s", m, err, id)
+		}
 	}
 	a.kill()
 	if n := replyTo(t, ctx, onB, "r1"); n != 1 {
