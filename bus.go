@@ -10,11 +10,11 @@ import (
 )
 
 // The messages that the instances of a [Cluster] send each other. A page's
-// owner publishes changes (busDiff, busState) and its end (busEnd) to the
-// page's followers; a follower sends the owner events (busEvent) and the
-// data of its Page.Update and Page.Modify calls (busUpdate), each answered
-// with a busReply, uses of the page (busTouch) and its Page.Close
-// (busClose).
+// owner publishes changes (busDiff, busState), pushes (busPush) and its end
+// (busEnd) to the page's followers; a follower sends the owner events
+// (busEvent), the data of its Page.Update and Page.Modify calls (busUpdate)
+// and its pushes (busPush), each answered with a busReply, uses of the page
+// (busTouch) and its Page.Close (busClose).
 const (
 	busDiff   byte = 'd' // a change: version, base, the data and the diff message
 	busState  byte = 's' // the page's whole state, for followers that may have missed changes
@@ -24,6 +24,7 @@ const (
 	busReply  byte = 'r' // the owner's answer to an event
 	busClose  byte = 'c' // a follower's Page.Close, for the owner to close the page
 	busUpdate byte = 'U' // a follower's Page.Update, for the owner to apply
+	busPush   byte = 'p' // a Page.Push: a follower's for the owner, the owner's for the followers
 )
 
 var errBadBusMessage = errors.New("livetemplate: cluster: malformed message")
@@ -72,8 +73,8 @@ func decodeChange(b []byte) (change, error) {
 type control struct {
 	Token string          `json:"t,omitempty"`
 	ID    string          `json:"id,omitempty"`   // busEvent
-	Name  string          `json:"n,omitempty"`    // busEvent
-	Data  json.RawMessage `json:"d,omitempty"`    // busEvent
+	Name  string          `json:"n,omitempty"`    // busEvent, busPush
+	Data  json.RawMessage `json:"d,omitempty"`    // busEvent, busPush
 	Seq   uint64          `json:"q,omitempty"`    // busEvent: its number in its tab, 0 for none
 	Who   json.RawMessage `json:"w,omitempty"`    // busEvent: the identity of the sender's connection (WithConnect)
 	Use   use             `json:"u,omitempty"`    // busTouch: how the page was used; useTouch for "watched"
@@ -81,6 +82,10 @@ type control struct {
 	Msg   string          `json:"m,omitempty"`    // busReply: the error's message
 	V     uint64          `json:"v,omitempty"`    // busReply: the page's version after the event or update
 	Moved bool            `json:"move,omitempty"` // busReply: the instance does not own the page
+	Reply json.RawMessage `json:"r,omitempty"`    // busReply: the reply of the event's handler
+	// Pushes, of a busReply to a busEvent: the handler's pushes to the
+	// event's sender, each a push message.
+	Pushes []json.RawMessage `json:"p,omitempty"`
 
 	// A busReply to a busUpdate: the Update that the owner's change made
 	// (Base 0 and Body the whole page when the owner had applied this
@@ -109,21 +114,21 @@ func decodeControl(b []byte) (control, error) {
 }
 
 // result is the event's result that a reply carries.
-func (c control) result() *protocol.Error {
+func (c control) result() result {
 	if c.Code == "" {
-		return nil
+		return result{reply: c.Reply, pushes: c.Pushes}
 	}
-	return &protocol.Error{Code: c.Code, Message: c.Msg}
+	return result{err: &protocol.Error{Code: c.Code, Message: c.Msg}, pushes: c.Pushes}
 }
 
 func eventRequest(tok string, e Event, who json.RawMessage) []byte {
 	return control{Token: tok, ID: e.ID, Name: e.Name, Data: e.Data, Seq: e.seq, Who: who}.encode(busEvent)
 }
 
-func eventReply(res *protocol.Error, v uint64) []byte {
-	c := control{V: v}
-	if res != nil {
-		c.Code, c.Msg = res.Code, res.Message
+func eventReply(res result, v uint64) []byte {
+	c := control{V: v, Reply: res.reply, Pushes: res.pushes}
+	if res.err != nil {
+		c.Code, c.Msg = res.err.Code, res.err.Message
 	}
 	return c.encode(busReply)
 }
@@ -198,7 +203,7 @@ func decodeUpdate(b []byte) (updateRequest, error) {
 // made, or the error that refused it.
 func updateReply(u Update, res *protocol.Error) []byte {
 	if res != nil {
-		return eventReply(res, 0)
+		return eventReply(failed(res), 0)
 	}
 	return control{V: u.Version, Base: u.Base, Body: u.Body}.encode(busReply)
 }

@@ -87,6 +87,9 @@ type EventResult struct {
 	ID      string // the event's id
 	Code    string // the protocol's error code; "" when the handler succeeded
 	Message string // the error's message
+	// Reply is the JSON of the handler's reply ([Reply]), "" for none
+	// or when the handler failed.
+	Reply string
 }
 
 // role is a page's part in a cluster: how its changes and events reach the
@@ -99,7 +102,9 @@ type role interface {
 	// Page.handle do, wherever the page's owner is.
 	update(ctx context.Context, data any) (Update, error)
 	modify(ctx context.Context, fn func(data any) (any, error), inHandler bool) (Update, error)
-	handle(ctx context.Context, h EventHandler, e Event) *protocol.Error
+	handle(ctx context.Context, h EventHandler, e Event) result
+	// push does what Page.Push does with name and data, its JSON.
+	push(ctx context.Context, name string, data []byte) error
 
 	// owns reports whether this instance owns the page: it changes the
 	// page itself and writes its record.
@@ -109,7 +114,7 @@ type role interface {
 	// settle makes its result res durable if need be (err is the change's
 	// own error), and reports whether the page remembers it.
 	begin(c changeID) bool
-	settle(c changeID, res *protocol.Error, err error) (*protocol.Error, bool)
+	settle(c changeID, res result, err error) (result, bool)
 
 	// With the change lock held: stamp returns rec, a record about to be
 	// written, with the role's fields, and wrote follows its write; adopt takes the
@@ -154,7 +159,7 @@ func (s solo) modify(ctx context.Context, fn func(data any) (any, error), _ bool
 	return u, err
 }
 
-func (s solo) handle(ctx context.Context, h EventHandler, e Event) *protocol.Error {
+func (s solo) handle(ctx context.Context, h EventHandler, e Event) result {
 	res, _ := s.p.runEvent(ctx, h, e)
 	return res
 }
@@ -162,7 +167,7 @@ func (s solo) handle(ctx context.Context, h EventHandler, e Event) *protocol.Err
 func (solo) owns() bool          { return true }
 func (solo) begin(changeID) bool { return true }
 
-func (solo) settle(_ changeID, res *protocol.Error, _ error) (*protocol.Error, bool) {
+func (solo) settle(_ changeID, res result, _ error) (result, bool) {
 	return res, true
 }
 
@@ -295,6 +300,8 @@ func (a *Application) serve(ctx context.Context, msg []byte) []byte {
 	switch msg[0] {
 	case busEvent:
 		return a.serveEvent(c)
+	case busPush:
+		return a.servePush(c)
 	case busTouch:
 		a.serveTouch(c)
 	case busClose:
@@ -313,11 +320,11 @@ func (a *Application) serveEvent(c control) []byte {
 	}
 	p, err := a.findPage(c.Token)
 	if err != nil {
-		return eventReply(protocolError(err), 0)
+		return eventReply(failed(protocolError(err)), 0)
 	}
 	id, err := a.whoOf(c.Who)
 	if err != nil {
-		return eventReply(&protocol.Error{Code: protocol.CodeBadMessage, Message: err.Error()}, 0)
+		return eventReply(failed(&protocol.Error{Code: protocol.CodeBadMessage, Message: err.Error()}), 0)
 	}
 	// The handler's context is the application's, as for its own
 	// connections' events: Close cancels it.
@@ -335,21 +342,21 @@ func (a *Application) serveEvent(c control) []byte {
 func (a *Application) serveUpdate(req updateRequest) []byte {
 	p, err := a.findPage(req.token)
 	if err != nil {
-		return eventReply(protocolError(err), 0)
+		return eventReply(failed(protocolError(err)), 0)
 	}
 	data, err := a.cfg.cluster.Decode(p.tmpl.name, req.data)
 	if err != nil {
-		return eventReply(&protocol.Error{Code: protocol.CodeHandlerError, Message: err.Error()}, 0)
+		return eventReply(failed(&protocol.Error{Code: protocol.CodeHandlerError, Message: err.Error()}), 0)
 	}
 	ctx, cancel := context.WithTimeout(a.events, a.cfg.eventTimeout)
 	defer cancel()
 	var u Update
 	var uerr error
-	res, how := p.once(ctx, changeID{id: req.id}, func(ctx context.Context) (*protocol.Error, error) {
+	res, how := p.once(ctx, changeID{id: req.id}, func(ctx context.Context) (result, error) {
 		if u, uerr = p.apply(ctx, data, req.at()); uerr != nil {
-			return handlerError(uerr), uerr
+			return failed(handlerError(uerr)), uerr
 		}
-		return nil, nil
+		return result{}, nil
 	})
 	switch {
 	case how == elsewhere:
@@ -357,11 +364,11 @@ func (a *Application) serveUpdate(req updateRequest) []byte {
 	case how == repeated:
 		// Applied already: the follower gets the whole page.
 		tree, v := p.current()
-		return updateReply(Update{Version: v, Body: p.withToken(tree.AppendJSON(nil), v)}, res)
+		return updateReply(Update{Version: v, Body: p.withToken(tree.AppendJSON(nil), v)}, res.err)
 	case errors.Is(uerr, errModifyConflict):
 		return control{Conflict: true, V: p.Version()}.encode(busReply)
 	}
-	return updateReply(u, res)
+	return updateReply(u, res.err)
 }
 
 // serveTouch records a use of a page that this instance owns by a follower's

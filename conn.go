@@ -548,12 +548,11 @@ func (c *conn) runLane(p *Page, l *lane) {
 // ack acknowledges m with its result. The handler ran to its end even if the
 // sender went meanwhile: the result is kept for the sender's resend, which
 // must not find a change half made.
-func (c *conn) ack(m protocol.Message, res *protocol.Error) {
-	if res != nil {
-		c.send(m.Page, protocol.AckError(m.ID, res))
-		return
+func (c *conn) ack(m protocol.Message, res result) {
+	for _, push := range res.pushes {
+		c.send(m.Page, push)
 	}
-	c.send(m.Page, protocol.Ack(m.ID))
+	c.send(m.Page, res.ack(m.ID))
 }
 
 // limiter holds a connection's rate limits, in frames (WithEventRate) and

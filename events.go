@@ -97,25 +97,29 @@ func (a *Application) handler(templateName, eventName string) EventHandler {
 type turns struct {
 	turn  gate
 	mu    sync.Mutex
-	seen  recent[*protocol.Error]
+	seen  recent[result]
 	marks marks
 }
 
 // result returns the result of the change c if it ran (ran), or the refusal
 // of a numbered event that comes before its tab's earlier ones; neither
 // when c may run.
-func (t *turns) result(c changeID) (res *protocol.Error, ran bool) {
+func (t *turns) result(c changeID) (res result, ran bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if res, ok := t.seen.get(c.id); ok {
 		return res, true
 	}
-	return t.orderLocked(c)
+	refused, ran := t.orderLocked(c)
+	if refused != nil {
+		return failed(refused), ran
+	}
+	return result{}, ran
 }
 
 // remember keeps res as the result of the change c, among the limit
 // latest, and c's number as its tab's mark.
-func (t *turns) remember(c changeID, res *protocol.Error, limit int) {
+func (t *turns) remember(c changeID, res result, limit int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.seen.add(c.id, res, limit)
@@ -145,7 +149,7 @@ func (t *turns) results() []EventResult {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := make([]EventResult, 0, len(t.seen.ring)+1)
-	t.seen.each(func(id string, res *protocol.Error) {
+	t.seen.each(func(id string, res result) {
 		out = append(out, eventResult(id, res))
 	})
 	return out
@@ -160,12 +164,16 @@ type turnKey struct{}
 // handler, or by a goroutine it started) runs in the handler's turn rather
 // than wait for it. It ends when the handler returns: a Modify called later,
 // even with the handler's context, waits for the page's turn like any other,
-// and one running then keeps the turn until it returns. mu guards ended.
+// and one running then keeps the turn until it returns. mu guards ended,
+// reply, the handler's reply (see Reply), and pushes, its pushes to the
+// sender (see PushToSender).
 type handlerTurn struct {
-	p     *Page
-	mu    sync.Mutex
-	ended bool
-	runs  sync.WaitGroup // the Modify calls running in the turn
+	p      *Page
+	mu     sync.Mutex
+	ended  bool
+	reply  json.RawMessage
+	pushes []json.RawMessage
+	runs   sync.WaitGroup // the Modify calls running in the turn
 }
 
 // join starts a Modify of p in the turn, if it is p's and has not ended.
@@ -268,13 +276,13 @@ func (p *Page) modifyData(fn func(data any) (any, error), data any) (any, error)
 // handle runs the handler of e once per event id, and returns the event's
 // result: nil, or the error to acknowledge it with. In a cluster, the
 // handler runs on the page's owner: a follower forwards e to it.
-func (p *Page) handle(ctx context.Context, e Event) *protocol.Error {
+func (p *Page) handle(ctx context.Context, e Event) result {
 	// A numbered event without a handler runs all the same, to be refused
 	// by run: the refusal counts as its run, so that its tab's later events
 	// run after it, and it does not run when a handler comes later.
 	h := p.app.handler(p.tmpl.name, e.Name)
 	if h == nil && e.seq == 0 {
-		return unknownEvent(e)
+		return failed(unknownEvent(e))
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.app.cfg.eventTimeout)
 	defer cancel()
@@ -283,10 +291,10 @@ func (p *Page) handle(ctx context.Context, e Event) *protocol.Error {
 
 // handleOwned runs the handler of e, which another instance forwarded, if
 // this instance owns the page; owned reports whether it does.
-func (p *Page) handleOwned(ctx context.Context, e Event) (res *protocol.Error, owned bool) {
+func (p *Page) handleOwned(ctx context.Context, e Event) (res result, owned bool) {
 	h := p.app.handler(p.tmpl.name, e.Name)
 	if h == nil && e.seq == 0 {
-		return unknownEvent(e), true
+		return failed(unknownEvent(e)), true
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.app.cfg.eventTimeout)
 	defer cancel()
@@ -300,12 +308,17 @@ func unknownEvent(e Event) *protocol.Error {
 // runEvent runs h for e on this instance, once per event id (see once),
 // and returns the event's result. owned is false when another instance of
 // the cluster owns the page.
-func (p *Page) runEvent(ctx context.Context, h EventHandler, e Event) (res *protocol.Error, owned bool) {
-	res, how := p.once(ctx, eventChange(e), func(ctx context.Context) (*protocol.Error, error) {
+func (p *Page) runEvent(ctx context.Context, h EventHandler, e Event) (res result, owned bool) {
+	res, how := p.once(ctx, eventChange(e), func(ctx context.Context) (result, error) {
 		t := &handlerTurn{p: p}
-		defer t.end()
-		defer p.setSender(ctx)()
-		return p.run(context.WithValue(ctx, turnKey{}, t), h, e)
+		unsetSender := p.setSender(ctx)
+		res, err := p.run(context.WithValue(ctx, turnKey{}, t), h, e)
+		t.end()
+		unsetSender()
+		if res == nil {
+			return result{reply: t.reply, pushes: t.pushes}, nil
+		}
+		return result{err: res, pushes: t.pushes}, err
 	})
 	return res, how != elsewhere
 }
@@ -326,26 +339,30 @@ const (
 // decides whether the result is remembered (see role.settle). A change that
 // cannot run now, or a numbered event that comes before its tab's earlier
 // ones, gets an unavailable result, which its sender's resend may not.
-func (p *Page) once(ctx context.Context, c changeID, fn func(context.Context) (*protocol.Error, error)) (*protocol.Error, outcome) {
+func (p *Page) once(ctx context.Context, c changeID, fn func(context.Context) (result, error)) (result, outcome) {
 	if err := p.turns.turn.enter(ctx); err != nil {
-		return pageBusy, answered
+		return failed(pageBusy), answered
 	}
 	defer p.turns.turn.leave()
 	if !p.role.owns() {
-		return nil, elsewhere
+		return result{}, elsewhere
 	}
 	if res, ran := p.turns.result(c); ran {
 		return res, repeated
-	} else if res != nil {
+	} else if res.err != nil {
 		return res, answered
 	}
 	if !p.role.begin(c) {
-		return unavailableNow, answered
+		return failed(unavailableNow), answered
 	}
 	res, err := fn(ctx)
-	res, keep := p.role.settle(c, res, err)
+	pushes := res.pushes
+	res, keep := p.role.settle(c, result{err: res.err, reply: res.reply}, err)
 	if keep {
+		// Without the pushes: a resend gets none. A change not kept runs
+		// again on its resend, which pushes again.
 		p.turns.remember(c, res, p.app.cfg.dedupeWindow)
+		res.pushes = pushes
 	}
 	return res, answered
 }

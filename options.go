@@ -36,6 +36,8 @@ const (
 	DefaultHistory            = 64
 	DefaultEventTimeout       = 10 * time.Second
 	DefaultDedupeWindow       = 1024
+	DefaultMaxReplySize       = 4 << 10
+	DefaultMaxPushSize        = 64 << 10
 )
 
 // An Option configures an [Application]. Options are applied in order; an
@@ -75,6 +77,8 @@ type config struct {
 	history        int
 	eventTimeout   time.Duration
 	dedupeWindow   int
+	maxReplySize   int
+	maxPushSize    int
 	logger         *slog.Logger
 	dev            bool                                         // WithDevMode (devmode.go)
 	connect        *connector                                   // identity.go
@@ -112,6 +116,8 @@ func defaultConfig() config {
 		dedupeWindow:   DefaultDedupeWindow,
 		leaveGrace:     DefaultLeaveGrace,
 		topicQueue:     DefaultTopicQueue,
+		maxReplySize:   DefaultMaxReplySize,
+		maxPushSize:    DefaultMaxPushSize,
 	}
 }
 
@@ -393,6 +399,8 @@ func (c *config) checkConnections() error {
 		return fmt.Errorf("event queue bytes %d: must be positive", c.eventBytes)
 	case c.maxClientConns <= 0:
 		return fmt.Errorf("max client connections %d: must be positive", c.maxClientConns)
+	case c.maxReplySize <= 0 || c.maxPushSize <= 0:
+		return fmt.Errorf("max reply size %d, push size %d: must be positive", c.maxReplySize, c.maxPushSize)
 	case badPattern(c.hosts) != "":
 		return fmt.Errorf("allowed host %q: %w", badPattern(c.hosts), path.ErrBadPattern)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,7 +38,7 @@ type member struct {
 	// the page's turn, with its result once known, and pendingSaved
 	// whether a record holding it was written.
 	pending      changeID
-	pendingRes   *protocol.Error
+	pendingRes   result
 	pendingSaved bool
 }
 
@@ -101,7 +102,7 @@ func (m *member) modify(ctx context.Context, fn func(data any) (any, error), inH
 	return Update{}, fmt.Errorf("livetemplate: modify page: %w", ErrNotOwner)
 }
 
-func (m *member) handle(ctx context.Context, h EventHandler, e Event) *protocol.Error {
+func (m *member) handle(ctx context.Context, h EventHandler, e Event) result {
 	for {
 		if !m.owns() {
 			if res, done := m.forward(ctx, e); done {
@@ -121,11 +122,11 @@ func (m *member) begin(c changeID) bool {
 	if !m.cluster().Leased() {
 		return false
 	}
-	m.setPending(c, nil)
+	m.setPending(c, result{})
 	return true
 }
 
-func (m *member) setPending(c changeID, res *protocol.Error) {
+func (m *member) setPending(c changeID, res result) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pending, m.pendingRes, m.pendingSaved = c, res, false
@@ -137,28 +138,28 @@ func (m *member) setPending(c changeID, res *protocol.Error) {
 // does not run them again. A change that this instance could not apply,
 // because the page changed owner or revision meanwhile, is not remembered:
 // it runs on its resend.
-func (m *member) settle(_ changeID, res *protocol.Error, err error) (*protocol.Error, bool) {
-	defer m.setPending(changeID{}, nil)
+func (m *member) settle(_ changeID, res result, err error) (result, bool) {
+	defer m.setPending(changeID{}, result{})
 	if errors.Is(err, ErrVersionConflict) || errors.Is(err, ErrNotOwner) || errors.Is(err, errModifyConflict) {
-		return unavailableNow, false
+		return failed(unavailableNow), false
 	}
 	m.mu.Lock()
 	saved := m.pendingSaved
 	m.pendingRes = res
 	m.mu.Unlock()
-	if saved && res == nil {
+	if saved && res.err == nil && res.reply == nil {
 		return res, true // the change's own write holds it, with success
 	}
 	p := m.p
 	if err := p.changing.enter(p.app.ctx); err != nil {
-		return unavailableNow, false
+		return failed(unavailableNow), false
 	}
 	defer p.changing.leave()
 	if serr := p.writeChanging(p.app.ctx, p.recordChanging()); serr != nil {
 		if errors.Is(serr, ErrVersionConflict) {
 			p.reloadChanging(p.app.ctx, serr)
 		}
-		return unavailableNow, false
+		return failed(unavailableNow), false
 	}
 	return res, true
 }
@@ -374,13 +375,13 @@ func (m *member) verifyOwner(ctx context.Context) {
 // when this instance became the page's owner meanwhile: the caller runs e.
 // An owner that does not answer is looked up again (and the page taken over
 // once its lease has lapsed) until ctx is done.
-func (m *member) forward(ctx context.Context, e Event) (res *protocol.Error, done bool) {
+func (m *member) forward(ctx context.Context, e Event) (res result, done bool) {
 	r, done, err := m.toOwner(ctx, eventRequest(m.p.token, e, rawWho(ctx)))
 	switch {
 	case !done:
-		return nil, false
+		return result{}, false
 	case err != nil:
-		return unavailableNow, true
+		return failed(unavailableNow), true
 	}
 	return r.result(), true
 }
@@ -615,6 +616,10 @@ func (m *member) deliver(msg []byte) {
 		if c, err := decodeControl(msg); err == nil {
 			m.endedElsewhere(endReason(c.Code))
 		}
+	case busPush:
+		if c, err := decodeControl(msg); err == nil {
+			p.pushChanging(c.Name, c.Data) // a page that ended here has no one to tell
+		}
 	}
 }
 
@@ -718,12 +723,15 @@ func (m *member) tellFollowers(ch change, data any) {
 }
 
 // seenFrom is a dedupe memory holding the results of a store record.
-func seenFrom(events []EventResult, limit int) recent[*protocol.Error] {
-	var r recent[*protocol.Error]
+func seenFrom(events []EventResult, limit int) recent[result] {
+	var r recent[result]
 	for _, e := range events[max(0, len(events)-limit):] {
-		var res *protocol.Error
+		var res result
+		if e.Reply != "" {
+			res.reply = json.RawMessage(e.Reply)
+		}
 		if e.Code != "" {
-			res = &protocol.Error{Code: e.Code, Message: e.Message}
+			res = failed(&protocol.Error{Code: e.Code, Message: e.Message})
 		}
 		if _, ok := r.get(e.ID); !ok {
 			r.add(e.ID, res, limit)
@@ -732,9 +740,9 @@ func seenFrom(events []EventResult, limit int) recent[*protocol.Error] {
 	return r
 }
 
-func eventResult(id string, res *protocol.Error) EventResult {
-	if res == nil {
-		return EventResult{ID: id}
+func eventResult(id string, res result) EventResult {
+	if res.err == nil {
+		return EventResult{ID: id, Reply: string(res.reply)}
 	}
-	return EventResult{ID: id, Code: res.Code, Message: res.Message}
+	return EventResult{ID: id, Code: res.err.Code, Message: res.err.Message}
 }

@@ -212,7 +212,7 @@ func TestPanickingCluster(t *testing.T) {
 		{
 			name: "Request of a follower's event", method: "Request", on: followerOf,
 			act: func(t *testing.T, _, follower *Page) error {
-				if res := follower.handle(t.Context(), Event{Name: "add", ID: "e1"}); res == nil || res.Code != protocol.CodeUnavailable {
+				if res := follower.handle(t.Context(), Event{Name: "add", ID: "e1"}).err; res == nil || res.Code != protocol.CodeUnavailable {
 					t.Fatalf("the event's result %v: want unavailable", res)
 				}
 				return nil
@@ -225,7 +225,7 @@ func TestPanickingCluster(t *testing.T) {
 		{
 			name: "Leased of the owner's event", method: "Leased", on: ownerOf,
 			act: func(t *testing.T, owner, _ *Page) error {
-				if res := owner.handle(t.Context(), Event{Name: "add", ID: "e1"}); res == nil || res.Code != protocol.CodeUnavailable {
+				if res := owner.handle(t.Context(), Event{Name: "add", ID: "e1"}).err; res == nil || res.Code != protocol.CodeUnavailable {
 					t.Fatalf("the event's result %v: want unavailable", res)
 				}
 				return nil

@@ -168,8 +168,8 @@ func (a *Application) runMessage(p *Page, m Message) {
 	defer cancel()
 	asEvent := func(ctx context.Context, p *Page, _ Event) error { return h(ctx, p, m) }
 	res, _ := p.runEvent(ctx, asEvent, Event{Name: m.Topic, ID: topicPrefix + m.ID})
-	if res != nil && res.Code != "" {
-		a.logError("livetemplate: topic handler failed", slog.Any("page", p), slog.String("topic", m.Topic), slog.String("code", res.Code), slog.String("error", res.Message))
+	if res.err != nil && res.err.Code != "" {
+		a.logError("livetemplate: topic handler failed", slog.Any("page", p), slog.String("topic", m.Topic), slog.String("code", res.err.Code), slog.String("error", res.err.Message))
 	}
 }
 

@@ -55,6 +55,10 @@ func errorMsg(page, code string) string {
 	return msg(`{"type":"error","page":"` + page + `","code":"` + code + `","message":"m"}`)
 }
 
+func pushMsg(page, name string) string {
+	return msg(`{"type":"push","page":"` + page + `","name":"` + name + `","data":{"x":1}}`)
+}
+
 func named(typ, page string) string { return `{"type":"` + typ + `","name":"` + page + `"}` }
 
 func itoa(n int) string {
@@ -158,6 +162,23 @@ func TestSync(t *testing.T) {
 			{named("retry", "p"), nil}, // no connection: the next one's join does it
 			{openShared, []string{"join p v0", "join q v1"}},
 		}, end: map[string]string{"p": "joining tree 1 3 false", "q": "joining  1 1 true"}},
+		{name: "a push follows the change before it: held while the page fetches what it lacks", steps: []syncStep{
+			{addPage("p", 3), nil},
+			{openShared, []string{"join p v3"}},
+			{joinedMsg("p", 3), []string{"connected p v3", "resend p", "idle p"}},
+			{pushMsg("p", "a"), []string{"push p a"}},
+			{diffMsg("p", 3, 4), []string{"join p v0"}}, // no tree: the whole page
+			{pushMsg("p", "b"), nil},
+			{pushMsg("p", "c"), nil},
+			{render("p", 4), []string{"render p v4", "push p b", "push p c"}},
+			{joinedMsg("p", 4), nil},
+			{diffMsg("p", 5, 6), []string{"join p v4"}}, // a gap
+			{pushMsg("p", "d"), nil},
+			{diffMsg("p", 4, 5), []string{"diff p v5"}},
+			{diffMsg("p", 5, 6), []string{"diff p v6"}},
+			{joinedMsg("p", 6), []string{"push p d"}},
+			{pushMsg("p", "e"), []string{"push p e"}},
+		}, end: map[string]string{"p": "joined  0 6 true"}},
 		{name: "many pages, each its own", steps: []syncStep{
 			{addPage("p", 0), nil},
 			{addPage("q", 0), nil},

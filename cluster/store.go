@@ -160,24 +160,26 @@ type eventMark struct {
 }
 
 // eventResult is an event's result in a record: a JSON string, the event's
-// id, for an event whose handler succeeded (most of them), else an object
-// with the id, the error's code and its message.
+// id, for an event whose handler succeeded without a reply (most of them),
+// else an object with the id, and the error's code and its message or the
+// handler's reply.
 type eventResult struct {
-	ID, Code, Message string
+	ID, Code, Message, Reply string
 }
 
-// eventError is the encoding of an event's error.
+// eventError is the encoding of an event's error or reply.
 type eventError struct {
-	ID      string `json:"i"`
-	Code    string `json:"c,omitempty"`
-	Message string `json:"m,omitempty"`
+	ID      string          `json:"i"`
+	Code    string          `json:"c,omitempty"`
+	Message string          `json:"m,omitempty"`
+	Reply   json.RawMessage `json:"r,omitempty"`
 }
 
 func (e eventResult) MarshalJSON() ([]byte, error) {
-	if e.Code == "" && e.Message == "" {
+	if e.Code == "" && e.Message == "" && e.Reply == "" {
 		return json.Marshal(e.ID)
 	}
-	return json.Marshal(eventError(e))
+	return json.Marshal(eventError{ID: e.ID, Code: e.Code, Message: e.Message, Reply: json.RawMessage(e.Reply)})
 }
 
 func (e *eventResult) UnmarshalJSON(b []byte) error {
@@ -189,7 +191,14 @@ func (e *eventResult) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &x); err != nil {
 		return err
 	}
-	*e = eventResult(x)
+	// Compact, as the encoding is: a record reads back as it was written.
+	var reply bytes.Buffer
+	if len(x.Reply) > 0 {
+		if err := json.Compact(&reply, x.Reply); err != nil {
+			return err
+		}
+	}
+	*e = eventResult{ID: x.ID, Code: x.Code, Message: x.Message, Reply: reply.String()}
 	return nil
 }
 

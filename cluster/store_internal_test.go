@@ -22,6 +22,7 @@ func TestRecordEventWindow(t *testing.T) {
 		rec.Events = append(rec.Events, livetemplate.EventResult{ID: fmt.Sprintf("k3j4h5g6f7d8-%d", i+1)})
 	}
 	rec.Events[1020].Code, rec.Events[1020].Message = "handler_error", "no"
+	rec.Events[1021].Reply = `{"n":12}`
 	b, err := s.encodeRecord(rec)
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +60,7 @@ func FuzzRecord(f *testing.F) {
 	for _, seed := range []string{
 		`{"t":"t","v":2,"o":"x","e":["a",{"i":"b","c":"handler_error","m":"no"}]}` + "\n" + `{"n":1}`,
 		`{"t":"t","v":1}` + "\n" + `null`,
+		`{"t":"t","v":2,"e":["a",{"i":"b","r":{ "n" : [1, "x"] }}]}` + "\n" + `{}`,
 		`{"t":"u","v":1}` + "\n" + `{}`,
 		`{"t":"t","e":[1]}` + "\n" + `{}`,
 		`{"t":"t"`, "\n", "",

@@ -88,7 +88,7 @@ func dispatch(doc, target *html.Node, typ, key string, submitter *html.Node) []s
 		return nil
 	}
 	name, _ := attr(el, lvt+typ)
-	return []sent{{name, eventData(doc, el, typ, key, submitter)}}
+	return binds(name, eventData(doc, el, typ, key, submitter))
 }
 
 // windowEvents returns the events of the lvt-window-<typ> bindings, in
@@ -106,7 +106,7 @@ func windowEvents(doc *html.Node, typ, key string) []sent {
 			if keyboard {
 				d["key"] = key
 			}
-			out = append(out, sent{name, d})
+			out = append(out, binds(name, d)...)
 		}
 		return true
 	})

@@ -366,6 +366,9 @@ type message struct {
 	Code    string          `json:"code"`
 	Message string          `json:"message"`
 	Retry   uint64          `json:"retry_after"`
+	Reply   json.RawMessage `json:"reply"`
+	Name    string          `json:"name"`
+	Data    json.RawMessage `json:"data"`
 }
 
 func (c *Client) dispatch(b []byte) {
@@ -383,6 +386,10 @@ func (c *Client) dispatch(b []byte) {
 		return
 	}
 	p := c.page(name)
+	if m.Type == protocol.TypePush {
+		p.pushed(Push{Name: m.Name, Data: m.Data}) // p may be nil: a page left a moment ago
+		return
+	}
 	if m.Type == protocol.TypeError && !p.takesError(m.Page != nil, m.Code) {
 		c.connError(&Error{Code: m.Code, Message: m.Message})
 		return
@@ -399,6 +406,9 @@ func (c *Client) ack(page string, m message) {
 	c.mu.Lock()
 	ch := c.acks[ackKey{page, m.ID}]
 	c.mu.Unlock()
+	if m.OK && len(m.Reply) > 0 {
+		c.page(page).replied(Reply{ID: m.ID, Data: m.Reply})
+	}
 	if ch == nil {
 		return // an ack of an event the client stopped waiting for
 	}

@@ -281,6 +281,9 @@ func (p *Page) act(ctx context.Context, op, selector string, events func(doc, el
 func (p *Page) sendAll(ctx context.Context, what string, evs []sent) error {
 	var errs []error
 	for _, e := range evs {
+		if e.name == "" {
+			continue // client-side commands alone: nothing to send
+		}
 		err := p.Event(ctx, e.name, e.data)
 		if err == nil {
 			continue

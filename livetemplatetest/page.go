@@ -28,6 +28,8 @@ type Page struct {
 	ended   error // why the page is not joined, if it is not
 	stats   Stats
 	pong    int
+	replies []Reply // not read yet by NextReply
+	pushes  []Push  // not read yet by NextPush
 }
 
 // Stats counts what a page received.

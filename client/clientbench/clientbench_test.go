@@ -25,4 +25,20 @@ func TestRun(t *testing.T) {
 	if r.FirstLoad < 1 || r.FirstLoad >= r.FirstLoadFull {
 		t.Errorf("first load ratio %v with a version, %v without", r.FirstLoad, r.FirstLoadFull)
 	}
+	if r.PushP50MS <= 0 || r.PushP99MS < r.PushP50MS {
+		t.Errorf("push times: p50 %v ms, p99 %v ms", r.PushP50MS, r.PushP99MS)
+	}
+}
+
+// TestPushLatency: every push reaches every tab's hook, the tabs of a
+// browser through its one connection, once each.
+func TestPushLatency(t *testing.T) {
+	lat, err := clientbench.PushLatency(t.Context(), 2, 3, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("push times: %v ms", lat)
+	if len(lat) != 2*3*4 || lat[0] < -1 || lat[len(lat)-1] > 5000 { // -1: the browser's clock has whole milliseconds
+		t.Errorf("%d push times from %v to %v ms; want 24 of 0 to 5,000", len(lat), lat[0], lat[len(lat)-1])
+	}
 }

@@ -69,6 +69,7 @@ interface Message extends PageMessage {
   id?: string;
   ok?: boolean;
   retry_after?: number;
+  reply?: unknown;
 }
 
 /** A live page's connection to the server. */
@@ -211,13 +212,14 @@ export class LiveTemplateClient {
   }
 
   /**
-   * Sends the event name with data to the page's handler; the promise resolves on its ack, or
+   * Sends the event name with data to the page's handler; the promise resolves on its ack, with
+   * the handler's reply (undefined when it gives none), or
    * rejects with a {@link LiveTemplateError} with the server's code (handler_error, unknown_event,
    * ...), or outbox_full when maxPending events wait for their acks. An event that is not
    * acknowledged before the connection drops is sent again, with the same id, after the
    * reconnect: the server runs its handler once.
    */
-  pushEvent(name: string, data?: unknown): Promise<void> {
+  pushEvent(name: string, data?: unknown): Promise<unknown> {
     return this.push_(name, data, null);
   }
 
@@ -230,10 +232,10 @@ export class LiveTemplateClient {
     this.push_(name, data, el).catch(() => {}); // failures are reported by the error event
   }
 
-  private push_(name: string, data: unknown, el: Element | null): Promise<void> {
+  private push_(name: string, data: unknown, el: Element | null): Promise<unknown> {
     if (this.stopped_) return Promise.reject(this.stopped_); // announced once, when the client stopped
     let p: Pending;
-    let promise: Promise<void>;
+    let promise: Promise<unknown>;
     try {
       [p, promise] = this.outbox_.add(this.name_, name, data);
     } catch (e) {
@@ -296,7 +298,6 @@ export class LiveTemplateClient {
     this.log_("recv", m);
     if (m.type === C.T_ACK) this.ack_(m);
     else if (m.type === C.T_PAGE_TOKEN) m.token && this.feed_({ type: "token", token: m.token });
-    else if (m.type === C.T_PUSH) (m.page ?? "") === this.name_ && this.hookHost_?.push(m.name ?? "", m.data);
     else if (m.type === C.T_DEV) (m.page ?? "") === this.name_ && dev(this.url_, m);
     else if (m.type !== C.T_PONG) this.feed_({ type: "message", m: m as PageMessage & { type: string } });
   }
@@ -331,6 +332,8 @@ export class LiveTemplateClient {
       case "idle":
         idle(() => this.feed_({ type: "idle", name: a.name }));
         return;
+      case "push":
+        return this.hookHost_?.push(a.event, a.data);
       case "error":
         return this.report_(new LiveTemplateError(a.code, a.message));
       case "stop":
@@ -359,7 +362,7 @@ export class LiveTemplateClient {
     const id = m.id ?? "";
     if (m.ok) {
       this.refused_ = 0;
-      return this.settle_(id, null);
+      return this.settle_(id, null, false, m.reply);
     }
     const code = m.code ?? "";
     if (code === C.E_NOT_JOINED || code === C.E_RATE_LIMITED || code === C.E_UNAVAILABLE) {
@@ -387,8 +390,8 @@ export class LiveTemplateClient {
     }, wait * (1 + Math.random() / 2));
   }
 
-  // settle ends the wait of event id: resolved, or rejected with err, which is reported unless quiet.
-  private settle_(id: string, err: LiveTemplateError | null, quiet = false): void {
+  // settle ends the wait of event id: resolved with reply, or rejected with err, which is reported unless quiet.
+  private settle_(id: string, err: LiveTemplateError | null, quiet = false, reply?: unknown): void {
     const p = this.outbox_.take(id);
     this.sentOn_.delete(id);
     const el = this.owner_.get(id);
@@ -397,7 +400,7 @@ export class LiveTemplateClient {
       this.busy_.end(el);
     }
     if (!p) return; // a second ack of a resent event
-    if (!err) return p.resolve();
+    if (!err) return p.resolve(reply);
     if (!quiet) this.report_(err);
     p.reject(err);
   }

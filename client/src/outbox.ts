@@ -23,7 +23,8 @@ export interface Pending {
   readonly page: string;
   readonly name: string;
   readonly data: unknown;
-  readonly resolve: () => void;
+  /** Resolves with the handler's reply: the ack's, undefined when it has none. */
+  readonly resolve: (reply: unknown) => void;
   readonly reject: (e: LiveTemplateError) => void;
 }
 
@@ -46,12 +47,12 @@ export class Outbox {
   }
 
   /** Adds an event with a new id, or throws outbox_full when max events wait for their ack. */
-  add(page: string, name: string, data: unknown): [Pending, Promise<void>] {
+  add(page: string, name: string, data: unknown): [Pending, Promise<unknown>] {
     if (this.items_.size >= this.max) {
       throw new LiveTemplateError(E_OUTBOX_FULL, `livetemplate: ${this.max} events wait for their ack: "${name}" not sent`);
     }
     let p!: Pending;
-    const promise = new Promise<void>((resolve, reject) => {
+    const promise = new Promise<unknown>((resolve, reject) => {
       const seq = ++this.n_;
       p = { id: `${this.prefix_}-${seq}`, seq, page, name, data, resolve, reject };
     });

@@ -27,6 +27,12 @@ export type Phase = "down" | "joining" | "live" | "joined";
  */
 export type Fetch = "" | "base" | "tree";
 
+/** A server push to the page's hooks. */
+export interface Held {
+  readonly event: string;
+  readonly data: unknown;
+}
+
 /** One page's sync. Invariants: phase down has joins 0; fetch base has joins > 0. */
 export interface PageSync {
   readonly name: string; // "": the connection's default page, joined by the URL's token
@@ -36,6 +42,9 @@ export interface PageSync {
   readonly phase: Phase;
   readonly fetch: Fetch;
   readonly joins: number; // joins sent on this connection without their joined yet
+  // Pushes that came while a fetch was on its way: they follow changes that the DOM does not
+  // show yet, so the hooks get them once the fetch's answer is shown.
+  readonly held: readonly Held[];
 }
 
 /** The sync of all the pages of a client, by name. */
@@ -51,6 +60,8 @@ export interface PageMessage {
   d?: DiffMessage;
   code?: string;
   message?: string;
+  name?: string; // a push's
+  data?: unknown; // a push's
 }
 
 /** What happened, for step. */
@@ -74,6 +85,7 @@ export type Action =
   | { do: "resend"; name: string } // send the page's events not sent on this connection
   | { do: "retry"; name: string } // step "retry" after about a second, unless the connection opens or closes first
   | { do: "idle"; name: string } // step "idle" when the connection is idle
+  | { do: "push"; name: string; event: string; data: unknown } // hand the push to the page's hooks
   | { do: "error"; name: string; code: string; message: string } // report
   | { do: "stop"; name: string; code: string; message: string }; // the page ended on the server: stop
 
@@ -89,7 +101,7 @@ export function step(state: SyncState, input: Input): [SyncState, Action[]] {
   const acts: Action[] = [];
   switch (input.type) {
     case "add":
-      out[input.name] = { name: input.name, token: input.token, v: input.token ? input.v : 0, tree: false, phase: "down", fetch: "", joins: 0 };
+      out[input.name] = { name: input.name, token: input.token, v: input.token ? input.v : 0, tree: false, phase: "down", fetch: "", joins: 0, held: [] };
       break;
     case "open":
     case "close":
@@ -120,7 +132,12 @@ function pageStep(p: Page, input: Input, acts: Action[]): void {
       p.token = input.token;
       return;
     case "message":
-      return message(p, input.m, acts);
+      message(p, input.m, acts);
+      if (p.fetch === "" && p.held.length) {
+        for (const h of p.held) acts.push({ do: "push", name: p.name, event: h.event, data: h.data });
+        p.held = [];
+      }
+      return;
     case "failed":
       // The view may be half changed: only the whole page repairs it. A render that failed is
       // not asked for again at once (it would fail again): the next diff asks.
@@ -173,6 +190,8 @@ function message(p: Page, m: PageMessage, acts: Action[]): void {
       return joined(p, m.v ?? 0, acts);
     case C.T_ERROR:
       return error(p, m.code ?? "", m.message ?? m.code ?? "", acts);
+    case C.T_PUSH:
+      p.held = [...p.held, { event: m.name ?? "", data: m.data }];
   }
 }
 

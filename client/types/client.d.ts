@@ -103,13 +103,14 @@ export declare class LiveTemplateClient {
     private handlers_;
     private solo_;
     /**
-     * Sends the event name with data to the page's handler; the promise resolves on its ack, or
+     * Sends the event name with data to the page's handler; the promise resolves on its ack, with
+     * the handler's reply (undefined when it gives none), or
      * rejects with a {@link LiveTemplateError} with the server's code (handler_error, unknown_event,
      * ...), or outbox_full when maxPending events wait for their acks. An event that is not
      * acknowledged before the connection drops is sent again, with the same id, after the
      * reconnect: the server runs its handler once.
      */
-    pushEvent(name: string, data?: unknown): Promise<void>;
+    pushEvent(name: string, data?: unknown): Promise<unknown>;
     /** Closes the connection for good; events without an ack are rejected with code closed. */
     close(): void;
     private send_;

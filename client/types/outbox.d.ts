@@ -10,7 +10,8 @@ export interface Pending {
     readonly page: string;
     readonly name: string;
     readonly data: unknown;
-    readonly resolve: () => void;
+    /** Resolves with the handler's reply: the ack's, undefined when it has none. */
+    readonly resolve: (reply: unknown) => void;
     readonly reject: (e: LiveTemplateError) => void;
 }
 /** A random id: n (12) characters of a-z and 0-9. */
@@ -23,7 +24,7 @@ export declare class Outbox {
     constructor(max: number);
     get size(): number;
     /** Adds an event with a new id, or throws outbox_full when max events wait for their ack. */
-    add(page: string, name: string, data: unknown): [Pending, Promise<void>];
+    add(page: string, name: string, data: unknown): [Pending, Promise<unknown>];
     /** Numbers the next events from 1 again, under a new id: for a new page, when none waits. */
     restart(): void;
     /** Removes and returns the event of id. */

@@ -16,6 +16,11 @@ export type Phase = "down" | "joining" | "live" | "joined";
  *   asks for 0 too.
  */
 export type Fetch = "" | "base" | "tree";
+/** A server push to the page's hooks. */
+export interface Held {
+    readonly event: string;
+    readonly data: unknown;
+}
 /** One page's sync. Invariants: phase down has joins 0; fetch base has joins > 0. */
 export interface PageSync {
     readonly name: string;
@@ -25,6 +30,7 @@ export interface PageSync {
     readonly phase: Phase;
     readonly fetch: Fetch;
     readonly joins: number;
+    readonly held: readonly Held[];
 }
 /** The sync of all the pages of a client, by name. */
 export type SyncState = Readonly<Record<string, PageSync>>;
@@ -38,6 +44,8 @@ export interface PageMessage {
     d?: DiffMessage;
     code?: string;
     message?: string;
+    name?: string;
+    data?: unknown;
 }
 /** What happened, for step. */
 export type Input = {
@@ -100,6 +108,11 @@ export type Action = {
 } | {
     do: "idle";
     name: string;
+} | {
+    do: "push";
+    name: string;
+    event: string;
+    data: unknown;
 } | {
     do: "error";
     name: string;

@@ -120,9 +120,15 @@ func dashboardInBrowser(t *testing.T, b *browsertest.Browser, url, shots string)
 		tab.Navigate(url + "/dashboard/")
 		open(tab)
 	}
-	// The ticker changes the page for both tabs.
+	// The ticker changes the page for both tabs; its pushes feed the
+	// chart's hook, which draws what the page's data-load says (read by the
+	// hook only when mounted) with each new sample.
 	v := browsertest.MustEval[int](two.Tab, `liveTemplate.version`)
-	two.WaitFor(`liveTemplate.version > `+strconv.Itoa(v), wait)
+	two.WaitFor(`liveTemplate.version > `+strconv.Itoa(v+2), wait)
+	for _, tab := range []*watched{one, two} {
+		tab.WaitFor(`(c => c.samples.join(" ") === c.dataset.load)(document.querySelector("canvas.bars"))`, wait)
+		tab.WaitFor(`(c => c.getContext("2d").getImageData(0, 0, c.width, c.height).data.some((x, i) => i % 4 === 3 && x > 0))(document.querySelector("canvas.bars"))`, wait)
+	}
 	click(t, one, `[lvt-click="pause"]`)
 	two.WaitFor(`document.getElementById("status").textContent.startsWith("Paused")`, wait)
 	// The scale's labels sit at the top, middle and bottom of the bars.
@@ -167,6 +173,11 @@ func todoInBrowser(t *testing.T, b *browsertest.Browser, url, shots string) {
 	tab.WaitFor(rows, wait)
 	other.WaitFor(rows, wait)
 	tab.WaitFor(`document.querySelector("input[name=title]").value === "" && document.getElementById("title-error").textContent === ""`, wait)
+	// The add's reply, in the adder's tab alone.
+	tab.WaitFor(`document.getElementById("added").textContent === "Added “buy milk” as #3."`, wait)
+	if got := browsertest.MustEval[string](other.Tab, `document.getElementById("added").textContent`); got != "" {
+		t.Errorf("the other viewer shows the adder's reply %q", got)
+	}
 	if got := browsertest.MustEval[string](other.Tab, `document.querySelector("input[name=title]").value`); got != "bread" {
 		t.Errorf("the other viewer's field after an add: %q", got)
 	}
@@ -174,7 +185,19 @@ func todoInBrowser(t *testing.T, b *browsertest.Browser, url, shots string) {
 	click(t, tab, `li[data-key="3"] input[type=checkbox]`)
 	tab.WaitFor(`document.querySelector('li[data-key="3"]').className === "done"`, wait)
 	click(t, tab, `li[data-key="3"] [lvt-value-by="-1"]`)
-	click(t, tab, `li[data-key="1"] [lvt-click="delete"]`)
+	tab.WaitFor(`[...document.querySelectorAll(".todos li")].map(l => l.dataset.key).join() === "1,3,2"`, wait)
+	// Delete asks first, without a round trip: the question shows with the
+	// page's version unchanged, and stays open while the list changes.
+	v := browsertest.MustEval[int](tab.Tab, `liveTemplate.version`)
+	click(t, tab, `li[data-key="1"] [aria-label="Delete"]`)
+	tab.WaitFor(`getComputedStyle(document.getElementById("confirm-1")).display !== "none" && liveTemplate.version === `+strconv.Itoa(v), wait)
+	click(t, other, `li[data-key="2"] input[type=checkbox]`)
+	tab.WaitFor(`document.querySelector('li[data-key="2"]').className === "done"`, wait)
+	if got := browsertest.MustEval[string](tab.Tab, `getComputedStyle(document.getElementById("confirm-1")).display`); got == "none" {
+		t.Errorf("the question after a change of the list: display %q", got)
+	}
+	click(t, other, `li[data-key="2"] input[type=checkbox]`)
+	click(t, tab, `#confirm-1 [lvt-click="delete"]`)
 	tab.WaitFor(`[...document.querySelectorAll(".todos li")].map(l => l.dataset.key).join() === "3,2"`, wait)
 	tab.WaitFor(`document.getElementById("left").textContent === "1 of 2 left"`, wait)
 	other.WaitFor(`document.getElementById("left").textContent === "1 of 2 left"`, wait)

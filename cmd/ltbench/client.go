@@ -25,5 +25,8 @@ func runClient(opts ltbench.Options) ([]ltbench.Metric, error) {
 		// Peers send the page twice: about 2.
 		ltbench.Metric{Name: "client.first_load_bytes_ratio", Value: round(r.FirstLoad), Unit: "ratio"}.WithGoal(1.3),
 		{Name: "client.first_load_bytes_ratio_without_version", Value: round(r.FirstLoadFull), Unit: "ratio"},
+		// Page.Push to the hooks of 100 tabs: 10 browsers of 10 tabs, each browser's on one connection.
+		{Name: "client.push_p99_ms", Value: round(r.PushP99MS), Unit: "ms"},
+		{Name: "client.push_p50_ms", Value: round(r.PushP50MS), Unit: "ms"},
 	}, nil
 }

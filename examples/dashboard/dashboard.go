@@ -3,7 +3,8 @@
 // on every instance of a cluster and after a restart with a durable store.
 // A ticker on the server changes the page's data, and every browser and
 // device showing it gets the same changes; a click in one of them shows in
-// all.
+// all. The load chart is a <canvas> that a hook (chart.js) draws: the
+// ticker pushes the chart's samples to it with Page.Push.
 package dashboard
 
 import (
@@ -50,7 +51,7 @@ type Sample struct {
 	Percent int
 }
 
-//go:embed dashboard.html
+//go:embed dashboard.html chart.js
 var files embed.FS
 
 // Templates is where the example's templates are read from: its embedded
@@ -84,6 +85,9 @@ func Mount(app *livetemplate.Application, mux *http.ServeMux, every time.Duratio
 	}
 	go b.run(ctx)
 	mux.HandleFunc("GET /dashboard/{$}", b.serve)
+	mux.HandleFunc("GET /dashboard/chart.js", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, files, "chart.js")
+	})
 	return b, nil
 }
 
@@ -137,19 +141,35 @@ func (b *Board) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			p, err := b.page()
-			if err != nil {
-				continue // the store cannot be reached: the next tick tries again
-			}
-			// Modify waits for the page's event handlers: no click is lost.
-			p.Modify(ctx, func(data any) (any, error) {
-				d := data.(Dashboard)
-				if now.Sub(d.Ticked) < b.every*3/4 {
-					return d, nil // another instance's ticker just ticked
-				}
-				return tick(d, now), nil
-			})
+			b.tick(ctx, now)
 		}
+	}
+}
+
+// tick changes the page's figures, and pushes the chart's samples to the
+// browsers' hooks: after the change's diff, so with the figures.
+func (b *Board) tick(ctx context.Context, now time.Time) {
+	p, err := b.page()
+	if err != nil {
+		return // the store cannot be reached: the next tick tries again
+	}
+	var load []int // the chart's samples after the tick; nil when it did not tick
+	// Modify waits for the page's event handlers: no click is lost. In a
+	// cluster its function may run more than once: the last run counts.
+	_, err = p.Modify(ctx, func(data any) (any, error) {
+		d := data.(Dashboard)
+		load = nil
+		if d.Paused || now.Sub(d.Ticked) < b.every*3/4 {
+			return d, nil // paused, or another instance's ticker just ticked
+		}
+		d = tick(d, now)
+		for _, s := range d.Load {
+			load = append(load, s.Percent)
+		}
+		return d, nil
+	})
+	if err == nil && load != nil {
+		p.Push(ctx, "load", load) // a page that just ended has no one to tell
 	}
 }
 

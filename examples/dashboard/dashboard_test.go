@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,8 @@ func TestDashboard(t *testing.T) {
 	}
 }
 
-// TestDashboardBars: the chart keeps its latest samples, with a scale.
+// TestDashboardBars: the chart keeps its latest samples, with a scale, and
+// each tick pushes them to the chart's hook.
 func TestDashboardBars(t *testing.T) {
 	s := pagetest.Start(t)
 	board, err := dashboard.Mount(s.App, s.Mux, time.Millisecond)
@@ -59,8 +61,19 @@ func TestDashboardBars(t *testing.T) {
 	if err := p.WaitVersion(pagetest.Context(t), p.Version()+40); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(p.HTML(), "<i data-key="); n != 24 {
-		t.Errorf("%d bars, want 24: %s", n, p.HTML())
+	load := regexp.MustCompile(`data-load="([0-9 ]*)"`).FindStringSubmatch(p.HTML())
+	if load == nil || len(strings.Fields(load[1])) != 24 {
+		t.Errorf("the chart's samples: %q, want 24: %s", load, p.HTML())
+	}
+	for range 3 {
+		m, err := p.NextPush(pagetest.Context(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var load []int
+		if err := m.Decode(&load); err != nil || m.Name != "load" || len(load) != 24 || load[23] < 20 || load[23] >= 90 {
+			t.Errorf("push %s %s: %v; want 24 samples of 20 to 89", m.Name, m.Data, err)
+		}
 	}
 	for _, scale := range []string{"<span>100%</span><span>50%</span><span>0%</span>", "the latest 24 samples, one every 1ms"} {
 		if !strings.Contains(p.HTML(), scale) {

@@ -72,22 +72,36 @@ func check(ctx context.Context, draft, list *livetemplate.Page, title string) er
 // add adds the title to the list and empties the draft, or keeps the title
 // with what is wrong with it. The check and the add are one change of the
 // list, so two viewers cannot add the same title.
+//
+// The event's reply (livetemplate.Reply) is the new item's number, which
+// the page's script shows ("added as #12"), or nothing when it was refused.
 func add(ctx context.Context, draft, list *livetemplate.Page, title string) error {
 	var msg string
+	var id int
 	_, err := list.Modify(ctx, func(data any) (any, error) {
 		l := data.(List)
 		if msg = validate(l.Items, title); msg != "" {
 			return l, nil
 		}
+		id = l.NextID
 		return l.add(title), nil
 	})
 	if err != nil {
 		return err
 	}
-	if msg == "" {
-		title = ""
+	if msg != "" {
+		return setDraft(ctx, draft, title, msg)
 	}
-	return setDraft(ctx, draft, title, msg)
+	if err := setDraft(ctx, draft, "", ""); err != nil {
+		return err
+	}
+	return livetemplate.Reply(ctx, Added{ID: id, Title: strings.TrimSpace(title)})
+}
+
+// Added is the reply to an add that added an item.
+type Added struct {
+	ID    int    `json:"id"`
+	Title string `json:"title"`
 }
 
 func setDraft(ctx context.Context, draft *livetemplate.Page, title, msg string) error {

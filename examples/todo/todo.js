@@ -14,11 +14,17 @@ document.addEventListener("DOMContentLoaded", () => {
   // answered: the client never overwrites the field the user is typing in. The ack comes after
   // the draft's change, so by then the field's value attribute is the server's answer: "" when
   // the item was added, the title when it was refused (the form shows why).
+  // The event's reply is the new item's number: {id, title}, or nothing when the title was
+  // refused.
+  const added = document.getElementById("added");
   root.addEventListener("submit", (e) => {
     e.preventDefault();
     const title = e.target.elements.title;
     draft.pushEvent("add", { title: title.value }).then(
-      () => { title.value = title.getAttribute("value"); },
+      (reply) => {
+        title.value = title.getAttribute("value");
+        added.textContent = reply ? `Added “${reply.title}” as #${reply.id}.` : "";
+      },
       () => {}, // the client's error event has it
     );
   });

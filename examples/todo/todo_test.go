@@ -75,7 +75,13 @@ func TestTodoRows(t *testing.T) {
 		t.Fatalf("rows %q, want %q: %s", got, want, p.HTML())
 	}
 	send(t, ctx, p, "toggle", map[string]string{"id": "2"})
-	send(t, ctx, p, "delete", map[string]string{"id": "3"})
+	// Delete asks first, in the browser alone: the ✕ sends nothing.
+	if err := p.Click(ctx, `li[data-key="3"] [aria-label=Delete]`); err != nil || rows(p.HTML()) != "3,1,2 done" {
+		t.Fatalf("✕: %v; rows %q", err, rows(p.HTML()))
+	}
+	if err := p.Click(ctx, `#confirm-3 button:contains("Yes")`); err != nil {
+		t.Fatal(err)
+	}
 	want = "1,2 done"
 	if err := other.Wait(ctx, func(html string) bool { return rows(html) == want }); err != nil {
 		t.Fatalf("the other browser: %v; rows %q", err, rows(other.HTML()))
@@ -112,6 +118,12 @@ func TestTodoValidation(t *testing.T) {
 	}
 	if err := list.Wait(ctx, func(html string) bool { return rows(html) == "1 done,2,3" }); err != nil {
 		t.Errorf("%v: rows %q, want only bread added", err, rows(list.HTML()))
+	}
+	// The one reply is bread's: the refused adds gave none.
+	r, err := draft.NextReply(ctx)
+	var added todo.Added
+	if err != nil || r.Decode(&added) != nil || added != (todo.Added{ID: 3, Title: "bread"}) {
+		t.Errorf("the add's reply %s, %v; want bread as #3", r.Data, err)
 	}
 	if !strings.Contains(draft.HTML(), `<input name="title" value=""`) {
 		t.Errorf("after an add the server's field is not empty: %s", draft.HTML())

@@ -32,7 +32,8 @@ const (
 	TypeRender    = "render"     // {"type":"render","v":3,"tree":{...}}
 	TypeDiff      = "diff"       // {"type":"diff","v":4,"base":3,"d":{...}}
 	TypeJoined    = "joined"     // {"type":"joined","v":4}
-	TypeAck       = "ack"        // {"type":"ack","id":"t1-7","ok":true}
+	TypeAck       = "ack"        // {"type":"ack","id":"t1-7","ok":true,"reply":{...}}
+	TypePush      = "push"       // {"type":"push","name":"points","data":{...}}
 	TypeError     = "error"      // {"type":"error","code":"page_expired","message":"..."}
 	TypePong      = "pong"       // {"type":"pong"}
 )
@@ -172,6 +173,30 @@ func Joined(v uint64) []byte {
 func Ack(id string) []byte {
 	b := appendString([]byte(`{"type":"ack","id":`), id)
 	return append(b, `,"ok":true}`...)
+}
+
+// AckReply encodes the acknowledgement of an applied event whose handler
+// replied: reply is the reply's JSON, which the caller made (encoding/json's
+// output, so safe to inline as it is). Without a reply it is [Ack]'s.
+func AckReply(id string, reply []byte) []byte {
+	if len(reply) == 0 {
+		return Ack(id)
+	}
+	b := appendString([]byte(`{"type":"ack","id":`), id)
+	b = append(b, `,"ok":true,"reply":`...)
+	b = append(b, reply...)
+	return append(b, '}')
+}
+
+// Push encodes a server push of name to a page's hooks: data is its JSON,
+// which the caller made (encoding/json's output), or empty for none.
+func Push(name string, data []byte) []byte {
+	b := appendString([]byte(`{"type":"push","name":`), name)
+	if len(data) > 0 {
+		b = append(b, `,"data":`...)
+		b = append(b, data...)
+	}
+	return append(b, '}')
 }
 
 // AckError encodes the acknowledgement of an event that failed.

@@ -71,6 +71,10 @@ func FuzzMessages(f *testing.F) {
 			{PageToken(s), map[string]any{"type": "page_token", "token": s}},
 			{Joined(v), map[string]any{"type": "joined", "v": v}},
 			{Ack(s), map[string]any{"type": "ack", "id": s, "ok": true}},
+			{AckReply(s, nil), map[string]any{"type": "ack", "id": s, "ok": true}},
+			{AckReply(s, jsonOf(t, s)), map[string]any{"type": "ack", "id": s, "ok": true, "reply": viaJSON(t, s)}},
+			{Push(s, nil), map[string]any{"type": "push", "name": s}},
+			{Push(code, jsonOf(t, map[string]any{"v": s})), map[string]any{"type": "push", "name": code, "data": map[string]any{"v": viaJSON(t, s)}}},
 			{AckError(s, &Error{Code: code, Message: s + code}),
 				map[string]any{"type": "ack", "id": s, "ok": false, "code": code, "message": s + code}},
 			{ErrorMessage(&Error{Code: code, Message: s}), map[string]any{"type": "error", "code": code, "message": s}},
@@ -154,4 +158,15 @@ func viaJSON[T any](t *testing.T, v T) T {
 		t.Fatalf("decode %s: %v", b, err)
 	}
 	return out
+}
+
+// jsonOf is v as encoding/json encodes it: what callers pass AckReply and
+// Push.
+func jsonOf(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("marshal %v: %v", v, err)
+	}
+	return b
 }

@@ -110,7 +110,7 @@ interface SyncStep {
 
 /** An action as one line: what, the page, and its version or code. */
 function line(a: Action): string {
-  const extra = "v" in a ? ` v${a.v}` : "code" in a ? ` ${a.code}` : "";
+  const extra = "v" in a ? ` v${a.v}` : "code" in a ? ` ${a.code}` : "event" in a ? ` ${a.event}` : "";
   return `${a.do} ${a.name}${extra}`;
 }
 
