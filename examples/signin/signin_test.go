@@ -45,6 +45,11 @@ func TestSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	// The dial returns once the handshake is answered, before the
+	// application holds the connection: its pong says it does.
+	if err := c.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
 	res, err = http.PostForm(s.URL+"/signin/reconnect", url.Values{"browser": {"b1"}})
 	if err != nil {
 		t.Fatal(err)
