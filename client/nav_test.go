@@ -1,9 +1,18 @@
 package client_test
 
 import (
+	"context"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/livetemplate/livetemplate"
 
 	"github.com/livetemplate/livetemplate/client/browsertest"
 )
@@ -31,5 +40,213 @@ func TestShutdownCode(t *testing.T) {
 		if got[0] != "1001 server_closing" {
 			t.Errorf("tab %d heard the close %q, want 1001 server_closing", i, strings.Join(got, ", "))
 		}
+	}
+}
+
+// restartSite serves a counter page of the application that runs now;
+// restart replaces it with a new one with the same signing key, as a server
+// restarted with the in-memory store: the tokens are good, the pages gone.
+type restartSite struct {
+	t     *testing.T
+	srv   *httptest.Server
+	cur   atomic.Pointer[livetemplate.Application]
+	down  atomic.Bool  // refuse the live endpoint's handshakes with 503
+	loads atomic.Int32 // of /page
+}
+
+// newRestartSite serves /page with the auto-connect script tag and attrs.
+func newRestartSite(t *testing.T, attrs string) *restartSite {
+	t.Helper()
+	rs := &restartSite{t: t}
+	rs.cur.Store(rs.newApp())
+	t.Cleanup(func() { rs.cur.Load().Close() })
+	rs.srv = testServer(t, nil, map[string]http.Handler{
+		"/live": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if rs.down.Load() {
+				http.Error(w, "down", http.StatusServiceUnavailable)
+				return
+			}
+			rs.cur.Load().Handler().ServeHTTP(w, r)
+		}),
+		"GET /page": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rs.loads.Add(1)
+			p, err := rs.cur.Load().NewPage("t", counter{})
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			html, err := p.Render()
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Content-Security-Policy", strictCSP)
+			fmt.Fprintf(w, `<!doctype html><html><head><title>test</title></head><body><div data-lvt-root>%s</div>`+
+				`<script src="/livetemplate.js" data-live="/live" data-token="%s" data-version="%d" %s defer></script></body></html>`,
+				html, p.GetToken(), p.Version(), attrs)
+		}),
+	})
+	return rs
+}
+
+var restartKey = []byte("0123456789abcdef0123456789abcdef")
+
+func (rs *restartSite) newApp() *livetemplate.Application {
+	rs.t.Helper()
+	app, err := livetemplate.NewApplication(livetemplate.WithLogger(slog.New(slog.DiscardHandler)), livetemplate.WithSigningKeys(restartKey))
+	if err != nil {
+		rs.t.Fatal(err)
+	}
+	if err := app.RegisterTemplate("t", template.Must(template.New("t").Parse(counterSrc))); err != nil {
+		rs.t.Fatal(err)
+	}
+	err = app.HandleEvent("t", "add", func(ctx context.Context, p *livetemplate.Page, _ livetemplate.Event) error {
+		_, err := p.Modify(ctx, func(data any) (any, error) {
+			c := data.(counter)
+			c.Count++
+			return c, nil
+		})
+		return err
+	})
+	if err != nil {
+		rs.t.Fatal(err)
+	}
+	return app
+}
+
+// restart replaces the application with a new one that knows no page.
+func (rs *restartSite) restart() {
+	rs.t.Helper()
+	if err := rs.cur.Swap(rs.newApp()).Close(); err != nil {
+		rs.t.Fatal(err)
+	}
+}
+
+// open opens a tab on /page and waits until it is live.
+func (rs *restartSite) open(b *browsertest.Browser) *browsertest.Tab {
+	rs.t.Helper()
+	tab := b.Tab(rs.t)
+	tab.Navigate(rs.srv.URL + "/page")
+	tab.WaitFor(`window.liveTemplate && liveTemplate.state === "open" && liveTemplate.version > 0`, 10*time.Second)
+	return tab
+}
+
+// listen records the tab's client's status and gone events.
+func listen(tab *browsertest.Tab) {
+	browsertest.MustEval[bool](tab, `window.statuses = [], window.gone = [],
+		liveTemplate.on("status", (e) => statuses.push(e.status)),
+		liveTemplate.on("gone", (e) => gone.push(e.code)), true`)
+}
+
+// rootClasses returns the lvt- classes of the tab's live root.
+func rootClasses(tab *browsertest.Tab) string {
+	return browsertest.MustEval[string](tab, `[...document.querySelector("[data-lvt-root]").classList].filter((c) => c.startsWith("lvt-")).join(" ")`)
+}
+
+// TestGone restarts the server under a live page: the page is gone, and the
+// client says so instead of staying silent.
+func TestGone(t *testing.T) {
+	b := browsertest.Start(t)
+
+	t.Run("ReloadOnce", func(t *testing.T) {
+		// By default the document reloads once, and gets a live page of
+		// the new server; a page gone again at once stays, and says so.
+		rs := newRestartSite(t, "")
+		tab := rs.open(b)
+		browsertest.MustEval[bool](tab, `window.mark = 1, true`)
+		rs.restart()
+		tab.WaitFor(`!window.mark && window.liveTemplate && liveTemplate.state === "open" && liveTemplate.version > 0`, 10*time.Second)
+		if n := rs.loads.Load(); n != 2 {
+			t.Fatalf("%d loads of the page, want 2", n)
+		}
+		if got := rootClasses(tab); got != "lvt-connected" {
+			t.Errorf("the reloaded page's classes %q, want lvt-connected", got)
+		}
+		listen(tab)
+		rs.restart()
+		tab.WaitFor(`gone.length > 0`, 10*time.Second)
+		time.Sleep(300 * time.Millisecond) // a reload would start now
+		if n := rs.loads.Load(); n != 2 {
+			t.Errorf("%d loads of the page after the page was gone twice, want 2 (the loop guard)", n)
+		}
+		got := browsertest.MustEval[[]string](tab, `[gone.join(), statuses.join(), liveTemplate.state]`)
+		if want := []string{"page_not_found", "disconnected,error", "closed"}; strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("gone, statuses, state: %q, want %q", got, want)
+		}
+		if got := rootClasses(tab); got != "lvt-error" {
+			t.Errorf("the gone page's classes %q, want lvt-error", got)
+		}
+		noConsole(t, tab)
+	})
+
+	t.Run("StayRejectsQueued", func(t *testing.T) {
+		// data-gone="stay": no reload; an event queued while the server
+		// was away rejects with the reason.
+		rs := newRestartSite(t, `data-gone="stay"`)
+		tab := rs.open(b)
+		listen(tab)
+		rs.down.Store(true)
+		rs.restart()
+		tab.WaitFor(`liveTemplate.state !== "open"`, 5*time.Second)
+		browsertest.MustEval[bool](tab, `window.res = [], liveTemplate.pushEvent("add").then(() => res.push("ok"), (e) => res.push(e.code)), true`)
+		if got := rootClasses(tab); got != "lvt-disconnected" {
+			t.Errorf("a page without its connection has classes %q, want lvt-disconnected", got)
+		}
+		rs.down.Store(false)
+		tab.WaitFor(`res.length > 0`, 10*time.Second)
+		time.Sleep(300 * time.Millisecond)
+		got := browsertest.MustEval[[]string](tab, `[res.join(), gone.join(), statuses.join()]`)
+		if want := []string{"page_not_found", "page_not_found", "disconnected,error"}; strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("queued event, gone, statuses: %q, want %q", got, want)
+		}
+		if n := rs.loads.Load(); n != 1 {
+			t.Errorf("%d loads of the page, want 1", n)
+		}
+		if got := rootClasses(tab); got != "lvt-error" {
+			t.Errorf("the gone page's classes %q, want lvt-error", got)
+		}
+	})
+}
+
+// TestStatus follows a page's connection state on the document: the class
+// on the live root, the status events and the default indicator, under a
+// Content-Security-Policy without 'unsafe-inline'.
+func TestStatus(t *testing.T) {
+	b := browsertest.Start(t)
+	rs := newRestartSite(t, `data-gone="stay" data-indicator`)
+	tab := rs.open(b)
+	listen(tab)
+	indicator := func() []string {
+		return browsertest.MustEval[[]string](tab, `(() => {
+			const el = document.querySelector(".lvt-indicator");
+			return el ? [String(el.matches(":popover-open")), el.textContent, getComputedStyle(el).position, el.getAttribute("role")] : [];
+		})()`)
+	}
+	if got := rootClasses(tab); got != "lvt-connected" {
+		t.Errorf("a live page's classes %q, want lvt-connected", got)
+	}
+	if got := indicator(); strings.Join(got, "|") != "false||fixed|status" {
+		t.Errorf("the indicator of a live page: %q, want hidden", got)
+	}
+	rs.down.Store(true)
+	rs.restart()
+	tab.WaitFor(`statuses.length > 0`, 5*time.Second)
+	if got := rootClasses(tab); got != "lvt-disconnected" {
+		t.Errorf("a page without its connection has classes %q, want lvt-disconnected", got)
+	}
+	if got := indicator(); strings.Join(got, "|") != "true|Reconnecting\u2026|fixed|status" {
+		t.Errorf("the indicator without a connection: %q", got)
+	}
+	rs.down.Store(false)
+	tab.WaitFor(`liveTemplate.status === "error"`, 10*time.Second)
+	if got := indicator(); strings.Join(got, "|") != "true|Disconnected|fixed|status" {
+		t.Errorf("the indicator of a gone page: %q", got)
+	}
+	if got := browsertest.MustEval[string](tab, `statuses.join()`); got != "disconnected,error" {
+		t.Errorf("status events %q, want disconnected,error", got)
+	}
+	if got := browsertest.MustEval[int](tab, `document.querySelectorAll(".lvt-indicator").length`); got != 1 {
+		t.Errorf("%d indicators, want 1", got)
 	}
 }

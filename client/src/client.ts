@@ -12,11 +12,12 @@ import { HookHost, hooks, type Hooks } from "./hooks";
 import { hubFor, type LeaderInfo, type Link, type LinkHandlers, type ServerMessage } from "./hub";
 import { LiveTemplateError, Outbox, tabId, type Pending } from "./outbox";
 import { createSocket, type CloseInfo, type SocketOptions, type SocketState } from "./socket";
+import { reloadOnce, StatusView, type Status } from "./status";
 import { joinVersion, step, type Action, type Input, type PageMessage, type PageSync, type SyncState } from "./sync";
 import { View } from "./view";
 
 export { LiveTemplateError };
-export type { CloseInfo, LeaderInfo, SocketState };
+export type { CloseInfo, LeaderInfo, SocketState, Status };
 
 /** The socket's options that a client hands on to its socket ({@link createSocket}). */
 type ConnectionOptions = Pick<SocketOptions, "backoffBase" | "backoffMax" | "stableAfter" | "connectTimeout" | "heartbeat" | "pongTimeout">;
@@ -43,6 +44,14 @@ export interface ClientOptions extends ConnectionOptions {
    * client opens its own socket. The first client of a tab sets the shared connection's options.
    */
   shared?: boolean;
+  /** Adds the default connection indicator to the page (false): a small box in a corner that says so while the connection is down. */
+  indicator?: boolean;
+  /**
+   * What the client does when its page is gone from the server (the gone event), after it
+   * stopped: "reload" (default) reloads the document, unless it reloaded the same URL within
+   * the last 10 seconds; "stay" does nothing more; a function is called instead.
+   */
+  gone?: "reload" | "stay" | ((e: LiveTemplateError) => void);
 }
 
 /** The events of a {@link LiveTemplateClient} and what their listeners get. */
@@ -59,6 +68,10 @@ export interface ClientEvents {
   error: LiveTemplateError & { fatal?: boolean };
   /** The tab that holds the browser's connection changed. */
   leader: LeaderInfo;
+  /** The connection's state as the document shows it (the class lvt-<status> on the root) changed. */
+  status: { status: Status };
+  /** The page is gone from the server (invalid_token, page_not_found, page_expired, page_evicted): the client stopped, and reloads the document unless the gone option says otherwise. */
+  gone: LiveTemplateError;
 }
 
 interface Message extends PageMessage {
@@ -92,6 +105,7 @@ export class LiveTemplateClient {
   private url_ = "";
   private unbind_: Unsubscribe | null = null;
   private hookHost_: HookHost | null = null;
+  private status_: StatusView | null = null;
   private stopped_: LiveTemplateError | null = null;
 
   constructor(options: ClientOptions = {}) {
@@ -102,6 +116,11 @@ export class LiveTemplateClient {
   /** The connection's state: connecting, open, backoff or closed. */
   get state(): SocketState {
     return this.link_?.state ?? "closed";
+  }
+
+  /** The connection's state as the document shows it: connecting, connected, disconnected or error. */
+  get status(): Status {
+    return this.status_?.status ?? "connecting";
   }
 
   /** Which tab holds the connection, and whether this page shares it with the browser's other tabs. */
@@ -139,17 +158,21 @@ export class LiveTemplateClient {
       this.link_.connect();
       return;
     }
-    const u = new URL(url, location.href);
-    if (u.protocol === "http:") u.protocol = "ws:";
-    else if (u.protocol === "https:") u.protocol = "wss:";
-    if (location.protocol === "https:" && u.protocol === "ws:") u.protocol = "wss:";
+    const u = new URL(wsURL(url));
     const token = this.options.presetToken ?? u.searchParams.get("token") ?? "";
     for (const k of ["token", "v", "browser", "epoch"]) u.searchParams.delete(k);
     this.url_ = u.href;
     this.stopped_ = null;
-    const root = this.options.root ?? document.querySelector("[data-lvt-root]") ?? document;
-    this.view_ = new View(root);
+    const root = this.options.root ?? document.querySelector(C.ROOT) ?? document;
+    this.status_ ??= new StatusView(root, this.options.indicator === true);
+    this.setStatus_("connecting");
     if (this.options.bindings !== false) this.unbind_ = bind(root, (el, name, data) => this.send_(el, name, data));
+    this.attach_(root, token, this.options.version ?? 0);
+  }
+
+  // attach starts the sync of the page of token in root, whose HTML shows version v.
+  private attach_(root: Element | Document, token: string, v: number): void {
+    this.view_ = new View(root);
     const shared = this.options.shared !== false && token !== "" && typeof navigator.locks !== "undefined";
     const h = this.handlers_(shared);
     this.sync_ = {};
@@ -158,7 +181,7 @@ export class LiveTemplateClient {
       [this.link_, this.name_] = hub.attach(h); // its open comes in a microtask at the earliest
       this.info_ = () => hub.info();
     }
-    this.feed_({ type: "add", name: this.name_, token, v: this.options.version ?? 0 });
+    this.feed_({ type: "add", name: this.name_, token, v });
     if (!shared) this.link_ = this.solo_(h);
     this.hookHost_ = new HookHost(root, this, this.options.hooks);
   }
@@ -278,6 +301,7 @@ export class LiveTemplateClient {
     this.log_("closed", info);
     clearTimeout(this.retry_);
     this.feed_({ type: "close" });
+    if (!this.stopped_) this.setStatus_("disconnected");
     this.ev_.emit("disconnected", info);
     this.hookHost_?.down();
   }
@@ -308,6 +332,7 @@ export class LiveTemplateClient {
         this.write_({ type: C.T_JOIN, ...(a.name ? { page: a.name } : {}), token: a.token, v: a.v });
         return;
       case "connected":
+        this.setStatus_("connected");
         this.ev_.emit("connected", { v: a.v });
         return this.hookHost_?.up(a.missed);
       case "render":
@@ -344,6 +369,7 @@ export class LiveTemplateClient {
       return;
     }
     this.busy_.refresh();
+    this.status_?.show();
     this.ev_.emit("updated", { v: a.v });
   }
 
@@ -392,7 +418,21 @@ export class LiveTemplateClient {
     this.hookHost_ = null;
     clearTimeout(this.retry_);
     for (const p of this.outbox_.of(this.name_)) this.settle_(p.id, e, true);
+    this.setStatus_(e.code === C.E_CLOSED ? "disconnected" : "error");
     if (report) this.report_(Object.assign(e, { fatal: true }));
+    if (C.GONE.includes(e.code)) this.gone_(e);
+  }
+
+  // gone tells the page that its page is gone from the server, and by default reloads the document.
+  private gone_(e: LiveTemplateError): void {
+    this.ev_.emit("gone", e);
+    const g = this.options.gone ?? "reload";
+    if (typeof g === "function") g(e);
+    else if (g === "reload") reloadOnce();
+  }
+
+  private setStatus_(s: Status): void {
+    if (this.status_?.set(s)) this.ev_.emit("status", { status: s });
   }
 
   private report_(e: LiveTemplateError): void {
@@ -403,6 +443,15 @@ export class LiveTemplateClient {
   private log_(...args: unknown[]): void {
     if (this.options.debug) console.debug("livetemplate:", ...args);
   }
+}
+
+/** The WebSocket URL of url, relative to base: http becomes ws, and an https page always uses wss. */
+function wsURL(url: string, base = location.href): string {
+  const u = new URL(url, base);
+  if (u.protocol === "http:") u.protocol = "ws:";
+  else if (u.protocol === "https:") u.protocol = "wss:";
+  if (location.protocol === "https:" && u.protocol === "ws:") u.protocol = "wss:";
+  return u.href;
 }
 
 /** Calls fn once the connection has had its quiet time after a join, when the browser is idle. */

@@ -23,6 +23,8 @@ if (script && live !== null && live !== undefined) {
   const o: api.ClientOptions = { debug: d["debug"] !== undefined && d["debug"] !== "false" };
   if (d["token"]) o.presetToken = d["token"];
   if (d["version"]) o.version = Number(d["version"]) || 0;
+  if (d["gone"] === "stay") o.gone = "stay";
+  if (d["indicator"] !== undefined && d["indicator"] !== "false") o.indicator = true;
   const client = (window.liveTemplate = new api.LiveTemplateClient(o));
   // Connect once the document's scripts ran, deferred ones too (DOMContentLoaded comes after
   // them): their listeners hear the first connected event.
