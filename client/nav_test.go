@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"github.com/livetemplate/livetemplate"
 
 	"github.com/livetemplate/livetemplate/client/browsertest"
+	"github.com/livetemplate/livetemplate/client/tabsbench"
 )
 
 // The browser tests of what a page learns of its connection: the server's
@@ -249,4 +251,160 @@ func TestStatus(t *testing.T) {
 	if got := browsertest.MustEval[int](tab, `document.querySelectorAll(".lvt-indicator").length`); got != 1 {
 		t.Errorf("%d indicators, want 1", got)
 	}
+}
+
+// navSite serves /nav/{name}: a new page of the template "n" for each
+// request, inside a layout whose links navigate live, and /plain, a page
+// that is not live. It counts the documents it serves, with and without the
+// navigation header, and the live endpoint's connections.
+type navSite struct {
+	*site
+	conns tabsbench.ConnCount
+	full  atomic.Int32 // documents served to loads
+	navs  atomic.Int32 // documents served to live navigations
+}
+
+const navSrc = `<h1>{{.Name}}</h1><p id="count">{{.Count}}</p><button id="add" lvt-click="inc">+</button><a id="next" lvt-nav href="/nav/{{.Name}}x">next</a>`
+
+type navData struct {
+	Name  string
+	Count int
+}
+
+func newNavSite(t *testing.T) *navSite {
+	t.Helper()
+	ns := &navSite{}
+	ns.site = newSite(t, siteConfig{src: navSrc, data: func() any { return navData{} }, routes: func(s *site) map[string]http.Handler {
+		return map[string]http.Handler{
+			"/live":           ns.conns.Wrap(s.app.Handler()),
+			"GET /nav/{name}": http.HandlerFunc(ns.serve),
+			"GET /plain":      http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `<!doctype html><title>plain</title><p>not live</p>`) }),
+		}
+	}})
+	ns.handle("inc", func(ctx context.Context, p *livetemplate.Page, _ livetemplate.Event) error {
+		_, err := p.Modify(ctx, func(data any) (any, error) {
+			d := data.(navData)
+			d.Count++
+			return d, nil
+		})
+		return err
+	})
+	return ns
+}
+
+func (ns *navSite) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("LT-Navigate") == "1" {
+		ns.navs.Add(1)
+	} else {
+		ns.full.Add(1)
+	}
+	name := r.PathValue("name")
+	p, err := ns.app.NewPage("t", navData{Name: name})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	ns.mu.Lock()
+	ns.pages = append(ns.pages, p)
+	ns.mu.Unlock()
+	html, err := p.Render()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// Scripts from this origin only: the navigation chunk is imported from the client's URL.
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'")
+	fmt.Fprintf(w, `<!doctype html><html><head><title>page %s</title></head><body>`+
+		`<nav><a id="to-a" lvt-nav href="/nav/a">a</a> <a id="to-b" lvt-nav href="/nav/b">b</a> <a id="to-plain" lvt-nav href="/plain">plain</a></nav>`+
+		`<main data-lvt-root>%s</main><div style="height: 5000px"></div>`+
+		`<script src="/livetemplate.js" data-live="/live" data-token="%s" data-version="%d" defer></script></body></html>`,
+		template.HTMLEscapeString(name), html, p.GetToken(), p.Version())
+}
+
+// openNav opens a tab on /nav/name and waits until it is live.
+func (ns *navSite) openNav(b *browsertest.Browser, name string) *browsertest.Tab {
+	ns.t.Helper()
+	tab := b.Tab(ns.t)
+	tab.Navigate(ns.srv.URL + "/nav/" + name)
+	tab.WaitFor(`window.liveTemplate && liveTemplate.status === "connected"`, 10*time.Second)
+	browsertest.MustEval[bool](tab, `window.mark = 1, window.h0 = history.length, window.navigated = [], liveTemplate.on("navigated", (e) => navigated.push(new URL(e.url).pathname)), true`)
+	return tab
+}
+
+// shows waits until tab shows the live page of name, without a reload.
+func shows(t *testing.T, tab *browsertest.Tab, name string) {
+	t.Helper()
+	tab.WaitFor(`location.pathname === "/nav/`+name+`" && document.querySelector("h1")?.textContent === "`+name+`" && liveTemplate.status === "connected" && document.title === "page `+name+`"`, 10*time.Second)
+	if !browsertest.MustEval[bool](tab, `window.mark === 1`) {
+		t.Errorf("the document was loaded again for %s", name)
+	}
+}
+
+// TestNavigate navigates live between pages in real Chromium: the next
+// page's root and title replace the old ones and its page is joined on the
+// same connection, with history, scroll and focus as a load would have them.
+func TestNavigate(t *testing.T) {
+	b := browsertest.Start(t)
+
+	t.Run("LinksAndHistory", func(t *testing.T) {
+		ns := newNavSite(t)
+		tab := ns.openNav(b, "a")
+		browsertest.MustEval[bool](tab, `document.getElementById("to-b").click(), true`)
+		shows(t, tab, "b")
+		browsertest.MustEval[bool](tab, `document.getElementById("add").click(), true`)
+		tab.WaitFor(`document.getElementById("count").textContent === "1"`, 5*time.Second)
+		if d := ns.page().Data().(navData); d.Name != "b" || d.Count != 1 {
+			t.Errorf("the newest page's data %+v, want b's with a count of 1", d)
+		}
+		browsertest.MustEval[bool](tab, `document.getElementById("next").click(), true`)
+		shows(t, tab, "bx")
+		browsertest.MustEval[bool](tab, `history.back(), true`)
+		shows(t, tab, "b")
+		browsertest.MustEval[bool](tab, `history.back(), true`)
+		shows(t, tab, "a")
+		browsertest.MustEval[bool](tab, `history.forward(), true`)
+		shows(t, tab, "b")
+		if got := browsertest.MustEval[string](tab, `navigated.join()`); got != "/nav/b,/nav/bx,/nav/b,/nav/a,/nav/b" {
+			t.Errorf("navigated events %q", got)
+		}
+		if got := browsertest.MustEval[int](tab, `history.length - h0`); got != 2 {
+			t.Errorf("history grew by %d entries, want 2 (b and bx)", got)
+		}
+		if full, navs := ns.full.Load(), ns.navs.Load(); full != 1 || navs != 5 {
+			t.Errorf("%d loads and %d navigation fetches, want 1 and 5", full, navs)
+		}
+		if n := ns.conns.Opened(); n != 1 {
+			t.Errorf("%d connections opened, want 1", n)
+		}
+		noConsole(t, tab)
+	})
+
+	t.Run("ScrollAndFocus", func(t *testing.T) {
+		ns := newNavSite(t)
+		tab := ns.openNav(b, "a")
+		browsertest.MustEval[bool](tab, `scrollTo(0, 1200), true`)
+		tab.WaitFor(`scrollY === 1200`, 2*time.Second)
+		browsertest.MustEval[bool](tab, `document.getElementById("to-b").click(), true`)
+		shows(t, tab, "b")
+		if got := browsertest.MustEval[[]string](tab, `[String(scrollY), document.activeElement === document.querySelector("main") ? "root" : document.activeElement.tagName]`); strings.Join(got, " ") != "0 root" {
+			t.Errorf("after a navigation: scrollY, focus %q, want 0 and the root", got)
+		}
+		browsertest.MustEval[bool](tab, `scrollTo(0, 300), true`)
+		tab.WaitFor(`scrollY === 300`, 2*time.Second)
+		browsertest.MustEval[bool](tab, `history.back(), true`)
+		shows(t, tab, "a")
+		tab.WaitFor(`scrollY === 1200`, 2*time.Second)
+		browsertest.MustEval[bool](tab, `history.forward(), true`)
+		shows(t, tab, "b")
+		tab.WaitFor(`scrollY === 300`, 2*time.Second)
+	})
+
+	t.Run("FallbackLoad", func(t *testing.T) {
+		// A page that is not live is loaded as a document.
+		ns := newNavSite(t)
+		tab := ns.openNav(b, "a")
+		browsertest.MustEval[bool](tab, `document.getElementById("to-plain").click(), true`)
+		tab.WaitFor(`location.pathname === "/plain" && document.title === "plain" && !window.mark`, 10*time.Second)
+	})
 }

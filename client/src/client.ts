@@ -9,6 +9,7 @@ import * as C from "./constants";
 import { Emitter, type Unsubscribe } from "./emitter";
 import { exec } from "./commands";
 import { HookHost, hooks, type Hooks } from "./hooks";
+import { listen, load, navigate, wsURL } from "./nav";
 import { hubFor, type LeaderInfo, type Link, type LinkHandlers, type ServerMessage } from "./hub";
 import { LiveTemplateError, Outbox, tabId, type Pending } from "./outbox";
 import { createSocket, type CloseInfo, type SocketOptions, type SocketState } from "./socket";
@@ -52,6 +53,8 @@ export interface ClientOptions extends ConnectionOptions {
    * the last 10 seconds; "stay" does nothing more; a function is called instead.
    */
   gone?: "reload" | "stay" | ((e: LiveTemplateError) => void);
+  /** Whether links marked lvt-nav, and back and forward between their pages, navigate live (true). */
+  nav?: boolean;
 }
 
 /** The events of a {@link LiveTemplateClient} and what their listeners get. */
@@ -72,6 +75,8 @@ export interface ClientEvents {
   status: { status: Status };
   /** The page is gone from the server (invalid_token, page_not_found, page_expired, page_evicted): the client stopped, and reloads the document unless the gone option says otherwise. */
   gone: LiveTemplateError;
+  /** A live navigation showed the page at url in the root, and joins it on the same connection (connected follows once it is live). */
+  navigated: { url: string };
 }
 
 interface Message extends PageMessage {
@@ -106,6 +111,7 @@ export class LiveTemplateClient {
   private unbind_: Unsubscribe | null = null;
   private hookHost_: HookHost | null = null;
   private status_: StatusView | null = null;
+  private navs_ = false; // it listens to the document's live links
   private stopped_: LiveTemplateError | null = null;
 
   constructor(options: ClientOptions = {}) {
@@ -167,6 +173,10 @@ export class LiveTemplateClient {
     this.status_ ??= new StatusView(root, this.options.indicator === true);
     this.setStatus_("connecting");
     if (this.options.bindings !== false) this.unbind_ = bind(root, (el, name, data) => this.send_(el, name, data));
+    if (this.options.nav !== false && !this.navs_) {
+      listen((url, pop) => void this.go_(url, pop));
+      this.navs_ = true;
+    }
     this.attach_(root, token, this.options.version ?? 0);
   }
 
@@ -184,6 +194,42 @@ export class LiveTemplateClient {
     this.feed_({ type: "add", name: this.name_, token, v });
     if (!shared) this.link_ = this.solo_(h);
     this.hookHost_ = new HookHost(root, this, this.options.hooks);
+  }
+
+  /**
+   * Navigates to url live: fetches its HTML, and when it is a live page of the same endpoint with
+   * its token, shows its live root's children and its title in place of this page's, which it
+   * leaves, and joins it on the same connection, with a new history entry. Otherwise, or on any
+   * error, it loads the document at url. Events of the page left that wait for their acks reject
+   * with closed.
+   */
+  navigate(url: string): Promise<void> {
+    return this.go_(new URL(url, location.href).href, 0);
+  }
+
+  // go navigates to url; pop: the id of the entry that back or forward showed, 0 for a new one.
+  // Live only on the shared connection (a named page), into a root element.
+  private go_(url: string, pop: number): Promise<void> {
+    const root = this.view_?.root;
+    if (this.stopped_ || !this.name_ || !(root instanceof HTMLElement)) return Promise.resolve(load(url, pop));
+    return navigate(url, pop, {
+      live: this.url_,
+      root,
+      swap: (nodes, token, v) => {
+        this.leave_();
+        root.replaceChildren(...nodes);
+        this.attach_(root, token, v);
+        this.ev_.emit("navigated", { url: location.href });
+      },
+    });
+  }
+
+  // leave leaves the page on the server and ends what was of it here.
+  private leave_(): void {
+    for (const p of this.outbox_.of(this.name_)) this.settle_(p.id, new LiveTemplateError(C.E_CLOSED, "livetemplate: the page was left"), true);
+    this.link_?.close();
+    this.hookHost_?.close();
+    clearTimeout(this.retry_);
   }
 
   private handlers_(shared: boolean): LinkHandlers {
@@ -443,15 +489,6 @@ export class LiveTemplateClient {
   private log_(...args: unknown[]): void {
     if (this.options.debug) console.debug("livetemplate:", ...args);
   }
-}
-
-/** The WebSocket URL of url, relative to base: http becomes ws, and an https page always uses wss. */
-function wsURL(url: string, base = location.href): string {
-  const u = new URL(url, base);
-  if (u.protocol === "http:") u.protocol = "ws:";
-  else if (u.protocol === "https:") u.protocol = "wss:";
-  if (location.protocol === "https:" && u.protocol === "ws:") u.protocol = "wss:";
-  return u.href;
 }
 
 /** Calls fn once the connection has had its quiet time after a join, when the browser is idle. */

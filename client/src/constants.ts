@@ -51,6 +51,10 @@ export const IGNORE_ATTRS = "lvt-ignore-attrs";
 export const GONE_GUARD = 10_000;
 /** The selector of a live root. */
 export const ROOT = "[data-lvt-root]";
+/** A link that navigates live: a[lvt-nav] (nav.ts). */
+export const NAV = "lvt-nav";
+/** The request header of a live navigation's fetch (navchunk.ts). */
+export const NAV_HEADER = "LT-Navigate";
 /** Class set on an element from an event's send until its ack. */
 export const LOADING_CLASS = "lvt-loading";
 

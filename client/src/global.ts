@@ -2,7 +2,8 @@
 // whose script tag has data-live connects by itself:
 //
 //	<script src="/livetemplate.js" data-live="/live" data-token="{{PAGE_TOKEN}}" data-version="{{PAGE_VERSION}}" defer></script>
-import * as api from "./index";
+import * as api from "./client";
+import { scriptURL } from "./nav";
 
 declare global {
   interface Window {
@@ -15,6 +16,9 @@ declare global {
 
 window.LiveTemplateClient = api.LiveTemplateClient;
 window.LiveTemplateError = api.LiveTemplateError;
+
+// The navigation chunk is served at this script's URL.
+if (document.currentScript instanceof HTMLScriptElement) scriptURL(document.currentScript.src);
 
 const script = document.currentScript;
 const live = script?.getAttribute("data-live");

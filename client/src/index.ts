@@ -1,4 +1,9 @@
 // The client's public API, as the ES module livetemplate.mjs exports it.
+import { scriptURL } from "./nav";
+
+// The navigation chunk is served at this module's URL.
+scriptURL(import.meta.url);
+
 export { LiveTemplateClient, LiveTemplateError } from "./client";
 export type { ClientEvents, ClientOptions, CloseInfo, LeaderInfo, SocketState, Status } from "./client";
 export type { Hook, HookContext, Hooks } from "./hooks";

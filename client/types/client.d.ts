@@ -39,6 +39,8 @@ export interface ClientOptions extends ConnectionOptions {
      * the last 10 seconds; "stay" does nothing more; a function is called instead.
      */
     gone?: "reload" | "stay" | ((e: LiveTemplateError) => void);
+    /** Whether links marked lvt-nav, and back and forward between their pages, navigate live (true). */
+    nav?: boolean;
 }
 /** The events of a {@link LiveTemplateClient} and what their listeners get. */
 export interface ClientEvents {
@@ -69,6 +71,10 @@ export interface ClientEvents {
     };
     /** The page is gone from the server (invalid_token, page_not_found, page_expired, page_evicted): the client stopped, and reloads the document unless the gone option says otherwise. */
     gone: LiveTemplateError;
+    /** A live navigation showed the page at url in the root, and joins it on the same connection (connected follows once it is live). */
+    navigated: {
+        url: string;
+    };
 }
 /** A live page's connection to the server. */
 export declare class LiveTemplateClient {
@@ -94,6 +100,7 @@ export declare class LiveTemplateClient {
     private unbind_;
     private hookHost_;
     private status_;
+    private navs_;
     private stopped_;
     constructor(options?: ClientOptions);
     /** The connection's state: connecting, open, backoff or closed. */
@@ -117,6 +124,16 @@ export declare class LiveTemplateClient {
      */
     connect(url: string): void;
     private attach_;
+    /**
+     * Navigates to url live: fetches its HTML, and when it is a live page of the same endpoint with
+     * its token, shows its live root's children and its title in place of this page's, which it
+     * leaves, and joins it on the same connection, with a new history entry. Otherwise, or on any
+     * error, it loads the document at url. Events of the page left that wait for their acks reject
+     * with closed.
+     */
+    navigate(url: string): Promise<void>;
+    private go_;
+    private leave_;
     private handlers_;
     private solo_;
     /**

@@ -45,6 +45,10 @@ export declare const IGNORE_ATTRS = "lvt-ignore-attrs";
 export declare const GONE_GUARD = 10000;
 /** The selector of a live root. */
 export declare const ROOT = "[data-lvt-root]";
+/** A link that navigates live: a[lvt-nav] (nav.ts). */
+export declare const NAV = "lvt-nav";
+/** The request header of a live navigation's fetch (navchunk.ts). */
+export declare const NAV_HEADER = "LT-Navigate";
 /** Class set on an element from an event's send until its ack. */
 export declare const LOADING_CLASS = "lvt-loading";
 /** Defaults of the socket's options, in milliseconds. */

@@ -15,3 +15,9 @@ var Script []byte
 //
 //go:embed livetemplate.mjs
 var Module []byte
+
+// Nav is livetemplate-nav.mjs, the part of live navigation that the client
+// loads on its first navigation, from its own URL with the query "nav".
+//
+//go:embed livetemplate-nav.mjs
+var Nav []byte
