@@ -408,3 +408,56 @@ func TestNavigate(t *testing.T) {
 		tab.WaitFor(`location.pathname === "/plain" && document.title === "plain" && !window.mark`, 10*time.Second)
 	})
 }
+
+// TestNavigateTabs navigates in three tabs of one browser at once, through a
+// leader handover and a restart of the server: all of it on one connection
+// at a time, each tab ending live on its last page.
+func TestNavigateTabs(t *testing.T) {
+	b := browsertest.Start(t)
+
+	t.Run("AtOnce", func(t *testing.T) {
+		ns := newNavSite(t)
+		tabs := []*browsertest.Tab{ns.openNav(b, "a"), ns.openNav(b, "a"), ns.openNav(b, "a")}
+		// 20 navigations across the tabs, the tabs at the same time.
+		counts := []int{7, 7, 6}
+		for i := range tabs {
+			browsertest.MustEval[bool](tabs[i], fmt.Sprintf(`(async () => {
+				for (let i = 0; i < %d; i++) {
+					await liveTemplate.navigate("/nav/t%d-" + i);
+					await new Promise((ok) => liveTemplate.status === "connected" ? ok() : liveTemplate.on("connected", ok));
+				}
+			})(), true`, counts[i], i))
+		}
+		for i, tab := range tabs {
+			shows(t, tab, fmt.Sprintf("t%d-%d", i, counts[i]-1))
+		}
+		if n := ns.conns.Opened(); n != 1 {
+			t.Errorf("%d connections opened for 20 navigations in 3 tabs, want 1", n)
+		}
+		if full := ns.full.Load(); full != 3 {
+			t.Errorf("%d documents loaded, want 3", full)
+		}
+		for _, tab := range tabs {
+			noConsole(t, tab)
+		}
+	})
+
+	t.Run("LeaderLeaves", func(t *testing.T) {
+		// The leading tab closes while the other navigates: the new page is
+		// joined on the next leader's connection.
+		ns := newNavSite(t)
+		first := ns.openNav(b, "a")
+		second := ns.openNav(b, "b")
+		if got := browsertest.MustEval[bool](first, `liveTemplate.leader.leader === liveTemplate.leader.tab`); !got {
+			t.Fatal("the first tab does not lead")
+		}
+		browsertest.MustEval[bool](second, `liveTemplate.navigate("/nav/c"), true`)
+		first.Close()
+		shows(t, second, "c")
+		browsertest.MustEval[bool](second, `document.getElementById("add").click(), true`)
+		second.WaitFor(`document.getElementById("count").textContent === "1"`, 10*time.Second)
+		if n := ns.conns.Opened(); n != 2 {
+			t.Errorf("%d connections opened, want 2: the first leader's and the second's", n)
+		}
+	})
+}
