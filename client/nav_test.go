@@ -264,7 +264,8 @@ type navSite struct {
 	navs  atomic.Int32 // documents served to live navigations
 }
 
-const navSrc = `<h1>{{.Name}}</h1><p id="count">{{.Count}}</p><button id="add" lvt-click="inc">+</button><a id="next" lvt-nav href="/nav/{{.Name}}x">next</a>`
+const navSrc = `<h1>{{.Name}}</h1><p id="count">{{.Count}}</p><button id="add" lvt-click="inc">+</button><a id="next" lvt-nav href="/nav/{{.Name}}x">next</a>` +
+	`<button id="go-live" lvt-click="go" lvt-value-to="live">go</button><button id="go-doc" lvt-click="go" lvt-value-to="doc">go</button>`
 
 type navData struct {
 	Name  string
@@ -278,9 +279,21 @@ func newNavSite(t *testing.T) *navSite {
 		return map[string]http.Handler{
 			"/live":           ns.conns.Wrap(s.app.Handler()),
 			"GET /nav/{name}": http.HandlerFunc(ns.serve),
-			"GET /plain":      http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `<!doctype html><title>plain</title><p>not live</p>`) }),
+			"GET /plain": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, `<!doctype html><title>plain</title><p>not live</p>`)
+			}),
 		}
 	}})
+	ns.handle("go", func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
+		var d struct{ To string }
+		if err := e.Decode(&d); err != nil {
+			return err
+		}
+		if d.To == "live" {
+			return livetemplate.Navigate("/nav/" + p.Data().(navData).Name + "-sent")
+		}
+		return livetemplate.Redirect("/plain")
+	})
 	ns.handle("inc", func(ctx context.Context, p *livetemplate.Page, _ livetemplate.Event) error {
 		_, err := p.Modify(ctx, func(data any) (any, error) {
 			d := data.(navData)
@@ -398,6 +411,22 @@ func TestNavigate(t *testing.T) {
 		browsertest.MustEval[bool](tab, `history.forward(), true`)
 		shows(t, tab, "b")
 		tab.WaitFor(`scrollY === 300`, 2*time.Second)
+	})
+
+	t.Run("HandlerRedirects", func(t *testing.T) {
+		// A handler navigates the sender live, then redirects it to a
+		// document; the event's promise resolves either way.
+		ns := newNavSite(t)
+		tab := ns.openNav(b, "a")
+		if got := browsertest.MustEval[string](tab, `liveTemplate.pushEvent("go", {to: "live"}).then(() => "ok", (e) => e.code)`); got != "ok" {
+			t.Errorf("the event that navigates: %q", got)
+		}
+		shows(t, tab, "a-sent")
+		browsertest.MustEval[bool](tab, `document.getElementById("go-doc").click(), true`)
+		tab.WaitFor(`location.pathname === "/plain" && !window.mark`, 10*time.Second)
+		if n := ns.conns.Opened(); n != 1 {
+			t.Errorf("%d connections opened, want 1", n)
+		}
 	})
 
 	t.Run("FallbackLoad", func(t *testing.T) {

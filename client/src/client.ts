@@ -85,6 +85,8 @@ interface Message extends PageMessage {
   data?: unknown;
   id?: string;
   ok?: boolean;
+  redirect?: string; // an ack's: the handler sends this tab to the URL, loaded as a document
+  navigate?: string; // the same, navigated live
 }
 
 /** A live page's connection to the server. */
@@ -421,7 +423,16 @@ export class LiveTemplateClient {
 
   private ack_(m: Message): void {
     const id = m.id ?? "";
-    if (m.ok) return this.settle_(id, null);
+    if (m.ok) {
+      // The handler sends this tab elsewhere, once (a resend's ack says it again): to a path or
+      // an http(s) URL only, as the server checks too.
+      const to = m.navigate ?? m.redirect;
+      if (this.settle_(id, null) && to && /^https?:$/.test(new URL(to, location.href).protocol)) {
+        if (m.navigate) void this.navigate(to);
+        else load(to, 0);
+      }
+      return;
+    }
     const code = m.code ?? "";
     if (code === C.E_NOT_JOINED || code === C.E_RATE_LIMITED || code === C.E_UNAVAILABLE) {
       // Not run: send it again with the same id, after a rejoin or a pause.
@@ -436,8 +447,9 @@ export class LiveTemplateClient {
     this.settle_(id, new LiveTemplateError(code, m.message ?? code));
   }
 
-  // settle ends the wait of event id: resolved, or rejected with err, which is reported unless quiet.
-  private settle_(id: string, err: LiveTemplateError | null, quiet = false): void {
+  // settle ends the wait of event id: resolved, or rejected with err, which is reported unless
+  // quiet; false when it was not waiting.
+  private settle_(id: string, err: LiveTemplateError | null, quiet = false): boolean {
     const p = this.outbox_.take(id);
     this.sentOn_.delete(id);
     const el = this.owner_.get(id);
@@ -445,10 +457,13 @@ export class LiveTemplateClient {
       this.owner_.delete(id);
       this.busy_.end(el);
     }
-    if (!p) return; // a second ack of a resent event
-    if (!err) return p.resolve();
-    if (!quiet) this.report_(err);
-    p.reject(err);
+    if (!p) return false; // a second ack of a resent event
+    if (!err) p.resolve();
+    else {
+      if (!quiet) this.report_(err);
+      p.reject(err);
+    }
+    return true;
   }
 
   // stop ends the client: every event waiting for its ack fails with e.
