@@ -490,3 +490,30 @@ func TestNavigateTabs(t *testing.T) {
 		}
 	})
 }
+
+// TestNavigateRestart navigates while the server restarts: the next page,
+// of the new server, is joined once the connection is back, and the page
+// of the old one, left, is not reported gone.
+func TestNavigateRestart(t *testing.T) {
+	b := browsertest.Start(t)
+	rs := newRestartSite(t, "")
+	tab := rs.open(b)
+	listen(tab)
+	browsertest.MustEval[bool](tab, `window.mark = 1, true`)
+	rs.down.Store(true)
+	rs.restart()
+	tab.WaitFor(`liveTemplate.status === "disconnected"`, 5*time.Second)
+	browsertest.MustEval[bool](tab, `liveTemplate.navigate("/page?next"), true`)
+	tab.WaitFor(`location.search === "?next"`, 5*time.Second)
+	rs.down.Store(false)
+	tab.WaitFor(`liveTemplate.status === "connected"`, 10*time.Second)
+	browsertest.MustEval[bool](tab, `window.res = [], liveTemplate.pushEvent("add").then(() => res.push("ok"), (e) => res.push(e.code)), true`)
+	tab.WaitFor(`res.length > 0 && document.getElementById("count").textContent === "1"`, 10*time.Second)
+	got := browsertest.MustEval[[]string](tab, `[String(window.mark), res.join(), gone.join(), statuses.join()]`)
+	if want := []string{"1", "ok", "", "disconnected,connected"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("mark, event, gone, statuses: %q, want %q", got, want)
+	}
+	if n := rs.loads.Load(); n != 2 {
+		t.Errorf("%d fetches of the page, want 2: the load and the navigation", n)
+	}
+}
