@@ -33,8 +33,8 @@ export function listen(go: (url: string, pop: number) => void): void {
 }
 
 /** Navigates to url with the chunk, or loads it as a document when the chunk cannot be had. */
-export function navigate(url: string, pop: number, host: NavHost | null): Promise<void> {
-  if (!host || !chunk) return Promise.resolve(load(url, pop));
+export function navigate(url: string, pop: number, host: NavHost): Promise<void> {
+  if (!chunk) return Promise.resolve(load(url, pop));
   return import(chunk).then(
     (m: typeof import("./navchunk")) => m.go(url, pop, host),
     () => load(url, pop),

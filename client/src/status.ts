@@ -65,19 +65,18 @@ function makeIndicator(): HTMLElement {
 /**
  * Reloads the document, unless this client reloaded the same URL within
  * C.GONE_GUARD (a page gone again at once would reload forever), or the tab
- * has no session storage to remember it in. Returns whether it reloads.
+ * has no session storage to remember it in.
  */
-export function reloadOnce(): boolean {
+export function reloadOnce(): void {
   try {
     const [url, t] = (sessionStorage.getItem(GUARD_KEY) ?? "").split("\n");
     const at = Date.now();
-    if (url === location.href && at - Number(t) < C.GONE_GUARD) return false;
+    if (url === location.href && at - Number(t) < C.GONE_GUARD) return;
     sessionStorage.setItem(GUARD_KEY, `${location.href}\n${at}`);
   } catch {
-    return false;
+    return;
   }
   location.reload();
-  return true;
 }
 
 const GUARD_KEY = "livetemplate:reloaded";

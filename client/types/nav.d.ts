@@ -7,7 +7,7 @@ export declare function scriptURL(src: string): void;
  */
 export declare function listen(go: (url: string, pop: number) => void): void;
 /** Navigates to url with the chunk, or loads it as a document when the chunk cannot be had. */
-export declare function navigate(url: string, pop: number, host: NavHost | null): Promise<void>;
+export declare function navigate(url: string, pop: number, host: NavHost): Promise<void>;
 /** Loads url as a whole document: the fallback of a navigation that cannot be live. */
 export declare function load(url: string, pop: number): void;
 /** The WebSocket URL of url, relative to base: http becomes ws, and an https page always uses wss. */

@@ -20,6 +20,6 @@ export declare class StatusView {
 /**
  * Reloads the document, unless this client reloaded the same URL within
  * C.GONE_GUARD (a page gone again at once would reload forever), or the tab
- * has no session storage to remember it in. Returns whether it reloads.
+ * has no session storage to remember it in.
  */
-export declare function reloadOnce(): boolean;
+export declare function reloadOnce(): void;
