@@ -279,6 +279,11 @@ func newNavSite(t *testing.T) *navSite {
 		return map[string]http.Handler{
 			"/live":           ns.conns.Wrap(s.app.Handler()),
 			"GET /nav/{name}": http.HandlerFunc(ns.serve),
+			"GET /mod/{name}": http.HandlerFunc(ns.serve),
+			"GET /mod.js": jsHandler(`import { LiveTemplateClient } from "/livetemplate.mjs";
+				const s = document.querySelector("script[data-live]");
+				window.liveTemplate = new LiveTemplateClient({ presetToken: s.dataset.token, version: Number(s.dataset.version) });
+				liveTemplate.connect(s.dataset.live);`),
 			"GET /plain": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				io.WriteString(w, `<!doctype html><title>plain</title><p>not live</p>`)
 			}),
@@ -328,11 +333,16 @@ func (ns *navSite) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	// Scripts from this origin only: the navigation chunk is imported from the client's URL.
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'")
+	// The pages under /mod/ run the client as the ES module.
+	script, dir := `src="/livetemplate.js" defer`, "nav"
+	if strings.HasPrefix(r.URL.Path, "/mod/") {
+		script, dir = `type="module" src="/mod.js"`, "mod"
+	}
 	fmt.Fprintf(w, `<!doctype html><html><head><title>page %s</title></head><body>`+
-		`<nav><a id="to-a" lvt-nav href="/nav/a">a</a> <a id="to-b" lvt-nav href="/nav/b">b</a> <a id="to-plain" lvt-nav href="/plain">plain</a></nav>`+
-		`<main data-lvt-root>%s</main><div style="height: 5000px"></div>`+
-		`<script src="/livetemplate.js" data-live="/live" data-token="%s" data-version="%d" defer></script></body></html>`,
-		template.HTMLEscapeString(name), html, p.GetToken(), p.Version())
+		`<nav><a id="to-a" lvt-nav href="/%[5]s/a">a</a> <a id="to-b" lvt-nav href="/%[5]s/b">b</a> <a id="to-plain" lvt-nav href="/plain">plain</a></nav>`+
+		`<main data-lvt-root>%[2]s</main><div style="height: 5000px"></div>`+
+		`<script %[6]s data-live="/live" data-token="%[3]s" data-version="%[4]d"></script></body></html>`,
+		template.HTMLEscapeString(name), html, p.GetToken(), p.Version(), dir, script)
 }
 
 // openNav opens a tab on /nav/name and waits until it is live.
@@ -427,6 +437,23 @@ func TestNavigate(t *testing.T) {
 		if n := ns.conns.Opened(); n != 1 {
 			t.Errorf("%d connections opened, want 1", n)
 		}
+	})
+
+	t.Run("Module", func(t *testing.T) {
+		// The ES module imports the navigation chunk from its own URL.
+		ns := newNavSite(t)
+		tab := b.Tab(t)
+		tab.Navigate(ns.srv.URL + "/mod/a")
+		tab.WaitFor(`window.liveTemplate && liveTemplate.status === "connected"`, 10*time.Second)
+		browsertest.MustEval[bool](tab, `window.mark = 1, document.getElementById("to-b").click(), true`)
+		tab.WaitFor(`location.pathname === "/mod/b" && document.querySelector("h1").textContent === "b" && liveTemplate.status === "connected"`, 10*time.Second)
+		if !browsertest.MustEval[bool](tab, `window.mark === 1`) {
+			t.Error("the document was loaded again")
+		}
+		if full, navs := ns.full.Load(), ns.navs.Load(); full != 1 || navs != 1 {
+			t.Errorf("%d loads and %d navigation fetches, want 1 and 1", full, navs)
+		}
+		noConsole(t, tab)
 	})
 
 	t.Run("FallbackLoad", func(t *testing.T) {
