@@ -1,6 +1,7 @@
 // Package clientbench measures the browser client in headless Chromium, for
 // `ltbench -suite client`: the bundle's size, the time to apply a one-slot
-// diff to a 1,000-row table, and the bytes a page costs on its first load.
+// diff to a 1,000-row table, the bytes a page costs on its first load, and
+// live navigation: its time against a load's and its connections.
 package clientbench
 
 import (
@@ -36,6 +37,8 @@ type Result struct {
 	ApplyOneSlotMS  float64 // median time to handle a one-slot diff of a 1,000-row table
 	FirstLoad       float64 // (HTML + WebSocket bytes on join) / HTML, with data-version
 	FirstLoadFull   float64 // the same without data-version: the page sent twice
+	NavigateRatio   float64 // median click-to-live time of a live navigation / of a document load
+	NavigateConns   int     // connections opened for 20 live navigations across 3 tabs
 }
 
 // Run measures the client with rounds diffs for the apply time.
@@ -64,6 +67,12 @@ func Run(ctx context.Context, rounds int) (Result, error) {
 	if r.FirstLoadFull, err = b.firstLoad(tab, false); err != nil {
 		return r, err
 	}
+	if r.NavigateRatio, err = b.navigateVsReload(tab, max(rounds, 5)); err != nil {
+		return r, err
+	}
+	if r.NavigateConns, err = b.navigateConnections(tab); err != nil {
+		return r, err
+	}
 	return r, nil
 }
 
@@ -87,6 +96,7 @@ type bench struct {
 	app    *livetemplate.Application
 	srv    *httptest.Server
 	rows   *livetemplate.Page
+	nav    *navSite
 	tmpDir string
 }
 
@@ -137,6 +147,11 @@ func newBench() (*bench, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
+	b.nav = &navSite{app: app}
+	if err := b.nav.routes(mux); err != nil {
+		app.Close()
+		return nil, err
+	}
 	mux.Handle("GET /livetemplate.js", livetemplate.ScriptHandler())
 	mux.Handle("/live", app.Handler())
 	mux.HandleFunc("GET /bench.js", func(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,11 @@
 // The client's public API, as the ES module livetemplate.mjs exports it.
+import { scriptURL } from "./nav";
+
+// The navigation chunk is served at this module's URL.
+scriptURL(import.meta.url);
+
 export { LiveTemplateClient, LiveTemplateError } from "./client";
-export type { ClientEvents, ClientOptions, CloseInfo, LeaderInfo, SocketState } from "./client";
+export type { ClientEvents, ClientOptions, CloseInfo, LeaderInfo, SocketState, Status } from "./client";
 export type { Hook, HookContext, Hooks } from "./hooks";
 export { exec } from "./commands";
 export type { Command, CommandArgs, Push } from "./commands";

@@ -25,5 +25,9 @@ func runClient(opts ltbench.Options) ([]ltbench.Metric, error) {
 		// Peers send the page twice: about 2.
 		ltbench.Metric{Name: "client.first_load_bytes_ratio", Value: round(r.FirstLoad), Unit: "ratio"}.WithGoal(1.3),
 		{Name: "client.first_load_bytes_ratio_without_version", Value: round(r.FirstLoadFull), Unit: "ratio"},
+		// Click to live: a live navigation joins on the open connection and loads no script.
+		ltbench.Metric{Name: "client.navigate_vs_reload_ratio", Value: round(r.NavigateRatio), Unit: "ratio"}.WithGoal(0.5),
+		// 20 navigations across 3 tabs of one browser, all on the one shared connection.
+		ltbench.Metric{Name: "client.navigate_connections", Value: float64(r.NavigateConns), Unit: "connections"}.WithGoal(1),
 	}, nil
 }
