@@ -7,12 +7,12 @@
 import { Busy, bind, type EventData } from "./bindings";
 import * as C from "./constants";
 import { Emitter, type Unsubscribe } from "./emitter";
-import { exec } from "./commands";
 import { HookHost, hooks, type Hooks } from "./hooks";
 import { listen, load, navigate, wsURL } from "./nav";
 import { hubFor, type LeaderInfo, type Link, type LinkHandlers, type ServerMessage } from "./hub";
 import { LiveTemplateError, Outbox, tabId, type Pending } from "./outbox";
 import { createSocket, type CloseInfo, type SocketOptions, type SocketState } from "./socket";
+import { exec, prefetch } from "./run";
 import { reloadOnce, StatusView, type Status } from "./status";
 import { joinVersion, step, type Action, type Input, type PageMessage, type PageSync, type SyncState } from "./sync";
 import { dev } from "./dev";
@@ -178,6 +178,7 @@ export class LiveTemplateClient {
     const root = this.options.root ?? document.querySelector(C.ROOT) ?? document;
     this.status_ ??= new StatusView(root, this.options.indicator === true);
     this.setStatus_("connecting");
+    prefetch(); // the commands' code, in parallel with the connection: here by the first command
     if (this.options.bindings !== false) this.unbind_ = bind(root, (el, name, data) => this.send_(el, name, data));
     if (this.options.nav !== false && !this.navs_) {
       listen((url, pop) => void this.go_(url, pop));

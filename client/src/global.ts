@@ -17,7 +17,7 @@ declare global {
 window.LiveTemplateClient = api.LiveTemplateClient;
 window.LiveTemplateError = api.LiveTemplateError;
 
-// The navigation chunk is served at this script's URL.
+// The chunk (navigation, the commands' code) is served at this script's URL.
 if (document.currentScript instanceof HTMLScriptElement) scriptURL(document.currentScript.src);
 
 const script = document.currentScript;

@@ -6,10 +6,11 @@
 // into and out of the page. disconnected and reconnected follow this tab's
 // page, not the socket: a leader handover that loses nothing is not seen.
 
-import { exec, type Command } from "./commands";
+import type { Command } from "./commands";
 import { HOOK, HOOK_GRACE } from "./constants";
 import type { Unsubscribe } from "./emitter";
 import { watch } from "./morph";
+import { exec } from "./run";
 
 /** What a hook's callbacks get as this (with whatever they keep on it). */
 export interface HookContext {

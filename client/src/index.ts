@@ -1,8 +1,11 @@
 // The client's public API, as the ES module livetemplate.mjs exports it.
+import * as commands from "./commands";
 import { scriptURL } from "./nav";
+import { useCommands } from "./run";
 
-// The navigation chunk is served at this module's URL.
+// The chunk is served at this module's URL; the module has the commands' code already.
 scriptURL(import.meta.url);
+useCommands(commands);
 
 export { LiveTemplateClient, LiveTemplateError } from "./client";
 export type { ClientEvents, ClientOptions, CloseInfo, LeaderInfo, SocketState, Status } from "./client";

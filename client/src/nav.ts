@@ -1,17 +1,30 @@
 // Live navigation, the part in the client's bundle: links marked lvt-nav
-// and back/forward between live entries go to the client, which loads the
-// navigation chunk (navchunk.ts, served by ScriptHandler as the client's
-// own URL with the query "nav") on its first navigation. Anything that
-// cannot be done live loads the document instead.
+// and back/forward between live entries go to the client, which navigates
+// with the chunk (navchunk.ts, served by ScriptHandler as the client's own
+// URL with the query "nav"). Anything that cannot be done live loads the
+// document instead.
 
 import * as C from "./constants";
 import type { NavHost } from "./navchunk";
 
-let chunk = ""; // the navigation chunk's URL, "" while unknown
+/** The chunk's module. */
+export type Chunk = typeof import("./navchunk");
 
-/** Sets the URL of the client's own script, which the navigation chunk's is made from. */
-export function scriptURL(src: string): void {
-  chunk = new URL("?nav", src).href;
+let src = ""; // the chunk's URL, "" while unknown
+let chunk: Promise<Chunk> | undefined;
+
+/** Sets the URL of the client's own script, which the chunk's is made from. */
+export function scriptURL(s: string): void {
+  src = new URL("?nav", s).href;
+}
+
+/** Loads the chunk, once: a failed load is tried again on the next call. */
+export function loadChunk(): Promise<Chunk> {
+  if (!src) return Promise.reject(new Error("livetemplate: no chunk URL"));
+  return (chunk ??= import(src).catch((e: unknown) => {
+    chunk = undefined;
+    throw e;
+  }));
 }
 
 /**
@@ -34,9 +47,9 @@ export function listen(go: (url: string, pop: number) => void): void {
 
 /** Navigates to url with the chunk, or loads it as a document when the chunk cannot be had. */
 export function navigate(url: string, pop: number, host: NavHost): Promise<void> {
-  if (!chunk) return Promise.resolve(load(url, pop));
-  return import(chunk).then(
-    (m: typeof import("./navchunk")) => m.go(url, pop, host),
+  if (!src) return Promise.resolve(load(url, pop));
+  return loadChunk().then(
+    (m) => m.go(url, pop, host),
     () => load(url, pop),
   );
 }

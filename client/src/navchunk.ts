@@ -5,10 +5,13 @@
 // so the server knows), and when it is a live page of the same endpoint,
 // pushes its history entry, has the client swap its root's children and
 // join the new page on the same connection, then restores the entry's
-// scroll position and moves the focus.
+// scroll position and moves the focus. The chunk has the client-side
+// commands' code too (run.ts loads it as the client connects).
 
 import * as C from "./constants";
 import { load, wsURL } from "./nav";
+
+export { exec, kept } from "./commands";
 
 /** What the chunk needs of the client that navigates. */
 export interface NavHost {

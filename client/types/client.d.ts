@@ -1,9 +1,9 @@
 import { type Unsubscribe } from "./emitter";
-import { exec } from "./commands";
 import { type Hooks } from "./hooks";
 import { type LeaderInfo } from "./hub";
 import { LiveTemplateError } from "./outbox";
 import { type CloseInfo, type SocketOptions, type SocketState } from "./socket";
+import { exec } from "./run";
 import { type Status } from "./status";
 export { LiveTemplateError };
 export type { CloseInfo, LeaderInfo, SocketState, Status };

@@ -1,4 +1,4 @@
-import { type Command } from "./commands";
+import type { Command } from "./commands";
 import type { Unsubscribe } from "./emitter";
 /** What a hook's callbacks get as this (with whatever they keep on it). */
 export interface HookContext {

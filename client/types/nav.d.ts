@@ -1,6 +1,10 @@
 import type { NavHost } from "./navchunk";
-/** Sets the URL of the client's own script, which the navigation chunk's is made from. */
-export declare function scriptURL(src: string): void;
+/** The chunk's module. */
+export type Chunk = typeof import("./navchunk");
+/** Sets the URL of the client's own script, which the chunk's is made from. */
+export declare function scriptURL(s: string): void;
+/** Loads the chunk, once: a failed load is tried again on the next call. */
+export declare function loadChunk(): Promise<Chunk>;
 /**
  * Calls go for clicks on links marked lvt-nav (pop 0) and for back and forward to live entries
  * (pop: the entry's id), for the document's life: a client that stopped loads the document instead.

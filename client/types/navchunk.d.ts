@@ -1,3 +1,4 @@
+export { exec, kept } from "./commands";
 /** What the chunk needs of the client that navigates. */
 export interface NavHost {
     /** The client's endpoint, a ws: or wss: URL. */
