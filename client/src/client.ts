@@ -8,14 +8,13 @@ import { Busy, bind, type EventData } from "./bindings";
 import * as C from "./constants";
 import { Emitter, type Unsubscribe } from "./emitter";
 import { HookHost, hooks, type Hooks } from "./hooks";
-import { listen, load, navigate, wsURL } from "./nav";
+import { listen, load, loadChunk, navigate, wsURL } from "./nav";
 import { hubFor, type LeaderInfo, type Link, type LinkHandlers, type ServerMessage } from "./hub";
 import { LiveTemplateError, Outbox, tabId, type Pending } from "./outbox";
 import { createSocket, type CloseInfo, type SocketOptions, type SocketState } from "./socket";
 import { exec, prefetch } from "./run";
 import { reloadOnce, StatusView, type Status } from "./status";
 import { joinVersion, step, type Action, type Input, type PageMessage, type PageSync, type SyncState } from "./sync";
-import { dev } from "./dev";
 import { View } from "./view";
 
 export { LiveTemplateError };
@@ -370,8 +369,15 @@ export class LiveTemplateClient {
     if (m.type === C.T_ACK) this.ack_(m);
     else if (m.type === C.T_PAGE_TOKEN) m.token && this.feed_({ type: "token", token: m.token });
     else if (m.type === C.T_PUSH) (m.page ?? "") === this.name_ && this.hookHost_?.push(m.name ?? "", m.data);
-    else if (m.type === C.T_DEV) (m.page ?? "") === this.name_ && dev(this.url_, m);
+    else if (m.type === C.T_DEV) (m.page ?? "") === this.name_ && this.dev_(m);
     else if (m.type !== C.T_PONG) this.feed_({ type: "message", m: m as PageMessage & { type: string } });
+  }
+
+  // dev hands a development mode message to dev.ts, which is in the chunk: the chunk's
+  // promise keeps the messages' order.
+  private dev_(m: object): void {
+    const url = this.url_;
+    loadChunk().then((c) => c.dev(url, m), () => {});
   }
 
   // feed steps the page's sync and carries out its actions.

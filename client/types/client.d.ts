@@ -156,6 +156,7 @@ export declare class LiveTemplateClient {
     private opened_;
     private closed_;
     private receive_;
+    private dev_;
     private feed_;
     private act_;
     private apply_;

@@ -1,4 +1,5 @@
 export { exec, kept } from "./commands";
+export { dev } from "./dev";
 /** What the chunk needs of the client that navigates. */
 export interface NavHost {
     /** The client's endpoint, a ws: or wss: URL. */
