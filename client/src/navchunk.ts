@@ -6,14 +6,15 @@
 // pushes its history entry, has the client swap its root's children and
 // join the new page on the same connection, then restores the entry's
 // scroll position and moves the focus. The chunk has the client-side
-// commands' code too (run.ts loads it as the client connects), and dev.ts,
-// for the messages of development mode.
+// commands' code too (run.ts loads it as the client connects), dev.ts, for
+// the messages of development mode, and the connection indicator.
 
 import * as C from "./constants";
 import { load, wsURL } from "./nav";
 
 export { exec, kept } from "./commands";
 export { dev } from "./dev";
+export { indicate } from "./indicator";
 
 /** What the chunk needs of the client that navigates. */
 export interface NavHost {

@@ -1,9 +1,11 @@
 // The page's connection state on the document: one class of STATUSES on the
 // live root (on <html> when the root is the document), so that CSS alone can
-// show "reconnecting...", an optional indicator, and what a client does when
-// its page is gone from the server: reload the document once.
+// show "reconnecting...", an optional indicator (its code is in the chunk:
+// indicator.ts), and what a client does when its page is gone from the
+// server: reload the document once.
 
 import * as C from "./constants";
+import { loadChunk } from "./nav";
 
 /**
  * A page's connection state, as the document shows it:
@@ -16,18 +18,16 @@ export type Status = "connecting" | "connected" | "disconnected" | "error";
 
 const STATUSES: readonly Status[] = ["connecting", "connected", "disconnected", "error"];
 
-// The indicator's words: none while the page is live, or connecting the first time (the page shows already).
-const WORDS: Partial<Record<Status, string>> = { disconnected: "Reconnecting\u2026", error: "Disconnected" };
-
 /** Shows a client's status on its root, and in its indicator if it has one. */
 export class StatusView {
   status: Status = "connecting";
   private readonly el_: Element;
-  private readonly ind_: HTMLElement | null = null;
+  private readonly ind_: boolean;
+  private box_: HTMLElement | undefined; // the indicator, once the chunk made it
 
   constructor(root: Element | Document, indicator: boolean) {
     this.el_ = root instanceof Document ? root.documentElement : root;
-    if (indicator) this.ind_ = makeIndicator();
+    this.ind_ = indicator;
     this.show();
   }
 
@@ -42,24 +42,9 @@ export class StatusView {
   /** Shows the status again: a render of the whole document replaces <html>'s classes and <body>. */
   show(): void {
     for (const s of STATUSES) this.el_.classList.toggle(C.LVT + s, s === this.status);
-    const ind = this.ind_;
-    if (!ind) return;
-    if (!ind.isConnected) document.body.append(ind);
-    ind.textContent = WORDS[this.status] ?? "";
-    // A manual popover: shown in the top layer, above the page, with the browser's own style.
-    if (ind.textContent) ind.showPopover?.();
-    else ind.hidePopover?.();
+    // The chunk is loaded (or loading) since connect: the indicator shows the status of then.
+    if (this.ind_) loadChunk().then((c) => (this.box_ = c.indicate(this.box_, this.status)), () => {});
   }
-}
-
-// makeIndicator makes the default indicator, styled by the page or the browser: no inline style,
-// which a Content Security Policy without 'unsafe-inline' would block.
-function makeIndicator(): HTMLElement {
-  const el = document.createElement("div");
-  el.className = C.LVT + "indicator";
-  el.setAttribute("role", "status");
-  el.popover = "manual";
-  return el;
 }
 
 /**

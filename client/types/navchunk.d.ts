@@ -1,5 +1,6 @@
 export { exec, kept } from "./commands";
 export { dev } from "./dev";
+export { indicate } from "./indicator";
 /** What the chunk needs of the client that navigates. */
 export interface NavHost {
     /** The client's endpoint, a ws: or wss: URL. */

@@ -11,6 +11,7 @@ export declare class StatusView {
     status: Status;
     private readonly el_;
     private readonly ind_;
+    private box_;
     constructor(root: Element | Document, indicator: boolean);
     /** Sets the status; false when it was already s. */
     set(s: Status): boolean;
