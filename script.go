@@ -37,7 +37,8 @@ var (
 // "/livetemplate.mjs"); any other path gets the classic script, which
 // connects the page it is on by itself (see docs/client.md). A request with
 // the query "nav" (the client's own URL, "/livetemplate.js?nav") gets the
-// ES module that the client loads on its first live navigation:
+// client's chunk, an ES module that it loads on demand (live navigation,
+// client-side commands, the indicator; docs/client.md):
 //
 //	mux.Handle("GET /livetemplate.js", livetemplate.ScriptHandler())
 //	mux.Handle("GET /livetemplate.mjs", livetemplate.ScriptHandler())
