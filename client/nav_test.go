@@ -125,12 +125,13 @@ func (rs *restartSite) restart() {
 	}
 }
 
-// open opens a tab on /page and waits until it is live.
+// open opens a tab on /page and waits until it is live: its page joined
+// (the status connected), not only its socket open.
 func (rs *restartSite) open(b *browsertest.Browser) *browsertest.Tab {
 	rs.t.Helper()
 	tab := b.Tab(rs.t)
 	tab.Navigate(rs.srv.URL + "/page")
-	tab.WaitFor(`window.liveTemplate && liveTemplate.state === "open" && liveTemplate.version > 0`, 10*time.Second)
+	tab.WaitFor(`window.liveTemplate && liveTemplate.state === "open" && liveTemplate.version > 0 && liveTemplate.status === "connected"`, 10*time.Second)
 	return tab
 }
 
