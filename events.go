@@ -396,6 +396,9 @@ func (p *Page) run(ctx context.Context, h EventHandler, e Event) (res *protocol.
 // limit_reached, a change of a page that ended says why), else
 // handler_error; the message is the error's text either way.
 func handlerError(err error) *protocol.Error {
+	if r := redirectResult(err); r != nil {
+		return r // a success that sends the sender elsewhere (navigate.go)
+	}
 	if e := knownError(err); e != nil {
 		return e
 	}

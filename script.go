@@ -29,12 +29,16 @@ func newScript(body []byte) script {
 var (
 	classicScript = newScript(bundle.Script)
 	moduleScript  = newScript(bundle.Module)
+	navScript     = newScript(bundle.Nav)
 )
 
 // ScriptHandler serves the browser client. A request whose path ends in
 // ".mjs" gets the client as an ES module (import { LiveTemplateClient } from
 // "/livetemplate.mjs"); any other path gets the classic script, which
-// connects the page it is on by itself (see docs/client.md):
+// connects the page it is on by itself (see docs/client.md). A request with
+// the query "nav" (the client's own URL, "/livetemplate.js?nav") gets the
+// client's chunk, an ES module that it loads on demand (live navigation,
+// client-side commands, the indicator; docs/client.md):
 //
 //	mux.Handle("GET /livetemplate.js", livetemplate.ScriptHandler())
 //	mux.Handle("GET /livetemplate.mjs", livetemplate.ScriptHandler())
@@ -46,7 +50,9 @@ var (
 func ScriptHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := classicScript
-		if strings.HasSuffix(r.URL.Path, ".mjs") {
+		if r.URL.Query().Has("nav") {
+			s = navScript
+		} else if strings.HasSuffix(r.URL.Path, ".mjs") {
 			s = moduleScript
 		}
 		h := w.Header()

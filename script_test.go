@@ -65,3 +65,19 @@ func TestScriptHandlerModule(t *testing.T) {
 		t.Errorf("Cache-Control with ?v=ModuleVersion() = %q", cc)
 	}
 }
+
+// TestScriptHandlerNav gets the navigation chunk at the client's own URLs
+// with the query nav: the classic script's and the module's.
+func TestScriptHandlerNav(t *testing.T) {
+	module, _ := io.ReadAll(getScript(t, "/livetemplate.mjs", nil).Body)
+	for _, url := range []string{"/livetemplate.js?nav", "/livetemplate.mjs?nav", "/static/livetemplate.js?nav="} {
+		res := getScript(t, url, nil)
+		nav, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 || string(nav) == string(module) || !strings.Contains(string(nav), "LT-Navigate") || !strings.Contains(string(nav), "export") {
+			t.Errorf("GET %s: %d, not the navigation chunk: %.80s", url, res.StatusCode, nav)
+		}
+		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
+			t.Errorf("GET %s: Content-Type = %q", url, ct)
+		}
+	}
+}

@@ -33,6 +33,7 @@ var entries = []struct {
 	{"src/global.ts", "livetemplate.js", api.FormatIIFE},
 	{"src/index.ts", "livetemplate.mjs", api.FormatESModule},
 	{"src/devoverlay.ts", "livetemplate-dev.js", api.FormatIIFE},
+	{"src/navchunk.ts", "livetemplate-nav.mjs", api.FormatESModule}, // the chunk that the others load on demand (docs/client.md)
 }
 
 // Dir is the directory of this package's sources, for tools that run from

@@ -166,3 +166,38 @@ func (s *site) waitVersion(tab *browsertest.Tab, p *livetemplate.Page) {
 	s.t.Helper()
 	tab.WaitFor(fmt.Sprintf(`liveTemplate.version === %d`, p.Version()), 5*time.Second)
 }
+
+// TestCommandsBeforeChunk runs commands from a page's script before the
+// client connects, when the classic script does not have their code yet
+// (it is in its chunk): they run once the chunk has loaded, in order, and
+// what they set stays through the diffs of the element's class.
+func TestCommandsBeforeChunk(t *testing.T) {
+	b := browsertest.Start(t)
+	s := newSite(t, siteConfig{csp: strictCSP, src: `<p id="count" class="n{{.Count}}">{{.Count}}</p>`,
+		script: `<script src="/livetemplate.js"></script><script src="/early.js" data-token="{{TOKEN}}"></script>`,
+		extra: map[string]http.Handler{"GET /early.js": jsHandler(`const token = document.currentScript.dataset.token;
+const el = document.getElementById("count");
+LiveTemplateClient.exec(el, [["add-class", {names: "a"}], ["set-attr", {attr: "title", value: "t"}]]);
+LiveTemplateClient.exec(el, '[["remove-class", {"names": "a"}], ["add-class", {"names": "b"}]]');
+window.liveTemplate = new LiveTemplateClient({presetToken: token});
+liveTemplate.connect("/live");`)}})
+	tab := s.open(b, "/page")
+	p := s.page()
+	state := func() string {
+		return browsertest.MustEval[string](tab, `document.getElementById("count").className + " " + document.getElementById("count").title`)
+	}
+	tab.WaitFor(`document.getElementById("count").title === "t"`, 5*time.Second)
+	if got := state(); got != "n0 b t" {
+		t.Errorf("after the commands: %q, want the second list after the first", got)
+	}
+	for n := 1; n <= 2; n++ {
+		if _, err := p.Update(counter{Count: n}); err != nil {
+			t.Fatal(err)
+		}
+		tab.WaitFor(fmt.Sprintf(`document.getElementById("count").textContent === "%d"`, n), 5*time.Second)
+		if got, want := state(), fmt.Sprintf("n%d b t", n); got != want {
+			t.Errorf("after change %d: %q, want %q", n, got, want)
+		}
+	}
+	noConsole(t, tab)
+}

@@ -53,6 +53,10 @@ func testMux(t *testing.T, app *livetemplate.Application, extra map[string]http.
 	for name, body := range files {
 		mux.HandleFunc("GET /"+name, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+			if r.URL.Query().Has("nav") { // as ScriptHandler serves the navigation chunk
+				w.Write(files["livetemplate-nav.mjs"])
+				return
+			}
 			w.Write(body)
 		})
 	}

@@ -427,6 +427,7 @@ func TestViewBundleSize(t *testing.T) {
 		MinifyWhitespace:  true,
 		MinifyIdentifiers: true,
 		MinifySyntax:      true,
+		MangleProps:       "[^_]_$", // as Build: private members end in _
 		LegalComments:     api.LegalCommentsNone,
 	})
 	if len(res.Errors) > 0 {

@@ -1,7 +1,8 @@
 // Package clientbench measures the browser client in headless Chromium, for
 // `ltbench -suite client`: the bundle's size, the time to apply a one-slot
 // diff to a 1,000-row table, the bytes a page costs on its first load, and
-// the time a Page.Push takes to reach the hooks of 100 tabs.
+// the time a Page.Push takes to reach the hooks of 100 tabs, and
+// live navigation: its time against a load's and its connections.
 package clientbench
 
 import (
@@ -39,6 +40,8 @@ type Result struct {
 	FirstLoadFull   float64 // the same without data-version: the page sent twice
 	PushP99MS       float64 // 99th percentile of Page.Push to a hook's callback, 10 browsers x 10 tabs
 	PushP50MS       float64 // its median
+	NavigateRatio   float64 // median click-to-live time of a live navigation / of a document load
+	NavigateConns   int     // connections opened for 20 live navigations across 3 tabs
 }
 
 // Run measures the client with rounds diffs for the apply time.
@@ -72,6 +75,12 @@ func Run(ctx context.Context, rounds int) (Result, error) {
 		return r, err
 	}
 	r.PushP99MS, r.PushP50MS = Percentile(lat, 99), Percentile(lat, 50)
+	if r.NavigateRatio, err = b.navigateVsReload(tab, max(rounds, 5)); err != nil {
+		return r, err
+	}
+	if r.NavigateConns, err = b.navigateConnections(tab); err != nil {
+		return r, err
+	}
 	return r, nil
 }
 
@@ -95,6 +104,7 @@ type bench struct {
 	app    *livetemplate.Application
 	srv    *httptest.Server
 	rows   *livetemplate.Page
+	nav    *navSite
 	tmpDir string
 }
 
@@ -145,6 +155,11 @@ func newBench() (*bench, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
+	b.nav = &navSite{app: app}
+	if err := b.nav.routes(mux); err != nil {
+		app.Close()
+		return nil, err
+	}
 	mux.Handle("GET /livetemplate.js", livetemplate.ScriptHandler())
 	mux.Handle("/live", app.Handler())
 	mux.HandleFunc("GET /bench.js", func(w http.ResponseWriter, r *http.Request) {

@@ -22,6 +22,9 @@ func TestRun(t *testing.T) {
 	if r.ApplyOneSlotMS < 0 {
 		t.Errorf("apply time %v", r.ApplyOneSlotMS)
 	}
+	if r.NavigateRatio <= 0 || r.NavigateConns != 1 {
+		t.Errorf("navigation: ratio %v to a load, %d connections for 20 in 3 tabs, want 1", r.NavigateRatio, r.NavigateConns)
+	}
 	if r.FirstLoad < 1 || r.FirstLoad >= r.FirstLoadFull {
 		t.Errorf("first load ratio %v with a version, %v without", r.FirstLoad, r.FirstLoadFull)
 	}

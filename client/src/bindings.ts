@@ -4,9 +4,9 @@
 // value is a JSON list runs client-side commands (commands.ts), which may
 // push the event. docs/client.md documents every attribute.
 
-import { exec } from "./commands";
 import { LVT } from "./constants";
 import type { Unsubscribe } from "./emitter";
+import { exec } from "./run";
 
 /** Event data as the bindings send it: strings, or lists of strings for repeated form fields. */
 export type EventData = Record<string, string | string[]>;

@@ -7,17 +7,18 @@
 import { Busy, bind, type EventData } from "./bindings";
 import * as C from "./constants";
 import { Emitter, type Unsubscribe } from "./emitter";
-import { exec } from "./commands";
 import { HookHost, hooks, type Hooks } from "./hooks";
+import { listen, load, loadChunk, navigate, wsURL } from "./nav";
 import { hubFor, type LeaderInfo, type Link, type LinkHandlers, type ServerMessage } from "./hub";
 import { LiveTemplateError, Outbox, tabId, type Pending } from "./outbox";
 import { createSocket, type CloseInfo, type SocketOptions, type SocketState } from "./socket";
+import { exec, prefetch } from "./run";
+import { reloadOnce, StatusView, type Status } from "./status";
 import { joinVersion, step, type Action, type Input, type PageMessage, type PageSync, type SyncState } from "./sync";
-import { dev } from "./dev";
 import { View } from "./view";
 
 export { LiveTemplateError };
-export type { CloseInfo, LeaderInfo, SocketState };
+export type { CloseInfo, LeaderInfo, SocketState, Status };
 
 /** The socket's options that a client hands on to its socket ({@link createSocket}). */
 type ConnectionOptions = Pick<SocketOptions, "backoffBase" | "backoffMax" | "stableAfter" | "connectTimeout" | "heartbeat" | "pongTimeout">;
@@ -44,6 +45,16 @@ export interface ClientOptions extends ConnectionOptions {
    * client opens its own socket. The first client of a tab sets the shared connection's options.
    */
   shared?: boolean;
+  /** Adds the default connection indicator to the page (false): a small box in a corner that says so while the connection is down. */
+  indicator?: boolean;
+  /**
+   * What the client does when its page is gone from the server (the gone event), after it
+   * stopped: "reload" (default) reloads the document, unless it reloaded the same URL within
+   * the last 10 seconds; "stay" does nothing more; a function is called instead.
+   */
+  gone?: "reload" | "stay" | ((e: LiveTemplateError) => void);
+  /** Whether links marked lvt-nav, and back and forward between their pages, navigate live (true). */
+  nav?: boolean;
 }
 
 /** The events of a {@link LiveTemplateClient} and what their listeners get. */
@@ -60,6 +71,12 @@ export interface ClientEvents {
   error: LiveTemplateError & { fatal?: boolean };
   /** The tab that holds the browser's connection changed. */
   leader: LeaderInfo;
+  /** The connection's state as the document shows it (the class lvt-<status> on the root) changed. */
+  status: { status: Status };
+  /** The page is gone from the server (invalid_token, page_not_found, page_expired, page_evicted): the client stopped, and reloads the document unless the gone option says otherwise. */
+  gone: LiveTemplateError;
+  /** A live navigation showed the page at url in the root, and joins it on the same connection (connected follows once it is live). */
+  navigated: { url: string };
 }
 
 interface Message extends PageMessage {
@@ -70,6 +87,8 @@ interface Message extends PageMessage {
   ok?: boolean;
   retry_after?: number;
   reply?: unknown;
+  redirect?: string; // an ack's: the handler sends this tab to the URL, loaded as a document
+  navigate?: string; // the same, navigated live
 }
 
 /** A live page's connection to the server. */
@@ -97,6 +116,8 @@ export class LiveTemplateClient {
   private url_ = "";
   private unbind_: Unsubscribe | null = null;
   private hookHost_: HookHost | null = null;
+  private status_: StatusView | null = null;
+  private navs_ = false; // it listens to the document's live links
   private stopped_: LiveTemplateError | null = null;
 
   constructor(options: ClientOptions = {}) {
@@ -107,6 +128,11 @@ export class LiveTemplateClient {
   /** The connection's state: connecting, open, backoff or closed. */
   get state(): SocketState {
     return this.link_?.state ?? "closed";
+  }
+
+  /** The connection's state as the document shows it: connecting, connected, disconnected or error. */
+  get status(): Status {
+    return this.status_?.status ?? "connecting";
   }
 
   /** Which tab holds the connection, and whether this page shares it with the browser's other tabs. */
@@ -144,17 +170,26 @@ export class LiveTemplateClient {
       this.link_.connect();
       return;
     }
-    const u = new URL(url, location.href);
-    if (u.protocol === "http:") u.protocol = "ws:";
-    else if (u.protocol === "https:") u.protocol = "wss:";
-    if (location.protocol === "https:" && u.protocol === "ws:") u.protocol = "wss:";
+    const u = new URL(wsURL(url));
     const token = this.options.presetToken ?? u.searchParams.get("token") ?? "";
     for (const k of ["token", "v", "browser", "epoch"]) u.searchParams.delete(k);
     this.url_ = u.href;
     this.stopped_ = null;
-    const root = this.options.root ?? document.querySelector("[data-lvt-root]") ?? document;
-    this.view_ = new View(root);
+    const root = this.options.root ?? document.querySelector(C.ROOT) ?? document;
+    this.status_ ??= new StatusView(root, this.options.indicator === true);
+    this.setStatus_("connecting");
+    prefetch(); // the commands' code, in parallel with the connection: here by the first command
     if (this.options.bindings !== false) this.unbind_ = bind(root, (el, name, data) => this.send_(el, name, data));
+    if (this.options.nav !== false && !this.navs_) {
+      listen((url, pop) => void this.go_(url, pop));
+      this.navs_ = true;
+    }
+    this.attach_(root, token, this.options.version ?? 0);
+  }
+
+  // attach starts the sync of the page of token in root, whose HTML shows version v.
+  private attach_(root: Element | Document, token: string, v: number): void {
+    this.view_ = new View(root);
     const shared = this.options.shared !== false && token !== "" && typeof navigator.locks !== "undefined";
     const h = this.handlers_(shared);
     this.sync_ = {};
@@ -164,9 +199,45 @@ export class LiveTemplateClient {
       [this.link_, this.name_] = hub.attach(h); // its open comes in a microtask at the earliest
       this.info_ = () => hub.info();
     }
-    this.feed_({ type: "add", name: this.name_, token, v: this.options.version ?? 0 });
+    this.feed_({ type: "add", name: this.name_, token, v });
     if (!shared) this.link_ = this.solo_(h);
     this.hookHost_ = new HookHost(root, this, this.options.hooks);
+  }
+
+  /**
+   * Navigates to url live: fetches its HTML, and when it is a live page of the same endpoint with
+   * its token, shows its live root's children and its title in place of this page's, which it
+   * leaves, and joins it on the same connection, with a new history entry. Otherwise, or on any
+   * error, it loads the document at url. Events of the page left that wait for their acks reject
+   * with closed.
+   */
+  navigate(url: string): Promise<void> {
+    return this.go_(new URL(url, location.href).href, 0);
+  }
+
+  // go navigates to url; pop: the id of the entry that back or forward showed, 0 for a new one.
+  // Live only on the shared connection (a named page), into a root element.
+  private go_(url: string, pop: number): Promise<void> {
+    const root = this.view_?.root;
+    if (this.stopped_ || !this.name_ || !(root instanceof HTMLElement)) return Promise.resolve(load(url, pop));
+    return navigate(url, pop, {
+      live: this.url_,
+      root,
+      swap: (nodes, token, v) => {
+        this.leave_();
+        root.replaceChildren(...nodes);
+        this.attach_(root, token, v);
+        this.ev_.emit("navigated", { url: location.href });
+      },
+    });
+  }
+
+  // leave leaves the page on the server and ends what was of it here.
+  private leave_(): void {
+    for (const p of this.outbox_.of(this.name_)) this.settle_(p.id, new LiveTemplateError(C.E_CLOSED, "livetemplate: the page was left"), true);
+    this.link_?.close();
+    this.hookHost_?.close();
+    clearTimeout(this.retry_);
   }
 
   private handlers_(shared: boolean): LinkHandlers {
@@ -285,6 +356,7 @@ export class LiveTemplateClient {
     this.log_("closed", info);
     clearTimeout(this.retry_);
     this.feed_({ type: "close" });
+    if (!this.stopped_) this.setStatus_("disconnected");
     this.ev_.emit("disconnected", info);
     this.hookHost_?.down();
   }
@@ -298,8 +370,15 @@ export class LiveTemplateClient {
     this.log_("recv", m);
     if (m.type === C.T_ACK) this.ack_(m);
     else if (m.type === C.T_PAGE_TOKEN) m.token && this.feed_({ type: "token", token: m.token });
-    else if (m.type === C.T_DEV) (m.page ?? "") === this.name_ && dev(this.url_, m);
+    else if (m.type === C.T_DEV) (m.page ?? "") === this.name_ && this.dev_(m);
     else if (m.type !== C.T_PONG) this.feed_({ type: "message", m: m as PageMessage & { type: string } });
+  }
+
+  // dev hands a development mode message to dev.ts, which is in the chunk: the chunk's
+  // promise keeps the messages' order.
+  private dev_(m: object): void {
+    const url = this.url_;
+    loadChunk().then((c) => c.dev(url, m), () => {});
   }
 
   // feed steps the page's sync and carries out its actions.
@@ -315,6 +394,7 @@ export class LiveTemplateClient {
         this.write_({ type: C.T_JOIN, ...(a.name ? { page: a.name } : {}), token: a.token, v: a.v });
         return;
       case "connected":
+        this.setStatus_("connected");
         this.ev_.emit("connected", { v: a.v });
         return this.hookHost_?.up(a.missed);
       case "render":
@@ -355,6 +435,7 @@ export class LiveTemplateClient {
       return;
     }
     this.busy_.refresh();
+    this.status_?.show();
     this.ev_.emit("updated", { v: a.v });
   }
 
@@ -362,7 +443,14 @@ export class LiveTemplateClient {
     const id = m.id ?? "";
     if (m.ok) {
       this.refused_ = 0;
-      return this.settle_(id, null, false, m.reply);
+      // The handler sends this tab elsewhere, once (a resend's ack says it again): to a path or
+      // an http(s) URL only, as the server checks too.
+      const to = m.navigate ?? m.redirect;
+      if (this.settle_(id, null, false, m.reply) && to && /^https?:$/.test(new URL(to, location.href).protocol)) {
+        if (m.navigate) void this.navigate(to);
+        else load(to, 0);
+      }
+      return;
     }
     const code = m.code ?? "";
     if (code === C.E_NOT_JOINED || code === C.E_RATE_LIMITED || code === C.E_UNAVAILABLE) {
@@ -390,8 +478,9 @@ export class LiveTemplateClient {
     }, wait * (1 + Math.random() / 2));
   }
 
-  // settle ends the wait of event id: resolved with reply, or rejected with err, which is reported unless quiet.
-  private settle_(id: string, err: LiveTemplateError | null, quiet = false, reply?: unknown): void {
+  // settle ends the wait of event id: resolved with reply, or rejected with err, which is reported
+  // unless quiet; false when it was not waiting.
+  private settle_(id: string, err: LiveTemplateError | null, quiet = false, reply?: unknown): boolean {
     const p = this.outbox_.take(id);
     this.sentOn_.delete(id);
     const el = this.owner_.get(id);
@@ -399,10 +488,13 @@ export class LiveTemplateClient {
       this.owner_.delete(id);
       this.busy_.end(el);
     }
-    if (!p) return; // a second ack of a resent event
-    if (!err) return p.resolve(reply);
-    if (!quiet) this.report_(err);
-    p.reject(err);
+    if (!p) return false; // a second ack of a resent event
+    if (!err) p.resolve(reply);
+    else {
+      if (!quiet) this.report_(err);
+      p.reject(err);
+    }
+    return true;
   }
 
   // stop ends the client: every event waiting for its ack fails with e.
@@ -420,7 +512,21 @@ export class LiveTemplateClient {
     clearTimeout(this.held_);
     this.held_ = undefined;
     for (const p of this.outbox_.of(this.name_)) this.settle_(p.id, e, true);
+    this.setStatus_(e.code === C.E_CLOSED ? "disconnected" : "error");
     if (report) this.report_(Object.assign(e, { fatal: true }));
+    if (C.GONE.includes(e.code)) this.gone_(e);
+  }
+
+  // gone tells the page that its page is gone from the server, and by default reloads the document.
+  private gone_(e: LiveTemplateError): void {
+    this.ev_.emit("gone", e);
+    const g = this.options.gone ?? "reload";
+    if (typeof g === "function") g(e);
+    else if (g === "reload") reloadOnce();
+  }
+
+  private setStatus_(s: Status): void {
+    if (this.status_?.set(s)) this.ev_.emit("status", { status: s });
   }
 
   private report_(e: LiveTemplateError): void {

@@ -3,10 +3,10 @@
 // transitions), written as a JSON list in a binding's attribute
 // (lvt-click='[["toggle",{"to":"#menu"}]]') or run by a hook. What a command
 // sets stays across patches: every patch that sets an element's attributes
-// to the server's applies the commands' state of that element again.
+// to the server's applies the commands' state of that element again. The
+// classic script has this code in its chunk (navchunk.ts, run.ts loads it).
 
 import { TRANSITION } from "./constants";
-import { watch } from "./morph";
 
 /** The arguments of a command; each command reads those it needs. */
 export interface CommandArgs {
@@ -57,14 +57,14 @@ function state(el: Element): State {
   return s;
 }
 
-// A patch set el's attributes to the server's: the commands' state goes back on.
-watch.kept = (el) => {
+/** Puts the commands' state of el back on, after a patch set its attributes to the server's (watch.kept). */
+export function kept(el: Element): void {
   const s = states.get(el);
   if (!s) return;
   for (const [n, on] of s.c) el.classList.toggle(n, on);
   for (const [n, v] of s.a) v === null ? el.removeAttribute(n) : el.setAttribute(n, v);
   if (s.d !== undefined) (el as HTMLElement).style.display = s.d;
-};
+}
 
 /** Sets classes on or off, and keeps them so (off: until forgotten, with keep false). */
 function classes(el: Element, names: string, on: boolean, keep = true): void {

@@ -25,6 +25,8 @@ export const E_SERVER_CLOSING = "server_closing";
 export const E_ALREADY_JOINED = "already_joined";
 export const E_TOO_MANY_PAGES = "too_many_pages";
 export const E_BAD_MESSAGE = "bad_message";
+/** Codes of errors after which the page is gone from the server: only a new document gets a page again. */
+export const GONE: readonly string[] = ["invalid_token", "page_not_found", "page_expired", "page_evicted"];
 /** The client's own codes. */
 export const E_OUTBOX_FULL = "outbox_full";
 export const E_CLOSED = "closed";
@@ -47,6 +49,14 @@ export const HOOK = "lvt-hook";
 /** An element whose children patches leave alone, and the attributes they leave alone (morph.ts). */
 export const IGNORE = "lvt-ignore";
 export const IGNORE_ATTRS = "lvt-ignore-attrs";
+/** A client that reloaded its document for a gone page does not again within this time (ms). */
+export const GONE_GUARD = 10_000;
+/** The selector of a live root. */
+export const ROOT = "[data-lvt-root]";
+/** A link that navigates live: a[lvt-nav] (nav.ts). */
+export const NAV = "lvt-nav";
+/** The request header of a live navigation's fetch (navchunk.ts). */
+export const NAV_HEADER = "LT-Navigate";
 /** Class set on an element from an event's send until its ack. */
 export const LOADING_CLASS = "lvt-loading";
 

@@ -1,7 +1,8 @@
 // Development mode's messages (docs/protocol.md, "dev"): the server of an application in
 // development mode sends them to browsers on its own machine only. The first one loads the script
-// that shows them over the page (livetemplate-dev.js, served by the live endpoint), so that it
-// costs the main bundle nothing else; the messages that come before it is ready wait for it.
+// that shows them over the page (livetemplate-dev.js, served by the live endpoint); the messages
+// that come before it is ready wait for it. This code is in the client's chunk (navchunk.ts), so
+// that the main bundle has none of it.
 
 const waiting: object[] = [];
 let state = 0; // 0: no script, 1: loading, 2: ready

@@ -2,7 +2,8 @@
 // whose script tag has data-live connects by itself:
 //
 //	<script src="/livetemplate.js" data-live="/live" data-token="{{PAGE_TOKEN}}" data-version="{{PAGE_VERSION}}" defer></script>
-import * as api from "./index";
+import * as api from "./client";
+import { scriptURL } from "./nav";
 
 declare global {
   interface Window {
@@ -16,6 +17,9 @@ declare global {
 window.LiveTemplateClient = api.LiveTemplateClient;
 window.LiveTemplateError = api.LiveTemplateError;
 
+// The chunk (navigation, the commands' code) is served at this script's URL.
+if (document.currentScript instanceof HTMLScriptElement) scriptURL(document.currentScript.src);
+
 const script = document.currentScript;
 const live = script?.getAttribute("data-live");
 if (script && live !== null && live !== undefined) {
@@ -23,6 +27,8 @@ if (script && live !== null && live !== undefined) {
   const o: api.ClientOptions = { debug: d["debug"] !== undefined && d["debug"] !== "false" };
   if (d["token"]) o.presetToken = d["token"];
   if (d["version"]) o.version = Number(d["version"]) || 0;
+  if (d["gone"] === "stay") o.gone = "stay";
+  if (d["indicator"] !== undefined && d["indicator"] !== "false") o.indicator = true;
   const client = (window.liveTemplate = new api.LiveTemplateClient(o));
   // Connect once the document's scripts ran, deferred ones too (DOMContentLoaded comes after
   // them): their listeners hear the first connected event.

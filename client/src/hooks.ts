@@ -6,10 +6,11 @@
 // into and out of the page. disconnected and reconnected follow this tab's
 // page, not the socket: a leader handover that loses nothing is not seen.
 
-import { exec, type Command } from "./commands";
+import type { Command } from "./commands";
 import { HOOK, HOOK_GRACE } from "./constants";
 import type { Unsubscribe } from "./emitter";
 import { watch } from "./morph";
+import { exec } from "./run";
 
 /** What a hook's callbacks get as this (with whatever they keep on it). */
 export interface HookContext {
@@ -117,17 +118,17 @@ watch.done = (root) => {
 
 /** The hooks of one client's page: mounts, destroys and tells them about the connection. */
 export class HookHost {
-  private readonly live = new Set<Live>();
-  private since = 0; // when the connection went, 0 while connected
-  private out = false; // disconnected was called
+  private readonly live_ = new Set<Live>();
+  private since_ = 0; // when the connection went, 0 while connected
+  private out_ = false; // disconnected was called
   /** Reconnected, and the changes the page missed are on their way: reconnected follows them. */
   missed = false;
-  private timer?: ReturnType<typeof setTimeout>;
+  private timer_?: ReturnType<typeof setTimeout>;
 
   constructor(
     readonly root: Element | Document,
-    private readonly client: HookClient,
-    private readonly own: Hooks = {},
+    private readonly client_: HookClient,
+    private readonly own_: Hooks = {},
   ) {
     hosts.add(this);
     this.scan();
@@ -135,17 +136,17 @@ export class HookHost {
 
   /** Destroys the hooks whose elements left the page and mounts those of new elements, in document order. */
   scan(): void {
-    for (const l of this.live) if (!this.root.contains(l.x.el) || l.x.el.getAttribute(HOOK) !== l.name) this.unmount(l);
-    if (!named && !Object.keys(this.own).length) return;
+    for (const l of this.live_) if (!this.root.contains(l.x.el) || l.x.el.getAttribute(HOOK) !== l.name) this.unmount_(l);
+    if (!named && !Object.keys(this.own_).length) return;
     for (const el of this.root.querySelectorAll(`[${HOOK}]`)) {
       const name = el.getAttribute(HOOK) ?? "";
-      const h = this.own[name] ?? hooks[name];
-      if (h && !mounted.has(el)) this.mount(el as HTMLElement, name, h);
+      const h = this.own_[name] ?? hooks[name];
+      if (h && !mounted.has(el)) this.mount_(el as HTMLElement, name, h);
     }
   }
 
-  private mount(el: HTMLElement, name: string, h: Hook): void {
-    const c = this.client;
+  private mount_(el: HTMLElement, name: string, h: Hook): void {
+    const c = this.client_;
     const on = new Map<string, Set<(data: unknown) => void>>();
     const x = Object.assign(Object.create(h) as { [key: string]: unknown }, {
       el,
@@ -160,35 +161,35 @@ export class HookHost {
     });
     const l: Live = { h, x, name, on };
     mounted.set(el, l);
-    this.live.add(l);
+    this.live_.add(l);
     count++;
     call(l, "mounted");
   }
 
-  private unmount(l: Live): void {
+  private unmount_(l: Live): void {
     mounted.delete(l.x.el);
-    this.live.delete(l);
+    this.live_.delete(l);
     count--;
     call(l, "destroyed");
   }
 
   /** Hands a server push to the hooks that handle name. */
   push(name: string, data: unknown): void {
-    for (const l of this.live) for (const fn of l.on.get(name) ?? []) safe(() => fn(data));
+    for (const l of this.live_) for (const fn of l.on.get(name) ?? []) safe(() => fn(data));
   }
 
   /** The page's connection went: the hooks hear of it if it stays away for HOOK_GRACE. */
   down(): void {
     this.missed = false;
-    if (this.since) return;
-    this.since = Date.now();
-    this.timer = setTimeout(() => this.lost(), HOOK_GRACE);
+    if (this.since_) return;
+    this.since_ = Date.now();
+    this.timer_ = setTimeout(() => this.lost_(), HOOK_GRACE);
   }
 
-  private lost(): void {
-    if (this.out) return;
-    this.out = true;
-    for (const l of this.live) call(l, "disconnected");
+  private lost_(): void {
+    if (this.out_) return;
+    this.out_ = true;
+    for (const l of this.live_) call(l, "disconnected");
   }
 
   /**
@@ -197,26 +198,26 @@ export class HookHost {
    * (if they did not yet), and reconnected once the page shows them.
    */
   up(missed: boolean): void {
-    const since = this.since;
+    const since = this.since_;
     if (!since) return;
-    this.since = 0;
-    clearTimeout(this.timer);
-    if (!this.out && !missed && Date.now() - since < HOOK_GRACE) return;
-    this.lost();
+    this.since_ = 0;
+    clearTimeout(this.timer_);
+    if (!this.out_ && !missed && Date.now() - since < HOOK_GRACE) return;
+    this.lost_();
     this.missed = missed;
     if (!missed) this.back();
   }
 
   /** The page is connected and up to date again: reconnected. */
   back(): void {
-    this.missed = this.out = false;
-    for (const l of this.live) call(l, "reconnected");
+    this.missed = this.out_ = false;
+    for (const l of this.live_) call(l, "reconnected");
   }
 
   /** Destroys every hook: the client was closed. */
   close(): void {
-    clearTimeout(this.timer);
+    clearTimeout(this.timer_);
     hosts.delete(this);
-    for (const l of this.live) this.unmount(l);
+    for (const l of this.live_) this.unmount_(l);
   }
 }

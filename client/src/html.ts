@@ -55,9 +55,9 @@ export abstract class Scanner {
   s = DATA;
   /** The current (or last) start tag's name, lower case. */
   name = "";
-  private raw = ""; // in RAW: "/" and the name of the element whose end tag ends it
+  private raw_ = ""; // in RAW: "/" and the name of the element whose end tag ends it
   private m = 0; // in RAW: characters of "<" + raw matched
-  private dash = 0; // in COMMENT: dashes just seen
+  private dash_ = 0; // in COMMENT: dashes just seen
 
   protected abstract ev(kind: number, i: number): void;
 
@@ -94,7 +94,7 @@ export abstract class Scanner {
         case BEFORE_ATTR:
         case AFTER_NAME:
           if (c === 47) this.s = SELF_CLOSE;
-          else if (c === 62) this.close(i);
+          else if (c === 62) this.close_(i);
           else if (c === 61 && this.s === AFTER_NAME) this.s = BEFORE_VALUE;
           else if (!isSpace(c)) this.s = ATTR_NAME;
           break;
@@ -102,12 +102,12 @@ export abstract class Scanner {
           if (isSpace(c)) this.s = AFTER_NAME;
           else if (c === 47) this.s = SELF_CLOSE;
           else if (c === 61) this.s = BEFORE_VALUE;
-          else if (c === 62) this.close(i);
+          else if (c === 62) this.close_(i);
           break;
         case BEFORE_VALUE:
           if (c === 34) this.s = VALUE_DQ;
           else if (c === 39) this.s = VALUE_SQ;
-          else if (c === 62) this.close(i);
+          else if (c === 62) this.close_(i);
           else if (!isSpace(c)) this.s = VALUE_UNQ;
           break;
         case VALUE_DQ:
@@ -118,11 +118,11 @@ export abstract class Scanner {
           break;
         case VALUE_UNQ:
           if (isSpace(c)) this.s = BEFORE_ATTR;
-          else if (c === 62) this.close(i);
+          else if (c === 62) this.close_(i);
           break;
         case AFTER_VALUE:
         case SELF_CLOSE:
-          if (c === 62) this.close(i);
+          if (c === 62) this.close_(i);
           else if (c === 47 && this.s === AFTER_VALUE) this.s = SELF_CLOSE;
           else {
             this.s = BEFORE_ATTR;
@@ -137,36 +137,36 @@ export abstract class Scanner {
         case BANG_DASH:
           if (c === 45) {
             this.s = this.s === BANG ? BANG_DASH : COMMENT;
-            this.dash = 2; // so that <!--> and <!---> end at once, as in the standard
+            this.dash_ = 2; // so that <!--> and <!---> end at once, as in the standard
           } else {
             this.s = BOGUS;
             i--;
           }
           break;
         case COMMENT:
-          if (c === 62 && this.dash >= 2) this.s = DATA;
-          else this.dash = c === 45 ? this.dash + 1 : 0;
+          if (c === 62 && this.dash_ >= 2) this.s = DATA;
+          else this.dash_ = c === 45 ? this.dash_ + 1 : 0;
           break;
         case RAW:
-          this.rawChar(c, i);
+          this.rawChar_(c, i);
       }
     }
   }
 
   /** A start tag ends at i (its ">"): raw text elements go on in RAW. */
-  private close(i: number): void {
+  private close_(i: number): void {
     this.ev(EV_CLOSE, i + 1);
     this.s = DATA;
     if (RAW_TAGS.test(this.name)) {
       this.s = RAW;
-      this.raw = "/" + this.name;
+      this.raw_ = "/" + this.name;
       this.m = 0;
     }
   }
 
   /** Looks for "</name" followed by a space, "/" or ">". */
-  private rawChar(c: number, i: number): void {
-    const want = this.raw;
+  private rawChar_(c: number, i: number): void {
+    const want = this.raw_;
     if (this.m > want.length) {
       if (isSpace(c) || c === 47 || c === 62) {
         this.ev(EV_RAW_END, i);

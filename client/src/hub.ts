@@ -81,6 +81,7 @@ interface State {
   gen: string; // of the open connection, "" when not open
   delay: number;
   attempt: number;
+  close?: CloseInfo; // how the leader's last connection ended, when it ended
 }
 interface Up {
   gen: string;
@@ -272,12 +273,16 @@ export class Hub {
       autoConnect: false,
     });
     this.sock_ = s;
+    let close: CloseInfo | undefined; // of the connection that ended last: every tab hears the server's code
     s.onState((st, delay, attempt) => {
-      if (st === "open") this.gen_ = `${this.epoch_}.${++this.opens_}`;
-      else this.joined_.clear();
-      this.bus_.publish(STATE, { ...this.stateOf_(), delay, attempt });
+      if (st === "open") {
+        this.gen_ = `${this.epoch_}.${++this.opens_}`;
+        close = undefined;
+      } else this.joined_.clear();
+      this.bus_.publish(STATE, { ...this.stateOf_(), delay, attempt, ...(close && { close }) });
     });
     s.onClose((info) => {
+      close = info;
       if (info.code === C.CLOSE_REPLACED) this.fence_(s, info.reason);
     });
     s.onMessage((d) => this.route_(d as ServerMessage));
@@ -330,7 +335,7 @@ export class Hub {
     const was = this.view_;
     this.view_ = st;
     if (was.leader !== st.leader) for (const l of this.links_.values()) l.h.leader();
-    if (was.gen && was.gen !== st.gen) for (const l of this.links_.values()) l.h.close({ code: 1006, reason: "connection lost", wasClean: false });
+    if (was.gen && was.gen !== st.gen) for (const l of this.links_.values()) l.h.close(st.close ?? { code: 1006, reason: "connection lost", wasClean: false });
     for (const l of this.links_.values()) l.h.state(st.state, st.delay, st.attempt);
     if (st.gen && st.gen !== was.gen) for (const l of this.links_.values()) l.h.open();
     if (st.state === "closed" && this.links_.size > 0) this.wake_(); // a page attached as the idle connection closed

@@ -1,6 +1,14 @@
 // The client's public API, as the ES module livetemplate.mjs exports it.
+import * as commands from "./commands";
+import { scriptURL } from "./nav";
+import { useCommands } from "./run";
+
+// The chunk is served at this module's URL; the module has the commands' code already.
+scriptURL(import.meta.url);
+useCommands(commands);
+
 export { LiveTemplateClient, LiveTemplateError } from "./client";
-export type { ClientEvents, ClientOptions, CloseInfo, LeaderInfo, SocketState } from "./client";
+export type { ClientEvents, ClientOptions, CloseInfo, LeaderInfo, SocketState, Status } from "./client";
 export type { Hook, HookContext, Hooks } from "./hooks";
 export { exec } from "./commands";
 export type { Command, CommandArgs, Push } from "./commands";

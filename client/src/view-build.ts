@@ -66,16 +66,16 @@ export function dom(f: Frag): Dom | undefined {
 
 /** Builds the HTML of values with markers, then binds the parsed DOM. */
 export class Builder extends Scanner {
-  private out: string[] = [];
+  private out_: string[] = [];
   readonly spans: Span[] = [];
-  private starts: number[] = []; // chunk of each span's start marker
+  private starts_: number[] = []; // chunk of each span's start marker
   readonly parts: Part[] = [];
-  private ins: number[] = []; // element markers: chunk, offset, id
-  private els = 0;
-  private pure = 0; // > 0: inside a value that has no binding of its own
+  private ins_: number[] = []; // element markers: chunk, offset, id
+  private els_ = 0;
+  private pure_ = 0; // > 0: inside a value that has no binding of its own
   private cf: Frag | null = null; // the fragment whose static is being scanned (null: a value)
   private ci = 0; // and its index
-  private cut = 0; // characters left out at the start of the current chunk
+  private cut_ = 0; // characters left out at the start of the current chunk
   private cl = 0; // the current chunk's length
   // The current start tag: where its "<" is (tf null: not in a static of a live fragment), where its name ends, its element id.
   private tf: Frag | null = null;
@@ -83,22 +83,22 @@ export class Builder extends Scanner {
   private to = 0;
   private tc = 0;
   private tn = 0;
-  private tid = -1;
-  private tag: Part | null = null;
+  private tid_ = -1;
+  private tag_: Part | null = null;
   // The current raw text: where it starts, its part, and where its last "<" was.
   private rf: Frag | null = null;
   private ri = 0;
   private ro = 0;
-  private rawp: Part | null = null;
+  private rawp_: Part | null = null;
   private lt: Frag | null = null;
-  private lti = 0;
-  private lto = 0;
+  private lti_ = 0;
+  private lto_ = 0;
   /** After a pre or listing start tag, whose first newline the parser drops; 2: a marker came since. */
   pre = 0;
 
   constructor(
     private tb: Statics,
-    private nonce: string,
+    private nonce_: string,
   ) {
     super();
   }
@@ -106,19 +106,19 @@ export class Builder extends Scanner {
   /** Writes f; sp (null: none) is the span that shows it. */
   frag(f: Frag, sp: Span | null): void {
     const parts = this.tb.get(f.s, f.v.length);
-    const live = sp !== null && this.pure === 0;
+    const live = sp !== null && this.pure_ === 0;
     const d: Dom | undefined = live ? { sp, b: [] } : undefined;
     f.d = d;
     for (let i = 0; i < f.v.length; i++) {
-      this.text(parts[i] as string, f, i);
-      if (d) d.b[i] = this.slot(f, i, d);
-      else this.value(f.v[i] as Val, null);
+      this.text_(parts[i] as string, f, i);
+      if (d) d.b[i] = this.slot_(f, i, d);
+      else this.value_(f.v[i] as Val, null);
     }
-    this.text(parts[f.v.length] as string, f, f.v.length);
+    this.text_(parts[f.v.length] as string, f, f.v.length);
   }
 
   /** Writes slot i of a live fragment and returns its binding. */
-  private slot(f: Frag, i: number, d: Dom): Span | Part | null {
+  private slot_(f: Frag, i: number, d: Dom): Span | Part | null {
     const v = f.v[i] as Val;
     if (this.s === DATA) {
       const sp = new Span(d.sp, f, i);
@@ -127,17 +127,17 @@ export class Builder extends Scanner {
     }
     let part: Part | null = null;
     if (inTag(this.s) && this.tf === f) {
-      part = this.tag ??= this.part(new Part(f, this.ti, this.to, false, this.elemId()));
+      part = this.tag_ ??= this.part_(new Part(f, this.ti, this.to, false, this.elemId_()));
     } else if (this.s === RAW && this.rf === f) {
-      part = this.rawp ??= this.part(new Part(f, this.ri, this.ro, true, this.elemId()));
+      part = this.rawp_ ??= this.part_(new Part(f, this.ri, this.ro, true, this.elemId_()));
     }
-    this.pure++;
-    this.value(v, null);
-    this.pure--;
+    this.pure_++;
+    this.value_(v, null);
+    this.pure_--;
     return part;
   }
 
-  private part(p: Part): Part {
+  private part_(p: Part): Part {
     this.parts.push(p);
     return p;
   }
@@ -145,49 +145,49 @@ export class Builder extends Scanner {
   /** Writes v between the markers of span sp. */
   span(sp: Span, v: Val): void {
     const id = (sp.n = this.spans.push(sp) - 1);
-    this.starts.push(this.out.length);
-    this.out.push("<!--" + this.nonce + id + "-->");
+    this.starts_.push(this.out_.length);
+    this.out_.push("<!--" + this.nonce_ + id + "-->");
     if (this.pre) this.pre = 2;
-    this.value(v, sp);
-    if (this.s === DATA) this.out.push("<!--" + this.nonce + "/" + id + "-->");
+    this.value_(v, sp);
+    if (this.s === DATA) this.out_.push("<!--" + this.nonce_ + "/" + id + "-->");
     else {
       // The value ends elsewhere than in text: it cannot be a run of nodes.
-      this.out[this.starts[id] as number] = "";
+      this.out_[this.starts_[id] as number] = "";
       sp.bad = true;
     }
   }
 
-  private value(v: Val, sp: Span | null): void {
-    if (typeof v === "string") this.text(v, null, 0);
+  private value_(v: Val, sp: Span | null): void {
+    if (typeof v === "string") this.text_(v, null, 0);
     else if ("s" in v) this.frag(v, sp);
     else
       for (const r of v.r) {
-        if (sp && !this.pure) this.span(new Span(sp, r, -1), r);
+        if (sp && !this.pure_) this.span(new Span(sp, r, -1), r);
         else this.frag(r, null);
       }
   }
 
   /** Writes and scans t: statics[i] of f, or a value (f null). */
-  private text(t: string, f: Frag | null, i: number): void {
+  private text_(t: string, f: Frag | null, i: number): void {
     if (!t) return;
-    this.cf = this.pure ? null : f;
+    this.cf = this.pure_ ? null : f;
     this.ci = i;
-    this.cut = 0;
+    this.cut_ = 0;
     if (this.pre) {
-      if (this.pre === 2 && t.charCodeAt(0) === 10) this.cut = 1;
+      if (this.pre === 2 && t.charCodeAt(0) === 10) this.cut_ = 1;
       this.pre = 0;
     }
-    this.out.push(this.cut ? t.slice(1) : t);
+    this.out_.push(this.cut_ ? t.slice(1) : t);
     this.cl = t.length;
     this.scan(t);
   }
 
-  private elemId(): number {
-    if (this.tid < 0) {
-      this.tid = this.els++;
-      this.ins.push(this.tc, this.tn, this.tid);
+  private elemId_(): number {
+    if (this.tid_ < 0) {
+      this.tid_ = this.els_++;
+      this.ins_.push(this.tc, this.tn, this.tid_);
     }
-    return this.tid;
+    return this.tid_;
   }
 
   protected ev(kind: number, i: number): void {
@@ -197,36 +197,36 @@ export class Builder extends Scanner {
         this.tf = f;
         this.ti = this.ci;
         this.to = i;
-        this.tid = -1;
-        this.tag = null;
+        this.tid_ = -1;
+        this.tag_ = null;
         this.pre = 0;
         break;
       case EV_NAME:
-        this.tc = this.out.length - 1;
-        this.tn = i - this.cut;
+        this.tc = this.out_.length - 1;
+        this.tn = i - this.cut_;
         break;
       case EV_CLOSE:
-        if (this.tag) this.end(this.tag, f, i);
-        this.tag = null;
+        if (this.tag_) this.end_(this.tag_, f, i);
+        this.tag_ = null;
         this.rf = f;
         this.ri = this.ci;
         this.ro = i;
-        this.rawp = null;
+        this.rawp_ = null;
         if ((this.name === "pre" || this.name === "listing") && i === this.cl) this.pre = 1;
         break;
       case EV_RAW_LT:
         this.lt = f;
-        this.lti = this.ci;
-        this.lto = i;
+        this.lti_ = this.ci;
+        this.lto_ = i;
         break;
       case EV_RAW_END:
-        if (this.rawp) this.end(this.rawp, this.lt, this.lto, this.lti);
-        this.rawp = null;
+        if (this.rawp_) this.end_(this.rawp_, this.lt, this.lto_, this.lti_);
+        this.rawp_ = null;
     }
   }
 
   /** The part p ends at offset o of static i (default: the current one) of f, which must be p's own fragment. */
-  private end(p: Part, f: Frag | null, o: number, i = this.ci): void {
+  private end_(p: Part, f: Frag | null, o: number, i = this.ci): void {
     if (f === p.f) {
       p.j = i;
       p.p = o;
@@ -235,12 +235,12 @@ export class Builder extends Scanner {
 
   /** The HTML written, with the element markers. */
   html(attr: string): string {
-    const out = this.out;
-    for (let k = this.ins.length - 3; k >= 0; k -= 3) {
-      const c = this.ins[k] as number;
-      const o = this.ins[k + 1] as number;
+    const out = this.out_;
+    for (let k = this.ins_.length - 3; k >= 0; k -= 3) {
+      const c = this.ins_[k] as number;
+      const o = this.ins_[k + 1] as number;
       const s = out[c] as string;
-      out[c] = s.slice(0, o) + " " + attr + "=" + this.ins[k + 2] + s.slice(o);
+      out[c] = s.slice(0, o) + " " + attr + "=" + this.ins_[k + 2] + s.slice(o);
     }
     return out.join("");
   }
@@ -256,10 +256,10 @@ export class Builder extends Scanner {
     const ends: Comment[] = [];
     const markers = new Set<Node>();
     const w = doc.createTreeWalker(root, 128 /* NodeFilter.SHOW_COMMENT */);
-    const nl = this.nonce.length;
+    const nl = this.nonce_.length;
     for (let n = w.nextNode() as Comment | null; n; n = w.nextNode() as Comment | null) {
       const d = n.data;
-      if (!d.startsWith(this.nonce)) continue;
+      if (!d.startsWith(this.nonce_)) continue;
       markers.add(n);
       if (d.charCodeAt(nl) === 47) ends[+d.slice(nl + 1)] = n;
       else starts[+d.slice(nl)] = n;

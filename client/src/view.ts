@@ -144,11 +144,11 @@ function source(st: Statics, p: Part, html: (v: Val) => string): string {
 export class View {
   readonly root: Element | Document;
   private st = new Statics();
-  private tree: Frag | null = null;
-  private top = new Span(null, null, -1);
-  private dirty: (Span | Part)[] = [];
-  private readonly nonce = Math.random().toString(36).slice(2, 10);
-  private readonly attr = "data-lt" + this.nonce;
+  private tree_: Frag | null = null;
+  private top_ = new Span(null, null, -1);
+  private dirty_: (Span | Part)[] = [];
+  private readonly nonce_ = Math.random().toString(36).slice(2, 10);
+  private readonly attr_ = "data-lt" + this.nonce_;
 
   constructor(root: Element | Document) {
     this.root = root;
@@ -156,7 +156,7 @@ export class View {
 
   /** Whether the view holds the page's tree, so that diffs can apply. */
   get hasTree(): boolean {
-    return this.tree !== null;
+    return this.tree_ !== null;
   }
 
   /**
@@ -169,29 +169,29 @@ export class View {
     if (!Array.isArray(tree.f)) fail("root");
     const root = decode(st, tree.f) as Frag;
     this.st = st;
-    this.tree = root;
-    this.guard(() => this.fillRoot(true));
+    this.tree_ = root;
+    this.guard_(() => this.fillRoot_(true));
   }
 
   /** Applies a diff to the tree and patches only what changed in the DOM. Throws when it does not fit the tree. */
   diff(d: DiffMessage): void {
-    const root = this.tree;
+    const root = this.tree_;
     if (!root) fail("diff: no tree");
     try {
       this.st.add(d.s);
       const f = d.f;
-      this.guard(() => {
+      this.guard_(() => {
         if (Array.isArray(f)) {
-          this.tree = decode(this.st, f) as Frag;
-          this.dirty.push(this.top);
-        } else if (isObj(f) && !("r" in f)) this.patchFrag(root, f);
+          this.tree_ = decode(this.st, f) as Frag;
+          this.dirty_.push(this.top_);
+        } else if (isObj(f) && !("r" in f)) this.patchFrag_(root, f);
         else fail("root");
-        this.flush();
+        this.flush_();
       });
     } catch (e) {
       // The tree may be half changed: only a full tree can repair it.
-      this.tree = null;
-      this.dirty.length = 0;
+      this.tree_ = null;
+      this.dirty_.length = 0;
       throw e;
     }
   }
@@ -200,7 +200,7 @@ export class View {
    * Runs fn, then gives the focus and the selection back to the element that
    * had them, if fn moved it, and ends the patch for the hooks.
    */
-  private guard(fn: () => void): void {
+  private guard_(fn: () => void): void {
     const doc = this.root.ownerDocument ?? (this.root as Document);
     const el = doc.activeElement as HTMLInputElement | null;
     const sel = el && "selectionStart" in el ? [el.selectionStart, el.selectionEnd, el.selectionDirection] : null;
@@ -221,27 +221,27 @@ export class View {
     }
   }
 
-  private html = (v: Val): string => html(this.st, v);
+  private html_ = (v: Val): string => html(this.st, v);
 
-  private builder(): Builder {
-    return new Builder(this.st, this.nonce);
+  private builder_(): Builder {
+    return new Builder(this.st, this.nonce_);
   }
 
   /** Rebuilds the whole page from the tree, morphing the DOM into it. */
-  private fillRoot(keepOpen: boolean): void {
-    const b = this.builder();
-    const top = (this.top = new Span(null, null, -1));
-    b.frag(this.tree as Frag, top);
-    const html = b.html(this.attr);
+  private fillRoot_(keepOpen: boolean): void {
+    const b = this.builder_();
+    const top = (this.top_ = new Span(null, null, -1));
+    b.frag(this.tree_ as Frag, top);
+    const html = b.html(this.attr_);
     const map: NodeMap = new Map();
     const root = this.root;
     if (root.nodeType === 9) {
       const doc = new DOMParser().parseFromString(html, "text/html");
-      b.bind(doc, this.attr, []);
+      b.bind(doc, this.attr_, []);
       morphNode((root as Document).documentElement, doc.documentElement, map, keepOpen);
     } else {
       const c = parseIn(root as Element, html);
-      b.bind(c, this.attr, []);
+      b.bind(c, this.attr_, []);
       morph(root, root.firstChild, root.lastChild, c, map, keepOpen);
     }
     top.a = top.z = root; // never a child: nested spans do not share it
@@ -254,15 +254,15 @@ export class View {
    * would not come out of the parser as a run of nodes there: an enclosing
    * span must be rebuilt instead.
    */
-  private fill(sp: Span, v: Val): boolean {
+  private fill_(sp: Span, v: Val): boolean {
     if (sp.ig) return true;
     let parent = sp.a.parentNode;
     let tb: Element | null = null;
-    if (parent?.nodeName === "TABLE" && this.html(v)) tb = parent = openBody(sp);
+    if (parent?.nodeName === "TABLE" && this.html_(v)) tb = parent = openBody(sp);
     if (!(parent instanceof Element)) return false;
     const lf = dropsLF(sp);
     // At the start of a pre, a value that turns empty or not changes whether the parser drops the first newline of what follows.
-    if (lf && (sp.a === sp.z && !sp.a.textContent) !== !this.html(v)) return false;
+    if (lf && (sp.a === sp.z && !sp.a.textContent) !== !this.html_(v)) return false;
     // (Text directly in a table's parts would be moved out of the table by the parser: parseAt finds out.)
     if (typeof v === "string" && sp.a === sp.z && sp.a.nodeType === 3 && !/^T(ABLE|BODY|HEAD|FOOT|R)$/.test(parent.nodeName)) {
       const t = plainText(v, lf);
@@ -276,11 +276,11 @@ export class View {
     }
     const oa = sp.a;
     const oz = sp.z;
-    const b = this.builder();
+    const b = this.builder_();
     b.pre = lf ? 2 : 0;
     b.span(sp, v);
-    const c = this.parseAt(parent, b.html(this.attr));
-    if (sp.bad || !c || !b.bind(c, this.attr, [sp])) {
+    const c = this.parseAt_(parent, b.html(this.attr_));
+    if (sp.bad || !c || !b.bind(c, this.attr_, [sp])) {
       sp.bad = false;
       sp.a = oa;
       sp.z = oz;
@@ -303,7 +303,7 @@ export class View {
    * them in parent: a table moves them out, an end tag closes parent, a
    * start tag closes a p, an li closes an li...
    */
-  private parseAt(parent: Element, html: string): Element | null {
+  private parseAt_(parent: Element, html: string): Element | null {
     let open = "";
     let depth = 0;
     let ctx = parent;
@@ -323,7 +323,7 @@ export class View {
   }
 
   /** Applies a fragment patch to f, a fragment that the DOM shows. */
-  private patchFrag(f: Frag, obj: unknown): void {
+  private patchFrag_(f: Frag, obj: unknown): void {
     if (!isObj(obj) || "r" in obj) fail("patch");
     const d = dom(f) as Dom;
     for (const k in obj) {
@@ -334,41 +334,41 @@ export class View {
       if (!(x instanceof Span)) {
         // An attribute, a raw text, or a value without a place of its own.
         f.v[i] = patch(this.st, cur, ch);
-        this.dirty.push(x ?? d.sp);
+        this.dirty_.push(x ?? d.sp);
       } else if (isFull(ch)) {
         const v = decode(this.st, ch);
         f.v[i] = v;
-        if (!this.fill(x, v)) this.dirty.push(d.sp);
+        if (!this.fill_(x, v)) this.dirty_.push(d.sp);
       } else if (typeof cur === "string") fail("patch of a text");
-      else if ("s" in cur) this.patchFrag(cur, ch);
-      else this.patchComp(cur, ch as Obj, x);
+      else if ("s" in cur) this.patchFrag_(cur, ch);
+      else this.patchComp_(cur, ch as Obj, x);
     }
   }
 
   /** Applies a comprehension patch to c, whose rows span x shows. */
-  private patchComp(c: Comp, obj: Obj, x: Span): void {
+  private patchComp_(c: Comp, obj: Obj, x: Span): void {
     const plan = planRows(this.st, c.r, obj);
-    if (x.ig) return this.purely(c, plan);
+    if (x.ig) return this.purely_(c, plan);
     let parent = x.a.parentNode;
     let tb: Element | null = null;
     // The first rows of a table without a tbody go into one, as the parser's.
     if (!c.r.length && plan.rows.length && parent?.nodeName === "TABLE") tb = parent = openBody(x);
     const fresh = plan.places.filter((p) => p.isNew).map((p) => p.row);
     // (At the start of a pre, whichever row comes first loses its first newline to the parser: rebuild.)
-    if (!(parent instanceof Element) || dropsLF(x) || (fresh.length && !this.buildRows(fresh, x, parent))) {
+    if (!(parent instanceof Element) || dropsLF(x) || (fresh.length && !this.buildRows_(fresh, x, parent))) {
       // Rows that the parser would not keep as they are here: rebuild the enclosing span.
       if (tb) unwrap(tb, x);
-      this.purely(c, plan);
-      this.dirty.push(x.up as Span);
+      this.purely_(c, plan);
+      this.dirty_.push(x.up as Span);
       return;
     }
-    if (plan.gone.length || plan.places.length) this.arrange(c, plan, x, parent);
+    if (plan.gone.length || plan.places.length) this.arrange_(c, plan, x, parent);
     closeBody(x);
     c.r = plan.rows;
     for (const [j, ch] of plan.updates) {
       const r = c.r[j] as Frag;
       if (!isFull(ch)) {
-        this.patchFrag(r, ch);
+        this.patchFrag_(r, ch);
         continue;
       }
       if (!Array.isArray(ch)) fail("row");
@@ -376,12 +376,12 @@ export class View {
       const rs = (dom(r) as Dom).sp;
       c.r[j] = nr;
       rs.own = nr;
-      if (!this.fill(rs, nr)) this.dirty.push(x);
+      if (!this.fill_(rs, nr)) this.dirty_.push(x);
     }
   }
 
   /** Removes, moves and inserts rows in the DOM as plan says. */
-  private arrange(c: Comp, plan: RowPlan, x: Span, parent: Element): void {
+  private arrange_(c: Comp, plan: RowPlan, x: Span, parent: Element): void {
     const oa = x.a;
     const oz = x.z;
     const after = oz.nextSibling;
@@ -410,43 +410,43 @@ export class View {
   }
 
   /** Builds the DOM of new rows of span x in parent; false if the parser would not keep them as runs of nodes there. */
-  private buildRows(rows: Frag[], x: Span, parent: Element): boolean {
-    const b = this.builder();
+  private buildRows_(rows: Frag[], x: Span, parent: Element): boolean {
+    const b = this.builder_();
     const spans = rows.map((r) => {
       const sp = new Span(x, r, -1);
       b.span(sp, r);
       return sp;
     });
-    const c = this.parseAt(parent, b.html(this.attr));
-    return !!c && b.bind(c, this.attr, spans);
+    const c = this.parseAt_(parent, b.html(this.attr_));
+    return !!c && b.bind(c, this.attr_, spans);
   }
 
   /** Applies a comprehension patch to the tree alone. */
-  private purely(c: Comp, plan: RowPlan): void {
+  private purely_(c: Comp, plan: RowPlan): void {
     c.r = plan.rows;
     for (const [j, ch] of plan.updates) c.r[j] = patchRow(this.st, c.r[j] as Frag, ch);
   }
 
   /** Patches what the diff left to do: attributes and raw texts to recompute, spans to rebuild. */
-  private flush(): void {
-    for (let i = 0; i < this.dirty.length; i++) {
-      const x = this.dirty[i] as Span | Part;
-      if (x instanceof Part) this.updatePart(x);
-      else if (x === this.top) {
-        this.fillRoot(false);
+  private flush_(): void {
+    for (let i = 0; i < this.dirty_.length; i++) {
+      const x = this.dirty_[i] as Span | Part;
+      if (x instanceof Part) this.updatePart_(x);
+      else if (x === this.top_) {
+        this.fillRoot_(false);
         break; // everything is new
-      } else if (live(x) && !this.fill(x, x.k < 0 ? (x.own as Frag) : ((x.own as Frag).v[x.k] as Val))) {
-        this.dirty.push(x.up as Span);
+      } else if (live(x) && !this.fill_(x, x.k < 0 ? (x.own as Frag) : ((x.own as Frag).v[x.k] as Val))) {
+        this.dirty_.push(x.up as Span);
       }
     }
-    this.dirty.length = 0;
+    this.dirty_.length = 0;
   }
 
   /** Recomputes the attributes or the text of a part's element. */
-  private updatePart(p: Part): void {
+  private updatePart_(p: Part): void {
     const d = dom(p.f);
     if (!d || d.b[p.i] !== p || p.ig) return; // rebuilt since, or ignored
-    const src = source(this.st, p, this.html);
+    const src = source(this.st, p, this.html_);
     const el = p.el;
     if (p.raw) {
       syncText(el, rawText(el.localName, src));
@@ -456,11 +456,11 @@ export class View {
     try {
       syncAttrs(el, p.at, at, false);
       // lvt-ignore came or went: the element's children are to be bound again.
-      if (ignores(p.at) !== ignores(at)) this.dirty.push(d.sp);
+      if (ignores(p.at) !== ignores(at)) this.dirty_.push(d.sp);
       p.at = at;
     } catch {
       // A name that the parser takes and setAttribute does not: rebuild.
-      this.dirty.push(d.sp);
+      this.dirty_.push(d.sp);
     }
   }
 }

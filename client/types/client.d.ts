@@ -1,11 +1,12 @@
 import { type Unsubscribe } from "./emitter";
-import { exec } from "./commands";
 import { type Hooks } from "./hooks";
 import { type LeaderInfo } from "./hub";
 import { LiveTemplateError } from "./outbox";
 import { type CloseInfo, type SocketOptions, type SocketState } from "./socket";
+import { exec } from "./run";
+import { type Status } from "./status";
 export { LiveTemplateError };
-export type { CloseInfo, LeaderInfo, SocketState };
+export type { CloseInfo, LeaderInfo, SocketState, Status };
 /** The socket's options that a client hands on to its socket ({@link createSocket}). */
 type ConnectionOptions = Pick<SocketOptions, "backoffBase" | "backoffMax" | "stableAfter" | "connectTimeout" | "heartbeat" | "pongTimeout">;
 /** Options of a {@link LiveTemplateClient}: its own, and those of its socket. Times are in milliseconds. */
@@ -30,6 +31,16 @@ export interface ClientOptions extends ConnectionOptions {
      * client opens its own socket. The first client of a tab sets the shared connection's options.
      */
     shared?: boolean;
+    /** Adds the default connection indicator to the page (false): a small box in a corner that says so while the connection is down. */
+    indicator?: boolean;
+    /**
+     * What the client does when its page is gone from the server (the gone event), after it
+     * stopped: "reload" (default) reloads the document, unless it reloaded the same URL within
+     * the last 10 seconds; "stay" does nothing more; a function is called instead.
+     */
+    gone?: "reload" | "stay" | ((e: LiveTemplateError) => void);
+    /** Whether links marked lvt-nav, and back and forward between their pages, navigate live (true). */
+    nav?: boolean;
 }
 /** The events of a {@link LiveTemplateClient} and what their listeners get. */
 export interface ClientEvents {
@@ -54,6 +65,16 @@ export interface ClientEvents {
     };
     /** The tab that holds the browser's connection changed. */
     leader: LeaderInfo;
+    /** The connection's state as the document shows it (the class lvt-<status> on the root) changed. */
+    status: {
+        status: Status;
+    };
+    /** The page is gone from the server (invalid_token, page_not_found, page_expired, page_evicted): the client stopped, and reloads the document unless the gone option says otherwise. */
+    gone: LiveTemplateError;
+    /** A live navigation showed the page at url in the root, and joins it on the same connection (connected follows once it is live). */
+    navigated: {
+        url: string;
+    };
 }
 /** A live page's connection to the server. */
 export declare class LiveTemplateClient {
@@ -80,10 +101,14 @@ export declare class LiveTemplateClient {
     private url_;
     private unbind_;
     private hookHost_;
+    private status_;
+    private navs_;
     private stopped_;
     constructor(options?: ClientOptions);
     /** The connection's state: connecting, open, backoff or closed. */
     get state(): SocketState;
+    /** The connection's state as the document shows it: connecting, connected, disconnected or error. */
+    get status(): Status;
     /** Which tab holds the connection, and whether this page shares it with the browser's other tabs. */
     get leader(): LeaderInfo;
     /** The page's token, once known. */
@@ -100,6 +125,17 @@ export declare class LiveTemplateClient {
      * waiting to, and otherwise does nothing.
      */
     connect(url: string): void;
+    private attach_;
+    /**
+     * Navigates to url live: fetches its HTML, and when it is a live page of the same endpoint with
+     * its token, shows its live root's children and its title in place of this page's, which it
+     * leaves, and joins it on the same connection, with a new history entry. Otherwise, or on any
+     * error, it loads the document at url. Events of the page left that wait for their acks reject
+     * with closed.
+     */
+    navigate(url: string): Promise<void>;
+    private go_;
+    private leave_;
     private handlers_;
     private solo_;
     /**
@@ -121,6 +157,7 @@ export declare class LiveTemplateClient {
     private opened_;
     private closed_;
     private receive_;
+    private dev_;
     private feed_;
     private act_;
     private apply_;
@@ -128,6 +165,8 @@ export declare class LiveTemplateClient {
     private hold_;
     private settle_;
     private stop_;
+    private gone_;
+    private setStatus_;
     private report_;
     private log_;
 }

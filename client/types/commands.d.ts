@@ -29,6 +29,8 @@ export interface CommandArgs {
 export type Command = [name: string, args?: CommandArgs];
 /** Sends a live event, for the push command: its name and the strings to add to its data. */
 export type Push = (event: string, value?: Record<string, string>) => void;
+/** Puts the commands' state of el back on, after a patch set its attributes to the server's (watch.kept). */
+export declare function kept(el: Element): void;
 /**
  * Runs commands (a list, or its JSON text) from the element el, in order:
  * each on the elements its "to" names, el by default. A push command sends

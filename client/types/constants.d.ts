@@ -21,6 +21,8 @@ export declare const E_SERVER_CLOSING = "server_closing";
 export declare const E_ALREADY_JOINED = "already_joined";
 export declare const E_TOO_MANY_PAGES = "too_many_pages";
 export declare const E_BAD_MESSAGE = "bad_message";
+/** Codes of errors after which the page is gone from the server: only a new document gets a page again. */
+export declare const GONE: readonly string[];
 /** The client's own codes. */
 export declare const E_OUTBOX_FULL = "outbox_full";
 export declare const E_CLOSED = "closed";
@@ -41,6 +43,14 @@ export declare const HOOK = "lvt-hook";
 /** An element whose children patches leave alone, and the attributes they leave alone (morph.ts). */
 export declare const IGNORE = "lvt-ignore";
 export declare const IGNORE_ATTRS = "lvt-ignore-attrs";
+/** A client that reloaded its document for a gone page does not again within this time (ms). */
+export declare const GONE_GUARD = 10000;
+/** The selector of a live root. */
+export declare const ROOT = "[data-lvt-root]";
+/** A link that navigates live: a[lvt-nav] (nav.ts). */
+export declare const NAV = "lvt-nav";
+/** The request header of a live navigation's fetch (navchunk.ts). */
+export declare const NAV_HEADER = "LT-Navigate";
 /** Class set on an element from an event's send until its ack. */
 export declare const LOADING_CLASS = "lvt-loading";
 /** Defaults of the socket's options, in milliseconds. */

@@ -1,4 +1,4 @@
-import { type Command } from "./commands";
+import type { Command } from "./commands";
 import type { Unsubscribe } from "./emitter";
 /** What a hook's callbacks get as this (with whatever they keep on it). */
 export interface HookContext {
@@ -42,24 +42,24 @@ export declare const hooks: Hooks;
 /** The hooks of one client's page: mounts, destroys and tells them about the connection. */
 export declare class HookHost {
     readonly root: Element | Document;
-    private readonly client;
-    private readonly own;
-    private readonly live;
-    private since;
-    private out;
+    private readonly client_;
+    private readonly own_;
+    private readonly live_;
+    private since_;
+    private out_;
     /** Reconnected, and the changes the page missed are on their way: reconnected follows them. */
     missed: boolean;
-    private timer?;
-    constructor(root: Element | Document, client: HookClient, own?: Hooks);
+    private timer_?;
+    constructor(root: Element | Document, client_: HookClient, own_?: Hooks);
     /** Destroys the hooks whose elements left the page and mounts those of new elements, in document order. */
     scan(): void;
-    private mount;
-    private unmount;
+    private mount_;
+    private unmount_;
     /** Hands a server push to the hooks that handle name. */
     push(name: string, data: unknown): void;
     /** The page's connection went: the hooks hear of it if it stays away for HOOK_GRACE. */
     down(): void;
-    private lost;
+    private lost_;
     /**
      * The page is joined again; missed: the server is sending changes that it
      * missed (before the client applies them). The hooks hear disconnected now

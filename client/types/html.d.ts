@@ -13,13 +13,13 @@ export declare abstract class Scanner {
     s: number;
     /** The current (or last) start tag's name, lower case. */
     name: string;
-    private raw;
+    private raw_;
     private m;
-    private dash;
+    private dash_;
     protected abstract ev(kind: number, i: number): void;
     scan(t: string): void;
     /** A start tag ends at i (its ">"): raw text elements go on in RAW. */
-    private close;
+    private close_;
     /** Looks for "</name" followed by a space, "/" or ">". */
-    private rawChar;
+    private rawChar_;
 }

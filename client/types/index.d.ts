@@ -1,5 +1,5 @@
 export { LiveTemplateClient, LiveTemplateError } from "./client";
-export type { ClientEvents, ClientOptions, CloseInfo, LeaderInfo, SocketState } from "./client";
+export type { ClientEvents, ClientOptions, CloseInfo, LeaderInfo, SocketState, Status } from "./client";
 export type { Hook, HookContext, Hooks } from "./hooks";
 export { exec } from "./commands";
 export type { Command, CommandArgs, Push } from "./commands";

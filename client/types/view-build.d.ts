@@ -51,49 +51,49 @@ export declare function dom(f: Frag): Dom | undefined;
 /** Builds the HTML of values with markers, then binds the parsed DOM. */
 export declare class Builder extends Scanner {
     private tb;
-    private nonce;
-    private out;
+    private nonce_;
+    private out_;
     readonly spans: Span[];
-    private starts;
+    private starts_;
     readonly parts: Part[];
-    private ins;
-    private els;
-    private pure;
+    private ins_;
+    private els_;
+    private pure_;
     private cf;
     private ci;
-    private cut;
+    private cut_;
     private cl;
     private tf;
     private ti;
     private to;
     private tc;
     private tn;
-    private tid;
-    private tag;
+    private tid_;
+    private tag_;
     private rf;
     private ri;
     private ro;
-    private rawp;
+    private rawp_;
     private lt;
-    private lti;
-    private lto;
+    private lti_;
+    private lto_;
     /** After a pre or listing start tag, whose first newline the parser drops; 2: a marker came since. */
     pre: number;
-    constructor(tb: Statics, nonce: string);
+    constructor(tb: Statics, nonce_: string);
     /** Writes f; sp (null: none) is the span that shows it. */
     frag(f: Frag, sp: Span | null): void;
     /** Writes slot i of a live fragment and returns its binding. */
-    private slot;
-    private part;
+    private slot_;
+    private part_;
     /** Writes v between the markers of span sp. */
     span(sp: Span, v: Val): void;
-    private value;
+    private value_;
     /** Writes and scans t: statics[i] of f, or a value (f null). */
-    private text;
-    private elemId;
+    private text_;
+    private elemId_;
     protected ev(kind: number, i: number): void;
     /** The part p ends at offset o of static i (default: the current one) of f, which must be p's own fragment. */
-    private end;
+    private end_;
     /** The HTML written, with the element markers. */
     html(attr: string): string;
     /**

@@ -9,11 +9,11 @@ export type DiffMessage = TreeMessage;
 export declare class View {
     readonly root: Element | Document;
     private st;
-    private tree;
-    private top;
-    private dirty;
-    private readonly nonce;
-    private readonly attr;
+    private tree_;
+    private top_;
+    private dirty_;
+    private readonly nonce_;
+    private readonly attr_;
     constructor(root: Element | Document);
     /** Whether the view holds the page's tree, so that diffs can apply. */
     get hasTree(): boolean;
@@ -28,18 +28,18 @@ export declare class View {
      * Runs fn, then gives the focus and the selection back to the element that
      * had them, if fn moved it, and ends the patch for the hooks.
      */
-    private guard;
-    private html;
-    private builder;
+    private guard_;
+    private html_;
+    private builder_;
     /** Rebuilds the whole page from the tree, morphing the DOM into it. */
-    private fillRoot;
+    private fillRoot_;
     /**
      * Shows v in span sp: a text by setting the data of its Text node, else by
      * building v's DOM and morphing sp's nodes into it. False when v's HTML
      * would not come out of the parser as a run of nodes there: an enclosing
      * span must be rebuilt instead.
      */
-    private fill;
+    private fill_;
     /**
      * Parses html as the page's parser would as the content of parent, in
      * place: after the start tags of parent and its ancestors, so that the
@@ -48,19 +48,19 @@ export declare class View {
      * them in parent: a table moves them out, an end tag closes parent, a
      * start tag closes a p, an li closes an li...
      */
-    private parseAt;
+    private parseAt_;
     /** Applies a fragment patch to f, a fragment that the DOM shows. */
-    private patchFrag;
+    private patchFrag_;
     /** Applies a comprehension patch to c, whose rows span x shows. */
-    private patchComp;
+    private patchComp_;
     /** Removes, moves and inserts rows in the DOM as plan says. */
-    private arrange;
+    private arrange_;
     /** Builds the DOM of new rows of span x in parent; false if the parser would not keep them as runs of nodes there. */
-    private buildRows;
+    private buildRows_;
     /** Applies a comprehension patch to the tree alone. */
-    private purely;
+    private purely_;
     /** Patches what the diff left to do: attributes and raw texts to recompute, spans to rebuild. */
-    private flush;
+    private flush_;
     /** Recomputes the attributes or the text of a part's element. */
-    private updatePart;
+    private updatePart_;
 }

@@ -28,5 +28,9 @@ func runClient(opts ltbench.Options) ([]ltbench.Metric, error) {
 		// Page.Push to the hooks of 100 tabs: 10 browsers of 10 tabs, each browser's on one connection.
 		{Name: "client.push_p99_ms", Value: round(r.PushP99MS), Unit: "ms"},
 		{Name: "client.push_p50_ms", Value: round(r.PushP50MS), Unit: "ms"},
+		// Click to live: a live navigation joins on the open connection and loads no script.
+		ltbench.Metric{Name: "client.navigate_vs_reload_ratio", Value: round(r.NavigateRatio), Unit: "ratio"}.WithGoal(0.5),
+		// 20 navigations across 3 tabs of one browser, all on the one shared connection.
+		ltbench.Metric{Name: "client.navigate_connections", Value: float64(r.NavigateConns), Unit: "connections"}.WithGoal(1),
 	}, nil
 }

@@ -22,3 +22,10 @@ var Module []byte
 //
 //go:embed livetemplate-dev.js
 var Dev []byte
+
+// Nav is livetemplate-nav.mjs, the client's chunk (live navigation, client-side
+// commands, the indicator, development mode's hand-off) that it loads on
+// demand from its own URL with the query "nav".
+//
+//go:embed livetemplate-nav.mjs
+var Nav []byte

@@ -70,6 +70,13 @@ const (
 	CodeNotAllowed = "not_allowed"
 )
 
+// Codes of event results that are successes, which AckError encodes as
+// such: the handler sends the event's sender to the URL in the message.
+const (
+	CodeRedirect = "redirect" // load the document at the URL
+	CodeNavigate = "navigate" // navigate live to the URL
+)
+
 // Close codes with which the server ends a connection, besides the standard
 // 1000 (normal), 1001 (going away: the server shuts down) and 1009 (a
 // message larger than the limit).
@@ -199,9 +206,18 @@ func Push(name string, data []byte) []byte {
 	return append(b, '}')
 }
 
-// AckError encodes the acknowledgement of an event that failed.
+// AckError encodes the acknowledgement of an event whose result is e: a
+// failure, or a redirect (CodeRedirect, CodeNavigate, with the URL as the
+// message), which is a success:
+// {"type":"ack","id":"t1-7","ok":true,"redirect":"/done"}.
 func AckError(id string, e *Error) []byte {
 	b := appendString([]byte(`{"type":"ack","id":`), id)
+	if e.Code == CodeRedirect || e.Code == CodeNavigate {
+		b = append(b, `,"ok":true,"`...)
+		b = append(b, e.Code...)
+		b = append(b, `":`...)
+		return append(appendString(b, e.Message), '}')
+	}
 	b = append(b, `,"ok":false,"code":`...)
 	b = appendString(b, e.Code)
 	b = append(b, `,"message":`...)
