@@ -47,6 +47,7 @@ type Application struct {
 	cancelEvents context.CancelFunc
 	sweeper      sync.WaitGroup
 	closeOnce    sync.Once
+	handoff      handoff // holds changes back while Shutdown hands the pages off
 }
 
 // NewApplication returns an application configured by opts. It starts one
@@ -227,6 +228,7 @@ func (a *Application) storeContext(ctx context.Context) (context.Context, contex
 // instances. Close is idempotent.
 func (a *Application) Close() error {
 	a.closeOnce.Do(func() {
+		a.handoff.stop()
 		a.cancelEvents()
 		a.conns.close()
 		for _, p := range a.pages.close() {

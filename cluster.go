@@ -311,6 +311,9 @@ func (a *Application) serveEvent(c control) []byte {
 	if c.ID == "" {
 		return nil // malformed
 	}
+	if a.handoff.stopping() {
+		return control{Moved: true}.encode(busReply) // ask the page's next owner
+	}
 	p, err := a.findPage(c.Token)
 	if err != nil {
 		return eventReply(protocolError(err), 0)
@@ -329,6 +332,9 @@ func (a *Application) serveEvent(c control) []byte {
 // would, once per request id, with the result in the page's record before
 // the change goes to the followers.
 func (a *Application) serveUpdate(req updateRequest) []byte {
+	if a.handoff.stopping() {
+		return control{Moved: true}.encode(busReply) // ask the page's next owner
+	}
 	p, err := a.findPage(req.token)
 	if err != nil {
 		return eventReply(protocolError(err), 0)

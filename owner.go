@@ -612,6 +612,8 @@ func (m *member) deliver(msg []byte) {
 		if c, err := decodeControl(msg); err == nil {
 			m.endedElsewhere(endReason(c.Code))
 		}
+	case busHandoff:
+		m.takeOverChanging(p.app.ctx)
 	}
 }
 

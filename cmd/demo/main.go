@@ -143,7 +143,14 @@ const stopGrace = time.Second
 // when it was asked to), and logs the outcome.
 func stop(log *slog.Logger, srv *http.Server, site *site, app *livetemplate.Application, err error) error {
 	site.Close() // the dashboard's ticker
-	app.Close()  // pages, and hijacked WebSockets, which are the application's to close
+	// Pages, and hijacked WebSockets, which are the application's to close:
+	// the events running end first, and another instance takes the pages
+	// over at once.
+	handOff, cancelHandOff := context.WithTimeout(context.Background(), stopGrace)
+	defer cancelHandOff()
+	if herr := app.Shutdown(handOff); herr != nil {
+		log.Warn("demo stopping", "err", herr)
+	}
 	// Requests in progress finish within the grace. A connection that has
 	// sent no request (browsers open some ahead of their requests) would
 	// hold Shutdown for 5 seconds: after the grace, Close ends it.
