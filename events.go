@@ -301,14 +301,14 @@ const (
 // remembered (see role.settle). A change that cannot run now gets an
 // unavailable result, which its sender's resend may not.
 func (p *Page) once(ctx context.Context, id string, fn func(context.Context) (*protocol.Error, error)) (*protocol.Error, outcome) {
-	if !p.app.handoff.enter(ctx) {
-		return unavailableNow, answered
-	}
-	defer p.app.handoff.leave()
 	if err := p.turns.turn.enter(ctx); err != nil {
 		return pageBusy, answered
 	}
 	defer p.turns.turn.leave()
+	if !p.app.handoff.enter(ctx) {
+		return unavailableNow, answered
+	}
+	defer p.app.handoff.leave()
 	if !p.role.owns() {
 		return nil, elsewhere
 	}

@@ -32,19 +32,21 @@ func (a *Application) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-// handOver closes the application after Shutdown's drain: its cluster
-// first, so that its pages' records are free to take over before its
-// clients reconnect elsewhere.
+// handOver closes the application after Shutdown's drain. The changes held
+// back return once the connections close, so that their answers (to resend)
+// go nowhere: the clients resend them elsewhere at once; then the cluster,
+// which waits for the forwarded ones among them, releases the lease, and
+// the followers hear that the pages are free.
 func (a *Application) handOver() {
+	owned := a.pages.owned()
+	a.conns.goAway()
+	a.handoff.release()
 	if a.cfg.cluster != nil {
-		owned := a.pages.owned()
-		a.cfg.cluster.Close() // releases the lease
+		a.cfg.cluster.Close()
 		for _, p := range owned {
 			a.cfg.cluster.Publish(p.id, control{}.encode(busHandoff))
 		}
 	}
-	a.conns.goAway()
-	a.handoff.release() // held-back events find their connections closing
 	a.cancelEvents()
 	a.conns.close()
 	for _, p := range a.pages.close() {

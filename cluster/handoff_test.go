@@ -64,9 +64,10 @@ func (r *rolling) restart(i int) {
 // TestShutdownHandsOff: in a cluster of three instances with a 10 s lease,
 // each instance in turn shuts down gracefully and starts again while
 // clients of every instance send events to pages that the instances own.
-// No event waits for a lease to lapse (each is acknowledged within 2 s,
-// resends included), every acknowledged event is in its page once, none
-// twice, and every client ends with its page's HTML.
+// No event waits for a lease to lapse (each is acknowledged within a third
+// of the lease, resends and reconnections included: a few hundred
+// milliseconds, more on a loaded machine), every acknowledged event is in
+// its page once, none twice, and every client ends with its page's HTML.
 func TestShutdownHandsOff(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -142,7 +143,7 @@ func TestShutdownHandsOff(t *testing.T) {
 		return
 	}
 	t.Logf("longest wait for an ack: %v", longest.Round(time.Millisecond))
-	if longest > 2*time.Second {
+	if longest > handoffLease/3 {
 		t.Errorf("an event waited %v for its ack: the page waited for a lease (%v)", longest.Round(time.Millisecond), handoffLease)
 	}
 	for k, id := range ids {

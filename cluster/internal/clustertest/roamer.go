@@ -89,14 +89,11 @@ func (r *Roamer) Send(ctx context.Context, name, id string) error {
 	}
 }
 
-// gone reports whether err says that the roamer's instance went away.
+// gone reports whether err says that the roamer's connection failed (it
+// ended, or a write on it failed), rather than the server answering.
 func (r *Roamer) gone(err error) bool {
-	select {
-	case <-r.c.Done():
-		return true
-	default:
-		return errors.Is(err, livetemplatetest.ErrClosed)
-	}
+	var e *livetemplatetest.Error
+	return !errors.As(err, &e)
 }
 
 // move connects to the next running instance and resumes the page there;
