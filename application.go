@@ -48,6 +48,7 @@ type Application struct {
 	sweeper      sync.WaitGroup
 	closeOnce    sync.Once
 	handoff      handoff // holds changes back while Shutdown hands the pages off
+	metrics      *meters
 }
 
 // NewApplication returns an application configured by opts. It starts one
@@ -80,6 +81,9 @@ func NewApplication(opts ...Option) (*Application, error) {
 		templates:          make(map[string]*registered),
 		legacy:             make(map[*template.Template]*registered),
 		handlers:           make(map[handlerKey]EventHandler),
+	}
+	if a.metrics, err = newMeters(a); err != nil {
+		return nil, fmt.Errorf("livetemplate: new application: %w", err)
 	}
 	a.store = guardedStore{app: a, s: cfg.store} // startCluster replaces it with the cluster's
 	a.ctx, a.cancel = context.WithCancel(context.WithValue(context.Background(), appKey{}, a))
@@ -240,6 +244,7 @@ func (a *Application) Close() error {
 		}
 		a.cancel()
 		a.sweeper.Wait()
+		a.metrics.stop()
 	})
 	return nil
 }

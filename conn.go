@@ -111,6 +111,7 @@ func (c *conn) closeLocked(code websocket.StatusCode, reason string, last []byte
 	if c.closing {
 		return
 	}
+	c.app.metrics.closed(code)
 	c.closing = true
 	c.queue, c.behind = nil, nil
 	c.wakeReaderLocked()
@@ -160,6 +161,7 @@ func (c *conn) readLoop() {
 		m, bad := decode(typ, frame)
 		switch {
 		case bad != nil && v == refused:
+			c.app.metrics.refused(rateLimited.Code)
 			c.send("", protocol.ErrorMessage(rateLimited))
 		case bad != nil:
 			c.send("", protocol.ErrorMessage(bad))
@@ -261,6 +263,7 @@ func (c *conn) handle(m protocol.Message) {
 // refuse answers m with e: an event gets a failed ack, anything else an
 // error with the message's ref.
 func (c *conn) refuse(m protocol.Message, e *protocol.Error) {
+	c.app.metrics.refused(e.Code)
 	if m.Type == protocol.TypeEvent {
 		c.send(m.Page, protocol.AckError(m.ID, e))
 		return
@@ -295,6 +298,7 @@ func (c *conn) joinPage(name string, p *Page, have uint64, how use, ref string) 
 		return
 	case len(c.pages) >= c.app.cfg.maxConnPages:
 		c.mu.Unlock()
+		c.app.metrics.refused(protocol.CodeTooManyPages)
 		c.send(name, protocol.WithRef(protocol.ErrorMessage(&protocol.Error{Code: protocol.CodeTooManyPages, Message: "this connection has joined as many pages as it may"}), ref))
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/livetemplate/livetemplate/internal/protocol"
 )
@@ -247,7 +248,8 @@ func (p *Page) modifyData(fn func(data any) (any, error), data any) (any, error)
 // handle runs the handler of e once per event id, and returns the event's
 // result: nil, or the error to acknowledge it with. In a cluster, the
 // handler runs on the page's owner: a follower forwards e to it.
-func (p *Page) handle(ctx context.Context, e Event) *protocol.Error {
+func (p *Page) handle(ctx context.Context, e Event) (res *protocol.Error) {
+	defer p.app.metrics.event(time.Now(), &res)
 	h := p.app.handler(p.tmpl.name, e.Name)
 	if h == nil {
 		return unknownEvent(e)

@@ -45,6 +45,7 @@ func (a *Application) handOver() {
 		a.cfg.cluster.Close()
 		for _, p := range owned {
 			a.cfg.cluster.Publish(p.id, control{}.encode(busHandoff))
+			a.metrics.handedOff()
 		}
 	}
 	a.cancelEvents()
@@ -55,6 +56,7 @@ func (a *Application) handOver() {
 	}
 	a.cancel()
 	a.sweeper.Wait()
+	a.metrics.stop()
 }
 
 // goAway starts closing every connection (see close), without waiting.

@@ -321,6 +321,7 @@ func (m *member) claimChanging(ctx context.Context, f fetched) error {
 	if err := p.writeChanging(ctx, p.recordChanging()); err != nil {
 		return err
 	}
+	p.app.metrics.takeover()
 	m.own()
 	// Followers that missed the former owner's last changes catch up.
 	m.tellFollowers(change{kind: busState, v: p.version}, p.data)

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
 	"github.com/livetemplate/livetemplate"
 	"github.com/livetemplate/livetemplate/cluster"
 	"github.com/livetemplate/livetemplate/cluster/internal/clustertest"
@@ -29,8 +32,8 @@ type rolling struct {
 	ins []*instance
 }
 
-func (r *rolling) start(name string) {
-	in := newInstanceVia(r.t, r.ns, r.ns.url(), name, []cluster.Option{cluster.WithLease(handoffLease)})
+func (r *rolling) start(name string, opts ...livetemplate.Option) {
+	in := newInstanceVia(r.t, r.ns, r.ns.url(), name, []cluster.Option{cluster.WithLease(handoffLease)}, opts...)
 	if err := in.app.HandleEvent("counter", "slow", slowAdd); err != nil {
 		r.t.Fatal(err)
 	}
@@ -166,13 +169,17 @@ func TestShutdownHandsOff(t *testing.T) {
 // other instances only watch shuts down, one of those instances takes the
 // page over at once (a 10 s lease, which Close alone would leave the page
 // to wait for until a client sends an event), and both clients see the
-// page's next change.
+// page's next change. The instances' metrics count one hand-off and one
+// takeover.
 func TestShutdownTellsFollowers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() { mp.Shutdown(context.Background()) })
 	r := &rolling{t: t, ns: startNATS(t)}
 	for _, name := range []string{"a", "b", "c"} {
-		r.start(name)
+		r.start(name, livetemplate.WithMeterProvider(mp))
 	}
 	a, b, c := r.ins[0], r.ins[1], r.ins[2]
 	page, err := a.app.NewPage("counter", counter{})
@@ -204,6 +211,31 @@ func TestShutdownTellsFollowers(t *testing.T) {
 		t.Fatal(err)
 	}
 	converge(t, ctx, counterHTML([]string{"after"}), onB, onC)
+	counts := counters(t, reader)
+	if counts["livetemplate.cluster.handoffs"] != 1 || counts["livetemplate.cluster.takeovers"] != 1 {
+		t.Fatalf("hand-offs %d, takeovers %d; want 1 each", counts["livetemplate.cluster.handoffs"], counts["livetemplate.cluster.takeovers"])
+	}
+}
+
+// counters reads the int64 counters of reader's provider back, summed over
+// their attributes.
+func counters(t *testing.T, reader *sdkmetric.ManualReader) map[string]int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	sums := make(map[string]int64)
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if s, ok := m.Data.(metricdata.Sum[int64]); ok {
+				for _, p := range s.DataPoints {
+					sums[m.Name] += p.Value
+				}
+			}
+		}
+	}
+	return sums
 }
 
 // slowAdd is clustertest.Add after 20 ms of work that stops when its context

@@ -106,7 +106,13 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 		ln.Close()
 		return err
 	}
-	app, err := newApp(c, b)
+	m, err := newMetrics()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer m.close()
+	app, err := newApp(c, b, livetemplate.WithMeterProvider(m.provider))
 	if err != nil {
 		ln.Close()
 		return err
@@ -117,7 +123,7 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 		ln.Close()
 		return err
 	}
-	srv := &http.Server{Handler: site, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: m.withMetrics(site), ReadHeaderTimeout: 10 * time.Second}
 	for _, u := range urls {
 		log.Info("demo serving", "url", u)
 	}
@@ -206,10 +212,10 @@ func serveURLs(addr net.Addr) ([]string, error) {
 // newApp makes the application, with a cluster on NATS unless -memory: a
 // page's data travels between instances, and to the data directory, as the
 // state type of its template.
-func newApp(c config, b *backend) (*livetemplate.Application, error) {
+func newApp(c config, b *backend, extra ...livetemplate.Option) (*livetemplate.Application, error) {
 	// WebSockets only for the names the demo is reached by, against DNS
 	// rebinding (docs/operations.md).
-	opts := []livetemplate.Option{livetemplate.WithAllowedHosts(hostsOf(c.addr)...)}
+	opts := append([]livetemplate.Option{livetemplate.WithAllowedHosts(hostsOf(c.addr)...)}, extra...)
 	if b.key != nil {
 		opts = append(opts, livetemplate.WithSigningKeys(b.key))
 	}
