@@ -229,7 +229,8 @@ func (a *Application) storeContext(ctx context.Context) (context.Context, contex
 // [WithStore] are kept until they expire, so that an application restarted
 // with the same store and signing keys can serve their tokens. In a cluster
 // ([WithCluster]), the pages this instance owned are taken over by the other
-// instances. Close is idempotent.
+// instances. Close cancels the event handlers that run; [Application.Shutdown]
+// lets them end first and hands the pages off at once. Close is idempotent.
 func (a *Application) Close() error {
 	a.closeOnce.Do(func() {
 		a.handoff.stop()
