@@ -55,6 +55,8 @@ type Application struct {
 	cancelEvents context.CancelFunc
 	sweeper      sync.WaitGroup // the sweeper, and in development mode the watcher (watch.go)
 	closeOnce    sync.Once
+	handoff      handoff // holds changes back while Shutdown hands the pages off
+	metrics      *meters
 }
 
 // NewApplication returns an application configured by opts. It starts one
@@ -87,6 +89,9 @@ func NewApplication(opts ...Option) (*Application, error) {
 		templates:          make(map[string]*registered),
 		legacy:             make(map[*template.Template]*registered),
 		handlers:           make(map[handlerKey]EventHandler),
+	}
+	if a.metrics, err = newMeters(a); err != nil {
+		return nil, fmt.Errorf("livetemplate: new application: %w", err)
 	}
 	a.store = guardedStore{app: a, s: cfg.store} // startCluster replaces it with the cluster's
 	a.viewers = a.newViewers()
@@ -244,9 +249,11 @@ func (a *Application) storeContext(ctx context.Context) (context.Context, contex
 // [WithStore] are kept until they expire, so that an application restarted
 // with the same store and signing keys can serve their tokens. In a cluster
 // ([WithCluster]), the pages this instance owned are taken over by the other
-// instances. Close is idempotent.
+// instances. Close cancels the event handlers that run; [Application.Shutdown]
+// lets them end first and hands the pages off at once. Close is idempotent.
 func (a *Application) Close() error {
 	a.closeOnce.Do(func() {
+		a.handoff.stop()
 		a.cancelEvents()
 		a.conns.close()
 		a.viewers.Close()
@@ -261,6 +268,7 @@ func (a *Application) Close() error {
 		}
 		a.cancel()
 		a.sweeper.Wait()
+		a.metrics.stop()
 	})
 	return nil
 }

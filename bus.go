@@ -14,17 +14,19 @@ import (
 // (busEnd) to the page's followers; a follower sends the owner events
 // (busEvent), the data of its Page.Update and Page.Modify calls (busUpdate)
 // and its pushes (busPush), each answered with a busReply, uses of the page
-// (busTouch) and its Page.Close (busClose).
+// (busTouch) and its Page.Close (busClose). An owner that shuts down tells
+// the followers (busHandoff).
 const (
-	busDiff   byte = 'd' // a change: version, base, the data and the diff message
-	busState  byte = 's' // the page's whole state, for followers that may have missed changes
-	busEnd    byte = 'e' // the page ended: the protocol's error code
-	busEvent  byte = 'E' // an event for the owner to run
-	busTouch  byte = 't' // a use of the page on a follower
-	busReply  byte = 'r' // the owner's answer to an event
-	busClose  byte = 'c' // a follower's Page.Close, for the owner to close the page
-	busUpdate byte = 'U' // a follower's Page.Update, for the owner to apply
-	busPush   byte = 'p' // a Page.Push: a follower's for the owner, the owner's for the followers
+	busDiff    byte = 'd' // a change: version, base, the data and the diff message
+	busState   byte = 's' // the page's whole state, for followers that may have missed changes
+	busEnd     byte = 'e' // the page ended: the protocol's error code
+	busEvent   byte = 'E' // an event for the owner to run
+	busTouch   byte = 't' // a use of the page on a follower
+	busReply   byte = 'r' // the owner's answer to an event
+	busClose   byte = 'c' // a follower's Page.Close, for the owner to close the page
+	busUpdate  byte = 'U' // a follower's Page.Update, for the owner to apply
+	busPush    byte = 'p' // a Page.Push: a follower's for the owner, the owner's for the followers
+	busHandoff byte = 'h' // the owner shut down and gave the page up: take it over
 )
 
 var errBadBusMessage = errors.New("livetemplate: cluster: malformed message")

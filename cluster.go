@@ -318,6 +318,9 @@ func (a *Application) serveEvent(c control) []byte {
 	if c.ID == "" || (c.Seq > 0 && protocol.Tab(c.ID, c.Seq) == "") {
 		return nil // malformed
 	}
+	if a.handoff.stopping() {
+		return control{Moved: true}.encode(busReply) // ask the page's next owner
+	}
 	p, err := a.findPage(c.Token)
 	if err != nil {
 		return eventReply(failed(protocolError(err)), 0)
@@ -340,6 +343,9 @@ func (a *Application) serveEvent(c control) []byte {
 // would, once per request id, with the result in the page's record before
 // the change goes to the followers.
 func (a *Application) serveUpdate(req updateRequest) []byte {
+	if a.handoff.stopping() {
+		return control{Moved: true}.encode(busReply) // ask the page's next owner
+	}
 	p, err := a.findPage(req.token)
 	if err != nil {
 		return eventReply(failed(protocolError(err)), 0)

@@ -117,6 +117,7 @@ func (c *conn) closeLocked(code websocket.StatusCode, reason string, last []byte
 	if c.closing {
 		return
 	}
+	c.app.metrics.closed(code)
 	c.closing = true
 	c.queue, c.behind = nil, nil
 	c.wakeReaderLocked()
@@ -168,6 +169,7 @@ func (c *conn) readLoop() {
 		m, bad := decode(typ, frame)
 		switch {
 		case bad != nil && v == refused:
+			c.app.metrics.refused(protocol.CodeRateLimited)
 			c.send("", protocol.ErrorMessage(rateLimited(retry)))
 		case bad != nil:
 			c.send("", protocol.ErrorMessage(bad))
@@ -305,6 +307,7 @@ func (c *conn) refuse(m protocol.Message, e *protocol.Error) {
 }
 
 func (c *conn) refuseLocked(m protocol.Message, e *protocol.Error) {
+	c.app.metrics.refused(e.Code)
 	if m.Type == protocol.TypeEvent {
 		c.holdLocked(m)
 		c.sendLocked(m.Page, protocol.AckError(m.ID, e))
@@ -390,6 +393,7 @@ func (c *conn) joinPage(name string, p *Page, have uint64, how use, ref string) 
 		return
 	case len(c.pages) >= c.app.cfg.maxConnPages:
 		c.mu.Unlock()
+		c.app.metrics.refused(protocol.CodeTooManyPages)
 		c.send(name, protocol.WithRef(protocol.ErrorMessage(&protocol.Error{Code: protocol.CodeTooManyPages, Message: "this connection has joined as many pages as it may"}), ref))
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/livetemplate/livetemplate/internal/protocol"
 )
@@ -276,7 +277,8 @@ func (p *Page) modifyData(fn func(data any) (any, error), data any) (any, error)
 // handle runs the handler of e once per event id, and returns the event's
 // result: nil, or the error to acknowledge it with. In a cluster, the
 // handler runs on the page's owner: a follower forwards e to it.
-func (p *Page) handle(ctx context.Context, e Event) result {
+func (p *Page) handle(ctx context.Context, e Event) (res result) {
+	defer p.app.metrics.event(time.Now(), &res.err)
 	// A numbered event without a handler runs all the same, to be refused
 	// by run: the refusal counts as its run, so that its tab's later events
 	// run after it, and it does not run when a handler comes later.
@@ -344,6 +346,10 @@ func (p *Page) once(ctx context.Context, c changeID, fn func(context.Context) (r
 		return failed(pageBusy), answered
 	}
 	defer p.turns.turn.leave()
+	if !p.app.handoff.enter(ctx) {
+		return failed(unavailableNow), answered
+	}
+	defer p.app.handoff.leave()
 	if !p.role.owns() {
 		return result{}, elsewhere
 	}

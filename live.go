@@ -90,6 +90,7 @@ func (p *Page) subscribe(c *conn, name string, have uint64, how use, ref string)
 		p.live.grace.Stop()
 		p.live.grace = nil
 	}
+	p.app.metrics.joined()
 	return nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Defaults of the options.
@@ -45,15 +47,16 @@ const (
 type Option func(*config)
 
 type config struct {
-	keys         [][]byte
-	store        Store
-	cluster      Cluster
-	idleTTL      time.Duration
-	unjoinedTTL  time.Duration
-	maxPages     int
-	maxPageSize  int
-	storeTimeout time.Duration
-	funcs        template.FuncMap
+	meterProvider metric.MeterProvider
+	keys          [][]byte
+	store         Store
+	cluster       Cluster
+	idleTTL       time.Duration
+	unjoinedTTL   time.Duration
+	maxPages      int
+	maxPageSize   int
+	storeTimeout  time.Duration
+	funcs         template.FuncMap
 
 	origins        []string
 	hosts          []string

@@ -325,6 +325,7 @@ func (m *member) claimChanging(ctx context.Context, f fetched) error {
 	if err := p.writeChanging(ctx, p.recordChanging()); err != nil {
 		return err
 	}
+	p.app.metrics.takeover()
 	m.own()
 	// Followers that missed the former owner's last changes catch up.
 	m.tellFollowers(change{kind: busState, v: p.version}, p.data)
@@ -620,6 +621,8 @@ func (m *member) deliver(msg []byte) {
 		if c, err := decodeControl(msg); err == nil {
 			p.pushChanging(c.Name, c.Data) // a page that ended here has no one to tell
 		}
+	case busHandoff:
+		m.takeOverChanging(p.app.ctx)
 	}
 }
 

@@ -158,14 +158,17 @@ type guardedStore struct {
 	s   Store
 }
 
-func (g guardedStore) Get(ctx context.Context, id string) (PageRecord, error) {
+func (g guardedStore) Get(ctx context.Context, id string) (_ PageRecord, err error) {
+	defer g.app.metrics.stored("get", time.Now(), &err)
 	return call(g.app, "Store.Get", func() (PageRecord, error) { return g.s.Get(ctx, id) })
 }
 
-func (g guardedStore) Put(ctx context.Context, id string, rec PageRecord, ttl time.Duration) (uint64, error) {
+func (g guardedStore) Put(ctx context.Context, id string, rec PageRecord, ttl time.Duration) (_ uint64, err error) {
+	defer g.app.metrics.stored("put", time.Now(), &err)
 	return call(g.app, "Store.Put", func() (uint64, error) { return g.s.Put(ctx, id, rec, ttl) })
 }
 
-func (g guardedStore) Delete(ctx context.Context, id string) error {
+func (g guardedStore) Delete(ctx context.Context, id string) (err error) {
+	defer g.app.metrics.stored("delete", time.Now(), &err)
 	return callErr(g.app, "Store.Delete", func() error { return g.s.Delete(ctx, id) })
 }

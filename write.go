@@ -99,8 +99,10 @@ func (c *conn) sendDiff(name string, p *Page, base uint64, msg []byte) {
 	case c.closing || c.behindOf(name) != nil:
 		return
 	case c.fullLocked(1) || c.queued+len(msg) > c.app.cfg.sendQueueBytes:
+		c.app.metrics.caughtUp()
 		c.addCatchUpLocked(&catchUp{name: name, p: p, have: base})
 	default:
+		c.app.metrics.diffSent(len(msg))
 		c.enqueueLocked(outgoing{page: name, msg: msg})
 	}
 }

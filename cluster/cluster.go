@@ -147,8 +147,11 @@ func (n *node) enter() bool {
 	return true
 }
 
-// Close gives up the lease and ends the subscriptions.
+// Close gives up the lease and ends the subscriptions. The messages that
+// reached the instance's subject before are served first: a request
+// dropped unanswered would hold its sender for a whole attempt.
 func (n *node) Close() error {
+	n.drainInbox()
 	n.mu.Lock()
 	if n.closed {
 		n.mu.Unlock()
@@ -170,6 +173,28 @@ func (n *node) Close() error {
 	}
 	n.running.Wait()
 	return nil
+}
+
+// drainTimeout bounds the wait for the messages that reached the instance's
+// subject before Close.
+const drainTimeout = time.Second
+
+// drainInbox stops the instance's subscription to its subject once the
+// messages already sent to it are handed to serve, within drainTimeout.
+func (n *node) drainInbox() {
+	if n.inbox == nil {
+		return
+	}
+	closed := n.inbox.StatusChanged(nats.SubscriptionClosed)
+	if n.inbox.Drain() != nil {
+		return // the connection is closed: nothing more arrives
+	}
+	t := time.NewTimer(drainTimeout)
+	defer t.Stop()
+	select {
+	case <-closed:
+	case <-t.C:
+	}
 }
 
 func (n *node) Leased() bool { return n.lease.held() }

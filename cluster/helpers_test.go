@@ -257,3 +257,17 @@ func converge(t *testing.T, ctx context.Context, want string, pages ...*livetemp
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// shutdown ends the instance as a deploy does: the application first, which
+// hands its pages off, then its endpoint and NATS connection.
+func (in *instance) shutdown() {
+	in.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := in.app.Shutdown(ctx); err != nil {
+			panic(err) // a test's goroutine may call it: fail loudly
+		}
+		in.srv.Close()
+		in.nc.Close()
+	})
+}

@@ -5,6 +5,7 @@
 package clusterbench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http/httptest"
@@ -30,6 +31,17 @@ type Options struct {
 	Updates int           // updates whose arrival the fan-out measures; default 50
 	Events  int           // events each of the two senders sends in the takeover; default 60
 	Lease   time.Duration // the instances' lease; default 1 s
+
+	// The rolling restart: RollingClients clients of RollingPages pages
+	// send events, Think apart, on instances with the lease RollingLease,
+	// while each instance in turn shuts down and starts again, Steady
+	// apart. Defaults: 300 clients, 30 pages, 1 s, the cluster's
+	// default lease (cluster.DefaultLease), 1 s.
+	RollingClients int
+	RollingPages   int
+	Think          time.Duration
+	RollingLease   time.Duration
+	Steady         time.Duration
 }
 
 // Result is what Run measured.
@@ -44,15 +56,27 @@ type Result struct {
 	// LostAcked counts the acknowledged events that the page does not hold
 	// after the takeover; Duplicated those it holds more than once.
 	LostAcked, Duplicated int
+	// RollingStallP99 is the 99th percentile, over the rolling restart's
+	// clients, of each client's longest wait for an event's ack (resends
+	// and reconnections included) during the whole restart.
+	RollingStallP99 time.Duration
+	// RollingLostAcked and RollingDuplicated count, after the rolling
+	// restart, the acknowledged events that the pages do not hold and
+	// those they hold more than once.
+	RollingLostAcked, RollingDuplicated int
 }
 
 // Metrics returns r as named values in the units of cmd/ltbench's metrics.
 func (r Result) Metrics() map[string]float64 {
 	return map[string]float64{
 		"cluster.fanout_p99_ms":      float64(r.FanoutP99.Microseconds()) / 1000,
-		"cluster.takeover_ms":        float64(r.Takeover.Microseconds()) / 1000,
+		"cluster.kill_takeover_ms":   float64(r.Takeover.Microseconds()) / 1000,
 		"cluster.lost_acked_updates": float64(r.LostAcked),
 		"cluster.duplicated_updates": float64(r.Duplicated),
+
+		"cluster.rolling_restart_stall_p99_ms": float64(r.RollingStallP99.Microseconds()) / 1000,
+		"cluster.rolling_restart_lost_acked":   float64(r.RollingLostAcked),
+		"cluster.rolling_restart_duplicated":   float64(r.RollingDuplicated),
 	}
 }
 
@@ -71,10 +95,15 @@ func (o *Options) defaults() {
 	if o.Lease <= 0 {
 		o.Lease = time.Second
 	}
+	o.RollingClients = cmp.Or(max(o.RollingClients, 0), 300)
+	o.RollingPages = cmp.Or(max(o.RollingPages, 0), 30)
+	o.Think = cmp.Or(max(o.Think, 0), time.Second)
+	o.RollingLease = cmp.Or(max(o.RollingLease, 0), cluster.DefaultLease)
+	o.Steady = cmp.Or(max(o.Steady, 0), time.Second)
 }
 
-// Run measures the fan-out and then the takeover, each on a cluster of its
-// own, within ctx.
+// Run measures the fan-out, the takeover and the rolling restart, each on a
+// cluster of its own, within ctx.
 func Run(ctx context.Context, opts Options) (Result, error) {
 	opts.defaults()
 	var r Result
@@ -84,6 +113,9 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	if r.Takeover, r.LostAcked, r.Duplicated, err = takeover(ctx, opts); err != nil {
 		return r, fmt.Errorf("clusterbench: takeover: %w", err)
+	}
+	if r.RollingStallP99, r.RollingLostAcked, r.RollingDuplicated, err = rolling(ctx, opts); err != nil {
+		return r, fmt.Errorf("clusterbench: rolling restart: %w", err)
 	}
 	return r, nil
 }
@@ -95,8 +127,10 @@ var signingKey = []byte("clusterbench-signing-key-32-bytes!")
 
 // bench is a NATS server and the instances on it.
 type bench struct {
-	dir   string
-	srv   *server.Server
+	dir string
+	srv *server.Server
+
+	mu    sync.Mutex // guards nodes, which the rolling restart replaces
 	nodes []*node
 }
 
@@ -169,7 +203,10 @@ func (n *node) kill() {
 }
 
 func (b *bench) close() {
-	for _, n := range b.nodes {
+	b.mu.Lock()
+	nodes := b.nodes
+	b.mu.Unlock()
+	for _, n := range nodes {
 		n.kill()
 	}
 	b.srv.Shutdown()

@@ -16,14 +16,20 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	r, err := clusterbench.Run(ctx, clusterbench.Options{Clients: 12, Updates: 5, Events: 20})
+	r, err := clusterbench.Run(ctx, clusterbench.Options{
+		Clients: 12, Updates: 5, Events: 20,
+		RollingClients: 12, RollingPages: 3, Steady: 300 * time.Millisecond,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.LostAcked != 0 || r.Duplicated != 0 {
 		t.Fatalf("lost %d acknowledged events, applied %d twice", r.LostAcked, r.Duplicated)
 	}
-	if r.FanoutP99 <= 0 || r.Takeover <= 0 {
+	if r.RollingLostAcked != 0 || r.RollingDuplicated != 0 {
+		t.Fatalf("rolling restart: lost %d acknowledged events, applied %d twice", r.RollingLostAcked, r.RollingDuplicated)
+	}
+	if r.FanoutP99 <= 0 || r.Takeover <= 0 || r.RollingStallP99 <= 0 {
 		t.Fatalf("no measure: %+v", r)
 	}
 	for name, v := range r.Metrics() {

@@ -119,7 +119,13 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 	if c.dev {
 		readSources(log)
 	}
-	app, err := newApp(c, b)
+	m, err := newMetrics()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer m.close()
+	app, err := newApp(c, b, livetemplate.WithMeterProvider(m.provider))
 	if err != nil {
 		ln.Close()
 		return err
@@ -130,7 +136,7 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 		ln.Close()
 		return err
 	}
-	srv := &http.Server{Handler: site, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: m.withMetrics(site), ReadHeaderTimeout: 10 * time.Second}
 	for _, u := range urls {
 		log.Info("demo serving", "url", u)
 	}
@@ -156,7 +162,14 @@ const stopGrace = time.Second
 // when it was asked to), and logs the outcome.
 func stop(log *slog.Logger, srv *http.Server, site *site, app *livetemplate.Application, err error) error {
 	site.Close() // the dashboard's ticker
-	app.Close()  // pages, and hijacked WebSockets, which are the application's to close
+	// Pages, and hijacked WebSockets, which are the application's to close:
+	// the events running end first, and another instance takes the pages
+	// over at once.
+	handOff, cancelHandOff := context.WithTimeout(context.Background(), stopGrace)
+	defer cancelHandOff()
+	if herr := app.Shutdown(handOff); herr != nil {
+		log.Warn("demo stopping", "err", herr)
+	}
 	// Requests in progress finish within the grace. A connection that has
 	// sent no request (browsers open some ahead of their requests) would
 	// hold Shutdown for 5 seconds: after the grace, Close ends it.
@@ -212,7 +225,7 @@ func serveURLs(addr net.Addr) ([]string, error) {
 // newApp makes the application, with a cluster on NATS unless -memory: a
 // page's data travels between instances, and to the data directory, as the
 // state type of its template.
-func newApp(c config, b *backend) (*livetemplate.Application, error) {
+func newApp(c config, b *backend, extra ...livetemplate.Option) (*livetemplate.Application, error) {
 	// WebSockets only for the names the demo is reached by, against DNS
 	// rebinding (docs/operations.md).
 	opts := []livetemplate.Option{
@@ -221,6 +234,7 @@ func newApp(c config, b *backend) (*livetemplate.Application, error) {
 		livetemplate.WithJoinCheck(todo.MayJoin),  // a member's list is theirs until they share it
 		livetemplate.WithJoinLeave(present, present),
 	}
+	opts = append(opts, extra...)
 	if c.dev {
 		opts = append(opts, livetemplate.WithDevMode())
 	}
