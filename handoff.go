@@ -41,6 +41,9 @@ func (a *Application) handOver() {
 	owned := a.pages.owned()
 	a.conns.goAway()
 	a.handoff.release()
+	a.viewers.Close()
+	a.topics.close()
+	a.closePresence()
 	if a.cfg.cluster != nil {
 		a.cfg.cluster.Close()
 		for _, p := range owned {
