@@ -11,7 +11,7 @@ export type { CloseInfo, LeaderInfo, SocketState, Status };
 type ConnectionOptions = Pick<SocketOptions, "backoffBase" | "backoffMax" | "stableAfter" | "connectTimeout" | "heartbeat" | "pongTimeout">;
 /** Options of a {@link LiveTemplateClient}: its own, and those of its socket. Times are in milliseconds. */
 export interface ClientOptions extends ConnectionOptions {
-    /** The token of the page to join, when the page carries it (the seed's Pattern 2). Without it, a token in the connect URL, else the server's page_token (Pattern 1). */
+    /** The token of the page to join, when the page carries it (a page shared by its link). Without it, a token in the connect URL, else the server's page_token (a PageHandler's page per connection). */
     presetToken?: string;
     /** The version of the page that the root's HTML already shows (the script tag's data-version): the client then joins without being sent the page. 0 (default): the server sends the whole page. */
     version?: number;
