@@ -368,25 +368,12 @@ func (s *stream) send(ctx context.Context, p *livetemplatetest.Page, sender, eve
 	}
 }
 
-// storedLog reads the page's log from its record in the bucket, by loading
-// the page in a new instance.
+// storedLog reads the page's log from its record in the bucket (see
+// storedLogs).
 func storedLog(url, tok string) ([]string, error) {
-	nc, err := nats.Connect(url)
+	logs, err := storedLogs(url, []string{tok})
 	if err != nil {
 		return nil, err
 	}
-	defer nc.Close()
-	app, err := livetemplate.NewApplication(livetemplate.WithSigningKeys(signingKey), cluster.WithNATS(nc, cluster.WithState[counter]("counter")))
-	if err != nil {
-		return nil, err
-	}
-	defer app.Close()
-	if err := setUp(app); err != nil {
-		return nil, err
-	}
-	p, err := app.GetPage(tok)
-	if err != nil {
-		return nil, err
-	}
-	return p.Data().(counter).Log, nil
+	return logs[0], nil
 }
