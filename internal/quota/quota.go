@@ -27,9 +27,9 @@ type Refusal uint8
 
 // The limits a Take can pass.
 const (
-	None     Refusal = iota
-	PerKey           // the key's files or bytes
-	Overall          // the application's files or bytes
+	None    Refusal = iota
+	PerKey          // the key's files or bytes
+	Overall         // the application's files or bytes
 )
 
 // Quota holds the uploads in flight. Its zero value is not usable: make
