@@ -151,13 +151,16 @@ func (b *bench) resume(ctx context.Context) (int64, error) {
 }
 
 // drop sends a PATCH of n bytes at off over a connection of its own, and
-// closes the connection once sent of them are written.
+// resets the connection once sent of them are written.
 func (c *client) drop(off, n, sent int64) error {
 	addr := strings.TrimPrefix(c.base, "http://")
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		return err
 	}
+	// Closed with a reset, not a clean end: what the server had not read
+	// yet is lost, as when a network drops.
+	conn.(*net.TCPConn).SetLinger(0)
 	defer conn.Close()
 	path := strings.TrimPrefix(c.loc, c.base)
 	_, err = fmt.Fprintf(conn, "PATCH %s HTTP/1.1\r\nHost: %s\r\nTus-Resumable: 1.0.0\r\n%s: %s\r\nUpload-Offset: %d\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: %d\r\n\r\n",
