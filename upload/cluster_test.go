@@ -53,7 +53,7 @@ func clusterInstance(t *testing.T, natsURL, dir, name string, log *ran) *fixture
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := livetemplate.NewApplication(up.Option(), livetemplate.WithSigningKeys(clusterKey),
+	app, err := livetemplate.NewApplication(up.Option(), livetemplate.WithSigningKeys(clusterKey), livetemplate.WithConnect(userOf),
 		livetemplate.WithLogger(slog.New(slog.DiscardHandler)),
 		cluster.WithNATS(nc, cluster.WithState[[]string]("gallery"), cluster.WithLease(time.Second)))
 	if err != nil {
@@ -68,7 +68,8 @@ func clusterInstance(t *testing.T, natsURL, dir, name string, log *ran) *fixture
 		if _, err := os.Stat(f.Path); err != nil {
 			return err
 		}
-		log.add(name + " " + f.Name)
+		who, _ := livetemplate.Identity[string](ctx)
+		log.add(name + " " + f.Name + " " + who)
 		_, err := p.Modify(ctx, func(data any) (any, error) { return append(data.([]string), f.Name), nil })
 		return err
 	})
@@ -88,9 +89,19 @@ func clusterInstance(t *testing.T, natsURL, dir, name string, log *ran) *fixture
 	return &fixture{t: t, app: app, up: up, dir: dir, url: srv.URL}
 }
 
+// userOf is the identity of a connection: its cookie "user".
+func userOf(r *http.Request) (string, error) {
+	c, err := r.Cookie("user")
+	if err != nil {
+		return "", nil
+	}
+	return c.Value, nil
+}
+
 // TestAnyInstance: with two instances on one NATS server and one upload
 // directory, a file uploaded to instance B for a page that instance A owns
-// completes: the handler runs once, on A, and the page shows the file; an
+// completes: the handler runs once, on A, with the identity of the
+// connection that asked for the upload, and the page shows the file; an
 // upload that starts on A and ends on B completes too.
 func TestAnyInstance(t *testing.T) {
 	natsSrv, err := embedded.Start(embedded.Config{Dir: t.TempDir()})
@@ -109,6 +120,7 @@ func TestAnyInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.page = page
+	a.header = http.Header{"Cookie": {"user=ann"}}
 	_, tokens := a.grant([]string{"cat.png", "dog.png"}, []int{50_000, 50_000})
 	data := pngBytes(50_000)
 
@@ -132,8 +144,8 @@ func TestAnyInstance(t *testing.T) {
 	if got := rest.patch(20_000, data[20_000:]).Header.Get(upload.ResultHeader); got != "ok" {
 		t.Fatalf("rest on B: %q", got)
 	}
-	if got := log.all(); len(got) != 2 || got[0] != "a cat.png" || got[1] != "a dog.png" {
-		t.Fatalf("handler runs %q: want each file once, on the owner a", got)
+	if got := log.all(); len(got) != 2 || got[0] != "a cat.png ann" || got[1] != "a dog.png ann" {
+		t.Fatalf("handler runs %q: want each file once, on the owner a, with the uploader's identity", got)
 	}
 	if d := page.Data().([]string); len(d) != 2 {
 		t.Fatalf("page on A: %q", d)

@@ -50,9 +50,10 @@ type fixture struct {
 	url  string
 	page *livetemplate.Page
 
-	mu   sync.Mutex
-	got  []received
-	hold chan struct{} // when not nil, the handler waits for it
+	header http.Header // the socket's handshake headers (cookies)
+
+	mu  sync.Mutex
+	got []received
 }
 
 func newFixture(t *testing.T, appOpts []livetemplate.Option, upOpts ...upload.Option) *fixture {
@@ -91,9 +92,6 @@ func newFixture(t *testing.T, appOpts []livetemplate.Option, upOpts ...upload.Op
 }
 
 func (fx *fixture) handle(ctx context.Context, p *livetemplate.Page, f livetemplate.UploadedFile) error {
-	if fx.hold != nil {
-		<-fx.hold
-	}
 	b, err := os.ReadFile(f.Path)
 	if err != nil {
 		return err
@@ -120,7 +118,7 @@ func (fx *fixture) grant(names []string, sizes []int) (ids, tokens []string) {
 	fx.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(fx.url, "http")+"/live", nil)
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(fx.url, "http")+"/live", &websocket.DialOptions{HTTPHeader: fx.header})
 	if err != nil {
 		fx.t.Fatal(err)
 	}
