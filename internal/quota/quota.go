@@ -124,13 +124,3 @@ func (q *Quota) expireLocked(now time.Time) {
 		}
 	}
 }
-
-// InFlight returns the files and bytes in flight for key, and in all.
-func (q *Quota) InFlight(key string) (keyFiles int, keyBytes int64, files int, bytes int64) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if u := q.keys[key]; u != nil {
-		keyFiles, keyBytes = u.files, u.bytes
-	}
-	return keyFiles, keyBytes, q.all.files, q.all.bytes
-}

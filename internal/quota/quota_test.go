@@ -21,16 +21,17 @@ func TestTakeRelease(t *testing.T) {
 	if r := q.Take("b", []File{{"4", 20}, {"5", 1}}, later, now); r != Overall {
 		t.Fatalf("b past the files in all: %v, want Overall", r)
 	}
-	if kf, kb, f, b := q.InFlight("b"); kf != 0 || kb != 0 || f != 2 || b != 90 {
-		t.Fatalf("a refused take holds room: %d %d %d %d", kf, kb, f, b)
-	}
 	q.Release("1")
 	q.Release("1") // twice: nothing more
-	if kf, kb, f, b := q.InFlight("a"); kf != 1 || kb != 30 || f != 1 || b != 30 {
-		t.Fatalf("after release: %d %d %d %d", kf, kb, f, b)
+	// a holds 30 bytes in 1 file now; the refused takes of b hold nothing.
+	if r := q.Take("a", []File{{"3", 71}}, later, now); r != PerKey {
+		t.Fatalf("a past its bytes after the release: %v", r)
 	}
-	if r := q.Take("a", []File{{"3", 70}}, later, now); r != None {
-		t.Fatalf("after release: %v", r)
+	if r := q.Take("b", []File{{"4", 80}, {"5", 20}}, later, now); r != None {
+		t.Fatalf("b within what is left in all: %v", r)
+	}
+	if r := q.Take("a", []File{{"6", 1}}, later, now); r != Overall {
+		t.Fatalf("a past the bytes in all: %v", r)
 	}
 }
 
