@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,7 +42,8 @@ type received struct {
 // fixture is an application with the template "gallery" and its upload
 // "photos" (images and PDFs up to 1 MiB, 2 files), served with an upload
 // server on a real HTTP server. The handler reads the file, rejects names
-// starting "reject", and adds the name to the page.
+// starting "reject", moves those starting "keep" to fx.keep, and adds the
+// name to the page.
 type fixture struct {
 	t    *testing.T
 	app  *livetemplate.Application
@@ -51,6 +53,7 @@ type fixture struct {
 	page *livetemplate.Page
 
 	header http.Header // the socket's handshake headers (cookies)
+	keep   string      // where the handler moves files named keep*
 
 	mu  sync.Mutex
 	got []received
@@ -58,7 +61,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, appOpts []livetemplate.Option, upOpts ...upload.Option) *fixture {
 	t.Helper()
-	fx := &fixture{t: t, dir: t.TempDir()}
+	fx := &fixture{t: t, dir: t.TempDir(), keep: t.TempDir()}
 	up, err := upload.New(fx.dir, upOpts...)
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +104,11 @@ func (fx *fixture) handle(ctx context.Context, p *livetemplate.Page, f livetempl
 	fx.mu.Unlock()
 	if strings.HasPrefix(f.Name, "reject") {
 		return errors.New(f.Name + ": no cats here")
+	}
+	if strings.HasPrefix(f.Name, "keep") {
+		if err := os.Rename(f.Path, filepath.Join(fx.keep, f.Name)); err != nil {
+			return err
+		}
 	}
 	_, err = p.Modify(ctx, func(data any) (any, error) { return append(data.([]string), f.Name), nil })
 	return err
@@ -279,6 +287,21 @@ func TestHappyPath(t *testing.T) {
 	if h := c.head(); h.StatusCode != http.StatusOK || h.Header.Get(upload.ResultHeader) != "ok" || h.Header.Get("Upload-Offset") != "100000" {
 		t.Fatalf("HEAD of a completed upload: %s %q offset %q", h.Status, h.Header.Get(upload.ResultHeader), h.Header.Get("Upload-Offset"))
 	}
+}
+
+// TestHandlerMovesFile: a file that the handler moves stays where it went.
+func TestHandlerMovesFile(t *testing.T) {
+	fx := newFixture(t, nil)
+	_, tokens := fx.grant([]string{"keep.png"}, []int{5000})
+	data := pngBytes(5000)
+	if got := fx.tus(tokens[0]).send(data, 5000).Header.Get(upload.ResultHeader); got != "ok" {
+		t.Fatalf("result %q", got)
+	}
+	kept, err := os.ReadFile(filepath.Join(fx.keep, "keep.png"))
+	if err != nil || !bytes.Equal(kept, data) {
+		t.Fatalf("the moved file: %v", err)
+	}
+	fx.onlyResults()
 }
 
 // TestExactlyOnce: a final PATCH sent again (its answer was lost) gets the
