@@ -53,6 +53,7 @@ type Server struct {
 	store filestore.FileStore
 	tus   http.Handler // tusd's handler, behind the endpoint's prefix
 	locks keyed        // one completion of an upload id at a time
+	turns turns        // one request of an upload id at a time
 
 	host  *livetemplate.UploadHost // set by Start
 	stop  chan struct{}
@@ -164,6 +165,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, "unknown_upload", "the token is for another upload")
 		return
 	}
+	if id != "" {
+		leave, err := s.turns.enter(id, w, r)
+		if err != nil {
+			fail(w, http.StatusServiceUnavailable, "upload_busy", err.Error())
+			return
+		}
+		defer leave()
+	}
 	r = r.WithContext(context.WithValue(r.Context(), ticketKey{}, t))
 	switch {
 	case r.Method == http.MethodPost && id == "":
@@ -174,7 +183,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.tus.ServeHTTP(w, r)
+	s.serveTus(w, r)
 }
 
 // refuse answers a request whose token Verify refused with err. The files
@@ -230,7 +239,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, t livetemplate.U
 		w.WriteHeader(http.StatusCreated)
 		return
 	}
-	s.tus.ServeHTTP(w, r)
+	s.serveTus(w, r)
 }
 
 // created is tusd's PreUploadCreateCallback: the upload's id is the
@@ -266,4 +275,15 @@ func (s *Server) discard(t livetemplate.UploadTicket) {
 		os.Remove(s.path(t.ID, ext))
 	}
 	s.host.Release(t)
+}
+
+// serveTus hands the request to tusd. tusd v2.9.1 wakes a goroutine when
+// a request's context ends, which reads the body reader that a PATCH sets
+// without synchronizing with it: a client dropping mid-request is a data
+// race. So the context tusd sees ends only once tusd has returned; a
+// dropped client still ends a PATCH, since reading its body fails.
+func (s *Server) serveTus(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	defer cancel()
+	s.tus.ServeHTTP(w, r.WithContext(ctx))
 }

@@ -355,6 +355,81 @@ func TestResume(t *testing.T) {
 	}
 }
 
+// TestResumeAfterSilentDrop: a client whose connection died without a word
+// (its PATCH still waits for bytes on the server) resumes at once: its HEAD
+// stops the stale PATCH instead of waiting for the network timeout, and
+// learns every byte that reached the server.
+func TestResumeAfterSilentDrop(t *testing.T) {
+	fx := newFixture(t, nil)
+	_, tokens := fx.grant([]string{"cat.png"}, []int{200_000})
+	data := pngBytes(200_000)
+	c := fx.tus(tokens[0])
+	c.create(len(data))
+	conn := startPatch(t, c, data, 120_000)
+	defer conn.Close()
+	time.Sleep(100 * time.Millisecond) // the server reads what was sent
+	start := time.Now()
+	off, _ := strconv.Atoi(c.head().Header.Get("Upload-Offset"))
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Fatalf("the HEAD waited %v for the stale PATCH", waited)
+	}
+	if off != 120_000 {
+		t.Fatalf("offset after the silent drop: %d, want the 120000 bytes sent", off)
+	}
+	if r := c.patch(off, data[off:]); r.Header.Get(upload.ResultHeader) != "ok" {
+		t.Fatalf("resumed: %s %q", r.Status, r.Header.Get(upload.ResultHeader))
+	}
+}
+
+// TestResumeRightAfterDrop: clients that drop a PATCH at once, in every
+// phase of its start, and ask HEAD at once, each get a usable offset (under
+// -race: no race in tusd's handling of an interrupted request, whose
+// context ending raced with the PATCH setting up its body in tusd v2.9.1).
+func TestResumeRightAfterDrop(t *testing.T) {
+	fx := newFixture(t, nil)
+	const size = 50_000
+	_, tokens := fx.grant([]string{"cat.png"}, []int{size})
+	data := pngBytes(size)
+	c := fx.tus(tokens[0])
+	c.create(size)
+	off := 0
+	for i := 0; i < 40 && off < size/2; i++ {
+		conn := startPatch(t, c, data[off:], 0)
+		conn.(*net.TCPConn).SetLinger(0) // a reset, as a dropped network gives
+		conn.Close()
+		h := c.head()
+		got, err := strconv.Atoi(h.Header.Get("Upload-Offset"))
+		if err != nil || got < off {
+			t.Fatalf("round %d: HEAD: %s %v, offset %d after %d", i, h.Status, h.Header, got, off)
+		}
+		off = got
+		if r := c.patch(off, data[off:off+100]); r.StatusCode != http.StatusNoContent {
+			t.Fatalf("round %d: patch: %s %v", i, r.Status, r.Header)
+		}
+		off += 100
+	}
+	if r := c.patch(off, data[off:]); r.Header.Get(upload.ResultHeader) != "ok" {
+		t.Fatalf("last patch: %s %q", r.Status, r.Header.Get(upload.ResultHeader))
+	}
+}
+
+// startPatch starts a PATCH of rest (from the upload's offset now) over a
+// raw TCP connection and sends its first sent bytes only.
+func startPatch(t *testing.T, c *tus, rest []byte, sent int) net.Conn {
+	t.Helper()
+	off := c.head().Header.Get("Upload-Offset")
+	addr := strings.TrimPrefix(c.base, "http://")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := strings.TrimPrefix(c.loc, c.base)
+	fmt.Fprintf(conn, "PATCH %s HTTP/1.1\r\nHost: %s\r\nTus-Resumable: 1.0.0\r\n%s: %s\r\nUpload-Offset: %s\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: %d\r\n\r\n",
+		path, addr, upload.TokenHeader, c.token, off, len(rest))
+	conn.Write(rest[:sent])
+	return conn
+}
+
 // dropMidPatch sends a PATCH of all of data from offset 0 over a raw TCP
 // connection, but only its first sent bytes, then closes the connection.
 func dropMidPatch(t *testing.T, c *tus, data []byte, sent int) {
