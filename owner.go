@@ -274,12 +274,15 @@ func (m *member) alive(ctx context.Context, owner string) (bool, error) {
 
 // catchUpToChanging takes the state of f if it is newer than the page's,
 // with the results of its events, and sends the page to the joined
-// connections.
+// connections. A record at the page's version but at another revision is
+// newer too: this instance wrote it, and its write's ack was lost (a store
+// call that timed out after the store took it), or another instance wrote
+// it; writes based on the page's revision would be refused for ever.
 func (m *member) catchUpToChanging(f fetched) {
 	p := m.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.tree != nil && f.rec.Version <= p.version {
+	if p.tree != nil && (f.rec.Version < p.version || (f.rec.Version == p.version && f.rec.Revision == p.rev)) {
 		return
 	}
 	p.setLocked(f)
