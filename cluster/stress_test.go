@@ -111,7 +111,7 @@ func TestHandoffStress(t *testing.T) {
 		defer close(watched)
 		watchLogs(t, watching, store, ids)
 	}()
-	acked, failed := sendAll(t, ctx, s, toks, func() { disturb(t, s) })
+	acked, failed := sendAll(t, ctx, s, toks, func() { disturb(s) })
 	stopWatching()
 	<-watched
 	if t.Failed() {
@@ -132,7 +132,7 @@ func TestHandoffStress(t *testing.T) {
 }
 
 // disturb runs the rounds of TestHandoffStress.
-func disturb(t *testing.T, s *stressed) {
+func disturb(s *stressed) {
 	for round := range 3 {
 		gone, cut := s.node(0), s.node(1)
 		cut.link.setCut(true)
