@@ -16,7 +16,8 @@ import (
 // Its clients then reconnect to any instance and resume by version; the
 // events that it had not run are sent again by the clients and run once,
 // on the page's new owner. Events of its connections that arrive meanwhile
-// wait and are never answered here; other instances' wait for the new
+// wait and are never answered here; other instances' (and their
+// forwarded Page.Update, Page.Modify and Page.Push calls) wait for the new
 // owner.
 //
 // Shutdown does not close the http.Server serving [Application.Handler]:

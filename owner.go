@@ -274,12 +274,24 @@ func (m *member) alive(ctx context.Context, owner string) (bool, error) {
 
 // catchUpToChanging takes the state of f if it is newer than the page's,
 // with the results of its events, and sends the page to the joined
-// connections.
+// connections. A record at the page's version but at another revision
+// holds the same state (a version is written with one state) and newer
+// results: the page takes its revision and results. This instance wrote
+// it, and its write's ack was lost (a store call that timed out after the
+// store took it), or another instance wrote it; writes based on the page's
+// revision would be refused for ever, and the event that the lost write
+// holds would run again on its resend.
 func (m *member) catchUpToChanging(f fetched) {
 	p := m.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.tree != nil && f.rec.Version <= p.version {
+	switch {
+	case p.tree == nil || f.rec.Version > p.version:
+	case f.rec.Version == p.version && f.rec.Revision != p.rev:
+		p.rev, p.stored = f.rec.Revision, time.Now()
+		p.turns.reset(f.rec, p.app.cfg.dedupeWindow)
+		return
+	default:
 		return
 	}
 	p.setLocked(f)

@@ -146,8 +146,13 @@ func (m *member) pushOwned(ctx context.Context, name string, data []byte) (owned
 }
 
 // servePush sends the push that a follower forwarded, if this instance owns
-// its page.
+// its page and does not shut down: a stopping owner sends it to the page's
+// next owner, as it does events, so that the push reaches the connections
+// that the hand-off moves there.
 func (a *Application) servePush(c control) []byte {
+	if a.handoff.stopping() {
+		return control{Moved: true}.encode(busReply) // ask the page's next owner
+	}
 	p, err := a.findPage(c.Token)
 	if err != nil {
 		return eventReply(failed(protocolError(err)), 0)

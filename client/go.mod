@@ -7,7 +7,22 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/coder/websocket v1.8.14
 	github.com/evanw/esbuild v0.28.2
-	github.com/livetemplate/livetemplate v0.0.0-00010101000000-000000000000
+	github.com/livetemplate/livetemplate v0.0.0
+	github.com/livetemplate/livetemplate/cluster v0.0.0
+	github.com/nats-io/nats.go v1.55.0
+)
+
+require (
+	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
+	github.com/google/go-tpm v0.9.8 // indirect
+	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/minio/highwayhash v1.0.4 // indirect
+	github.com/nats-io/jwt/v2 v2.8.2 // indirect
+	github.com/nats-io/nats-server/v2 v2.15.2 // indirect
+	github.com/nats-io/nkeys v0.4.16 // indirect
+	github.com/nats-io/nuid v1.0.1 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
 )
 
 require (
@@ -21,3 +36,5 @@ require (
 )
 
 replace github.com/livetemplate/livetemplate => ../
+
+replace github.com/livetemplate/livetemplate/cluster => ../cluster

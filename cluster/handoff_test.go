@@ -258,3 +258,77 @@ func rotate(urls []string, i int) []string {
 	i %= len(urls)
 	return append(slices.Clone(urls[i:]), urls[:i]...)
 }
+
+// TestPushDuringShutdown: a follower's Page.Push that reaches the page's
+// owner while the owner shuts down (it waits for an event that runs) is
+// answered "moved", as events and updates are: the push goes through the
+// instance that takes the page over, once the owner handed it off, and
+// reaches the clients of the page.
+func TestPushDuringShutdown(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r := &rolling{t: t, ns: startNATS(t)}
+	for _, name := range []string{"a", "b", "c"} {
+		r.start(name)
+	}
+	a, b, c := r.ins[0], r.ins[1], r.ins[2]
+	started, release := make(chan struct{}), make(chan struct{})
+	unblock := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(unblock) // when the test fails before it does
+	block := func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
+		close(started)
+		<-release
+		return clustertest.Add(ctx, p, e)
+	}
+	if err := a.app.HandleEvent("counter", "block", block); err != nil {
+		t.Fatal(err)
+	}
+	page, err := a.app.NewPage("counter", counter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onA, onC := a.join(t, ctx, page.GetToken()), c.join(t, ctx, page.GetToken())
+	onB, err := b.app.GetPage(page.GetToken())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := records(t, r.ns)
+	before, err := s.Get(ctx, page.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	go onA.EventID(ctx, "held", "block", nil) // its connection closes unanswered
+	<-started
+	shutdown := make(chan struct{})
+	go func() {
+		defer close(shutdown)
+		a.shutdown()
+	}()
+	time.Sleep(100 * time.Millisecond) // a's Shutdown waits for "held" now
+	pushed := make(chan error, 1)
+	go func() { pushed <- onB.Push(ctx, "note", "hi") }()
+	select {
+	case err := <-pushed:
+		t.Fatalf("the push returned (%v) while its page's owner shut down: a stopping owner took it", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	unblock()
+	<-shutdown
+	if err := <-pushed; err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	m, err := onC.NextPush(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Name != "note" {
+		t.Fatalf("push %q; want note", m.Name)
+	}
+	rec, err := s.Get(ctx, page.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Owner == before.Owner {
+		t.Fatal("the page's owner is still the instance that shut down")
+	}
+}

@@ -1,20 +1,22 @@
 package cluster_test
 
 import (
-	"io"
 	"net"
 	"sync"
 	"testing"
 )
 
 // proxy is a TCP proxy to a NATS server whose link can be cut, to cut one
-// instance off NATS while the others stay connected.
+// instance off NATS while the others stay connected, or held: what the
+// server sends waits (the instance's writes reach the server, their acks
+// come late) until the hold ends.
 type proxy struct {
 	ln     net.Listener
 	target string
 
 	mu    sync.Mutex
 	cut   bool
+	held  chan struct{} // closed when the hold ends; nil when not held
 	conns map[net.Conn]struct{}
 	wg    sync.WaitGroup
 }
@@ -55,17 +57,57 @@ func (p *proxy) accept() {
 		}
 		p.conns[c], p.conns[up] = struct{}{}, struct{}{}
 		p.wg.Add(2)
-		go p.pipe(c, up)
-		go p.pipe(up, c)
+		go p.pipe(c, up, p.wait)
+		go p.pipe(up, c, func() {})
 		p.mu.Unlock()
 	}
 }
 
-func (p *proxy) pipe(dst, src net.Conn) {
+// pipe copies src to dst, calling wait before it writes each read.
+func (p *proxy) pipe(dst, src net.Conn, wait func()) {
 	defer p.wg.Done()
-	io.Copy(dst, src)
-	dst.Close()
-	src.Close()
+	defer src.Close()
+	defer dst.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			wait()
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// wait waits while the proxy holds what the server sends.
+func (p *proxy) wait() {
+	p.mu.Lock()
+	held := p.held
+	p.mu.Unlock()
+	if held != nil {
+		<-held
+	}
+}
+
+// hold holds what the server sends until the returned func is called (or
+// the link is cut).
+func (p *proxy) hold() (release func()) {
+	held := make(chan struct{})
+	p.mu.Lock()
+	p.held = held
+	p.mu.Unlock()
+	return func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.held == held {
+			p.held = nil
+			close(held)
+		}
+	}
 }
 
 // setCut cuts the link (closing the connections through it) or heals it.
@@ -74,6 +116,10 @@ func (p *proxy) setCut(cut bool) {
 	defer p.mu.Unlock()
 	p.cut = cut
 	if cut {
+		if p.held != nil {
+			close(p.held)
+			p.held = nil
+		}
 		for c := range p.conns {
 			c.Close()
 		}

@@ -65,7 +65,8 @@ func (r *Roamer) Close() { r.c.Close() }
 // Send sends the event name of id (of a handler such as [Add]) until it is
 // acknowledged, moving to another instance whenever its own goes away,
 // until ctx is done. Any error in an acknowledgement other than
-// unavailable fails it, as it fails a browser's event.
+// unavailable and rate_limited (which a browser resends after a pause)
+// fails it, as it fails a browser's event.
 func (r *Roamer) Send(ctx context.Context, name, id string) error {
 	for {
 		err := r.p.EventID(ctx, id, name, nil)
@@ -79,7 +80,7 @@ func (r *Roamer) Send(ctx context.Context, name, id string) error {
 			if err := r.move(ctx); err != nil {
 				return err
 			}
-		case errors.As(err, &e) && e.Code == "unavailable":
+		case errors.As(err, &e) && (e.Code == "unavailable" || e.Code == "rate_limited"):
 			if err := pause(ctx); err != nil {
 				return err
 			}
@@ -112,7 +113,7 @@ func (r *Roamer) move(ctx context.Context) error {
 				if err == nil {
 					return nil
 				}
-				if !r.gone(err) {
+				if !r.gone(err) && !unavailable(err) {
 					return fmt.Errorf("clustertest: resume: %w", err)
 				}
 				c.Close()
@@ -122,6 +123,13 @@ func (r *Roamer) move(ctx context.Context) error {
 			return fmt.Errorf("clustertest: reconnect: %w", err)
 		}
 	}
+}
+
+// unavailable reports whether the server answered err's request with
+// unavailable: it could not serve it now, and a browser tries again.
+func unavailable(err error) bool {
+	var e *livetemplatetest.Error
+	return errors.As(err, &e) && e.Code == "unavailable"
 }
 
 // pause waits 20 ms, as a client waits before it tries again.
