@@ -2,6 +2,8 @@ package cluster_test
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -82,4 +84,53 @@ func TestTopicsCluster(t *testing.T) {
 	converge(t, ctx, counterHTML([]string{"n1", "n2"}), onA, onC)
 	time.Sleep(200 * time.Millisecond) // a second run of a message would show by now
 	converge(t, ctx, counterHTML([]string{"n1", "n2"}), onA, onC)
+}
+
+// TestTopicOwnerKilledBeforeRun kills the owner of a page while the
+// page's handler of a message has not run it yet: the instance that takes
+// the page over runs the message, once.
+func TestTopicOwnerKilledBeforeRun(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ns := startNATS(t)
+	// Short times to live: a watched page is taken over at the next sweep.
+	ttls := []livetemplate.Option{livetemplate.WithIdleTTL(2 * time.Second), livetemplate.WithUnjoinedTTL(2 * time.Second)}
+	a, b := newInstance(t, ns, "a", ttls...), newInstance(t, ns, "b", ttls...)
+	handleNotes(t, a)
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	defer close(release)
+	err := b.app.HandleTopic("counter", "notes", func(ctx context.Context, p *livetemplate.Page, m livetemplate.Message) error {
+		started <- struct{}{}
+		select { // the instance dies before the handler changes the page
+		case <-release:
+		case <-ctx.Done():
+		}
+		return errors.New("stopped")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := b.app.NewPage("counter", counter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onA := a.join(t, ctx, page.GetToken())
+	if _, err := a.app.Publish(ctx, "notes", "n1"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("the owner never ran the message")
+	}
+	go b.kill()
+	converge(t, ctx, counterHTML([]string{"n1"}), onA)
+	if _, err := a.app.Publish(ctx, "notes", "n2"); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, ctx, counterHTML([]string{"n1", "n2"}), onA)
+	time.Sleep(200 * time.Millisecond) // a second run of a message would show by now
+	if log := storedLog(t, ctx, ns, page.ID()); !slices.Equal(log, []string{"n1", "n2"}) {
+		t.Errorf("the page's log is %q, want [n1 n2]", log)
+	}
 }
