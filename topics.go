@@ -191,6 +191,9 @@ func (a *Application) runMessage(p *Page, m Message) {
 			return
 		}
 		if res.err.Code != protocol.CodeUnavailable || retry.wait(ctx) != nil {
+			if a.events.Err() != nil {
+				return // the application closes: another instance takes the page over
+			}
 			a.logError("livetemplate: topic handler failed", slog.Any("page", p), slog.String("topic", m.Topic), slog.String("code", res.err.Code), slog.String("error", res.err.Message))
 			return
 		}

@@ -42,7 +42,7 @@ func TestRun(t *testing.T) {
 func TestRunTopics(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	r, err := clusterbench.RunTopics(ctx, clusterbench.TopicsOptions{Pages: 12, Fanouts: 2, Publishes: 90, AuditPages: 6})
+	r, err := clusterbench.RunTopics(ctx, clusterbench.TopicsOptions{Pages: 12, Fanouts: 2, Publishes: 150, AuditPages: 6})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -298,8 +298,9 @@ func containsAt(html, want string) bool {
 // twice.
 func topicAudit(ctx context.Context, opts TopicsOptions) (lost, duplicated int, err error) {
 	// Watched pages of a dead owner are taken over at the next sweep: a
-	// quarter of the times to live.
-	b, err := startTopics(opts.Lease, 2*time.Second)
+	// quarter of the times to live. Shorter ones let the pages of a loaded
+	// owner expire while the followers are busy taking pages over.
+	b, err := startTopics(opts.Lease, 8*time.Second)
 	if err != nil {
 		return 0, 0, err
 	}
