@@ -349,6 +349,7 @@ func (a *Application) createPage(reg *registered, data any, id, tok string, v ui
 func (a *Application) pageValue(id, tok string, reg *registered) *Page {
 	p := &Page{identity: identity{app: a, id: id, token: tok, tmpl: reg}}
 	p.turns.turn = newGate()
+	p.turns.topicMark = a.topics.position()
 	p.role = a.newRole(p)
 	return p
 }

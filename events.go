@@ -99,13 +99,15 @@ func (a *Application) handler(templateName, eventName string) EventHandler {
 // which one event handler, Modify or (in a cluster) run of a follower's
 // change holds at a time, the results of the latest events, so that each
 // event id runs once, and the marks of the tabs that number their events,
-// so that each of them runs once and in order however late it comes. mu
-// guards seen and marks; the turn is a gate of its own.
+// so that each of them runs once and in order however late it comes, and
+// the page's topic mark (marks.go). mu guards seen, marks and topicMark;
+// the turn is a gate of its own.
 type turns struct {
-	turn  gate
-	mu    sync.Mutex
-	seen  recent[result]
-	marks marks
+	turn      gate
+	mu        sync.Mutex
+	seen      recent[result]
+	marks     marks
+	topicMark uint64
 }
 
 // result returns the result of the change c if it ran (ran), or the refusal
@@ -114,6 +116,9 @@ type turns struct {
 func (t *turns) result(c changeID) (res result, ran bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if c.message {
+		return result{}, t.messageRanLocked(c)
+	}
 	if res, ok := t.seen.get(c.id); ok {
 		return res, true
 	}
@@ -125,10 +130,15 @@ func (t *turns) result(c changeID) (res result, ran bool) {
 }
 
 // remember keeps res as the result of the change c, among the limit
-// latest, and c's number as its tab's mark.
+// latest, and c's number as its tab's mark; for a message, its number as
+// the page's topic mark.
 func (t *turns) remember(c changeID, res result, limit int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if c.message {
+		t.topicMark = max(t.topicMark, c.logSeq)
+		return
+	}
 	t.seen.add(c.id, res, limit)
 	if c.seq > 0 {
 		t.marks.set(c.tab, c.seq, limit)
@@ -140,7 +150,7 @@ func (t *turns) reset(rec PageRecord, limit int) {
 	seen, marks := seenFrom(rec.Events, limit), marksFrom(rec.Marks, limit)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.seen, t.marks = seen, marks
+	t.seen, t.marks, t.topicMark = seen, marks, rec.TopicMark
 }
 
 // markList returns the marks for a store record, with room for one more.
@@ -317,7 +327,12 @@ func unknownEvent(e Event) *protocol.Error {
 // and returns the event's result. owned is false when another instance of
 // the cluster owns the page.
 func (p *Page) runEvent(ctx context.Context, h EventHandler, e Event) (res result, owned bool) {
-	res, how := p.once(ctx, eventChange(e), func(ctx context.Context) (result, error) {
+	return p.runChange(ctx, h, e, eventChange(e))
+}
+
+// runChange is runEvent for e as the change c.
+func (p *Page) runChange(ctx context.Context, h EventHandler, e Event, c changeID) (res result, owned bool) {
+	res, how := p.once(ctx, c, func(ctx context.Context) (result, error) {
 		t := &handlerTurn{p: p}
 		unsetSender := p.setSender(ctx)
 		res, err := p.run(context.WithValue(ctx, turnKey{}, t), h, e)

@@ -9,11 +9,20 @@ import (
 )
 
 // A change's id: an event's (with its tab and sequence number when its
-// client numbers its events), or a follower's change's.
+// client numbers its events), a follower's change's, or a message's of a
+// topic (with its number in the cluster's topic log, if any).
 type changeID struct {
 	id  string
 	tab string // the event's tab, "" when it has no sequence number
 	seq uint64 // its sequence number in its tab, from 1; 0 for none
+
+	message bool   // a message of a topic: not among the events' ids
+	logSeq  uint64 // the message's number in the cluster's TopicLog; 0 for none
+}
+
+// messageChange is the change id of m, a message of a topic.
+func messageChange(m Message) changeID {
+	return changeID{id: topicPrefix + m.ID, message: true, logSeq: m.seq}
 }
 
 // eventChange is the change id of e.
@@ -112,3 +121,26 @@ func (t *turns) orderLocked(c changeID) (res *protocol.Error, ran bool) {
 }
 
 var outOfOrder = &protocol.Error{Code: protocol.CodeUnavailable, Message: "an earlier event of this tab has not run yet: resend it first"}
+
+// A page's topic mark is the number, in the cluster's [TopicLog], of the
+// latest message of a topic that ran on the page (or, before any did, of
+// the log's latest message when the page was made): the page's messages
+// come in the order of their numbers, so one at or below the mark ran
+// already, or came before the page. It has a mark of its own, apart from
+// the events' ids and marks, so that neither a burst of events nor one of
+// messages pushes the other out. Without a log (an application alone, or
+// a Cluster that is no TopicLog) each message reaches a page once, and
+// the page keeps nothing of it.
+
+// messageRanLocked reports whether the message c ran on the page. t.mu is
+// held.
+func (t *turns) messageRanLocked(c changeID) bool {
+	return c.logSeq > 0 && c.logSeq <= t.topicMark
+}
+
+// topicMarkNow returns the page's topic mark.
+func (t *turns) topicMarkNow() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.topicMark
+}

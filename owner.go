@@ -168,8 +168,13 @@ func (m *member) settle(_ changeID, res result, err error) (result, bool) {
 // and marks, and the pending change's last.
 func (m *member) stamp(rec PageRecord) PageRecord {
 	rec.Owner, rec.Events, rec.Marks = m.cluster().Self(), m.p.turns.results(), m.p.turns.markList()
+	rec.TopicMark = m.p.turns.topicMarkNow()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.pending.message {
+		rec.TopicMark = max(rec.TopicMark, m.pending.logSeq)
+		return rec
+	}
 	if m.pending.id != "" {
 		rec.Events = append(rec.Events, eventResult(m.pending.id, m.pendingRes))
 	}
@@ -338,7 +343,7 @@ func (m *member) claimChanging(ctx context.Context, f fetched) error {
 		return err
 	}
 	p.app.metrics.takeover()
-	m.own()
+	p.app.topics.takeOver(p, m.own)
 	// Followers that missed the former owner's last changes catch up.
 	m.tellFollowers(change{kind: busState, v: p.version}, p.data)
 	return nil

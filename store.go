@@ -59,6 +59,11 @@ type PageRecord struct {
 	// runs none of them twice, and each tab's in order. A cluster's store
 	// may keep only the latest of them (cluster.WithEventWindow).
 	Marks []EventMark
+	// TopicMark is the number, in the cluster's [TopicLog], of the latest
+	// message of a topic that ran on the page (or, before any did, of the
+	// log's latest message when the page was made), so that an instance
+	// that takes the page over runs the messages after it, and none before.
+	TopicMark uint64
 }
 
 // MemoryStore is a [Store] in the process's memory. It keeps Data by

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/livetemplate/livetemplate/internal/protocol"
 	"github.com/livetemplate/livetemplate/internal/topic"
 )
 
@@ -31,6 +32,8 @@ type Message struct {
 	ID string
 	// Data is the message's data, as JSON.
 	Data json.RawMessage
+
+	seq uint64 // its number in the cluster's TopicLog; 0 for none
 }
 
 // Decode decodes the message's data into v, as [json.Unmarshal] does.
@@ -96,8 +99,11 @@ func (a *Application) HandleTopic(templateName, topicName string, h TopicHandler
 // larger than [WithMaxMessageSize].
 //
 // A page that is not live anywhere (ended, or in the store only) does not
-// get the message; nor does a page whose owner dies before it ran the
-// message, which goes on with its next message on its new owner.
+// get the message. In a cluster whose [Cluster] is a [TopicLog] (as
+// cluster.WithNATS's is), Publish returns once the log keeps the message,
+// and a page whose owner dies before it ran the message runs it on the
+// instance that takes it over; with another Cluster, such a page does not
+// get the message.
 func (a *Application) Publish(ctx context.Context, topicName string, data any) (string, error) {
 	b, err := json.Marshal(data)
 	if err != nil {
@@ -115,7 +121,11 @@ func (a *Application) Publish(ctx context.Context, topicName string, data any) (
 	}
 	if c := a.cfg.cluster; c != nil {
 		enc, _ := json.Marshal(m) // strings and JSON: cannot fail
-		if err := callErr(a, "Cluster.Publish", func() error { return c.Publish(topicSubject(topicName), enc) }); err != nil {
+		send := func() error { return c.Publish(topicSubject(topicName), enc) }
+		if log, ok := a.topicLog(); ok {
+			send = func() error { return log.AppendTopic(ctx, topicName, enc) }
+		}
+		if err := callErr(a, "Cluster.Publish", send); err != nil {
 			return "", fmt.Errorf("livetemplate: publish to %q: %w", topicName, err)
 		}
 		return id, nil // this instance gets it from the cluster too
@@ -147,18 +157,25 @@ func (a *Application) topicHandler(templateName, topicName string) TopicHandler 
 // template handles its topic.
 func (a *Application) deliver(m Message) {
 	for _, p := range a.pages.owned() {
-		if a.topicHandler(p.tmpl.name, m.Topic) == nil {
-			continue
-		}
-		if !a.topics.lanes.Push(p, m) && a.events.Err() == nil {
-			a.logError("livetemplate: a page's topic queue is full: the message is dropped for it (see WithTopicQueue)",
-				slog.Any("page", p), slog.String("topic", m.Topic), slog.String("id", m.ID))
+		if a.topicHandler(p.tmpl.name, m.Topic) != nil {
+			a.queue(p, m)
 		}
 	}
 }
 
-// runMessage runs the handler of m on p, once per message id, if this
-// instance owns p.
+// queue queues m for p, or logs that p's queue is full.
+func (a *Application) queue(p *Page, m Message) {
+	if !a.topics.lanes.Push(p, m) && a.events.Err() == nil {
+		a.logError("livetemplate: a page's topic queue is full: the message is dropped for it (see WithTopicQueue)",
+			slog.Any("page", p), slog.String("topic", m.Topic), slog.String("id", m.ID))
+	}
+}
+
+// runMessage runs the handler of m on p, once per message, if this
+// instance owns p. A run that could not happen now (the page busy, the
+// instance without its lease for a moment, its record's write refused) is
+// tried again until WithEventTimeout has passed: a page that another
+// instance took over meanwhile gets the message from that instance.
 func (a *Application) runMessage(p *Page, m Message) {
 	h := a.topicHandler(p.tmpl.name, m.Topic)
 	if h == nil {
@@ -167,9 +184,19 @@ func (a *Application) runMessage(p *Page, m Message) {
 	ctx, cancel := context.WithTimeout(a.events, a.cfg.eventTimeout)
 	defer cancel()
 	asEvent := func(ctx context.Context, p *Page, _ Event) error { return h(ctx, p, m) }
-	res, _ := p.runEvent(ctx, asEvent, Event{Name: m.Topic, ID: topicPrefix + m.ID})
-	if res.err != nil && res.err.Code != "" {
-		a.logError("livetemplate: topic handler failed", slog.Any("page", p), slog.String("topic", m.Topic), slog.String("code", res.err.Code), slog.String("error", res.err.Message))
+	var retry backoff
+	for {
+		res, owned := p.runChange(ctx, asEvent, Event{Name: m.Topic, ID: topicPrefix + m.ID}, messageChange(m))
+		if !owned || res.err == nil {
+			return
+		}
+		if res.err.Code != protocol.CodeUnavailable || retry.wait(ctx) != nil {
+			if a.events.Err() != nil {
+				return // the application closes: another instance takes the page over
+			}
+			a.logError("livetemplate: topic handler failed", slog.Any("page", p), slog.String("topic", m.Topic), slog.String("code", res.err.Code), slog.String("error", res.err.Message))
+			return
+		}
 	}
 }
 
@@ -179,11 +206,20 @@ const topicPrefix = "topic:"
 
 // topics is an application's part of the topics: the lanes of its pages'
 // messages, and its subscriptions to the cluster's subjects of the topics
-// it handles. mu guards subs.
+// it handles, or its following of the cluster's TopicLog. mu guards subs
+// and unfollow. feed orders the messages of the log on this instance:
+// deliverLogged holds it while it queues a message for the pages that the
+// instance owns, takeOver while it makes the instance a page's owner and
+// queues the messages that the page's former owner had not run, so that
+// those come before any later one; it guards cursor. Lock order: a page's
+// change lock, feed, the lanes' lock.
 type topics struct {
-	lanes *topic.Lanes[*Page, Message]
-	mu    sync.Mutex
-	subs  map[string]func() // unsubscribe, by topic
+	lanes    *topic.Lanes[*Page, Message]
+	mu       sync.Mutex
+	subs     map[string]func() // unsubscribe, by topic
+	unfollow func()            // ends the following of the log; nil before it
+	feed     sync.Mutex
+	cursor   uint64 // the number of the log's latest message that this instance queued or saw
 }
 
 func (t *topics) init(a *Application) {
@@ -199,13 +235,15 @@ func (t *topics) subscribe(a *Application, name string) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if log, ok := a.topicLog(); ok {
+		return t.followLocked(a, log)
+	}
 	if t.subs[name] != nil {
 		return nil
 	}
 	unsub, err := call(a, "Cluster.Subscribe", func() (func(), error) {
 		return c.Subscribe(topicSubject(name), func(b []byte) {
-			var m Message
-			if json.Unmarshal(b, &m) == nil && m.Topic == name && m.ID != "" {
+			if m, ok := decodeMessage(name, b); ok {
 				a.deliver(m)
 			}
 		})
@@ -227,7 +265,11 @@ func (t *topics) close() {
 		unsub()
 	}
 	t.subs = nil
+	unfollow := t.unfollow
 	t.mu.Unlock()
+	if unfollow != nil {
+		unfollow()
+	}
 	t.lanes.Close()
 }
 

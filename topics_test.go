@@ -201,3 +201,45 @@ func TestTopicsSlowPage(t *testing.T) {
 		t.Errorf("the fast page handled %d messages, the slow one %d; want 20, and 4: one running and 3 queued", f, s)
 	}
 }
+
+// TestTopicsKeepEventIDs: messages of topics do not take the places of
+// events among the ids a page remembers, so that a burst of messages
+// cannot make a resent event run twice.
+func TestTopicsKeepEventIDs(t *testing.T) {
+	var r runs
+	app := inboxApp(t, &r, livetemplate.WithDedupeWindow(4))
+	var mu sync.Mutex
+	adds := 0
+	err := app.HandleEvent("inbox", "add", func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
+		mu.Lock()
+		adds++
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := newPage(t, app, "inbox", inbox{User: "alice"})
+	ctx := testContext(t)
+	client := join(t, dial(t, serve(t, app)+"/live"), page.GetToken())
+	if err := client.EventID(ctx, "e1", "add", nil); err != nil {
+		t.Fatal(err)
+	}
+	var notes []string
+	for i := range 10 {
+		text := fmt.Sprint("n", i)
+		if _, err := app.Publish(ctx, "notes", note{Text: text}); err != nil {
+			t.Fatal(err)
+		}
+		notes = append(notes, text)
+	}
+	waitHTML(t, client, inboxSrc, inbox{User: "alice", Notes: notes})
+	if err := client.EventID(ctx, "e1", "add", nil); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if adds != 1 {
+		t.Errorf("the event ran %d times, want once: messages pushed its id out of the page's memory", adds)
+	}
+}

@@ -31,11 +31,12 @@ func WithNATS(nc *nats.Conn, opts ...Option) livetemplate.Option {
 
 // node is one instance of the cluster: it implements livetemplate.Cluster.
 type node struct {
-	nc    *nats.Conn
-	cfg   *config
-	self  string
-	store *store
-	lease *lease
+	nc     *nats.Conn
+	cfg    *config
+	self   string
+	store  *store
+	lease  *lease
+	topics topicLog // topics.go
 
 	mu      sync.Mutex
 	closed  bool

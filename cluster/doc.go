@@ -12,7 +12,10 @@
 // Page records live in a JetStream key-value bucket (one key per page, with
 // the page's time to live); each instance holds a lease there, a key that
 // expires unless the instance renews it. Changes and events travel on core
-// NATS subjects.
+// NATS subjects. Messages of topics (livetemplate's Application.Publish) go
+// to a JetStream stream, numbered, kept for [TopicRetention]: the instance
+// that takes a page over runs the messages its former owner had not run
+// (the cluster is a livetemplate.TopicLog).
 //
 // # Owners and followers
 //

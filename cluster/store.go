@@ -151,6 +151,7 @@ type recordHeader struct {
 	Owner    string        `json:"o,omitempty"`
 	Events   []eventResult `json:"e,omitempty"`
 	Marks    []eventMark   `json:"m,omitempty"`
+	Topic    uint64        `json:"q,omitempty"` // the record's TopicMark
 }
 
 // eventMark is a tab's high-water mark in a record.
@@ -210,7 +211,7 @@ func (s *store) encodeRecord(rec livetemplate.PageRecord) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := recordHeader{Template: rec.Template, Version: rec.Version, Owner: rec.Owner}
+	h := recordHeader{Template: rec.Template, Version: rec.Version, Owner: rec.Owner, Topic: rec.TopicMark}
 	for _, e := range rec.Events[max(0, len(rec.Events)-s.cfg.events):] {
 		h.Events = append(h.Events, eventResult(e))
 	}
@@ -238,7 +239,7 @@ func (s *store) decodeRecord(value []byte) (livetemplate.PageRecord, error) {
 	if err != nil {
 		return livetemplate.PageRecord{}, err
 	}
-	rec := livetemplate.PageRecord{Template: h.Template, Data: d, Version: h.Version, Owner: h.Owner}
+	rec := livetemplate.PageRecord{Template: h.Template, Data: d, Version: h.Version, Owner: h.Owner, TopicMark: h.Topic}
 	for _, e := range h.Events {
 		rec.Events = append(rec.Events, livetemplate.EventResult(e))
 	}

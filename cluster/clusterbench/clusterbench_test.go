@@ -36,3 +36,23 @@ func TestRun(t *testing.T) {
 		t.Logf("%s = %v", name, v)
 	}
 }
+
+// TestRunTopics runs the topics suite small: it works, and no page loses
+// or runs twice a message across the death of an instance.
+func TestRunTopics(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := clusterbench.RunTopics(ctx, clusterbench.TopicsOptions{Pages: 12, Fanouts: 2, Publishes: 150, AuditPages: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Lost != 0 || r.Duplicated != 0 {
+		t.Fatalf("lost %d messages, ran %d twice", r.Lost, r.Duplicated)
+	}
+	if r.FanoutP99 <= 0 {
+		t.Fatalf("no measure: %+v", r)
+	}
+	for name, v := range r.Metrics() {
+		t.Logf("%s = %v", name, v)
+	}
+}

@@ -23,9 +23,21 @@ func init() { Register("topics", runTopics) }
 // suite publishes to.
 const topicPages = 1000
 
+// clusterTopics measures topics on a cluster, if cmd/ltbench set it (see
+// SetClusterTopics): this module does not import NATS.
+var clusterTopics func(ctx context.Context, pages int) ([]Metric, error)
+
+// SetClusterTopics makes the topics suite run fn too, after its own
+// measures, with the number of per-user pages to spread over the cluster,
+// and report fn's metrics.
+func SetClusterTopics(fn func(ctx context.Context, pages int) ([]Metric, error)) {
+	clusterTopics = fn
+}
+
 // runTopics measures topics on one instance: how long one Publish takes to
 // reach the clients of 1,000 per-user pages, each page running its own
-// handler and template, and whether every page ran every message once.
+// handler and template, and whether every page ran every message once;
+// then on a cluster, if SetClusterTopics set how.
 func runTopics(opts Options) ([]Metric, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), wsTimeout)
 	defer cancel()
@@ -34,14 +46,37 @@ func runTopics(opts Options) ([]Metric, error) {
 		return nil, err
 	}
 	count := func(name string, n int) Metric { return Metric{Name: name, Value: float64(n), Unit: "messages"} }
-	return []Metric{
+	ms := []Metric{
 		millis("topics.fanout_p50_ms", percentileMs(r.lat, 50)),
 		// Each page runs a handler and its template: 1,000 of them within
 		// twice a single page's fan-out to 1,000 clients.
 		millis("topics.fanout_p99_ms", percentileMs(r.lat, 99)).WithGoal(100),
 		count("topics.lost", r.lost).WithGoal(0),
 		count("topics.duplicated", r.duplicated).WithGoal(0),
-	}, nil
+	}
+	if clusterTopics == nil {
+		return ms, nil
+	}
+	cms, err := clusterTopics(ctx, min(topicPages, Conns))
+	if err != nil {
+		return nil, err
+	}
+	return mergeCounts(ms, cms), nil
+}
+
+// mergeCounts returns ms with the metrics of cms: those of a name in ms
+// (the counts of messages lost and run twice) add to its value, the others
+// follow.
+func mergeCounts(ms, cms []Metric) []Metric {
+	for _, c := range cms {
+		i := slices.IndexFunc(ms, func(m Metric) bool { return m.Name == c.Name })
+		if i < 0 {
+			ms = append(ms, c)
+			continue
+		}
+		ms[i].Value += c.Value
+	}
+	return ms
 }
 
 // topicResult is what topicFanout measured.
