@@ -2,13 +2,17 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -544,4 +548,205 @@ func TestNavigateRestart(t *testing.T) {
 	if n := rs.loads.Load(); n != 2 {
 		t.Errorf("%d fetches of the page, want 2: the load and the navigation", n)
 	}
+}
+
+// The URL state tests: a page whose filter is its URL's query.
+const urlSrc = `<p id="filter">{{.Filter}}</p><ul>{{range .Items}}{{if or (eq $.Filter "" "all") (eq $.Filter .State)}}<li>{{.Name}}</li>{{end}}{{end}}</ul>` +
+	`<a id="f-done" lvt-patch href="?filter=done">done</a><a id="f-active" lvt-patch href="?filter=active">active</a>` +
+	`<a id="f-all" lvt-patch="replace" href="?filter=all">all</a><button id="sort" lvt-click="sort">sort</button>`
+
+type urlItem struct{ Name, State string }
+
+type urlData struct {
+	Filter string
+	Items  []urlItem
+}
+
+func newURLData(filter string) urlData {
+	return urlData{Filter: filter, Items: []urlItem{{"milk", "done"}, {"eggs", "active"}, {"tea", "done"}}}
+}
+
+// urlSite serves /urls, a page whose filter comes from the query, with a
+// params handler, and /p1, whose page per connection (/p1live) is made from
+// the query. It records the queries its params handler is told.
+type urlSite struct {
+	*site
+	conns  tabsbench.ConnCount
+	oracle *template.Template // the template, for html/template's HTML of a page's data
+	pmu    sync.Mutex
+	params []string // the params handler's queries, in order
+	made   []string // the queries of the requests that made pages per connection
+}
+
+func newURLSite(t *testing.T) *urlSite {
+	t.Helper()
+	us := &urlSite{oracle: template.Must(template.New("t").Parse(urlSrc))}
+	fromQuery := func(r *http.Request) (any, error) {
+		us.pmu.Lock()
+		us.made = append(us.made, r.URL.Query().Encode())
+		us.pmu.Unlock()
+		return newURLData(r.URL.Query().Get("filter")), nil
+	}
+	us.site = newSite(t, siteConfig{src: urlSrc, data: func() any { return newURLData("") }, routes: func(s *site) map[string]http.Handler {
+		page := func(script string) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				p, err := s.app.NewPage("t", newURLData(r.URL.Query().Get("filter")))
+				if err != nil {
+					http.Error(w, err.Error(), http.StatusInternalServerError)
+					return
+				}
+				s.mu.Lock()
+				s.pages = append(s.pages, p)
+				s.mu.Unlock()
+				html, err := p.Render()
+				if err != nil {
+					http.Error(w, err.Error(), http.StatusInternalServerError)
+					return
+				}
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.Header().Set("Content-Security-Policy", strictCSP)
+				fmt.Fprintf(w, `<!doctype html><html><head><title>urls</title></head><body><div data-lvt-root>%s</div>%s</body></html>`,
+					html, strings.NewReplacer("{{TOKEN}}", p.GetToken(), "{{V}}", fmt.Sprint(p.Version())).Replace(script))
+			})
+		}
+		return map[string]http.Handler{
+			"/live":     us.conns.Wrap(s.app.Handler()),
+			"GET /urls": page(`<script src="/livetemplate.js" data-live="/live" data-token="{{TOKEN}}" data-version="{{V}}" data-params defer></script>`),
+			"/p1live":   s.app.PageHandler("t", fromQuery),
+			"GET /p1": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprint(w, `<!doctype html><div data-lvt-root></div><script src="/livetemplate.js" data-live="/p1live?x=1" data-params defer></script>`)
+			}),
+		}
+	}})
+	err := us.app.HandleParams("t", func(ctx context.Context, p *livetemplate.Page, params url.Values) error {
+		us.pmu.Lock()
+		us.params = append(us.params, params.Encode())
+		us.pmu.Unlock()
+		_, err := p.Modify(ctx, func(data any) (any, error) {
+			d := data.(urlData)
+			d.Filter = params.Get("filter")
+			return d, nil
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	us.handle("sort", func(context.Context, *livetemplate.Page, livetemplate.Event) error {
+		return livetemplate.Patch("?filter=active&by=handler")
+	})
+	return us
+}
+
+// told waits until the params handler was told want, the queries since the
+// site started, in order.
+func (us *urlSite) told(want ...string) {
+	us.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		us.pmu.Lock()
+		got := strings.Join(us.params, " | ")
+		us.pmu.Unlock()
+		if got == strings.Join(want, " | ") {
+			return
+		}
+		if time.Now().After(deadline) {
+			us.t.Fatalf("the params handler was told %q, want %q", got, strings.Join(want, " | "))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// shows waits until tab's URL has the query search and its root shows
+// html/template's HTML of the data of filter, without a reload.
+func (us *urlSite) shows(tab *browsertest.Tab, search, filter string) {
+	us.t.Helper()
+	var b strings.Builder
+	if err := us.oracle.Execute(&b, newURLData(filter)); err != nil {
+		us.t.Fatal(err)
+	}
+	want, _ := json.Marshal(b.String())
+	tab.WaitFor(`(() => { const t = document.createElement("template"); t.innerHTML = `+string(want)+`;
+		return location.search === `+strconv.Quote(search)+` && document.querySelector("[data-lvt-root]").innerHTML === t.innerHTML && window.mark === 1; })()`, 10*time.Second)
+}
+
+// TestURLState patches a page's URL from links and from a handler in real
+// Chromium, walks back and forward through its filters, and reloads at a
+// filtered URL: the params handler is told each query once, the root shows
+// html/template's HTML of the filtered data, and the page never reloads.
+func TestURLState(t *testing.T) {
+	b := browsertest.Start(t)
+
+	t.Run("LinksHistoryHandler", func(t *testing.T) {
+		us := newURLSite(t)
+		tab := us.open(b, "/urls")
+		browsertest.MustEval[bool](tab, `window.mark = 1, window.h0 = history.length, true`)
+		us.told("") // the first join
+		us.shows(tab, "", "")
+		browsertest.MustEval[bool](tab, `document.getElementById("f-done").click(), true`)
+		us.shows(tab, "?filter=done", "done")
+		browsertest.MustEval[bool](tab, `document.getElementById("f-active").click(), true`)
+		us.shows(tab, "?filter=active", "active")
+		browsertest.MustEval[bool](tab, `history.back(), true`)
+		us.shows(tab, "?filter=done", "done")
+		browsertest.MustEval[bool](tab, `history.back(), true`)
+		us.shows(tab, "", "")
+		browsertest.MustEval[bool](tab, `history.forward(), true`)
+		us.shows(tab, "?filter=done", "done")
+		us.told("", "filter=done", "filter=active", "filter=done", "", "filter=done")
+		browsertest.MustEval[bool](tab, `document.getElementById("f-all").click(), true`)
+		us.shows(tab, "?filter=all", "all")
+		if got := browsertest.MustEval[int](tab, `history.length - h0`); got != 2 {
+			t.Errorf("history grew by %d entries, want 2 (done and active; all replaced done)", got)
+		}
+		browsertest.MustEval[bool](tab, `document.getElementById("sort").click(), true`)
+		us.shows(tab, "?filter=active&by=handler", "active")
+		browsertest.MustEval[bool](tab, `history.back(), true`)
+		us.shows(tab, "?filter=all", "all")
+		us.told("", "filter=done", "filter=active", "filter=done", "", "filter=done", "filter=all", "by=handler&filter=active", "filter=all")
+		if n := us.conns.Opened(); n != 1 {
+			t.Errorf("%d connections opened, want 1", n)
+		}
+		noConsole(t, tab)
+	})
+
+	t.Run("Reload", func(t *testing.T) {
+		// A reload at a filtered URL renders the filter on the server, and
+		// the first join tells the params handler the same query.
+		us := newURLSite(t)
+		tab := us.open(b, "/urls?filter=done")
+		browsertest.MustEval[bool](tab, `window.mark = 1, true`)
+		us.shows(tab, "?filter=done", "done")
+		us.told("filter=done")
+		browsertest.MustEval[bool](tab, `document.getElementById("f-active").click(), true`)
+		us.shows(tab, "?filter=active", "active")
+		tab.Navigate(us.srv.URL + "/urls?filter=active")
+		tab.WaitFor(`window.liveTemplate && liveTemplate.status === "connected"`, 10*time.Second)
+		browsertest.MustEval[bool](tab, `window.mark = 1, true`)
+		us.shows(tab, "?filter=active", "active")
+		us.told("filter=done", "filter=active", "filter=active")
+		noConsole(t, tab)
+	})
+
+	t.Run("PageHandlerFromURL", func(t *testing.T) {
+		// A page per connection is made from the query of the document's
+		// URL: newData's request has it, beside the live URL's own.
+		us := newURLSite(t)
+		tab := b.Tab(t)
+		tab.Navigate(us.srv.URL + "/p1?filter=done&x=2")
+		tab.WaitFor(`window.liveTemplate && liveTemplate.status === "connected"`, 10*time.Second)
+		browsertest.MustEval[bool](tab, `window.mark = 1, true`)
+		us.shows(tab, "?filter=done&x=2", "done")
+		us.told("filter=done&x=2")
+		us.pmu.Lock()
+		made := strings.Join(us.made, " | ")
+		us.pmu.Unlock()
+		if made != "filter=done&x=1" {
+			t.Errorf("pages made from the queries %q, want filter=done&x=1 (the live URL's x)", made)
+		}
+		browsertest.MustEval[bool](tab, `document.getElementById("f-active").click(), true`)
+		us.shows(tab, "?filter=active", "active")
+		us.told("filter=done&x=2", "filter=active")
+		noConsole(t, tab)
+	})
 }
