@@ -551,7 +551,7 @@ func TestNavigateRestart(t *testing.T) {
 }
 
 // The URL state tests: a page whose filter is its URL's query.
-const urlSrc = `<p id="filter">{{.Filter}}</p><ul>{{range .Items}}{{if or (eq $.Filter "" "all") (eq $.Filter .State)}}<li>{{.Name}}</li>{{end}}{{end}}</ul>` +
+const urlSrc = `<p id="filter">{{.Filter}}</p><ul>{{range .Shown}}<li data-key="{{.Name}}">{{.Name}}</li>{{end}}</ul>` +
 	`<a id="f-done" lvt-patch href="?filter=done">done</a><a id="f-active" lvt-patch href="?filter=active">active</a>` +
 	`<a id="f-all" lvt-patch="replace" href="?filter=all">all</a><button id="sort" lvt-click="sort">sort</button>`
 
@@ -562,13 +562,25 @@ type urlData struct {
 	Items  []urlItem
 }
 
+// Shown returns the items that the filter shows.
+func (d urlData) Shown() []urlItem {
+	var out []urlItem
+	for _, it := range d.Items {
+		if d.Filter == "" || d.Filter == "all" || d.Filter == it.State {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
 func newURLData(filter string) urlData {
 	return urlData{Filter: filter, Items: []urlItem{{"milk", "done"}, {"eggs", "active"}, {"tea", "done"}}}
 }
 
 // urlSite serves /urls, a page whose filter comes from the query, with a
-// params handler, and /p1, whose page per connection (/p1live) is made from
-// the query. It records the queries its params handler is told.
+// params handler (and with ?two, a second page beside it, of a second
+// client), and /p1, whose page per connection (/p1live) is made from the
+// query. It records the queries its params handler is told.
 type urlSite struct {
 	*site
 	conns  tabsbench.ConnCount
@@ -588,31 +600,47 @@ func newURLSite(t *testing.T) *urlSite {
 		return newURLData(r.URL.Query().Get("filter")), nil
 	}
 	us.site = newSite(t, siteConfig{src: urlSrc, data: func() any { return newURLData("") }, routes: func(s *site) map[string]http.Handler {
+		render := func(filter string) (*livetemplate.Page, string, error) {
+			p, err := s.app.NewPage("t", newURLData(filter))
+			if err != nil {
+				return nil, "", err
+			}
+			s.mu.Lock()
+			s.pages = append(s.pages, p)
+			s.mu.Unlock()
+			html, err := p.Render()
+			return p, html, err
+		}
 		page := func(script string) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				p, err := s.app.NewPage("t", newURLData(r.URL.Query().Get("filter")))
-				if err != nil {
-					http.Error(w, err.Error(), http.StatusInternalServerError)
-					return
+				p, html, err := render(r.URL.Query().Get("filter"))
+				second := ""
+				if r.URL.Query().Has("two") && err == nil {
+					var p2 *livetemplate.Page
+					p2, second, err = render("")
+					if p2 != nil {
+						second = fmt.Sprintf(`<div id="second" data-token="%s" data-version="%d">%s</div><script src="/second.js" defer></script>`, p2.GetToken(), p2.Version(), second)
+					}
 				}
-				s.mu.Lock()
-				s.pages = append(s.pages, p)
-				s.mu.Unlock()
-				html, err := p.Render()
 				if err != nil {
 					http.Error(w, err.Error(), http.StatusInternalServerError)
 					return
 				}
 				w.Header().Set("Content-Type", "text/html; charset=utf-8")
 				w.Header().Set("Content-Security-Policy", strictCSP)
-				fmt.Fprintf(w, `<!doctype html><html><head><title>urls</title></head><body><div data-lvt-root>%s</div>%s</body></html>`,
-					html, strings.NewReplacer("{{TOKEN}}", p.GetToken(), "{{V}}", fmt.Sprint(p.Version())).Replace(script))
+				fmt.Fprintf(w, `<!doctype html><html><head><title>urls</title></head><body><div data-lvt-root>%s</div>%s%s</body></html>`,
+					html, strings.NewReplacer("{{TOKEN}}", p.GetToken(), "{{V}}", fmt.Sprint(p.Version())).Replace(script), second)
 			})
 		}
 		return map[string]http.Handler{
 			"/live":     us.conns.Wrap(s.app.Handler()),
 			"GET /urls": page(`<script src="/livetemplate.js" data-live="/live" data-token="{{TOKEN}}" data-version="{{V}}" data-params defer></script>`),
 			"/p1live":   s.app.PageHandler("t", fromQuery),
+			"GET /second.js": jsHandler(`document.addEventListener("DOMContentLoaded", () => {
+				const root = document.getElementById("second");
+				window.second = new LiveTemplateClient({ root, presetToken: root.dataset.token, version: Number(root.dataset.version) });
+				second.connect("/live");
+			});`),
 			"GET /p1": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				fmt.Fprint(w, `<!doctype html><div data-lvt-root></div><script src="/livetemplate.js" data-live="/p1live?x=1" data-params defer></script>`)
 			}),
@@ -725,6 +753,30 @@ func TestURLState(t *testing.T) {
 		browsertest.MustEval[bool](tab, `window.mark = 1, true`)
 		us.shows(tab, "?filter=active", "active")
 		us.told("filter=done", "filter=active", "filter=active")
+		noConsole(t, tab)
+	})
+
+	t.Run("TwoClients", func(t *testing.T) {
+		// A second client in the document, with its own page: a click on
+		// a patch link is one patch, back one step, as with one client.
+		us := newURLSite(t)
+		tab := us.open(b, "/urls?two")
+		tab.WaitFor(`window.second && second.status === "connected"`, 10*time.Second)
+		browsertest.MustEval[bool](tab, `window.mark = 1, window.h0 = history.length, true`)
+		browsertest.MustEval[bool](tab, `document.getElementById("f-done").click(), true`)
+		us.shows(tab, "?filter=done", "done")
+		if got := browsertest.MustEval[int](tab, `history.length - h0`); got != 1 {
+			t.Errorf("history grew by %d entries, want 1", got)
+		}
+		browsertest.MustEval[bool](tab, `history.back(), true`)
+		us.shows(tab, "?two", "")
+		us.told("two=", "filter=done", "two=")
+		us.mu.Lock()
+		pages := len(us.pages)
+		us.mu.Unlock()
+		if pages != 2 {
+			t.Errorf("%d pages made, want 2: no page was fetched again", pages)
+		}
 		noConsole(t, tab)
 	})
 

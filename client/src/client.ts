@@ -53,7 +53,7 @@ export interface ClientOptions extends ConnectionOptions {
    * the last 10 seconds; "stay" does nothing more; a function is called instead.
    */
   gone?: "reload" | "stay" | ((e: LiveTemplateError) => void);
-  /** Whether links marked lvt-nav, and back and forward between their pages, navigate live, and links marked lvt-patch patch the URL (true). */
+  /** Whether links marked lvt-nav, and back and forward between their pages, navigate live, and links marked lvt-patch patch the URL (true): the document's first client with nav handles them. */
   nav?: boolean;
   /** Whether the page's template has a params handler (HandleParams; the script tag's data-params), which the client tells the URL's query when it joins the page, on every patch, and on back and forward between the page's URLs (false). */
   params?: boolean;
@@ -121,7 +121,6 @@ export class LiveTemplateClient {
   private unbind_: Unsubscribe | null = null;
   private hookHost_: HookHost | null = null;
   private status_: StatusView | null = null;
-  private navs_ = false; // it listens to the document's live links
   private params_ = false; // the page has a params handler
   private stopped_: LiveTemplateError | null = null;
 
@@ -189,12 +188,11 @@ export class LiveTemplateClient {
     this.setStatus_("connecting");
     prefetch(); // the commands' code, in parallel with the connection: here by the first command
     if (this.options.bindings !== false) this.unbind_ = bind(root, (el, name, data) => this.send_(el, name, data));
-    if (this.options.nav !== false && !this.navs_) {
+    if (this.options.nav !== false) {
       listen(
         (url, pop, page) => void this.go_(url, pop, page),
         (url, replace) => void this.patch(url, replace),
       );
-      this.navs_ = true;
     }
     this.attach_(root, token, this.options.version ?? 0, this.options.params === true);
   }

@@ -12,6 +12,7 @@ export type Chunk = typeof import("./navchunk");
 
 let src = ""; // the chunk's URL, "" while unknown
 let chunk: Promise<Chunk> | undefined;
+let heard = false; // a client listens to the document's links and history
 
 /** Sets the URL of the client's own script, which the chunk's is made from. */
 export function scriptURL(s: string): void {
@@ -31,8 +32,12 @@ export function loadChunk(): Promise<Chunk> {
  * Calls go for clicks on links marked lvt-nav (pop 0) and for back and forward to live entries
  * (pop: the entry's id; page: the token of the page it showed), and patch for clicks on links
  * marked lvt-patch, for the document's life: a client that stopped loads the document instead.
+ * The document's first client listens; a later one's listen does nothing, so that one click is
+ * one navigation.
  */
 export function listen(go: (url: string, pop: number, page?: string) => void, patch: (url: string, replace: boolean) => void): void {
+  if (heard) return;
+  heard = true;
   document.addEventListener("click", (e) => {
     const a = e.target instanceof Element ? e.target.closest(`a[${C.NAV}],a[${C.PATCH}]`) : null;
     if (!(a instanceof HTMLAnchorElement) || e.defaultPrevented || e.button || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;

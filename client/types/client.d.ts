@@ -39,7 +39,7 @@ export interface ClientOptions extends ConnectionOptions {
      * the last 10 seconds; "stay" does nothing more; a function is called instead.
      */
     gone?: "reload" | "stay" | ((e: LiveTemplateError) => void);
-    /** Whether links marked lvt-nav, and back and forward between their pages, navigate live, and links marked lvt-patch patch the URL (true). */
+    /** Whether links marked lvt-nav, and back and forward between their pages, navigate live, and links marked lvt-patch patch the URL (true): the document's first client with nav handles them. */
     nav?: boolean;
     /** Whether the page's template has a params handler (HandleParams; the script tag's data-params), which the client tells the URL's query when it joins the page, on every patch, and on back and forward between the page's URLs (false). */
     params?: boolean;
@@ -104,7 +104,6 @@ export declare class LiveTemplateClient {
     private unbind_;
     private hookHost_;
     private status_;
-    private navs_;
     private params_;
     private stopped_;
     constructor(options?: ClientOptions);
