@@ -58,12 +58,25 @@ type restartSite struct {
 	cur   atomic.Pointer[livetemplate.Application]
 	down  atomic.Bool  // refuse the live endpoint's handshakes with 503
 	loads atomic.Int32 // of /page
+	// For TestRedirectRestart: the store of every application when set (the
+	// pages outlive a restart), the runs of the handler of "go", and what its
+	// first run waits for after its context ends, when set.
+	store *livetemplate.MemoryStore
+	goes  atomic.Int32
+	held  chan struct{}
 }
 
 // newRestartSite serves /page with the auto-connect script tag and attrs.
 func newRestartSite(t *testing.T, attrs string) *restartSite {
 	t.Helper()
 	rs := &restartSite{t: t}
+	rs.start(attrs)
+	return rs
+}
+
+// start starts the site with its first application.
+func (rs *restartSite) start(attrs string) {
+	t := rs.t
 	rs.cur.Store(rs.newApp())
 	t.Cleanup(func() { rs.cur.Load().Close() })
 	rs.srv = testServer(t, nil, map[string]http.Handler{
@@ -93,14 +106,17 @@ func newRestartSite(t *testing.T, attrs string) *restartSite {
 				html, p.GetToken(), p.Version(), attrs)
 		}),
 	})
-	return rs
 }
 
 var restartKey = []byte("0123456789abcdef0123456789abcdef")
 
 func (rs *restartSite) newApp() *livetemplate.Application {
 	rs.t.Helper()
-	app, err := livetemplate.NewApplication(livetemplate.WithLogger(slog.New(slog.DiscardHandler)), livetemplate.WithSigningKeys(restartKey))
+	opts := []livetemplate.Option{livetemplate.WithLogger(slog.New(slog.DiscardHandler)), livetemplate.WithSigningKeys(restartKey)}
+	if rs.store != nil {
+		opts = append(opts, livetemplate.WithStore(rs.store))
+	}
+	app, err := livetemplate.NewApplication(opts...)
 	if err != nil {
 		rs.t.Fatal(err)
 	}
@@ -114,6 +130,19 @@ func (rs *restartSite) newApp() *livetemplate.Application {
 			return c, nil
 		})
 		return err
+	})
+	if err != nil {
+		rs.t.Fatal(err)
+	}
+	err = app.HandleEvent("t", "go", func(ctx context.Context, _ *livetemplate.Page, e livetemplate.Event) error {
+		if rs.goes.Add(1) == 1 && rs.held != nil {
+			<-ctx.Done()
+			<-rs.held
+		}
+		if string(e.Data) == `"live"` {
+			return livetemplate.Navigate("/page?sent")
+		}
+		return livetemplate.Redirect("/page?loaded")
 	})
 	if err != nil {
 		rs.t.Fatal(err)
@@ -521,6 +550,53 @@ func TestNavigateTabs(t *testing.T) {
 			t.Errorf("%d connections opened, want 2: the first leader's and the second's", n)
 		}
 	})
+}
+
+// TestRedirectRestart: a handler's Navigate or Redirect whose ack the server
+// could not send, because it restarted (on the same store) while the
+// handler ran, still sends the browser on: the client resends the event
+// after it reconnects, and follows the ack it gets then. (Without a
+// cluster the new server runs the handler again: the ids of events are not
+// in the store, see docs/protocol.md.)
+func TestRedirectRestart(t *testing.T) {
+	b := browsertest.Start(t)
+	for _, c := range []struct{ to, arrived string }{
+		{"live", `location.search === "?sent" && window.mark === 1 && liveTemplate.status === "connected"`},
+		{"doc", `location.search === "?loaded" && !window.mark && liveTemplate.status === "connected"`},
+	} {
+		t.Run(c.to, func(t *testing.T) {
+			rs := &restartSite{t: t, store: &livetemplate.MemoryStore{}, held: make(chan struct{})}
+			rs.start("")
+			tab := rs.open(b)
+			listen(tab)
+			browsertest.MustEval[bool](tab, `window.mark = 1, window.res = [], liveTemplate.pushEvent("go", "`+c.to+`").then(() => res.push("ok"), (e) => res.push(e.code)), true`)
+			for deadline := time.Now().Add(10 * time.Second); rs.goes.Load() == 0; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the handler did not run")
+				}
+			}
+			rs.down.Store(true)
+			old := rs.cur.Swap(rs.newApp())
+			closed := make(chan struct{})
+			go func() {
+				old.Close() // waits for the handler, which waits for held
+				close(closed)
+			}()
+			tab.WaitFor(`liveTemplate.status === "disconnected"`, 10*time.Second)
+			if got := browsertest.MustEval[int](tab, `res.length`); got != 0 {
+				t.Fatal("the event was acknowledged before the restart")
+			}
+			close(rs.held) // the first run returns now, its ack to a closed connection
+			<-closed
+			rs.down.Store(false)
+			tab.WaitFor(c.arrived, 10*time.Second)
+			if c.to == "live" {
+				if got := browsertest.MustEval[string](tab, `res.join() + " " + gone.join()`); got != "ok " {
+					t.Errorf("the event's result and gone events: %q, want ok and none", got)
+				}
+			}
+		})
+	}
 }
 
 // TestNavigateRestart navigates while the server restarts: the next page,
