@@ -832,6 +832,35 @@ func TestURLState(t *testing.T) {
 		noConsole(t, tab)
 	})
 
+	t.Run("Navigate", func(t *testing.T) {
+		// Live navigations and patches in one history: a navigation joins
+		// a new page, which is told its URL's query; back and forward to
+		// another page's entry navigate, to this page's entries patch.
+		us := newURLSite(t)
+		tab := us.open(b, "/urls")
+		browsertest.MustEval[bool](tab, `window.mark = 1, true`)
+		browsertest.MustEval[bool](tab, `document.getElementById("f-done").click(), true`)
+		us.shows(tab, "?filter=done", "done")
+		browsertest.MustEval[bool](tab, `liveTemplate.navigate("/urls?filter=active"), true`)
+		us.shows(tab, "?filter=active", "active")
+		tab.WaitFor(`liveTemplate.status === "connected"`, 10*time.Second)
+		browsertest.MustEval[bool](tab, `document.getElementById("f-all").click(), true`)
+		us.shows(tab, "?filter=all", "all")
+		browsertest.MustEval[bool](tab, `history.back(), true`) // to the first page's entry: a navigation
+		us.shows(tab, "?filter=done", "done")
+		us.told("", "filter=done", "filter=active", "filter=all", "filter=done")
+		browsertest.MustEval[bool](tab, `history.forward(), true`) // to the second page's entry: a navigation
+		us.shows(tab, "?filter=all", "all")
+		us.told("", "filter=done", "filter=active", "filter=all", "filter=done", "filter=all")
+		us.mu.Lock()
+		pages := len(us.pages)
+		us.mu.Unlock()
+		if pages != 4 {
+			t.Errorf("%d pages made, want 4: the load and three navigations (a page fetched again is a new page)", pages)
+		}
+		noConsole(t, tab)
+	})
+
 	t.Run("TwoClients", func(t *testing.T) {
 		// A second client in the document, with its own page: a click on
 		// a patch link is one patch, back one step, as with one client.
