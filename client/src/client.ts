@@ -221,18 +221,13 @@ export class LiveTemplateClient {
    * Changes this tab's URL to url, on the page's origin, without leaving the page: pushes a
    * history entry for it, or replaces the current one, and tells the page's params handler (the
    * params option) the new query. A URL of another origin is not patched; a client that stopped,
-   * or cannot load the chunk, loads the document at url.
+   * or cannot load the chunk, loads the document at url instead.
    */
   patch(url: string, replace = false): Promise<void> {
-    const u = new URL(url, location.href);
-    if (u.origin !== location.origin) return Promise.resolve();
-    if (this.stopped_) return Promise.resolve(load(u.href, 0));
+    if (this.stopped_) return Promise.resolve(load(url, 0));
     return loadChunk().then(
-      (m) => {
-        m.patch(u.href, replace, this.token ?? "");
-        this.sendParams_();
-      },
-      () => load(u.href, 0),
+      (m) => void (m.patch(url, replace, this.token ?? "") && this.sendParams_()),
+      () => load(url, 0),
     );
   }
 

@@ -69,9 +69,12 @@ async function fetchPage(url: string, signal: AbortSignal): Promise<[Document, s
   }
 }
 
-/** Patches the URL to url on the page of token: pushes its entry, or replaces the one shown. */
-export function patch(url: string, replace: boolean, token: string): void {
-  entry(url, token, token, replace);
+/** Patches the URL to url on the page of token: pushes its entry, or replaces the one shown; false for a URL of another origin, left as it is. */
+export function patch(url: string, replace: boolean, token: string): boolean {
+  const u = new URL(url, location.href);
+  if (u.origin !== location.origin) return false;
+  entry(u.href, token, token, replace);
+  return true;
 }
 
 /** Back or forward showed the entry of id, of the page shown: only the URL changed. */

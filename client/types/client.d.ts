@@ -132,7 +132,7 @@ export declare class LiveTemplateClient {
      * Changes this tab's URL to url, on the page's origin, without leaving the page: pushes a
      * history entry for it, or replaces the current one, and tells the page's params handler (the
      * params option) the new query. A URL of another origin is not patched; a client that stopped,
-     * or cannot load the chunk, loads the document at url.
+     * or cannot load the chunk, loads the document at url instead.
      */
     patch(url: string, replace?: boolean): Promise<void>;
     private sendParams_;

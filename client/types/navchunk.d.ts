@@ -13,7 +13,7 @@ export interface NavHost {
 }
 /** Navigates host to url live; pop is the id of the entry that back or forward showed, 0 for a new one. */
 export declare function go(url: string, pop: number, host: NavHost): Promise<void>;
-/** Patches the URL to url on the page of token: pushes its entry, or replaces the one shown. */
-export declare function patch(url: string, replace: boolean, token: string): void;
+/** Patches the URL to url on the page of token: pushes its entry, or replaces the one shown; false for a URL of another origin, left as it is. */
+export declare function patch(url: string, replace: boolean, token: string): boolean;
 /** Back or forward showed the entry of id, of the page shown: only the URL changed. */
 export declare function popped(id: number): void;
