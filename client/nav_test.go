@@ -655,7 +655,7 @@ func newURLData(filter string) urlData {
 
 // urlSite serves /urls, a page whose filter comes from the query, with a
 // params handler (and with ?two, a second page beside it, of a second
-// client), and /p1, whose page per connection (/p1live) is made from the
+// client; with ?shared, the page of the first such load), and /p1, whose page per connection (/p1live) is made from the
 // query. It records the queries its params handler is told.
 type urlSite struct {
 	*site
@@ -687,9 +687,19 @@ func newURLSite(t *testing.T) *urlSite {
 			html, err := p.Render()
 			return p, html, err
 		}
+		var shared *livetemplate.Page
 		page := func(script string) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				p, html, err := render(r.URL.Query().Get("filter"))
+				if r.URL.Query().Has("shared") && err == nil {
+					s.mu.Lock()
+					if shared == nil {
+						shared = p
+					}
+					p = shared
+					s.mu.Unlock()
+					html, err = p.Render()
+				}
 				second := ""
 				if r.URL.Query().Has("two") && err == nil {
 					var p2 *livetemplate.Page
@@ -859,6 +869,21 @@ func TestURLState(t *testing.T) {
 			t.Errorf("%d pages made, want 4: the load and three navigations (a page fetched again is a new page)", pages)
 		}
 		noConsole(t, tab)
+	})
+
+	t.Run("SharedPage", func(t *testing.T) {
+		// Two tabs show one page: a patch changes the sender's URL alone,
+		// and the page's filter, which both tabs show.
+		us := newURLSite(t)
+		one := us.open(b, "/urls?shared")
+		two := us.open(b, "/urls?shared")
+		for _, tab := range []*browsertest.Tab{one, two} {
+			browsertest.MustEval[bool](tab, `window.mark = 1, true`)
+		}
+		browsertest.MustEval[bool](one, `document.getElementById("f-done").click(), true`)
+		us.shows(one, "?filter=done", "done")
+		us.shows(two, "?shared", "done")
+		us.told("shared=", "shared=", "filter=done")
 	})
 
 	t.Run("TwoClients", func(t *testing.T) {
