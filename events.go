@@ -60,9 +60,17 @@ type EventHandler func(ctx context.Context, p *Page, e Event) error
 // HandleEvent registers h to handle the events named eventName on the pages
 // of the template registered as templateName. It fails with
 // [ErrUnknownTemplate] if there is no such template, and if a handler of that
-// event is already registered. It is safe to call while pages are live; an
-// event with no handler is refused with the code unknown_event.
+// event is already registered, or eventName is [ParamsEvent]. It is safe to
+// call while pages are live; an event with no handler is refused with the
+// code unknown_event.
 func (a *Application) HandleEvent(templateName, eventName string, h EventHandler) error {
+	if eventName == ParamsEvent {
+		return fmt.Errorf("livetemplate: handle event %q: reserved for HandleParams", eventName)
+	}
+	return a.handleEvent(templateName, eventName, h)
+}
+
+func (a *Application) handleEvent(templateName, eventName string, h EventHandler) error {
 	switch {
 	case eventName == "" || len(eventName) > protocol.MaxEventName:
 		return fmt.Errorf("livetemplate: handle event %q: the name must have 1 to %d bytes", eventName, protocol.MaxEventName)

@@ -119,7 +119,7 @@ func (ms *meters) joined() { ms.joins.Add(context.Background(), 1) }
 func (ms *meters) event(start time.Time, res **protocol.Error) {
 	ctx := context.Background()
 	opt := ms.eventOK
-	if *res != nil && (*res).Code != protocol.CodeRedirect && (*res).Code != protocol.CodeNavigate {
+	if *res != nil && !protocol.SendsElsewhere((*res).Code) {
 		opt = metric.WithAttributeSet(attribute.NewSet(attrCode.String((*res).Code)))
 		ms.limited((*res).Code)
 	}

@@ -2,13 +2,17 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -54,12 +58,25 @@ type restartSite struct {
 	cur   atomic.Pointer[livetemplate.Application]
 	down  atomic.Bool  // refuse the live endpoint's handshakes with 503
 	loads atomic.Int32 // of /page
+	// For TestRedirectRestart: the store of every application when set (the
+	// pages outlive a restart), the runs of the handler of "go", and what its
+	// first run waits for after its context ends, when set.
+	store *livetemplate.MemoryStore
+	goes  atomic.Int32
+	held  chan struct{}
 }
 
 // newRestartSite serves /page with the auto-connect script tag and attrs.
 func newRestartSite(t *testing.T, attrs string) *restartSite {
 	t.Helper()
 	rs := &restartSite{t: t}
+	rs.start(attrs)
+	return rs
+}
+
+// start starts the site with its first application.
+func (rs *restartSite) start(attrs string) {
+	t := rs.t
 	rs.cur.Store(rs.newApp())
 	t.Cleanup(func() { rs.cur.Load().Close() })
 	rs.srv = testServer(t, nil, map[string]http.Handler{
@@ -89,14 +106,17 @@ func newRestartSite(t *testing.T, attrs string) *restartSite {
 				html, p.GetToken(), p.Version(), attrs)
 		}),
 	})
-	return rs
 }
 
 var restartKey = []byte("0123456789abcdef0123456789abcdef")
 
 func (rs *restartSite) newApp() *livetemplate.Application {
 	rs.t.Helper()
-	app, err := livetemplate.NewApplication(livetemplate.WithLogger(slog.New(slog.DiscardHandler)), livetemplate.WithSigningKeys(restartKey))
+	opts := []livetemplate.Option{livetemplate.WithLogger(slog.New(slog.DiscardHandler)), livetemplate.WithSigningKeys(restartKey)}
+	if rs.store != nil {
+		opts = append(opts, livetemplate.WithStore(rs.store))
+	}
+	app, err := livetemplate.NewApplication(opts...)
 	if err != nil {
 		rs.t.Fatal(err)
 	}
@@ -110,6 +130,19 @@ func (rs *restartSite) newApp() *livetemplate.Application {
 			return c, nil
 		})
 		return err
+	})
+	if err != nil {
+		rs.t.Fatal(err)
+	}
+	err = app.HandleEvent("t", "go", func(ctx context.Context, _ *livetemplate.Page, e livetemplate.Event) error {
+		if rs.goes.Add(1) == 1 && rs.held != nil {
+			<-ctx.Done()
+			<-rs.held
+		}
+		if string(e.Data) == `"live"` {
+			return livetemplate.Navigate("/page?sent")
+		}
+		return livetemplate.Redirect("/page?loaded")
 	})
 	if err != nil {
 		rs.t.Fatal(err)
@@ -519,6 +552,53 @@ func TestNavigateTabs(t *testing.T) {
 	})
 }
 
+// TestRedirectRestart: a handler's Navigate or Redirect whose ack the server
+// could not send, because it restarted (on the same store) while the
+// handler ran, still sends the browser on: the client resends the event
+// after it reconnects, and follows the ack it gets then. (Without a
+// cluster the new server runs the handler again: the ids of events are not
+// in the store, see docs/protocol.md.)
+func TestRedirectRestart(t *testing.T) {
+	b := browsertest.Start(t)
+	for _, c := range []struct{ to, arrived string }{
+		{"live", `location.search === "?sent" && window.mark === 1 && liveTemplate.status === "connected"`},
+		{"doc", `location.search === "?loaded" && !window.mark && liveTemplate.status === "connected"`},
+	} {
+		t.Run(c.to, func(t *testing.T) {
+			rs := &restartSite{t: t, store: &livetemplate.MemoryStore{}, held: make(chan struct{})}
+			rs.start("")
+			tab := rs.open(b)
+			listen(tab)
+			browsertest.MustEval[bool](tab, `window.mark = 1, window.res = [], liveTemplate.pushEvent("go", "`+c.to+`").then(() => res.push("ok"), (e) => res.push(e.code)), true`)
+			for deadline := time.Now().Add(10 * time.Second); rs.goes.Load() == 0; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the handler did not run")
+				}
+			}
+			rs.down.Store(true)
+			old := rs.cur.Swap(rs.newApp())
+			closed := make(chan struct{})
+			go func() {
+				old.Close() // waits for the handler, which waits for held
+				close(closed)
+			}()
+			tab.WaitFor(`liveTemplate.status === "disconnected"`, 10*time.Second)
+			if got := browsertest.MustEval[int](tab, `res.length`); got != 0 {
+				t.Fatal("the event was acknowledged before the restart")
+			}
+			close(rs.held) // the first run returns now, its ack to a closed connection
+			<-closed
+			rs.down.Store(false)
+			tab.WaitFor(c.arrived, 10*time.Second)
+			if c.to == "live" {
+				if got := browsertest.MustEval[string](tab, `res.join() + " " + gone.join()`); got != "ok " {
+					t.Errorf("the event's result and gone events: %q, want ok and none", got)
+				}
+			}
+		})
+	}
+}
+
 // TestNavigateRestart navigates while the server restarts: the next page,
 // of the new server, is joined once the connection is back, and the page
 // of the old one, left, is not reported gone.
@@ -544,4 +624,311 @@ func TestNavigateRestart(t *testing.T) {
 	if n := rs.loads.Load(); n != 2 {
 		t.Errorf("%d fetches of the page, want 2: the load and the navigation", n)
 	}
+}
+
+// The URL state tests: a page whose filter is its URL's query.
+const urlSrc = `<p id="filter">{{.Filter}}</p><ul>{{range .Shown}}<li data-key="{{.Name}}">{{.Name}}</li>{{end}}</ul>` +
+	`<a id="f-done" lvt-patch href="?filter=done">done</a><a id="f-active" lvt-patch href="?filter=active">active</a>` +
+	`<a id="f-all" lvt-patch="replace" href="?filter=all">all</a><button id="sort" lvt-click="sort">sort</button>`
+
+type urlItem struct{ Name, State string }
+
+type urlData struct {
+	Filter string
+	Items  []urlItem
+}
+
+// Shown returns the items that the filter shows.
+func (d urlData) Shown() []urlItem {
+	var out []urlItem
+	for _, it := range d.Items {
+		if d.Filter == "" || d.Filter == "all" || d.Filter == it.State {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func newURLData(filter string) urlData {
+	return urlData{Filter: filter, Items: []urlItem{{"milk", "done"}, {"eggs", "active"}, {"tea", "done"}}}
+}
+
+// urlSite serves /urls, a page whose filter comes from the query, with a
+// params handler (and with ?two, a second page beside it, of a second
+// client; with ?shared, the page of the first such load), and /p1, whose page per connection (/p1live) is made from the
+// query. It records the queries its params handler is told.
+type urlSite struct {
+	*site
+	conns  tabsbench.ConnCount
+	oracle *template.Template // the template, for html/template's HTML of a page's data
+	pmu    sync.Mutex
+	params []string // the params handler's queries, in order
+	made   []string // the queries of the requests that made pages per connection
+}
+
+func newURLSite(t *testing.T) *urlSite {
+	t.Helper()
+	us := &urlSite{oracle: template.Must(template.New("t").Parse(urlSrc))}
+	fromQuery := func(r *http.Request) (any, error) {
+		us.pmu.Lock()
+		us.made = append(us.made, r.URL.Query().Encode())
+		us.pmu.Unlock()
+		return newURLData(r.URL.Query().Get("filter")), nil
+	}
+	us.site = newSite(t, siteConfig{src: urlSrc, data: func() any { return newURLData("") }, routes: func(s *site) map[string]http.Handler {
+		render := func(filter string) (*livetemplate.Page, string, error) {
+			p, err := s.app.NewPage("t", newURLData(filter))
+			if err != nil {
+				return nil, "", err
+			}
+			s.mu.Lock()
+			s.pages = append(s.pages, p)
+			s.mu.Unlock()
+			html, err := p.Render()
+			return p, html, err
+		}
+		var shared *livetemplate.Page
+		page := func(script string) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				p, html, err := render(r.URL.Query().Get("filter"))
+				if r.URL.Query().Has("shared") && err == nil {
+					s.mu.Lock()
+					if shared == nil {
+						shared = p
+					}
+					p = shared
+					s.mu.Unlock()
+					html, err = p.Render()
+				}
+				second := ""
+				if r.URL.Query().Has("two") && err == nil {
+					var p2 *livetemplate.Page
+					p2, second, err = render("")
+					if p2 != nil {
+						second = fmt.Sprintf(`<div id="second" data-token="%s" data-version="%d">%s</div><script src="/second.js" defer></script>`, p2.GetToken(), p2.Version(), second)
+					}
+				}
+				if err != nil {
+					http.Error(w, err.Error(), http.StatusInternalServerError)
+					return
+				}
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.Header().Set("Content-Security-Policy", strictCSP)
+				fmt.Fprintf(w, `<!doctype html><html><head><title>urls</title></head><body><div data-lvt-root>%s</div>%s%s</body></html>`,
+					html, strings.NewReplacer("{{TOKEN}}", p.GetToken(), "{{V}}", fmt.Sprint(p.Version())).Replace(script), second)
+			})
+		}
+		return map[string]http.Handler{
+			"/live":     us.conns.Wrap(s.app.Handler()),
+			"GET /urls": page(`<script src="/livetemplate.js" data-live="/live" data-token="{{TOKEN}}" data-version="{{V}}" data-params defer></script>`),
+			"/p1live":   s.app.PageHandler("t", fromQuery),
+			"GET /second.js": jsHandler(`document.addEventListener("DOMContentLoaded", () => {
+				const root = document.getElementById("second");
+				window.second = new LiveTemplateClient({ root, presetToken: root.dataset.token, version: Number(root.dataset.version) });
+				second.connect("/live");
+			});`),
+			"GET /p1": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprint(w, `<!doctype html><div data-lvt-root></div><script src="/livetemplate.js" data-live="/p1live?x=1" data-params defer></script>`)
+			}),
+		}
+	}})
+	err := us.app.HandleParams("t", func(ctx context.Context, p *livetemplate.Page, params url.Values) error {
+		us.pmu.Lock()
+		us.params = append(us.params, params.Encode())
+		us.pmu.Unlock()
+		_, err := p.Modify(ctx, func(data any) (any, error) {
+			d := data.(urlData)
+			d.Filter = params.Get("filter")
+			return d, nil
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	us.handle("sort", func(context.Context, *livetemplate.Page, livetemplate.Event) error {
+		return livetemplate.Patch("?filter=active&by=handler")
+	})
+	return us
+}
+
+// told waits until the params handler was told want, the queries since the
+// site started, in order.
+func (us *urlSite) told(want ...string) {
+	us.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		us.pmu.Lock()
+		got := strings.Join(us.params, " | ")
+		us.pmu.Unlock()
+		if got == strings.Join(want, " | ") {
+			return
+		}
+		if time.Now().After(deadline) {
+			us.t.Fatalf("the params handler was told %q, want %q", got, strings.Join(want, " | "))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// shows waits until tab's URL has the query search and its root shows
+// html/template's HTML of the data of filter, without a reload.
+func (us *urlSite) shows(tab *browsertest.Tab, search, filter string) {
+	us.t.Helper()
+	var b strings.Builder
+	if err := us.oracle.Execute(&b, newURLData(filter)); err != nil {
+		us.t.Fatal(err)
+	}
+	want, _ := json.Marshal(b.String())
+	tab.WaitFor(`(() => { const t = document.createElement("template"); t.innerHTML = `+string(want)+`;
+		return location.search === `+strconv.Quote(search)+` && document.querySelector("[data-lvt-root]").innerHTML === t.innerHTML && window.mark === 1; })()`, 10*time.Second)
+}
+
+// TestURLState patches a page's URL from links and from a handler in real
+// Chromium, walks back and forward through its filters, and reloads at a
+// filtered URL: the params handler is told each query once, the root shows
+// html/template's HTML of the filtered data, and the page never reloads.
+func TestURLState(t *testing.T) {
+	b := browsertest.Start(t)
+
+	t.Run("LinksHistoryHandler", func(t *testing.T) {
+		us := newURLSite(t)
+		tab := us.open(b, "/urls")
+		browsertest.MustEval[bool](tab, `window.mark = 1, window.h0 = history.length, true`)
+		us.told("") // the first join
+		us.shows(tab, "", "")
+		browsertest.MustEval[bool](tab, `document.getElementById("f-done").click(), true`)
+		us.shows(tab, "?filter=done", "done")
+		browsertest.MustEval[bool](tab, `document.getElementById("f-active").click(), true`)
+		us.shows(tab, "?filter=active", "active")
+		browsertest.MustEval[bool](tab, `history.back(), true`)
+		us.shows(tab, "?filter=done", "done")
+		browsertest.MustEval[bool](tab, `history.back(), true`)
+		us.shows(tab, "", "")
+		browsertest.MustEval[bool](tab, `history.forward(), true`)
+		us.shows(tab, "?filter=done", "done")
+		us.told("", "filter=done", "filter=active", "filter=done", "", "filter=done")
+		browsertest.MustEval[bool](tab, `document.getElementById("f-all").click(), true`)
+		us.shows(tab, "?filter=all", "all")
+		if got := browsertest.MustEval[int](tab, `history.length - h0`); got != 2 {
+			t.Errorf("history grew by %d entries, want 2 (done and active; all replaced done)", got)
+		}
+		browsertest.MustEval[bool](tab, `document.getElementById("sort").click(), true`)
+		us.shows(tab, "?filter=active&by=handler", "active")
+		browsertest.MustEval[bool](tab, `history.back(), true`)
+		us.shows(tab, "?filter=all", "all")
+		us.told("", "filter=done", "filter=active", "filter=done", "", "filter=done", "filter=all", "by=handler&filter=active", "filter=all")
+		if n := us.conns.Opened(); n != 1 {
+			t.Errorf("%d connections opened, want 1", n)
+		}
+		noConsole(t, tab)
+	})
+
+	t.Run("Reload", func(t *testing.T) {
+		// A reload at a filtered URL renders the filter on the server, and
+		// the first join tells the params handler the same query.
+		us := newURLSite(t)
+		tab := us.open(b, "/urls?filter=done")
+		browsertest.MustEval[bool](tab, `window.mark = 1, true`)
+		us.shows(tab, "?filter=done", "done")
+		us.told("filter=done")
+		browsertest.MustEval[bool](tab, `document.getElementById("f-active").click(), true`)
+		us.shows(tab, "?filter=active", "active")
+		tab.Navigate(us.srv.URL + "/urls?filter=active")
+		tab.WaitFor(`window.liveTemplate && liveTemplate.status === "connected"`, 10*time.Second)
+		browsertest.MustEval[bool](tab, `window.mark = 1, true`)
+		us.shows(tab, "?filter=active", "active")
+		us.told("filter=done", "filter=active", "filter=active")
+		noConsole(t, tab)
+	})
+
+	t.Run("Navigate", func(t *testing.T) {
+		// Live navigations and patches in one history: a navigation joins
+		// a new page, which is told its URL's query; back and forward to
+		// another page's entry navigate, to this page's entries patch.
+		us := newURLSite(t)
+		tab := us.open(b, "/urls")
+		browsertest.MustEval[bool](tab, `window.mark = 1, true`)
+		browsertest.MustEval[bool](tab, `document.getElementById("f-done").click(), true`)
+		us.shows(tab, "?filter=done", "done")
+		browsertest.MustEval[bool](tab, `liveTemplate.navigate("/urls?filter=active"), true`)
+		us.shows(tab, "?filter=active", "active")
+		tab.WaitFor(`liveTemplate.status === "connected"`, 10*time.Second)
+		browsertest.MustEval[bool](tab, `document.getElementById("f-all").click(), true`)
+		us.shows(tab, "?filter=all", "all")
+		browsertest.MustEval[bool](tab, `history.back(), true`) // to the first page's entry: a navigation
+		us.shows(tab, "?filter=done", "done")
+		us.told("", "filter=done", "filter=active", "filter=all", "filter=done")
+		browsertest.MustEval[bool](tab, `history.forward(), true`) // to the second page's entry: a navigation
+		us.shows(tab, "?filter=all", "all")
+		us.told("", "filter=done", "filter=active", "filter=all", "filter=done", "filter=all")
+		us.mu.Lock()
+		pages := len(us.pages)
+		us.mu.Unlock()
+		if pages != 4 {
+			t.Errorf("%d pages made, want 4: the load and three navigations (a page fetched again is a new page)", pages)
+		}
+		noConsole(t, tab)
+	})
+
+	t.Run("SharedPage", func(t *testing.T) {
+		// Two tabs show one page: a patch changes the sender's URL alone,
+		// and the page's filter, which both tabs show.
+		us := newURLSite(t)
+		one := us.open(b, "/urls?shared")
+		two := us.open(b, "/urls?shared")
+		for _, tab := range []*browsertest.Tab{one, two} {
+			browsertest.MustEval[bool](tab, `window.mark = 1, true`)
+		}
+		browsertest.MustEval[bool](one, `document.getElementById("f-done").click(), true`)
+		us.shows(one, "?filter=done", "done")
+		us.shows(two, "?shared", "done")
+		us.told("shared=", "shared=", "filter=done")
+	})
+
+	t.Run("TwoClients", func(t *testing.T) {
+		// A second client in the document, with its own page: a click on
+		// a patch link is one patch, back one step, as with one client.
+		us := newURLSite(t)
+		tab := us.open(b, "/urls?two")
+		tab.WaitFor(`window.second && second.status === "connected"`, 10*time.Second)
+		browsertest.MustEval[bool](tab, `window.mark = 1, window.h0 = history.length, true`)
+		browsertest.MustEval[bool](tab, `document.getElementById("f-done").click(), true`)
+		us.shows(tab, "?filter=done", "done")
+		if got := browsertest.MustEval[int](tab, `history.length - h0`); got != 1 {
+			t.Errorf("history grew by %d entries, want 1", got)
+		}
+		browsertest.MustEval[bool](tab, `history.back(), true`)
+		us.shows(tab, "?two", "")
+		us.told("two=", "filter=done", "two=")
+		us.mu.Lock()
+		pages := len(us.pages)
+		us.mu.Unlock()
+		if pages != 2 {
+			t.Errorf("%d pages made, want 2: no page was fetched again", pages)
+		}
+		noConsole(t, tab)
+	})
+
+	t.Run("PageHandlerFromURL", func(t *testing.T) {
+		// A page per connection is made from the query of the document's
+		// URL: newData's request has it, beside the live URL's own.
+		us := newURLSite(t)
+		tab := b.Tab(t)
+		tab.Navigate(us.srv.URL + "/p1?filter=done&x=2")
+		tab.WaitFor(`window.liveTemplate && liveTemplate.status === "connected"`, 10*time.Second)
+		browsertest.MustEval[bool](tab, `window.mark = 1, true`)
+		us.shows(tab, "?filter=done&x=2", "done")
+		us.told("filter=done&x=2")
+		us.pmu.Lock()
+		made := strings.Join(us.made, " | ")
+		us.pmu.Unlock()
+		if made != "filter=done&x=1" {
+			t.Errorf("pages made from the queries %q, want filter=done&x=1 (the live URL's x)", made)
+		}
+		browsertest.MustEval[bool](tab, `document.getElementById("f-active").click(), true`)
+		us.shows(tab, "?filter=active", "active")
+		us.told("filter=done&x=2", "filter=active")
+		noConsole(t, tab)
+	})
 }

@@ -53,8 +53,10 @@ export interface ClientOptions extends ConnectionOptions {
    * the last 10 seconds; "stay" does nothing more; a function is called instead.
    */
   gone?: "reload" | "stay" | ((e: LiveTemplateError) => void);
-  /** Whether links marked lvt-nav, and back and forward between their pages, navigate live (true). */
+  /** Whether links marked lvt-nav, and back and forward between their pages, navigate live, and links marked lvt-patch patch the URL (true): the document's first client with nav handles them. */
   nav?: boolean;
+  /** Whether the page's template has a params handler (HandleParams; the script tag's data-params), which the client tells the URL's query when it joins the page, on every patch, and on back and forward between the page's URLs (false). */
+  params?: boolean;
 }
 
 /** The events of a {@link LiveTemplateClient} and what their listeners get. */
@@ -89,6 +91,8 @@ interface Message extends PageMessage {
   reply?: unknown;
   redirect?: string; // an ack's: the handler sends this tab to the URL, loaded as a document
   navigate?: string; // the same, navigated live
+  patch?: string; // the same, staying on the page: a new history entry
+  replace?: string; // the same, replacing the history entry
 }
 
 /** A live page's connection to the server. */
@@ -117,7 +121,7 @@ export class LiveTemplateClient {
   private unbind_: Unsubscribe | null = null;
   private hookHost_: HookHost | null = null;
   private status_: StatusView | null = null;
-  private navs_ = false; // it listens to the document's live links
+  private params_ = false; // the page has a params handler
   private stopped_: LiveTemplateError | null = null;
 
   constructor(options: ClientOptions = {}) {
@@ -172,7 +176,11 @@ export class LiveTemplateClient {
     }
     const u = new URL(wsURL(url));
     const token = this.options.presetToken ?? u.searchParams.get("token") ?? "";
-    for (const k of ["token", "v", "browser", "epoch"]) u.searchParams.delete(k);
+    const own = ["token", "v", "browser", "epoch"];
+    for (const k of own) u.searchParams.delete(k);
+    // A page per connection is made from the handshake's URL: the document's query goes with it.
+    own.push(...u.searchParams.keys());
+    if (!token) for (const [k, v] of new URLSearchParams(location.search)) if (!own.includes(k)) u.searchParams.append(k, v);
     this.url_ = u.href;
     this.stopped_ = null;
     const root = this.options.root ?? document.querySelector(C.ROOT) ?? document;
@@ -180,15 +188,18 @@ export class LiveTemplateClient {
     this.setStatus_("connecting");
     prefetch(); // the commands' code, in parallel with the connection: here by the first command
     if (this.options.bindings !== false) this.unbind_ = bind(root, (el, name, data) => this.send_(el, name, data));
-    if (this.options.nav !== false && !this.navs_) {
-      listen((url, pop) => void this.go_(url, pop));
-      this.navs_ = true;
+    if (this.options.nav !== false) {
+      listen(
+        (url, pop, page) => void this.go_(url, pop, page),
+        (url, replace) => void this.patch(url, replace),
+      );
     }
-    this.attach_(root, token, this.options.version ?? 0);
+    this.attach_(root, token, this.options.version ?? 0, this.options.params === true);
   }
 
-  // attach starts the sync of the page of token in root, whose HTML shows version v.
-  private attach_(root: Element | Document, token: string, v: number): void {
+  // attach starts the sync of the page of token in root, whose HTML shows version v; params: the
+  // page has a params handler, which is told the URL's query once it is joined.
+  private attach_(root: Element | Document, token: string, v: number, params: boolean): void {
     this.view_ = new View(root);
     const shared = this.options.shared !== false && token !== "" && typeof navigator.locks !== "undefined";
     const h = this.handlers_(shared);
@@ -202,6 +213,27 @@ export class LiveTemplateClient {
     this.feed_({ type: "add", name: this.name_, token, v });
     if (!shared) this.link_ = this.solo_(h);
     this.hookHost_ = new HookHost(root, this, this.options.hooks);
+    this.params_ = params;
+    this.sendParams_();
+  }
+
+  /**
+   * Changes this tab's URL to url, on the page's origin, without leaving the page: pushes a
+   * history entry for it, or replaces the current one, and tells the page's params handler (the
+   * params option) the new query. A URL of another origin is not patched; a client that stopped,
+   * or cannot load the chunk, loads the document at url instead.
+   */
+  patch(url: string, replace = false): Promise<void> {
+    if (this.stopped_) return Promise.resolve(load(url, 0));
+    return loadChunk().then(
+      (m) => void (m.patch(url, replace, this.token ?? "") && this.sendParams_()),
+      () => load(url, 0),
+    );
+  }
+
+  // sendParams tells the page's params handler, if it has one, the query of the tab's URL.
+  private sendParams_(): void {
+    if (this.params_) this.push_(C.PARAMS, location.search.slice(1), null).catch(() => {});
   }
 
   /**
@@ -215,18 +247,24 @@ export class LiveTemplateClient {
     return this.go_(new URL(url, location.href).href, 0);
   }
 
-  // go navigates to url; pop: the id of the entry that back or forward showed, 0 for a new one.
-  // Live only on the shared connection (a named page), into a root element.
-  private go_(url: string, pop: number): Promise<void> {
+  // go navigates to url; pop: the id of the entry that back or forward showed, 0 for a new one,
+  // and page the token of the page it showed: this page's, only its URL changed. Live only on
+  // the shared connection (a named page), into a root element.
+  private go_(url: string, pop: number, page?: string): Promise<void> {
+    if (page && page === this.token && !this.stopped_) {
+      this.sendParams_();
+      return loadChunk().then((m) => m.popped(pop), () => {});
+    }
     const root = this.view_?.root;
     if (this.stopped_ || !this.name_ || !(root instanceof HTMLElement)) return Promise.resolve(load(url, pop));
     return navigate(url, pop, {
       live: this.url_,
       root,
-      swap: (nodes, token, v) => {
+      token: this.token ?? "",
+      swap: (nodes, token, v, params) => {
         this.leave_();
         root.replaceChildren(...nodes);
-        this.attach_(root, token, v);
+        this.attach_(root, token, v, params);
         this.ev_.emit("navigated", { url: location.href });
       },
     });
@@ -444,9 +482,12 @@ export class LiveTemplateClient {
     if (m.ok) {
       this.refused_ = 0;
       // The handler sends this tab elsewhere, once (a resend's ack says it again): to a path or
-      // an http(s) URL only, as the server checks too.
+      // an http(s) URL only, and a patch on this origin only, as the server checks too.
       const to = m.navigate ?? m.redirect;
-      if (this.settle_(id, null, false, m.reply) && to && /^https?:$/.test(new URL(to, location.href).protocol)) {
+      const patch = m.patch ?? m.replace;
+      if (!this.settle_(id, null, false, m.reply)) return;
+      if (patch) void this.patch(patch, m.replace !== undefined);
+      else if (to && /^https?:$/.test(new URL(to, location.href).protocol)) {
         if (m.navigate) void this.navigate(to);
         else load(to, 0);
       }

@@ -55,6 +55,10 @@ export const GONE_GUARD = 10_000;
 export const ROOT = "[data-lvt-root]";
 /** A link that navigates live: a[lvt-nav] (nav.ts). */
 export const NAV = "lvt-nav";
+/** A link that changes the URL without leaving the page: a[lvt-patch], lvt-patch="replace" replaces the history entry (nav.ts). */
+export const PATCH = "lvt-patch";
+/** The event that tells a page's params handler the URL's query (HandleParams). */
+export const PARAMS = "lvt:params";
 /** The request header of a live navigation's fetch (navchunk.ts). */
 export const NAV_HEADER = "LT-Navigate";
 /** Class set on an element from an event's send until its ack. */

@@ -28,6 +28,7 @@ if (script && live !== null && live !== undefined) {
   if (d["token"]) o.presetToken = d["token"];
   if (d["version"]) o.version = Number(d["version"]) || 0;
   if (d["gone"] === "stay") o.gone = "stay";
+  if (d["params"] !== undefined) o.params = true;
   if (d["indicator"] !== undefined && d["indicator"] !== "false") o.indicator = true;
   const client = (window.liveTemplate = new api.LiveTemplateClient(o));
   // Connect once the document's scripts ran, deferred ones too (DOMContentLoaded comes after

@@ -12,6 +12,7 @@ export type Chunk = typeof import("./navchunk");
 
 let src = ""; // the chunk's URL, "" while unknown
 let chunk: Promise<Chunk> | undefined;
+let heard = false; // a client listens to the document's links and history
 
 /** Sets the URL of the client's own script, which the chunk's is made from. */
 export function scriptURL(s: string): void {
@@ -29,19 +30,26 @@ export function loadChunk(): Promise<Chunk> {
 
 /**
  * Calls go for clicks on links marked lvt-nav (pop 0) and for back and forward to live entries
- * (pop: the entry's id), for the document's life: a client that stopped loads the document instead.
+ * (pop: the entry's id; page: the token of the page it showed), and patch for clicks on links
+ * marked lvt-patch, for the document's life: a client that stopped loads the document instead.
+ * The document's first client listens; a later one's listen does nothing, so that one click is
+ * one navigation.
  */
-export function listen(go: (url: string, pop: number) => void): void {
+export function listen(go: (url: string, pop: number, page?: string) => void, patch: (url: string, replace: boolean) => void): void {
+  if (heard) return;
+  heard = true;
   document.addEventListener("click", (e) => {
-    const a = e.target instanceof Element ? e.target.closest(`a[${C.NAV}]`) : null;
+    const a = e.target instanceof Element ? e.target.closest(`a[${C.NAV}],a[${C.PATCH}]`) : null;
     if (!(a instanceof HTMLAnchorElement) || e.defaultPrevented || e.button || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
     if ((a.target && a.target !== "_self") || a.hasAttribute("download") || a.origin !== location.origin) return;
     e.preventDefault();
-    go(a.href, 0);
+    const p = a.getAttribute(C.PATCH);
+    if (p === null) go(a.href, 0);
+    else patch(a.href, p === "replace");
   });
   addEventListener("popstate", (e) => {
-    const id = (e.state as { lvt?: number } | null)?.lvt;
-    if (id) go(location.href, id);
+    const s = e.state as { lvt?: number; page?: string } | null;
+    if (s?.lvt) go(location.href, s.lvt, s.page);
   });
 }
 

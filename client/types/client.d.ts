@@ -39,8 +39,10 @@ export interface ClientOptions extends ConnectionOptions {
      * the last 10 seconds; "stay" does nothing more; a function is called instead.
      */
     gone?: "reload" | "stay" | ((e: LiveTemplateError) => void);
-    /** Whether links marked lvt-nav, and back and forward between their pages, navigate live (true). */
+    /** Whether links marked lvt-nav, and back and forward between their pages, navigate live, and links marked lvt-patch patch the URL (true): the document's first client with nav handles them. */
     nav?: boolean;
+    /** Whether the page's template has a params handler (HandleParams; the script tag's data-params), which the client tells the URL's query when it joins the page, on every patch, and on back and forward between the page's URLs (false). */
+    params?: boolean;
 }
 /** The events of a {@link LiveTemplateClient} and what their listeners get. */
 export interface ClientEvents {
@@ -102,7 +104,7 @@ export declare class LiveTemplateClient {
     private unbind_;
     private hookHost_;
     private status_;
-    private navs_;
+    private params_;
     private stopped_;
     constructor(options?: ClientOptions);
     /** The connection's state: connecting, open, backoff or closed. */
@@ -126,6 +128,14 @@ export declare class LiveTemplateClient {
      */
     connect(url: string): void;
     private attach_;
+    /**
+     * Changes this tab's URL to url, on the page's origin, without leaving the page: pushes a
+     * history entry for it, or replaces the current one, and tells the page's params handler (the
+     * params option) the new query. A URL of another origin is not patched; a client that stopped,
+     * or cannot load the chunk, loads the document at url instead.
+     */
+    patch(url: string, replace?: boolean): Promise<void>;
+    private sendParams_;
     /**
      * Navigates to url live: fetches its HTML, and when it is a live page of the same endpoint with
      * its token, shows its live root's children and its title in place of this page's, which it

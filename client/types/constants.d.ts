@@ -49,6 +49,10 @@ export declare const GONE_GUARD = 10000;
 export declare const ROOT = "[data-lvt-root]";
 /** A link that navigates live: a[lvt-nav] (nav.ts). */
 export declare const NAV = "lvt-nav";
+/** A link that changes the URL without leaving the page: a[lvt-patch], lvt-patch="replace" replaces the history entry (nav.ts). */
+export declare const PATCH = "lvt-patch";
+/** The event that tells a page's params handler the URL's query (HandleParams). */
+export declare const PARAMS = "lvt:params";
 /** The request header of a live navigation's fetch (navchunk.ts). */
 export declare const NAV_HEADER = "LT-Navigate";
 /** Class set on an element from an event's send until its ack. */

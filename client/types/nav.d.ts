@@ -7,9 +7,12 @@ export declare function scriptURL(s: string): void;
 export declare function loadChunk(): Promise<Chunk>;
 /**
  * Calls go for clicks on links marked lvt-nav (pop 0) and for back and forward to live entries
- * (pop: the entry's id), for the document's life: a client that stopped loads the document instead.
+ * (pop: the entry's id; page: the token of the page it showed), and patch for clicks on links
+ * marked lvt-patch, for the document's life: a client that stopped loads the document instead.
+ * The document's first client listens; a later one's listen does nothing, so that one click is
+ * one navigation.
  */
-export declare function listen(go: (url: string, pop: number) => void): void;
+export declare function listen(go: (url: string, pop: number, page?: string) => void, patch: (url: string, replace: boolean) => void): void;
 /** Navigates to url with the chunk, or loads it as a document when the chunk cannot be had. */
 export declare function navigate(url: string, pop: number, host: NavHost): Promise<void>;
 /** Loads url as a whole document: the fallback of a navigation that cannot be live. */

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -67,6 +68,7 @@ func TestDemoInBrowser(t *testing.T) {
 	})
 	t.Run("dashboard", func(t *testing.T) { dashboardInBrowser(t, b, url, shots) })
 	t.Run("todo", func(t *testing.T) { todoInBrowser(t, b, url, shots) })
+	t.Run("todo filters", func(t *testing.T) { todoFiltersInBrowser(t, b, url) })
 	t.Run("no such list", func(t *testing.T) {
 		tab := phone(t, b)
 		tab.expect(url + "/todo/nosuchlist") // its 404 is the answer
@@ -202,6 +204,46 @@ func todoInBrowser(t *testing.T, b *browsertest.Browser, url, shots string) {
 	tab.WaitFor(`document.getElementById("left").textContent === "1 of 2 left"`, wait)
 	other.WaitFor(`document.getElementById("left").textContent === "1 of 2 left"`, wait)
 	screenshot(t, tab, shots, "todo")
+}
+
+// todoFiltersInBrowser: the filter links patch the list's address and
+// filter its rows without a reload, back and forward walk the filters, and
+// a load of ?filter=done gets the done rows in the server's HTML.
+func todoFiltersInBrowser(t *testing.T, b *browsertest.Browser, url string) {
+	tab := phone(t, b)
+	tab.Navigate(url + "/todo/")
+	open(tab)
+	h0 := browsertest.MustEval[int](tab.Tab, `window.mark = 1, history.length`)
+	shows := func(search, keys string) {
+		t.Helper()
+		tab.WaitFor(`location.search === `+strconv.Quote(search)+` && window.mark === 1 && `+
+			`[...document.querySelectorAll(".todos li[data-key]")].map(l => l.dataset.key).join() === "`+keys+`" && `+
+			`document.querySelector(".filters [aria-current]").textContent === "`+cmp.Or(strings.TrimPrefix(search, "?filter="), "all")+`"`, wait)
+	}
+	shows("", "1,2")
+	click(t, tab, `.filters a[href="?filter=done"]`)
+	shows("?filter=done", "1")
+	click(t, tab, `.filters a[href="?filter=active"]`)
+	shows("?filter=active", "2")
+	browsertest.MustEval[bool](tab.Tab, `history.back(), true`)
+	shows("?filter=done", "1")
+	browsertest.MustEval[bool](tab.Tab, `history.back(), true`)
+	shows("", "1,2")
+	browsertest.MustEval[bool](tab.Tab, `history.forward(), true`)
+	shows("?filter=done", "1")
+	if n := browsertest.MustEval[int](tab.Tab, `history.length`) - h0; n != 2 {
+		t.Errorf("history grew by %d entries, want 2", n)
+	}
+	// The document at the filtered address has the filtered rows before any
+	// script runs: the server rendered them.
+	served := `fetch(location.href).then((r) => r.text()).then((h) => [...new DOMParser().parseFromString(h, "text/html").querySelectorAll(".todos li[data-key]")].map(l => l.dataset.key).join())`
+	if got := browsertest.MustEval[string](tab.Tab, served); got != "1" {
+		t.Errorf("the rows of the document at ?filter=done: %q, want 1", got)
+	}
+	tab.Navigate(browsertest.MustEval[string](tab.Tab, `location.href`))
+	open(tab)
+	browsertest.MustEval[bool](tab.Tab, `window.mark = 1, true`)
+	shows("?filter=done", "1")
 }
 
 // chatInBrowser: two tabs of a browser of their own share one connection;

@@ -10,6 +10,14 @@
 // of the address makes the viewer a page of their own for the form (a
 // [Draft]), which the browser joins beside the list (on the same connection,
 // where its tabs share one).
+//
+// The list's filter (all, active or done) is in its address's query,
+// /todo/{token}?filter=done: the filter links patch the query without
+// leaving the page, back and forward walk the filters, and a load of a
+// filtered address renders the filtered list on the server. The filter is
+// the list's, like its rows: a viewer who filters it filters it for every
+// viewer (whose addresses keep the query they had until they filter,
+// reload, or go back or forward).
 package todo
 
 import (
@@ -21,6 +29,7 @@ import (
 	"io/fs"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,6 +54,37 @@ type List struct {
 	Shared bool     // whether anyone with the link may see and edit it, besides its owner
 	Here   []string // the names of the members who view it now, sorted
 	Guests int      // the browsers that view it without a name
+	Filter string   // the rows shown: "" for all, "active" or "done" (the address's query)
+}
+
+// Filters are the filters the list's links show, each a value of its
+// address's query "filter".
+var Filters = []string{"all", "active", "done"}
+
+// Shown returns the items that the filter shows.
+func (l List) Shown() []Item {
+	if l.Filter == "" {
+		return l.Items
+	}
+	return slices.DeleteFunc(slices.Clone(l.Items), func(it Item) bool { return it.Done != (l.Filter == "done") })
+}
+
+// Filters returns the filters the list's links show.
+func (List) Filters() []string { return Filters }
+
+// filtered returns l showing the rows of the query's filter; a filter it
+// does not know is all, and ok is false.
+func (l List) filtered(q url.Values) (_ List, ok bool) {
+	switch f := q.Get("filter"); f {
+	case "active", "done":
+		l.Filter = f
+		return l, true
+	case "", "all":
+		l.Filter = ""
+		return l, true
+	}
+	l.Filter = ""
+	return l, false
 }
 
 // mayEdit reports whether member may see and change the list: anyone for a
@@ -119,6 +159,9 @@ func Mount(app *livetemplate.Application, mux *http.ServeMux) error {
 			return fmt.Errorf("todo: %w", err)
 		}
 	}
+	if err := app.HandleParams(Template, params); err != nil {
+		return fmt.Errorf("todo: %w", err)
+	}
 	if err := mountDraft(app); err != nil {
 		return fmt.Errorf("todo: %w", err)
 	}
@@ -149,6 +192,14 @@ func show(app *livetemplate.Application, w http.ResponseWriter, r *http.Request)
 	if member, _ := signin.Identify(r); err == nil && !list.Data().(List).mayEdit(member) {
 		http.Error(w, errNotYours(list.Data().(List)).Error(), http.StatusForbidden)
 		return
+	}
+	if err == nil {
+		// The filter of the address is the list's before its HTML is:
+		// a load of a filtered address shows the filtered list.
+		_, err = list.Modify(r.Context(), func(data any) (any, error) {
+			l, _ := data.(List).filtered(r.URL.Query())
+			return l, nil
+		})
 	}
 	if err == nil {
 		data.List, err = render(list)
@@ -248,6 +299,27 @@ func share(ctx context.Context, p *livetemplate.Page, _ livetemplate.Event) erro
 		l.Shared = !l.Shared
 		return l, nil
 	})
+	return err
+}
+
+// params sets the list's filter from the query of a viewer's address: when
+// the viewer's tab joins the list, follows a filter link, or goes back or
+// forward. A filter it does not know shows all the rows, and replaces the
+// query of the viewer's address with filter=all.
+func params(ctx context.Context, p *livetemplate.Page, q url.Values) error {
+	member := signin.Of(ctx)
+	known := true
+	_, err := p.Modify(ctx, func(data any) (any, error) {
+		l := data.(List)
+		if !l.mayEdit(member) {
+			return nil, errNotYours(l)
+		}
+		l, known = l.filtered(q)
+		return l, nil
+	})
+	if err == nil && !known {
+		return livetemplate.PatchReplace("?filter=all")
+	}
 	return err
 }
 

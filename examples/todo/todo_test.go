@@ -3,6 +3,7 @@ package todo_test
 import (
 	"context"
 	"errors"
+	"html/template"
 	"io"
 	"net/http"
 	"regexp"
@@ -46,7 +47,7 @@ func rows(html string) string {
 	return strings.Join(out, ",")
 }
 
-func send(t *testing.T, ctx context.Context, p *livetemplatetest.Page, name string, data map[string]string) {
+func send(t *testing.T, ctx context.Context, p *livetemplatetest.Page, name string, data any) {
 	t.Helper()
 	if err := p.Event(ctx, name, data); err != nil {
 		t.Fatalf("%s %v: %v", name, data, err)
@@ -279,5 +280,47 @@ func waitFor(t *testing.T, p *livetemplatetest.Page, part string) {
 	t.Helper()
 	if err := p.Wait(pagetest.Context(t), func(html string) bool { return strings.Contains(html, part) }); err != nil {
 		t.Fatalf("%v; want %q in %s", err, part, p.HTML())
+	}
+}
+
+var listRoot = regexp.MustCompile(`(?s)<div data-lvt-root>(.*?)</div>\s*</section>`)
+
+// TestTodoFilter: a load of a filtered address renders the filtered list on
+// the server, as html/template renders the list's data; the params event
+// (a filter link, back, forward) filters it live, for every viewer; a
+// filter it does not know shows all the rows.
+func TestTodoFilter(t *testing.T) {
+	s, _, p := open(t)
+	ctx := pagetest.Context(t)
+	doc := s.HTML(t, "/todo/"+p.Token()+"?filter=done")
+	m := listRoot.FindStringSubmatch(doc)
+	if m == nil {
+		t.Fatalf("no list in %s", doc)
+	}
+	page, err := s.App.GetPage(p.Token())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	oracle := template.Must(template.ParseFS(todo.Templates, "list.html"))
+	if err := oracle.Execute(&want, page.Data()); err != nil {
+		t.Fatal(err)
+	}
+	if m[1] != want.String() || rows(m[1]) != "1 done" || !strings.Contains(m[1], `aria-current="page">done</a>`) {
+		t.Fatalf("the list at ?filter=done:\n%s\nwant html/template's\n%s", m[1], want.String())
+	}
+	other := s.Join(t, ctx, p.Token())
+	for _, c := range []struct{ query, rows string }{
+		{"filter=active", "2"},
+		{"", "1 done,2"},
+		{"filter=done", "1 done"},
+		{"filter=active", "2"},
+		{"filter=done", "1 done"},
+		{"filter=bogus", "1 done,2"},
+	} {
+		send(t, ctx, p, livetemplate.ParamsEvent, c.query)
+		if err := other.Wait(ctx, func(html string) bool { return rows(html) == c.rows }); err != nil {
+			t.Fatalf("%q: %v; rows %q", c.query, err, rows(other.HTML()))
+		}
 	}
 }

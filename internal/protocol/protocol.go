@@ -85,7 +85,16 @@ const (
 const (
 	CodeRedirect = "redirect" // load the document at the URL
 	CodeNavigate = "navigate" // navigate live to the URL
+	CodePatch    = "patch"    // push the URL, same origin, staying on the page
+	CodeReplace  = "replace"  // replace the URL with it, staying on the page
 )
+
+// SendsElsewhere reports whether code is that of a success that sends the
+// event's sender to a URL (CodeRedirect, CodeNavigate, CodePatch,
+// CodeReplace).
+func SendsElsewhere(code string) bool {
+	return code == CodeRedirect || code == CodeNavigate || code == CodePatch || code == CodeReplace
+}
 
 // Close codes with which the server ends a connection, besides the standard
 // 1000 (normal), 1001 (going away: the server shuts down) and 1009 (a
@@ -217,12 +226,12 @@ func Push(name string, data []byte) []byte {
 }
 
 // AckError encodes the acknowledgement of an event whose result is e: a
-// failure, or a redirect (CodeRedirect, CodeNavigate, with the URL as the
-// message), which is a success:
+// failure, or a redirect (CodeRedirect, CodeNavigate, CodePatch,
+// CodeReplace, with the URL as the message), which is a success:
 // {"type":"ack","id":"t1-7","ok":true,"redirect":"/done"}.
 func AckError(id string, e *Error) []byte {
 	b := appendString([]byte(`{"type":"ack","id":`), id)
-	if e.Code == CodeRedirect || e.Code == CodeNavigate {
+	if SendsElsewhere(e.Code) {
 		b = append(b, `,"ok":true,"`...)
 		b = append(b, e.Code...)
 		b = append(b, `":`...)
