@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -21,6 +22,9 @@ type Message struct {
 	Name  string          `json:"name,omitempty"`
 	Data  json.RawMessage `json:"data,omitempty"`
 	Ref   string          `json:"ref,omitempty"`
+	// Quiet, of a join: the name gets the answers to its own messages
+	// only, not the page's later diffs and pushes (docs/protocol.md).
+	Quiet bool `json:"quiet,omitempty"`
 }
 
 // Decode decodes one client frame. It fails with an [Error] of code
@@ -63,10 +67,11 @@ const (
 	keyData
 	keyRef
 	keySeq
+	keyQuiet
 )
 
 // keyNames are the keys' names, by bit.
-var keyNames = [...]string{"type", "page", "token", "v", "id", "name", "data", "ref", "seq"}
+var keyNames = [...]string{"type", "page", "token", "v", "id", "name", "data", "ref", "seq", "quiet"}
 
 func keyOf(name []byte) key {
 	for i, n := range keyNames {
@@ -91,7 +96,7 @@ func (k key) String() string {
 func keysOf(typ string) key {
 	switch typ {
 	case TypeJoin:
-		return keyType | keyPage | keyToken | keyV | keyRef
+		return keyType | keyPage | keyToken | keyV | keyRef | keyQuiet
 	case TypeLeave:
 		return keyType | keyPage
 	case TypeEvent:
@@ -200,6 +205,9 @@ func (d *decoder) value(m *Message, k key) error {
 	case keyData:
 		m.Data, err = d.raw()
 		return err
+	case keyQuiet:
+		m.Quiet, err = d.bool(k)
+		return err
 	}
 	if d.i >= len(d.b) || d.b[d.i] != '"' {
 		return d.wrongType(k, "string")
@@ -237,6 +245,17 @@ func typeOf(b []byte) string {
 		}
 	}
 	return string(b)
+}
+
+// bool reads true or false.
+func (d *decoder) bool(k key) (bool, error) {
+	for _, lit := range [...]string{"false", "true"} {
+		if bytes.HasPrefix(d.b[d.i:], []byte(lit)) {
+			d.i += len(lit)
+			return lit == "true", nil
+		}
+	}
+	return false, d.wrongType(k, "boolean")
 }
 
 const wholeNumber = "whole number from 0 to 18446744073709551615"
