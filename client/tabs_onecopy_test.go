@@ -1,7 +1,11 @@
 package client_test
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,5 +103,75 @@ func waitViewers(t *testing.T, p *livetemplate.Page, n int) {
 			t.Fatalf("the page has %d viewers, want %d", p.Viewers(), n)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestTabsOneCopyPushes: three tabs of a browser show one page, whose
+// diffs and pushes the first tab's join carries for all: Page.Push reaches
+// every tab's hooks once, and a push to the sender of an event
+// (PushToSender) only the sender's, whether the sender is the carrier or a
+// quiet tab.
+func TestTabsOneCopyPushes(t *testing.T) {
+	b := browsertest.Start(t)
+	var mu sync.Mutex
+	var same *livetemplate.Page
+	s := newSite(t, siteConfig{src: pushSrc, routes: func(s *site) map[string]http.Handler {
+		return map[string]http.Handler{
+			"GET /push.js": jsHandler(pushJS),
+			"GET /same": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				if same == nil {
+					p, err := s.app.NewPage("t", counter{})
+					if err != nil {
+						http.Error(w, err.Error(), http.StatusInternalServerError)
+						return
+					}
+					same = p
+				}
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				fmt.Fprintf(w, `<!doctype html><html><body><div data-lvt-root></div><script src="/livetemplate.js" data-live="/live" data-token="%s" defer></script><script src="/push.js" defer></script></body></html>`, same.GetToken())
+			}),
+		}
+	}})
+	s.handle("toast", func(ctx context.Context, _ *livetemplate.Page, e livetemplate.Event) error {
+		var d struct{ N int }
+		if err := e.Decode(&d); err != nil {
+			return err
+		}
+		return livetemplate.PushToSender(ctx, "point", map[string]int{"n": d.N})
+	})
+	var tabs []*browsertest.Tab
+	for range 3 {
+		tab := s.open(b, "/same")
+		tab.WaitFor(`window.chart && liveTemplate.state === "open"`, 10*time.Second)
+		tabs = append(tabs, tab)
+	}
+	mu.Lock()
+	p := same
+	mu.Unlock()
+	waitViewers(t, p, 3)
+	point := func(n int) {
+		if err := p.Push(t.Context(), "point", map[string]int{"n": n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	toast := func(tab *browsertest.Tab, n int) {
+		if got := browsertest.MustEval[string](tab, fmt.Sprintf(`chart.pushEvent("toast", {n: %d}).then(() => "ok", (e) => e.code)`, n)); got != "ok" {
+			t.Fatalf("toast %d: %s", n, got)
+		}
+	}
+	point(1)
+	toast(tabs[1], 2) // a quiet tab
+	toast(tabs[0], 3) // the carrier
+	point(4)
+	for i, want := range []string{"1@0 3@0 4@0", "1@0 2@0 4@0", "1@0 4@0"} {
+		tabs[i].WaitFor(`log.includes("4@0")`, 5*time.Second)
+		if got := strings.Join(browsertest.MustEval[[]string](tabs[i], `log`), " "); got != want {
+			t.Errorf("tab %d: pushes %q; want %q", i, got, want)
+		}
+	}
+	if n := s.tr.opened.Load(); n != 1 {
+		t.Errorf("%d connections for three tabs; want 1", n)
 	}
 }
