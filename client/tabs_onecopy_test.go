@@ -16,7 +16,8 @@ import (
 // TestTabsOneCopy: five tabs of a browser show one page (a sixth, which
 // leads, and a seventh show others): the server writes one diff per event
 // to the shared connection, not one per tab (frames counted on the real
-// socket: the diff and the sender's ack), and every tab shows the page.
+// socket: the diff and the sender's ack), and every tab shows the page; a
+// tab that opens the page then costs its own join's answer alone.
 // A tab that closes leaves the page joined for the others, the tab whose
 // join carried the page's diffs too (another carries them on), a leader
 // crash while two tabs push runs every event once, and the last tab of the
@@ -51,6 +52,18 @@ func TestTabsOneCopy(t *testing.T) {
 		}
 	}
 	ticks(tabs[3], 20, tabs)
+
+	// A tab that opens the page joins it quietly: the server answers it
+	// alone (its HTML came without data-version: the render, then joined),
+	// and the other tabs get no copy.
+	before := ts.conns.Writes()
+	late := ts.openTab(t, b, "one")
+	ts.waitHTML(late.Tab, one)
+	if w := ts.conns.Writes() - before; w > 3 {
+		t.Errorf("a sixth tab's join: the server wrote %d frames, want the render and joined", w)
+	}
+	late.Close()
+	waitViewers(t, one, 5)
 
 	tabs[1].Close() // a tab whose join is quiet
 	waitViewers(t, one, 4)
