@@ -287,7 +287,7 @@ func decode(typ websocket.MessageType, frame []byte) (protocol.Message, *protoco
 func (c *conn) handle(m protocol.Message) {
 	switch m.Type {
 	case protocol.TypeJoin:
-		c.join(m.Page, m.Token, m.V, m.Ref)
+		c.join(m.Page, m.Token, m.V, m.Ref, m.Quiet)
 	case protocol.TypeLeave:
 		c.leave(m.Page)
 	case protocol.TypeEvent:
@@ -365,8 +365,9 @@ func (c *conn) heldBackLocked(m protocol.Message) bool {
 }
 
 // join joins the page of tok under name, for a client that holds version
-// have of it. ref is the join's, for its answers.
-func (c *conn) join(name, tok string, have uint64, ref string) {
+// have of it. ref is the join's, for its answers; quiet: the name gets no
+// later diffs and pushes (another name of the connection carries them).
+func (c *conn) join(name, tok string, have uint64, ref string, quiet bool) {
 	p, err := c.app.findPage(tok)
 	if err != nil {
 		c.send(name, protocol.WithRef(protocol.ErrorMessage(protocolError(err)), ref))
@@ -376,17 +377,18 @@ func (c *conn) join(name, tok string, have uint64, ref string) {
 		c.send(name, protocol.WithRef(protocol.ErrorMessage(e), ref))
 		return
 	}
-	c.joinPage(name, p, have, useJoin, ref)
+	c.joinPage(name, p, have, useJoin, ref, quiet)
 }
 
 // joinPage joins p under name; how is useJoin for a join by token,
 // useCreator for the page that a PageHandler made for the connection. ref
-// is the join's, for its answers.
-func (c *conn) joinPage(name string, p *Page, have uint64, how use, ref string) {
+// is the join's, for its answers; quiet as for join.
+func (c *conn) joinPage(name string, p *Page, have uint64, how use, ref string, quiet bool) {
 	c.mu.Lock()
 	switch {
 	case c.pages[name] == p:
 		c.mu.Unlock()
+		p.setQuiet(c, name, quiet)
 		c.joinCatchUp(name, p, have, ref) // a resync
 		return
 	case c.pages[name] != nil:
@@ -405,7 +407,7 @@ func (c *conn) joinPage(name string, p *Page, have uint64, how use, ref string) 
 	c.pages[name] = p // reserve the name: the reader is the only joiner
 	c.idleSince = time.Time{}
 	c.mu.Unlock()
-	if err := p.subscribe(c, name, have, how, ref); err != nil {
+	if err := p.subscribe(c, name, have, how, ref, quiet); err != nil {
 		c.forget(name, p)
 		c.send(name, protocol.WithRef(protocol.ErrorMessage(protocolError(err)), ref))
 		return
@@ -560,7 +562,7 @@ func (c *conn) runLane(p *Page, l *lane) {
 // must not find a change half made.
 func (c *conn) ack(m protocol.Message, res result) {
 	for _, push := range res.pushes {
-		c.send(m.Page, push)
+		c.send(m.Page, protocol.ForEvent(push, m.ID))
 	}
 	c.send(m.Page, res.ack(m.ID))
 }

@@ -121,7 +121,9 @@ func (p *Page) replaceChanging(ctx context.Context, data any, tree *engine.Tree)
 	p.live.render = weak.Pointer[snapshot]{}
 	reloaded := p.devFrame(devMessage{Kind: devReloaded, Template: p.tmpl.name})
 	for _, s := range p.live.subs {
-		s.c.catchUpFrom(s.name, p, u.Version-1)
+		if !s.quiet {
+			s.c.catchUpFrom(s.name, p, u.Version-1)
+		}
 		if reloaded != nil && s.c.dev {
 			s.c.send(s.name, reloaded)
 		}

@@ -104,7 +104,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Fenced: a newer connection of its browser is open. It is being
 		// closed; it joins and creates nothing meanwhile.
 	case h.token != "":
-		c.join("", h.token, h.have, "")
+		c.join("", h.token, h.have, "", false)
 	case e.template != "":
 		e.newPage(c, r)
 	}
@@ -242,7 +242,7 @@ func (e *endpoint) newPage(c *conn, r *http.Request) {
 	p.live.owned = true
 	p.live.mu.Unlock()
 	c.send("", protocol.PageToken(p.token))
-	c.joinPage("", p, 0, useCreator, "")
+	c.joinPage("", p, 0, useCreator, "", false)
 }
 
 // legacyBrowserOf checks the browser and epoch query parameters of older

@@ -2,7 +2,6 @@ package livetemplate
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -56,10 +55,12 @@ type liveState struct {
 type snapshot struct{ msg []byte }
 
 // subscriber is one join of the page: a connection, and the name by which
-// the client called the page there.
+// the client called the page there. A quiet one gets no diffs or pushes:
+// another join of its connection carries them (a join's quiet).
 type subscriber struct {
-	c    *conn
-	name string
+	c     *conn
+	name  string
+	quiet bool
 }
 
 type historyEntry struct {
@@ -71,8 +72,8 @@ type historyEntry struct {
 // for a PageHandler's page joined by its connection). It queues the
 // catch-up that the client needs to hold the current version, given that it
 // holds version have (0 for nothing), and the joined message after it, with
-// the join's ref; every later diff follows.
-func (p *Page) subscribe(c *conn, name string, have uint64, how use, ref string) error {
+// the join's ref; every later diff follows, unless quiet.
+func (p *Page) subscribe(c *conn, name string, have uint64, how use, ref string, quiet bool) error {
 	if err := p.visit(c.ctx, how); err != nil {
 		return err
 	}
@@ -84,7 +85,7 @@ func (p *Page) subscribe(c *conn, name string, have uint64, how use, ref string)
 		return p.live.ended
 	}
 	c.joinCatchUp(name, p, have, ref)
-	p.live.subs = append(p.live.subs, subscriber{c, name})
+	p.live.subs = append(p.live.subs, subscriber{c, name, quiet})
 	p.live.watchers.Add(1)
 	if p.live.grace != nil {
 		p.live.grace.Stop()
@@ -200,13 +201,45 @@ func (p *Page) fanOutLocked(base uint64, msg []byte) {
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
 	p.rememberLocked(historyEntry{base: base, msg: msg})
-	first := slices.Index(p.live.subs, p.live.sender)
+	first := p.live.firstLocked()
 	if first >= 0 {
-		p.live.sender.c.sendDiff(p.live.sender.name, p, base, msg)
+		s := p.live.subs[first]
+		s.c.sendDiff(s.name, p, base, msg)
 	}
 	for i, s := range p.live.subs {
-		if i != first {
+		if i != first && !s.quiet {
 			s.c.sendDiff(s.name, p, base, msg)
+		}
+	}
+}
+
+// firstLocked returns the index of the join whose diffs go first: the
+// sender's, or, when the sender's join is quiet, the join of its
+// connection that carries the page (its client hands the sender that
+// copy); -1 for none. l.mu is held.
+func (l *liveState) firstLocked() int {
+	first := -1
+	for i, s := range l.subs {
+		switch {
+		case s.c != l.sender.c || s.quiet:
+		case s.name == l.sender.name:
+			return i
+		case first < 0:
+			first = i
+		}
+	}
+	return first
+}
+
+// setQuiet sets the quiet of c's join of the page under name, which a
+// resync may change: from then on the join gets the page's diffs and
+// pushes, or not.
+func (p *Page) setQuiet(c *conn, name string, quiet bool) {
+	p.live.mu.Lock()
+	defer p.live.mu.Unlock()
+	for i, s := range p.live.subs {
+		if s.c == c && s.name == name {
+			p.live.subs[i].quiet = quiet
 		}
 	}
 }
@@ -218,7 +251,7 @@ type senderKey struct{}
 // withSender returns ctx, the context of an event that the client joined
 // to p as name sent on c.
 func withSender(ctx context.Context, c *conn, name string) context.Context {
-	return context.WithValue(ctx, senderKey{}, subscriber{c, name})
+	return context.WithValue(ctx, senderKey{}, subscriber{c: c, name: name})
 }
 
 // setSender makes the sender of the event of ctx, if it has one, the

@@ -723,8 +723,10 @@ func (p *Page) renderToSubsLocked() {
 	p.live.mu.Lock()
 	defer p.live.mu.Unlock()
 	for _, s := range p.live.subs {
-		s.c.dropLag(s.name)
-		s.c.send(s.name, snap)
+		if !s.quiet {
+			s.c.dropLag(s.name)
+			s.c.send(s.name, snap)
+		}
 	}
 }
 

@@ -73,7 +73,9 @@ func (p *Page) pushChanging(name string, data []byte) error {
 		return p.live.ended
 	}
 	for _, s := range p.live.subs {
-		s.c.send(s.name, msg)
+		if !s.quiet {
+			s.c.send(s.name, msg)
+		}
 	}
 	return nil
 }

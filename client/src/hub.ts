@@ -10,7 +10,13 @@
 // main thread hangs) is deposed: the follower steals the lock.
 //
 // Each client's page is joined under a name that starts with its tab's id, so
-// the leader routes the server's messages to the tab they are for. The
+// the leader routes the server's messages to the tab they are for. A page
+// that several tabs show costs one copy of each change: the leader joins
+// the first tab's name as the page's carrier and the others quietly (they
+// get the answers to their own joins and events only), and hands every
+// diff and push of the carrier to all the tabs that show the page, in one
+// bus message. When the carrier's tab leaves, another name becomes the
+// carrier before it goes. The
 // leader announces its socket's state with a generation; on every new open
 // generation each tab joins its pages again with the versions it holds and
 // resends the events still waiting for their acks (ids make that
@@ -71,6 +77,7 @@ const STATE = "lt:state"; // leader -> all: its socket's state
 const HELLO = "lt:hello"; // tab -> all: who leads? (A leader waiting to reconnect does so at once.)
 const UP = "lt:up"; // tab -> leader: a client message for the socket
 const DOWN = "lt:down"; // leader -> tab: a server message for one of its pages
+const FAN = "lt:fan"; // leader -> all: a diff or push of a page, for the names listed
 const PING = "lt:ping"; // follower -> leader: are you there?
 const PONG = "lt:pong"; // leader -> follower, from the message handler, which a hidden tab does not throttle
 
@@ -85,8 +92,25 @@ interface State {
 }
 interface Up {
   gen: string;
-  m: { type?: string; page?: string };
+  m: { type?: string; page?: string; token?: string; v?: number; quiet?: boolean };
 }
+interface Fan {
+  m: ServerMessage;
+  names: string[];
+}
+
+// What the leader knows of a name joined on its socket: the page's token, the tab, the version
+// it handed on last, and the joins not answered yet (while there are, the tab takes only the
+// diffs that follow what it holds: the rest would look like a gap before its catch-up came).
+interface Shown {
+  tab: string;
+  token: string;
+  v: number;
+  joins: number;
+}
+
+// The ref of the join that makes a name the carrier of its page: its answers are the hub's.
+const CARRY = "~carry";
 
 /** A page's link: a Link to the hub, with the page's handlers. */
 type HubLink = Link & { readonly h: LinkHandlers };
@@ -114,7 +138,8 @@ export class Hub {
   private epoch_ = 0;
   private gen_ = "";
   private opens_ = 0;
-  private readonly joined_ = new Map<string, Set<string>>(); // tab -> its page names joined on the socket
+  private readonly shown_ = new Map<string, Shown>(); // page name -> its join on the socket
+  private readonly carrier_ = new Map<string, string>(); // token -> the name joined loud: it gets the page's diffs and pushes
   private readonly watching_ = new Map<string, Unsubscribe>(); // tab -> watch of its lock
   private ready_ = false; // this tab holds its tab lock: it may talk to the leader
   private fenced_ = false; // the server closed the socket for a newer one (4009): does this tab still lead?
@@ -137,6 +162,10 @@ export class Hub {
     this.bus_.subscribe<ServerMessage>(DOWN, (m) => {
       this.heard_(m.from);
       this.dispatch_(m.payload);
+    });
+    this.bus_.subscribe<Fan>(FAN, (m) => {
+      this.heard_(m.from);
+      if (m.from !== this.tab) for (const page of m.payload.names) this.dispatch_({ ...m.payload.m, page });
     });
     this.bus_.subscribe(PING, (m) => this.sock_ && this.bus_.publish(PONG, 0, m.from));
     this.bus_.subscribe(PONG, (m) => this.heard_(m.from));
@@ -260,7 +289,7 @@ export class Hub {
   // lead opens the browser's connection, with an epoch above every earlier leader's.
   private lead_(): void {
     this.epoch_ = this.nextEpoch_(this.view_.epoch);
-    this.joined_.clear();
+    this.forget_();
     this.fenced_ = false;
     const s = createSocket({
       ...this.opts_,
@@ -278,7 +307,7 @@ export class Hub {
       if (st === "open") {
         this.gen_ = `${this.epoch_}.${++this.opens_}`;
         close = undefined;
-      } else this.joined_.clear();
+      } else this.forget_();
       this.bus_.publish(STATE, { ...this.stateOf_(), delay, attempt, ...(close && { close }) });
     });
     s.onClose((info) => {
@@ -312,7 +341,7 @@ export class Hub {
     s?.close(1000, "the leading tab left");
     for (const stop of this.watching_.values()) stop();
     this.watching_.clear();
-    this.joined_.clear();
+    this.forget_();
   }
 
   // nextEpoch is above seen and above every epoch stored for this endpoint.
@@ -348,29 +377,119 @@ export class Hub {
 
   // write sends tab's message on the socket, and keeps the names it joined for when it goes.
   private write_(tab: string, m: Up["m"]): boolean {
-    if (!this.sock_?.send(m)) return false;
-    if (tab === this.tab || !m.page) return true;
-    let names = this.joined_.get(tab);
-    if (!names) this.joined_.set(tab, (names = new Set()));
-    if (m.type === "join") names.add(m.page);
-    else if (m.type === "leave") names.delete(m.page);
-    if (!this.watching_.has(tab)) this.watching_.set(tab, watchTab(tab, () => this.gone_(tab)));
+    const s = this.sock_;
+    if (s?.state !== "open") return false;
+    if (m.page && m.type === "join") m = this.join_(tab, m.page, m);
+    else if (m.page && m.type === "leave") this.leave_(m.page);
+    if (!s.send(m)) return false;
+    if (tab !== this.tab && m.page && !this.watching_.has(tab)) this.watching_.set(tab, watchTab(tab, () => this.gone_(tab)));
     return true;
+  }
+
+  // join notes the join of name by tab: the first name of a page carries it, the others are quiet.
+  private join_(tab: string, name: string, m: Up["m"]): Up["m"] {
+    const token = m.token ?? "";
+    const s = this.shown_.get(name);
+    if (s) {
+      s.v = m.v ?? 0;
+      s.joins++;
+    } else this.shown_.set(name, { tab, token, v: m.v ?? 0, joins: 1 });
+    const c = this.carrier_.get(token);
+    if (c === undefined || c === name) this.carrier_.set(token, name);
+    return c === undefined || c === name ? m : { ...m, quiet: true };
+  }
+
+  // leave forgets name, which leaves; a carrier first hands its page to another name of it.
+  private leave_(name: string): void {
+    const s = this.shown_.get(name);
+    if (!s) return;
+    this.shown_.delete(name);
+    if (this.carrier_.get(s.token) !== name) return;
+    this.carrier_.delete(s.token);
+    this.carry_(s.token);
+  }
+
+  // carry makes a name of the page of token its carrier, by a resync without quiet from the
+  // version that name was handed last: it gets the diffs from there.
+  private carry_(token: string): void {
+    if (this.carrier_.has(token)) return;
+    for (const [name, s] of this.shown_) {
+      if (s.token !== token) continue;
+      this.carrier_.set(token, name);
+      this.sock_?.send({ type: "join", page: name, token, v: s.v, ref: CARRY });
+      return;
+    }
+  }
+
+  // recarry asks again for the carrier join of name, which the server refused, while it carries.
+  private recarry_(token: string, name: string): void {
+    if (this.carrier_.get(token) !== name) return;
+    this.carrier_.delete(token);
+    this.carry_(token);
+  }
+
+  // forget drops what the leader knew of the names joined on a connection that ended.
+  private forget_(): void {
+    this.shown_.clear();
+    this.carrier_.clear();
   }
 
   // gone leaves the pages of a tab that closed or crashed without leaving them.
   private gone_(tab: string): void {
     this.watching_.delete(tab);
-    for (const page of this.joined_.get(tab) ?? []) this.sock_?.send({ type: "leave", page });
-    this.joined_.delete(tab);
+    for (const [page, s] of this.shown_) {
+      if (s.tab !== tab) continue;
+      this.leave_(page);
+      this.sock_?.send({ type: "leave", page });
+    }
   }
 
-  // route hands a server message to the tab whose page it is about.
+  // route hands a server message to the tab whose page it is about, and a carrier's diffs and
+  // pushes (but a push to the sender of an event) to every tab that shows its page.
   private route_(m: ServerMessage): void {
     if (typeof m !== "object" || m === null || typeof m.page !== "string") return;
-    const tab = m.page.slice(0, m.page.indexOf("~"));
+    const s = this.shown_.get(m.page);
+    if (s && this.carrier_.get(s.token) === m.page && (m.type === "diff" || (m.type === "push" && m.id === undefined) || (m.type === "render" && s.joins === 0))) return this.fan_(s.token, m);
+    if (s && !this.track_(s, m)) return;
+    const tab = s?.tab ?? m.page.slice(0, m.page.indexOf("~"));
     if (tab === this.tab) this.dispatch_(m);
     else this.bus_.publish(DOWN, m, tab);
+  }
+
+  // track follows the version of a name's page that its tab was handed, and its joins' answers;
+  // false: the message is the hub's own (an answer to a carrier's join), for no tab.
+  private track_(s: Shown, m: ServerMessage): boolean {
+    if (m.ref === CARRY) {
+      if (m.type === "error") setTimeout(() => this.recarry_(s.token, m.page!), C.RETRY_AFTER); // refused: again, later
+      return false;
+    }
+    const v = typeof m.v === "number" ? m.v : s.v;
+    if (m.type === "render" || m.type === "joined" || (m.type === "diff" && v > s.v)) s.v = v;
+    if (m.type === "joined" || (m.type === "error" && s.joins > 0)) s.joins--;
+    return true;
+  }
+
+  // fan hands a carrier's message to every name of the page of token whose tab takes it: one bus
+  // message for all the other tabs, then this tab's own.
+  private fan_(token: string, m: ServerMessage): void {
+    const names: string[] = [];
+    const own: string[] = [];
+    for (const [name, s] of this.shown_) {
+      if (s.token !== token || !this.takes_(s, m)) continue;
+      (s.tab === this.tab ? own : names).push(name);
+    }
+    if (names.length) this.bus_.publish(FAN, { m, names } satisfies Fan);
+    for (const page of own) this.dispatch_({ ...m, page });
+  }
+
+  // takes says whether the tab of s is handed m: a diff only when it shows something newer, and,
+  // while a join of the tab waits for its answer, only the diff from the version it holds.
+  private takes_(s: Shown, m: ServerMessage): boolean {
+    if (m.type === "render" && typeof m.v === "number") s.v = m.v;
+    if (m.type !== "diff" || typeof m.v !== "number") return true;
+    if (m.v <= s.v || (s.joins > 0 && m.base !== s.v)) return false;
+    s.v = m.v;
+    return true;
   }
 
   private dispatch_(m: ServerMessage): void {

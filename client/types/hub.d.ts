@@ -44,6 +44,9 @@ interface Up {
     m: {
         type?: string;
         page?: string;
+        token?: string;
+        v?: number;
+        quiet?: boolean;
     };
 }
 /** The hub of this tab for the endpoint at url (a ws: or wss: URL without query). */
@@ -63,7 +66,8 @@ export declare class Hub {
     private epoch_;
     private gen_;
     private opens_;
-    private readonly joined_;
+    private readonly shown_;
+    private readonly carrier_;
     private readonly watching_;
     private ready_;
     private fenced_;
@@ -90,8 +94,16 @@ export declare class Hub {
     private onState_;
     private onUp_;
     private write_;
+    private join_;
+    private leave_;
+    private carry_;
+    private recarry_;
+    private forget_;
     private gone_;
     private route_;
+    private track_;
+    private fan_;
+    private takes_;
     private dispatch_;
 }
 /** This browser's public id, shared by its tabs through localStorage (this tab's own where there is none). */

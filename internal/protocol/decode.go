@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -23,6 +24,9 @@ type Message struct {
 	Ref   string          `json:"ref,omitempty"`
 	// Files are the files of an upload message.
 	Files []File `json:"files,omitempty"`
+	// Quiet, of a join: the name gets the answers to its own messages
+	// only, not the page's later diffs and pushes (docs/protocol.md).
+	Quiet bool `json:"quiet,omitempty"`
 }
 
 // Decode decodes one client frame. It fails with an [Error] of code
@@ -66,10 +70,11 @@ const (
 	keyRef
 	keySeq
 	keyFiles
+	keyQuiet
 )
 
 // keyNames are the keys' names, by bit.
-var keyNames = [...]string{"type", "page", "token", "v", "id", "name", "data", "ref", "seq", "files"}
+var keyNames = [...]string{"type", "page", "token", "v", "id", "name", "data", "ref", "seq", "files", "quiet"}
 
 func keyOf(name []byte) key {
 	for i, n := range keyNames {
@@ -94,7 +99,7 @@ func (k key) String() string {
 func keysOf(typ string) key {
 	switch typ {
 	case TypeJoin:
-		return keyType | keyPage | keyToken | keyV | keyRef
+		return keyType | keyPage | keyToken | keyV | keyRef | keyQuiet
 	case TypeLeave:
 		return keyType | keyPage
 	case TypeEvent:
@@ -208,6 +213,9 @@ func (d *decoder) value(m *Message, k key) error {
 	case keyFiles:
 		m.Files, err = d.files()
 		return err
+	case keyQuiet:
+		m.Quiet, err = d.bool(k)
+		return err
 	}
 	if d.i >= len(d.b) || d.b[d.i] != '"' {
 		return d.wrongType(k, "string")
@@ -245,6 +253,17 @@ func typeOf(b []byte) string {
 		}
 	}
 	return string(b)
+}
+
+// bool reads true or false.
+func (d *decoder) bool(k key) (bool, error) {
+	for _, lit := range [...]string{"false", "true"} {
+		if bytes.HasPrefix(d.b[d.i:], []byte(lit)) {
+			d.i += len(lit)
+			return lit == "true", nil
+		}
+	}
+	return false, d.wrongType(k, "boolean")
 }
 
 const wholeNumber = "whole number from 0 to 18446744073709551615"

@@ -33,6 +33,9 @@ var decodeSeeds = []string{
 	`{"TYPE":"ping","Page":"p"}`,
 	`{"type":"ping","ref":"p1"}`,
 	`{"type":"join","token":"t","v":2,"ref":"j\u00e9"}`,
+	`{"type":"join","page":"q","token":"t","v":2,"quiet":true}`,
+	`{"type":"join","token":"t","quiet":false}`,
+	`{"type":"join","token":"t","quiet":tru}`,
 	`{"\u0074ype":"ping","p\u0061ge":"\ud83d\ude00"}`,
 	`{"type":"ping","type":"ping"}`,
 	`{"type":"event","id":"1","name":"x","ref":"r"}`,
@@ -139,7 +142,7 @@ func FuzzDecode(f *testing.F) {
 
 // clientKeys are the keys of each type of client message.
 var clientKeys = map[string][]string{
-	TypeJoin:   {"type", "page", "token", "v", "ref"},
+	TypeJoin:   {"type", "page", "token", "v", "ref", "quiet"},
 	TypeLeave:  {"type", "page"},
 	TypeEvent:  {"type", "page", "id", "name", "data"},
 	TypePing:   {"type", "page", "ref"},
@@ -205,7 +208,7 @@ func holdsReplacement(v any) bool {
 // withoutEmpty leaves out the keys of a frame whose value means none: the
 // default page, version 0, no data, no ref.
 func withoutEmpty(m map[string]any) map[string]any {
-	for k, none := range map[string]any{"page": "", "v": json.Number("0"), "data": nil, "ref": ""} {
+	for k, none := range map[string]any{"page": "", "v": json.Number("0"), "data": nil, "ref": "", "quiet": false} {
 		if v, ok := m[k]; ok && v == none {
 			delete(m, k)
 		}
@@ -308,6 +311,8 @@ func TestDecodeKeeps(t *testing.T) {
 		want  Message
 	}{
 		{`{"type":"join","page":"p","token":"tok","v":9,"ref":"j1"}`, Message{Type: "join", Page: "p", Token: "tok", V: 9, Ref: "j1"}},
+		{`{"type":"join","page":"p","token":"tok","quiet":true}`, Message{Type: "join", Page: "p", Token: "tok", Quiet: true}},
+		{`{"type":"join","token":"tok","quiet" : false }`, Message{Type: "join", Token: "tok"}},
 		{`{"type":"event","page":"p","id":"e1","name":"save","data":{"a":[1, 2]}}`, Message{Type: "event", Page: "p", ID: "e1", Name: "save", Data: json.RawMessage(`{"a":[1, 2]}`)}},
 		{`{"type":"leave","page":"p"}`, Message{Type: "leave", Page: "p"}},
 		{`{"type":"ping","page":"p","ref":"r"}`, Message{Type: "ping", Page: "p", Ref: "r"}},
@@ -415,6 +420,10 @@ func TestDecodeRejects(t *testing.T) {
 		{`{"type":"event","id":"7","seq":7,"name":"n"}`, `is not a tab's id, a dash and 7`},
 		{`{"type":"event","id":"t-1","seq":-1,"name":"n"}`, `"seq" is a JSON number -1, not a whole number`},
 		{`{"type":"join","token":"t","seq":1}`, `"seq" is not a key of join messages`},
+		{`{"type":"join","token":"t","quiet":"yes"}`, `"quiet" is a JSON string, not a boolean`},
+		{`{"type":"join","token":"t","quiet":1}`, `"quiet" is a JSON number, not a boolean`},
+		{`{"type":"join","token":"t","quiet":truex}`, `invalid`},
+		{`{"type":"event","id":"e","name":"n","quiet":true}`, `"quiet" is not a key of event messages`},
 	} {
 		_, err := Decode([]byte(c.frame))
 		var e *Error

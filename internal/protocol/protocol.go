@@ -267,16 +267,25 @@ func Pong() []byte { return []byte(`{"type":"pong"}`) }
 // WithRef returns msg, an answer to a client's message, with the "ref" the
 // client gave that message, so that the client can tell which of its
 // messages it answers. Without a ref, msg is returned as it is.
-func WithRef(msg []byte, ref string) []byte {
-	if ref == "" || len(msg) < 2 {
+func WithRef(msg []byte, ref string) []byte { return withKey(msg, `"ref":`, ref) }
+
+// ForEvent returns msg, a push to the sender of the event id, with the
+// event's "id": a client that hands one copy of a page to several places
+// (a browser's tabs) gives it to the sender's alone.
+func ForEvent(msg []byte, id string) []byte { return withKey(msg, `"id":`, id) }
+
+// withKey returns the object msg with the string value v under key (its
+// quoted name and a colon) last, or msg as it is when v is empty.
+func withKey(msg []byte, key, v string) []byte {
+	if v == "" || len(msg) < 2 {
 		return msg
 	}
-	b := make([]byte, 0, len(msg)+len(ref)+10)
+	b := make([]byte, 0, len(msg)+len(key)+len(v)+4)
 	b = append(b, msg[:len(msg)-1]...)
 	if len(msg) > 2 { // msg is not {}
 		b = append(b, ',')
 	}
-	b = append(b, `"ref":`...)
-	b = appendString(b, ref)
+	b = append(b, key...)
+	b = appendString(b, v)
 	return append(b, '}')
 }

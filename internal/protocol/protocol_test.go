@@ -64,6 +64,12 @@ func FuzzMessages(f *testing.F) {
 			}
 			return m
 		}
+		id := func(m map[string]any) map[string]any {
+			if s != "" {
+				m["id"] = s
+			}
+			return m
+		}
 		for _, c := range []struct {
 			msg  []byte
 			want map[string]any
@@ -83,6 +89,7 @@ func FuzzMessages(f *testing.F) {
 			{WithRef(Pong(), s), ref(map[string]any{"type": "pong"})},
 			{WithRef(ErrorMessage(&Error{Code: code, Message: s}), s), ref(map[string]any{"type": "error", "code": code, "message": s})},
 			{WithRef([]byte(`{}`), s), ref(map[string]any{})},
+			{ForEvent(Push(code, nil), s), id(map[string]any{"type": "push", "name": code})},
 		} {
 			got, want := object(t, c.msg), viaJSON(t, c.want)
 			if !reflect.DeepEqual(got, want) {
