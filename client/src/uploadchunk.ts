@@ -104,7 +104,7 @@ class Uploads implements UploadSink {
     this.listen_(r, "dragover", (e) => this.dragged_(e as DragEvent, true), false);
     this.listen_(r, "dragleave", (e) => this.dragged_(e as DragEvent, false), false);
     this.listen_(r, "drop", (e) => this.dropped_(e as DragEvent), false);
-    this.listen_(r, "paste", (e) => this.pasted_(e as ClipboardEvent), false);
+    this.listen_(document, "paste", (e) => this.pasted_(e as ClipboardEvent), false); // a paste goes to the focused element, or the body
     this.listen_(r, "submit", (e) => this.submitted_(e as SubmitEvent), true); // before the bindings' submit
   }
 
@@ -168,12 +168,15 @@ class Uploads implements UploadSink {
     this.choose_(z.getAttribute(DROP) ?? "", [...e.dataTransfer.files], z);
   }
 
-  // pasted takes pasted files for the drop zone the paste is in, or for the root's only one.
+  // pasted takes pasted files for the drop zone of the root that the paste is in, or else for the
+  // root's only one, unless the paste is in another zone.
   private pasted_(e: ClipboardEvent): void {
     const files = [...(e.clipboardData?.files ?? [])];
-    if (!files.length) return;
-    const zones = this.host_.root.querySelectorAll(`[${DROP}]`);
-    const z = dropZone(e.target) ?? (zones.length === 1 ? zones[0]! : null);
+    const r = this.host_.root;
+    if (!files.length || e.defaultPrevented) return;
+    const zones = r.querySelectorAll(`[${DROP}]`);
+    const at = dropZone(e.target);
+    const z = at ? (r.contains(at) ? at : null) : zones.length === 1 ? zones[0]! : null;
     if (!z) return;
     e.preventDefault();
     this.choose_(z.getAttribute(DROP) ?? "", files, z);
