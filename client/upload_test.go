@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
 
 	"github.com/livetemplate/livetemplate/client/browsertest"
 )
@@ -419,4 +421,126 @@ func TestUploadChunk(t *testing.T) {
 		browsertest.MustEval[bool](tab, "window.open = true, window.sink.connected(), true")
 		tab.WaitFor(logHas(tab, "done:photos:c.txt:ok"), 10*time.Second)
 	})
+}
+
+// liveStandIn is a stand-in for the live endpoint, enough for uploads: it
+// answers a join with joined (the page's uploads declared), a ping with a
+// pong, and an upload ask with a token per file, except the first ask of a
+// file named stall*, which it never answers. It keeps the asks it got.
+type liveStandIn struct {
+	mu    sync.Mutex // guards the fields below
+	conns int
+	asks  []string // page + " " + file name
+}
+
+func (e *liveStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true, Subprotocols: []string{"livetemplate"}})
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	e.mu.Lock()
+	e.conns++
+	e.mu.Unlock()
+	for {
+		_, data, err := c.Read(r.Context())
+		if err != nil {
+			return
+		}
+		if reply := e.answer(data); reply != nil {
+			write(r.Context(), c, websocket.MessageText, reply)
+		}
+	}
+}
+
+func (e *liveStandIn) answer(data []byte) []byte {
+	var m struct {
+		Type, Page, Ref, Name string
+		Files                 []struct{ Name string }
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return nil
+	}
+	var out map[string]any
+	switch m.Type {
+	case "ping":
+		out = map[string]any{"type": "pong"}
+	case "join":
+		out = map[string]any{"type": "joined", "page": m.Page, "v": 1, "uploads": map[string]any{"photos": map[string]any{"max_files": 2, "auto": true}}}
+	case "upload":
+		e.mu.Lock()
+		first := true
+		for _, a := range e.asks {
+			first = first && !strings.HasSuffix(a, " "+m.Files[0].Name)
+		}
+		e.asks = append(e.asks, m.Page+" "+m.Files[0].Name)
+		e.mu.Unlock()
+		if first && strings.HasPrefix(m.Files[0].Name, "stall") {
+			return nil
+		}
+		files := []map[string]string{}
+		for _, f := range m.Files {
+			files = append(files, map[string]string{"id": "up_" + f.Name, "token": "tok:" + f.Name})
+		}
+		out = map[string]any{"type": "upload", "page": m.Page, "ref": m.Ref, "endpoint": "/up/", "files": files}
+	default:
+		return nil
+	}
+	b, _ := json.Marshal(out)
+	return b
+}
+
+// liveUploadPage is a live page with an upload input, joined by the real client.
+const liveUploadPage = `<!doctype html><title>live upload</title>
+<div data-lvt-root><input type="file" id="pick" lvt-upload="photos"><ul lvt-upload-list="photos" lvt-ignore></ul></div>
+<script>
+window.log = [];
+for (const t of ["lvt:upload-done", "lvt:upload-error"]) document.addEventListener(t, (e) => log.push(t.slice(11) + ":" + e.detail.file.name + ":" + (e.detail.result ? e.detail.result.code : e.detail.code)));
+</script>
+<script src="/livetemplate.js" data-live="/live" data-token="t1" data-version="1" defer></script>`
+
+// TestUploadTabs uploads from two tabs of one browser that share the leader's
+// connection: the asks of both go on it and their answers come back to the
+// tab that asked; then the leading tab closes mid-upload. The follower's
+// upload goes on over HTTP and completes, the ask it had sent without an
+// answer is asked again on the new leader's connection, and the closed tab's
+// upload stops where it was.
+func TestUploadTabs(t *testing.T) {
+	tus := newTusServer()
+	live := &liveStandIn{}
+	srv := testServer(t, nil, map[string]http.Handler{"GET /page": htmlHandler(liveUploadPage), "/up/": tus, "/live": live})
+	b := browsertest.Start(t)
+	files := testFiles(t, map[string]int{"slow.bin": 8 << 20, "slowlead.bin": 8 << 20, "stall.txt": 10})
+	open := func() *browsertest.Tab {
+		tab := b.Tab(t)
+		tab.Navigate(srv.URL + "/page")
+		tab.WaitFor(`window.liveTemplate?.status === "connected"`, 10*time.Second)
+		return tab
+	}
+	lead := open()
+	follow := open()
+	follow.WaitFor(`window.liveTemplate.leader.leader !== "" && window.liveTemplate.leader.leader !== window.liveTemplate.leader.tab`, 10*time.Second)
+	choose(t, lead, "#pick", files["slowlead.bin"])
+	choose(t, follow, "#pick", files["slow.bin"])
+	choose(t, follow, "#pick", files["stall.txt"])
+	for _, tab := range []*browsertest.Tab{lead, follow} {
+		tab.WaitFor(`+document.querySelector("li")?.getAttribute("data-lvt-upload-loaded") > 0`, 10*time.Second)
+	}
+	live.mu.Lock()
+	conns, asks := live.conns, strings.Join(live.asks, ",")
+	live.mu.Unlock()
+	if conns != 1 || strings.Count(asks, "~") != 3 || !strings.Contains(asks, "stall.txt") {
+		t.Fatalf("%d connections, asks %s: want the three asks of both tabs on one", conns, asks)
+	}
+	lead.Close()
+	follow.WaitFor(`window.log.includes("done:slow.bin:ok") && window.log.includes("done:stall.txt:ok")`, 30*time.Second)
+	sameFile(t, tus, "slow.bin", files["slow.bin"])
+	if data, _, _ := tus.file("slowlead.bin"); len(data) >= 8<<20 {
+		t.Error("the closed tab's upload completed")
+	}
+	live.mu.Lock()
+	defer live.mu.Unlock()
+	if live.conns != 2 || strings.Count(strings.Join(live.asks, ","), "stall.txt") != 2 {
+		t.Errorf("%d connections, asks %v: want the stalled ask again on the new leader's", live.conns, live.asks)
+	}
 }
