@@ -57,6 +57,11 @@ type Application struct {
 	closeOnce    sync.Once
 	handoff      handoff // holds changes back while Shutdown hands the pages off
 	metrics      *meters
+	// uploads are the uploads that templates declare, by template and
+	// upload name, guarded by tmu; uploadHost serves them, nil without
+	// WithUploads (upload.go).
+	uploads    map[handlerKey]*declared
+	uploadHost *UploadHost
 }
 
 // NewApplication returns an application configured by opts. It starts one
@@ -104,6 +109,10 @@ func NewApplication(opts ...Option) (*Application, error) {
 	}
 	if cfg.cluster != nil {
 		a.startPresence()
+	}
+	if err := a.startUploads(); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("livetemplate: new application: uploads: %w", err)
 	}
 	a.sweeper.Add(1)
 	go a.sweep(sweepInterval(&cfg))
@@ -263,6 +272,7 @@ func (a *Application) Close() error {
 			p.disconnect(ErrApplicationClosed)
 			p.role.stop()
 		}
+		a.closeUploads()
 		if a.cfg.cluster != nil {
 			a.cfg.cluster.Close()
 		}

@@ -294,6 +294,8 @@ func (c *conn) handle(m protocol.Message) {
 		c.event(m)
 	case protocol.TypePing:
 		c.send("", protocol.WithRef(protocol.Pong(), m.Ref))
+	case protocol.TypeUpload:
+		c.upload(m)
 	}
 }
 
@@ -463,6 +465,10 @@ func (c *conn) event(m protocol.Message) {
 	p := c.page(m.Page)
 	if p == nil {
 		c.refuse(m, &protocol.Error{Code: protocol.CodeNotJoined, Message: "the event names a page this connection has not joined"})
+		return
+	}
+	if isUploadEvent(m.Name) { // only an upload server completes uploads
+		c.refuse(m, unknownEvent(Event{Name: m.Name}))
 		return
 	}
 	size := eventSize(m)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,6 +68,8 @@ func (a *Application) HandleEvent(templateName, eventName string, h EventHandler
 		return fmt.Errorf("livetemplate: handle event %q: the name must have 1 to %d bytes", eventName, protocol.MaxEventName)
 	case h == nil:
 		return fmt.Errorf("livetemplate: handle event %q: nil handler", eventName)
+	case isUploadEvent(eventName):
+		return fmt.Errorf("livetemplate: handle event %q: names starting %q are uploads'", eventName, uploadEventPrefix)
 	}
 	a.tmu.Lock()
 	defer a.tmu.Unlock()
@@ -86,6 +89,9 @@ type handlerKey struct{ template, event string }
 func (a *Application) handler(templateName, eventName string) EventHandler {
 	a.tmu.RLock()
 	defer a.tmu.RUnlock()
+	if name, ok := strings.CutPrefix(eventName, uploadEventPrefix); ok {
+		return a.uploadEventLocked(templateName, name)
+	}
 	return a.handlers[handlerKey{templateName, eventName}]
 }
 

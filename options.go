@@ -89,7 +89,10 @@ type config struct {
 	onJoin         func(ctx context.Context, p *Page, v Viewer) // joinleave.go
 	onLeave        func(ctx context.Context, p *Page, v Viewer)
 	leaveGrace     time.Duration
-	topicQueue     int // topics.go
+	topicQueue     int          // topics.go
+	uploads        UploadServer // upload.go
+	uploadTTL      time.Duration
+	uploadLimits   UploadLimits
 }
 
 func defaultConfig() config {
@@ -121,6 +124,8 @@ func defaultConfig() config {
 		topicQueue:     DefaultTopicQueue,
 		maxReplySize:   DefaultMaxReplySize,
 		maxPushSize:    DefaultMaxPushSize,
+		uploadTTL:      DefaultUploadTokenTTL,
+		uploadLimits:   DefaultUploadLimits,
 	}
 }
 

@@ -242,7 +242,7 @@ func (c *conn) writeOutgoing(buf *[]byte, o outgoing) error {
 		}
 	}
 	for _, ref := range m.refs {
-		if err := c.writeMessage(buf, o.page, protocol.WithRef(protocol.Joined(m.version), ref)); err != nil {
+		if err := c.writeMessage(buf, o.page, protocol.WithRef(protocol.JoinedUploads(m.version, o.catchUp.p.app.uploadsJSON(o.catchUp.p.tmpl.name)), ref)); err != nil {
 			return err
 		}
 	}

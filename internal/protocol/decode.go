@@ -21,6 +21,8 @@ type Message struct {
 	Name  string          `json:"name,omitempty"`
 	Data  json.RawMessage `json:"data,omitempty"`
 	Ref   string          `json:"ref,omitempty"`
+	// Files are the files of an upload message.
+	Files []File `json:"files,omitempty"`
 }
 
 // Decode decodes one client frame. It fails with an [Error] of code
@@ -63,10 +65,11 @@ const (
 	keyData
 	keyRef
 	keySeq
+	keyFiles
 )
 
 // keyNames are the keys' names, by bit.
-var keyNames = [...]string{"type", "page", "token", "v", "id", "name", "data", "ref", "seq"}
+var keyNames = [...]string{"type", "page", "token", "v", "id", "name", "data", "ref", "seq", "files"}
 
 func keyOf(name []byte) key {
 	for i, n := range keyNames {
@@ -98,6 +101,8 @@ func keysOf(typ string) key {
 		return keyType | keyPage | keyID | keyName | keyData | keySeq
 	case TypePing:
 		return keyType | keyPage | keyRef
+	case TypeUpload:
+		return keyType | keyPage | keyRef | keyName | keyFiles
 	}
 	return 0
 }
@@ -200,6 +205,9 @@ func (d *decoder) value(m *Message, k key) error {
 	case keyData:
 		m.Data, err = d.raw()
 		return err
+	case keyFiles:
+		m.Files, err = d.files()
+		return err
 	}
 	if d.i >= len(d.b) || d.b[d.i] != '"' {
 		return d.wrongType(k, "string")
@@ -231,7 +239,7 @@ func (d *decoder) value(m *Message, k key) error {
 // typeOf returns a message's type, without a copy for the types of the
 // protocol.
 func typeOf(b []byte) string {
-	for _, t := range [...]string{TypeEvent, TypePing, TypeJoin, TypeLeave} {
+	for _, t := range [...]string{TypeEvent, TypePing, TypeJoin, TypeLeave, TypeUpload} {
 		if string(b) == t {
 			return t
 		}
@@ -280,6 +288,8 @@ func (m *Message) check() error {
 			return err
 		}
 		return checkString("name", m.Name, MaxEventName, true)
+	case TypeUpload:
+		return checkUpload(m)
 	case TypeLeave, TypePing:
 		return nil
 	case "":

@@ -43,7 +43,26 @@ var decodeSeeds = []string{
 	`{"type":"event","id":"1","name":"x","data":{"k":"\udc00"}}`,
 	`{"type":"event","id":"\ud800\u0041","name":"x"}`,
 	`{"type":"event","id":"a\/b\"\\\b\f\n\r\t","name":"x","data":[-0.5e+3,true,false,null,{}]}`,
+	`{"type":"upload","page":"p1","ref":"u1","name":"photos","files":[{"name":"cat.png","size":1234,"type":"image/png"}]}`,
+	`{"type":"upload","ref":"u1","name":"docs","files":[ {"type":"","size":0,"name":"a\u00e9.txt"} , {"name":"b","size":18446744073709551615,"type":"x/y"}]}`,
 	// Malformed.
+	`{"type":"upload","ref":"u1","name":"photos","files":[]}`,
+	`{"type":"upload","name":"photos","files":[{"name":"a","size":1,"type":""}]}`,
+	`{"type":"upload","ref":"u1","files":[{"name":"a","size":1,"type":""}]}`,
+	`{"type":"upload","ref":"u1","name":"photos","files":[{"name":"a","size":1}]}`,
+	`{"type":"upload","ref":"u1","name":"photos","files":[{"name":"a","size":1,"type":"","name":"b"}]}`,
+	`{"type":"upload","ref":"u1","name":"photos","files":[{"name":"a","size":-1,"type":""}]}`,
+	`{"type":"upload","ref":"u1","name":"photos","files":[{"name":"","size":1,"type":""}]}`,
+	`{"type":"upload","ref":"u1","name":"photos","files":[{"name":"a","size":1,"type":"","extra":1}]}`,
+	`{"type":"upload","ref":"u1","name":"photos","files":[{"name":"a","size":1,"type":7}]}`,
+	`{"type":"upload","ref":"u1","name":"photos","files":{"name":"a","size":1,"type":""}}`,
+	`{"type":"upload","ref":"u1","name":"photos","files":["a"]}`,
+	`{"type":"upload","ref":"u1","name":"photos","files":[{"name":"a","size":1,"type":""},]}`,
+	`{"type":"upload","ref":"u1","name":"photos","files":[{"name":"\ud800","size":1,"type":""}]}`,
+	`{"type":"upload","ref":"u1","name":"photos","id":"x","files":[{"name":"a","size":1,"type":""}]}`,
+	`{"type":"ping","files":[{"name":"a","size":1,"type":""}]}`,
+	`{"type":"upload","ref":"u1","name":"photos","files":[` + strings.Repeat(`{"name":"a","size":1,"type":""},`, MaxUploadFiles) + `{"name":"a","size":1,"type":""}]}`,
+	`{"type":"upload","ref":"u1","name":"photos","files":[{"name":"` + strings.Repeat("n", MaxFileName+1) + `","size":1,"type":""}]}`,
 	``,
 	`{`,
 	`{"type":"join","token":"t"`,
@@ -120,10 +139,11 @@ func FuzzDecode(f *testing.F) {
 
 // clientKeys are the keys of each type of client message.
 var clientKeys = map[string][]string{
-	TypeJoin:  {"type", "page", "token", "v", "ref"},
-	TypeLeave: {"type", "page"},
-	TypeEvent: {"type", "page", "id", "name", "data"},
-	TypePing:  {"type", "page", "ref"},
+	TypeJoin:   {"type", "page", "token", "v", "ref"},
+	TypeLeave:  {"type", "page"},
+	TypeEvent:  {"type", "page", "id", "name", "data"},
+	TypePing:   {"type", "page", "ref"},
+	TypeUpload: {"type", "page", "ref", "name", "files"},
 }
 
 // checkStrict checks an accepted frame with encoding/json: it is UTF-8 and
@@ -243,6 +263,8 @@ func checkMessage(t *testing.T, m Message) {
 		if !reflect.DeepEqual(m, Message{Type: m.Type, Page: m.Page, Ref: m.Ref}) {
 			t.Fatalf("ping %+v: want only a page and a ref", m)
 		}
+	case TypeUpload:
+		checkUploadMessage(t, m)
 	default:
 		t.Fatalf("%+v: type %q is not a client's", m, m.Type)
 	}
@@ -439,5 +461,22 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// checkUploadMessage checks a decoded upload message: a ref, a name, and
+// 1 to MaxUploadFiles files, each with a name, within the limits.
+func checkUploadMessage(t *testing.T, m Message) {
+	t.Helper()
+	if m.Ref == "" || m.Name == "" || len(m.Name) > MaxUploadName || m.ID != "" || m.Token != "" || m.Data != nil {
+		t.Fatalf("upload %+v: want a ref and a name, and no event or join fields", m)
+	}
+	if len(m.Files) == 0 || len(m.Files) > MaxUploadFiles {
+		t.Fatalf("upload %+v: %d files", m, len(m.Files))
+	}
+	for _, f := range m.Files {
+		if f.Name == "" || len(f.Name) > MaxFileName || len(f.Type) > MaxFileType || !utf8.ValidString(f.Name) || !utf8.ValidString(f.Type) {
+			t.Fatalf("upload %+v: file %+v past the limits", m, f)
+		}
 	}
 }

@@ -24,6 +24,9 @@ const (
 	TypeLeave = "leave" // {"type":"leave","page":"p1"}
 	TypeEvent = "event" // {"type":"event","page":"p1","id":"t1-7","name":"save","data":{...}}
 	TypePing  = "ping"  // {"type":"ping","ref":"p1"}
+	// TypeUpload asks leave to upload files; the server answers with an
+	// upload message of the same ref (see [Upload]) or an error.
+	TypeUpload = "upload" // {"type":"upload","ref":"u1","name":"photos","files":[{"name":"cat.png","size":1234,"type":"image/png"}]}
 )
 
 // Types of the messages the server sends.
@@ -68,6 +71,13 @@ const (
 	// application's join check refused it), may not do what the event asked,
 	// or may not connect at all (HTTP 403, no socket).
 	CodeNotAllowed = "not_allowed"
+	// CodeUploadRefused: an upload asked for files that its declaration
+	// does not take (size, count, type, unknown upload name); the message
+	// is meant for the user.
+	CodeUploadRefused = "upload_refused"
+	// CodeUploadLimit: the browser or the application has as many uploads
+	// (files or bytes) in flight as it may: ask again later.
+	CodeUploadLimit = "upload_limit"
 )
 
 // Codes of event results that are successes, which AckError encodes as
