@@ -2,9 +2,11 @@ package client_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
 
+	"github.com/livetemplate/livetemplate"
 	"github.com/livetemplate/livetemplate/client/browsertest"
 )
 
@@ -29,11 +32,13 @@ import (
 
 // tusFile is one upload on tusServer.
 type tusFile struct {
-	name  string
-	size  int64
-	data  []byte
-	read  int64 // bytes read from PATCH bodies, resent ones too
-	fails int   // injected failures so far
+	ticket  livetemplate.UploadTicket // with an application
+	name    string
+	size    int64
+	data    []byte
+	read    int64  // bytes read from PATCH bodies, resent ones too
+	fails   int    // injected failures so far
+	verdict string // the application's, once it has the file
 }
 
 // tusServer serves tus 1.0.0 (core, creation, termination) at /up/. A file
@@ -42,14 +47,18 @@ type tusFile struct {
 // connection cut after 3 MiB, slow* is read slowly, reject* is refused by
 // "the app" when complete.
 type tusServer struct {
-	mu      sync.Mutex // guards everything below
+	mu      sync.Mutex               // guards everything below
+	host    *livetemplate.UploadHost // tokens and completions are the application's, once started as its UploadServer
 	files   map[string]*tusFile
 	n       int
 	posts   int
 	deleted []string
+	dir     string // where complete files are handed over
 }
 
-func newTusServer() *tusServer { return &tusServer{files: make(map[string]*tusFile)} }
+func newTusServer(t *testing.T) *tusServer {
+	return &tusServer{files: make(map[string]*tusFile), dir: t.TempDir()}
+}
 
 func (s *tusServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Tus-Resumable", "1.0.0")
@@ -69,7 +78,7 @@ func (s *tusServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown_upload", http.StatusNotFound)
 		return
 	}
-	if r.Header.Get("LiveTemplate-Upload") != "tok:"+f.name {
+	if !s.allowed(r, f) {
 		http.Error(w, "invalid_upload_token", http.StatusUnauthorized)
 		return
 	}
@@ -103,7 +112,8 @@ func (s *tusServer) create(w http.ResponseWriter, r *http.Request) {
 			name = string(b)
 		}
 	}
-	if err != nil || name == "" || r.Header.Get("LiveTemplate-Upload") != "tok:"+name {
+	f := &tusFile{name: name, size: size}
+	if err != nil || name == "" || !s.allowed(r, f) {
 		http.Error(w, "invalid_upload_token", http.StatusUnauthorized)
 		return
 	}
@@ -111,7 +121,7 @@ func (s *tusServer) create(w http.ResponseWriter, r *http.Request) {
 	s.n++
 	s.posts++
 	id := strconv.Itoa(s.n)
-	s.files[id] = &tusFile{name: name, size: size}
+	s.files[id] = f
 	s.mu.Unlock()
 	w.Header().Set("Location", id) // relative to the endpoint, as tus allows
 	w.WriteHeader(http.StatusCreated)
@@ -161,9 +171,36 @@ func (s *tusServer) patch(w http.ResponseWriter, r *http.Request, f *tusFile) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// allowed checks the request's upload token: "tok:" + the file's name, or
+// with an application, one it issued for this file (its ticket is kept).
+func (s *tusServer) allowed(r *http.Request, f *tusFile) bool {
+	tok := r.Header.Get("LiveTemplate-Upload")
+	s.mu.Lock()
+	h := s.host
+	s.mu.Unlock()
+	if h == nil {
+		return tok == "tok:"+f.name
+	}
+	t, err := h.Verify(tok)
+	if err != nil || t.Size != f.size || (f.ticket.ID != "" && t.ID != f.ticket.ID) {
+		return false
+	}
+	s.mu.Lock()
+	f.ticket = t
+	s.mu.Unlock()
+	return true
+}
+
 // result sets the app's verdict on a complete file.
 func (s *tusServer) result(w http.ResponseWriter, f *tusFile, off int64) {
 	if off < f.size {
+		return
+	}
+	s.mu.Lock()
+	h := s.host
+	s.mu.Unlock()
+	if h != nil {
+		w.Header().Set("LiveTemplate-Upload-Result", s.complete(h, f))
 		return
 	}
 	if strings.HasPrefix(f.name, "reject") {
@@ -172,6 +209,41 @@ func (s *tusServer) result(w http.ResponseWriter, f *tusFile, off int64) {
 		w.Header().Set("LiveTemplate-Upload-Result", "ok")
 	}
 }
+
+// complete hands the file to the application, once, and returns its verdict.
+func (s *tusServer) complete(h *livetemplate.UploadHost, f *tusFile) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f.verdict != "" {
+		return f.verdict
+	}
+	path := filepath.Join(s.dir, f.ticket.ID)
+	if err := os.WriteFile(path, f.data, 0o600); err != nil {
+		return "upload_refused " + err.Error()
+	}
+	err := h.Complete(context.Background(), f.ticket, livetemplate.UploadedFile{Name: f.name, Size: f.size, ContentType: http.DetectContentType(f.data), Path: path})
+	switch {
+	case err == nil:
+		f.verdict = "ok"
+	case errors.Is(err, livetemplate.ErrUploadRejected):
+		f.verdict = "rejected " + err.Error()
+	default:
+		f.verdict = "upload_refused " + err.Error()
+	}
+	return f.verdict
+}
+
+// Endpoint, Start and Close make the server an application's UploadServer.
+func (s *tusServer) Endpoint() string { return "/up/" }
+
+func (s *tusServer) Start(h *livetemplate.UploadHost) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.host = h
+	return nil
+}
+
+func (s *tusServer) Close() error { return nil }
 
 // file returns the upload of name: its bytes and how many were read.
 func (s *tusServer) file(name string) (data []byte, read int64, ok bool) {
@@ -254,7 +326,7 @@ func sameFile(t *testing.T, tus *tusServer, name, path string) int64 {
 }
 
 func TestUploadChunk(t *testing.T) {
-	tus := newTusServer()
+	tus := newTusServer(t)
 	srv := testServer(t, nil, map[string]http.Handler{"GET /upload": htmlHandler(uploadPage), "/up/": tus})
 	b := browsertest.Start(t)
 	files := testFiles(t, map[string]int{
@@ -506,7 +578,7 @@ for (const t of ["lvt:upload-done", "lvt:upload-error"]) document.addEventListen
 // answer is asked again on the new leader's connection, and the closed tab's
 // upload stops where it was.
 func TestUploadTabs(t *testing.T) {
-	tus := newTusServer()
+	tus := newTusServer(t)
 	live := &liveStandIn{}
 	srv := testServer(t, nil, map[string]http.Handler{"GET /page": htmlHandler(liveUploadPage), "/up/": tus, "/live": live})
 	b := browsertest.Start(t)
@@ -543,4 +615,49 @@ func TestUploadTabs(t *testing.T) {
 	if live.conns != 2 || strings.Count(strings.Join(live.asks, ","), "stall.txt") != 2 {
 		t.Errorf("%d connections, asks %v: want the stalled ask again on the new leader's", live.conns, live.asks)
 	}
+}
+
+// gallery is the page of TestUploadLive: the files its upload handler took.
+type gallery struct{ Files []string }
+
+// TestUploadLive uploads against the application: its joined declares the
+// upload, its answers grant tokens that the tus server verifies, and the
+// page's upload handler gets each completed file, whose change reaches the
+// page. The upload comes from a follower tab, through the leader's socket.
+func TestUploadLive(t *testing.T) {
+	tus := newTusServer(t)
+	src := `<ul id="got">{{range .Files}}<li>{{.}}</li>{{end}}</ul><input type="file" id="pick" lvt-upload="photos" multiple>` +
+		`<ul lvt-upload-list="photos" lvt-ignore></ul><p id="err" lvt-upload-error="photos" lvt-ignore></p>`
+	s := newSite(t, siteConfig{src: src, data: func() any { return gallery{} }, version: true,
+		opts: []livetemplate.Option{livetemplate.WithUploads(tus)}, extra: map[string]http.Handler{"/up/": tus}})
+	cfg := livetemplate.UploadConfig{Accept: []string{"image/*", ".txt"}, MaxFiles: 2, Auto: true}
+	err := s.app.HandleUpload("t", "photos", cfg, func(ctx context.Context, p *livetemplate.Page, f livetemplate.UploadedFile) error {
+		if strings.HasPrefix(f.Name, "reject") {
+			return errors.New("too dull")
+		}
+		_, err := p.Modify(ctx, func(data any) (any, error) {
+			g := data.(gallery)
+			return gallery{Files: append(g.Files[:len(g.Files):len(g.Files)], fmt.Sprintf("%s %d %s", f.Name, f.Size, f.ContentType))}, nil
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := testFiles(t, map[string]int{"a.txt": 3 << 20, "reject.txt": 10, "bad.exe": 10})
+	b := browsertest.Start(t)
+	s.open(b, "/page")
+	tab := s.open(b, "/page")
+	tab.WaitFor(`liveTemplate.leader.leader !== "" && liveTemplate.leader.leader !== liveTemplate.leader.tab`, 10*time.Second)
+	choose(t, tab, "#pick", files["a.txt"])
+	tab.WaitFor(`document.querySelector("#got").textContent === "a.txt 3145728 application/octet-stream"`, 20*time.Second)
+	sameFile(t, tus, "a.txt", files["a.txt"])
+	choose(t, tab, "#pick", files["reject.txt"])
+	tab.WaitFor(`document.querySelector("[data-lvt-upload-state=rejected] [data-lvt-upload-message]")?.textContent === "too dull"`, 10*time.Second)
+	choose(t, tab, "#pick", files["bad.exe"])
+	tab.WaitFor(`document.querySelector("#err").textContent === "bad.exe: type not accepted"`, 10*time.Second)
+	if got := browsertest.MustEval[string](tab, `document.querySelector("#got").textContent`); !strings.HasPrefix(got, "a.txt") || strings.Contains(got, "reject") {
+		t.Errorf("the page shows %q", got)
+	}
+	noConsole(t, tab)
 }
