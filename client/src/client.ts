@@ -123,7 +123,7 @@ export class LiveTemplateClient {
   private status_: StatusView | null = null;
   private navs_ = false; // it listens to the document's live links
   private stopped_: LiveTemplateError | null = null;
-  private up_: Promise<UploadSink> | null = null; // the upload chunk, once the page has an upload input
+  private up_: Promise<UploadSink | null> | null = null; // the upload chunk, once the page has an upload input
   private specs_: Record<string, UploadSpec> | undefined;
 
   constructor(options: ClientOptions = {}) {
@@ -251,12 +251,12 @@ export class LiveTemplateClient {
   private uploads_(): void {
     const root = this.view_?.root;
     if (this.up_ || !root) return;
-    this.up_ = uploads({ root, specs: () => this.specs_, send: (m) => this.write_(m) });
-    this.up_?.catch(() => (this.up_ = null));
+    const up = (this.up_ = uploads({ root, specs: () => this.specs_, send: (m) => this.write_(m) }));
+    void up?.then((u) => u || this.up_ !== up || (this.up_ = null));
   }
 
   private endUploads_(): void {
-    void this.up_?.then((u) => u.close());
+    void this.up_?.then((u) => u?.close());
     this.up_ = null;
     this.specs_ = undefined;
   }
@@ -392,7 +392,7 @@ export class LiveTemplateClient {
     if (m.type === C.T_ACK) this.ack_(m);
     else if (m.type === C.T_PAGE_TOKEN) m.token && this.feed_({ type: "token", token: m.token });
     else if (m.type === C.T_DEV) (m.page ?? "") === this.name_ && this.dev_(m);
-    else if (m.type === C.T_UPLOAD || (m.type === C.T_ERROR && m.ref)) void this.up_?.then((u) => u.frame(m));
+    else if (m.type === C.T_UPLOAD || (m.type === C.T_ERROR && m.ref)) void this.up_?.then((u) => u?.frame(m));
     else if (m.type !== C.T_PONG) {
       if (m.type === C.T_JOINED) this.specs_ = m.uploads;
       this.feed_({ type: "message", m: m as PageMessage & { type: string } });
@@ -422,7 +422,7 @@ export class LiveTemplateClient {
         this.setStatus_("connected");
         this.ev_.emit("connected", { v: a.v });
         this.uploads_();
-        void this.up_?.then((u) => u.connected());
+        void this.up_?.then((u) => u?.connected());
         return this.hookHost_?.up(a.missed);
       case "render":
       case "diff":

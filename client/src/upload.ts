@@ -14,8 +14,14 @@ export function scriptURL(s: string): void {
   src = new URL("?upload", s).href;
 }
 
-/** Starts the chunk for host if its root has an upload input: the chunk's sink, or null when it has none. */
-export function uploads(host: UploadHost): Promise<UploadSink> | null {
+/**
+ * Starts the chunk for host if its root has an upload input: null when it has none, else the
+ * chunk's sink, or null when the chunk could not be loaded.
+ */
+export function uploads(host: UploadHost): Promise<UploadSink | null> | null {
   if (!src || !host.root.querySelector("[lvt-upload]")) return null;
-  return import(src).then((m: typeof import("./uploadchunk")) => m.start(host));
+  return import(src).then(
+    (m: typeof import("./uploadchunk")) => m.start(host),
+    () => null,
+  );
 }
