@@ -5,8 +5,9 @@ GO ?= go
 FUZZTIME ?= 20s
 # The library's module and the modules beside it that hold what its users
 # should not download: the browser client's build and tests, the NATS
-# scale-out (its tests run an embedded nats-server), the tools.
-MODULES ?= . client cluster cmd
+# scale-out (its tests run an embedded nats-server), the tools, the tus
+# upload server.
+MODULES ?= . client cluster cmd upload
 
 .PHONY: test quick fmt-check vet unit fuzz bench chromium tscheck generate
 
@@ -17,7 +18,7 @@ test: fmt-check vet tscheck unit fuzz
 # parity cases). Needs Go only (and the module proxy once). `make test` is
 # what CI runs.
 quick: fmt-check vet
-	@set -e; for m in . cluster; do echo "test $$m"; (cd $$m && $(GO) test -short -count=1 ./...); done
+	@set -e; for m in . cluster upload; do echo "test $$m"; (cd $$m && $(GO) test -short -count=1 ./...); done
 	@echo "test cmd (not the browser tests)"; cd cmd && $(GO) test -short -count=1 -skip 'InBrowser$$' ./...
 	@echo "test client (the bundle, not the browser tests)"; cd client && $(GO) test -count=1 -run '^TestBundle' .
 

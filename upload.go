@@ -134,7 +134,8 @@ type declared struct {
 }
 
 // Accepts reports whether a file of that name and content type is one that
-// c takes. A MIME type of Accept matches the type ("image/png", or
+// c takes; an empty contentType is the one of the name's extension. A MIME
+// type of Accept matches the type ("image/png", or
 // "image/*" for any image); an extension matches the name when the type
 // agrees with the extension, or says nothing sure ("", text/plain,
 // application/octet-stream or application/zip, which is what
@@ -145,8 +146,11 @@ func (c UploadConfig) Accepts(name, contentType string) bool {
 	if len(c.Accept) == 0 {
 		return true
 	}
-	typ, _, _ := mime.ParseMediaType(contentType)
 	ext := strings.ToLower(path.Ext(name))
+	if contentType == "" { // a browser's for a type it does not know
+		contentType = mime.TypeByExtension(ext)
+	}
+	typ, _, _ := mime.ParseMediaType(contentType)
 	for _, a := range c.Accept {
 		a = strings.ToLower(strings.TrimSpace(a))
 		switch {

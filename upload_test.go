@@ -325,6 +325,8 @@ func TestUploadConfigAccepts(t *testing.T) {
 		{"a.pdf", "application/pdf", true},
 		{"a.pdf", "application/octet-stream", true},
 		{"A.PDF", "", true},
+		{"a.png", "", true},
+		{"a.exe", "", false},
 		{"a.pdf", "image/png", true}, // image/* takes it
 		{"a.pdf", "text/html; charset=utf-8", false},
 		{"a.csv", "text/csv; charset=utf-8", true},

@@ -9,6 +9,7 @@ require (
 	github.com/livetemplate/livetemplate v0.0.0
 	github.com/livetemplate/livetemplate/client v0.0.0
 	github.com/livetemplate/livetemplate/cluster v0.0.0
+	github.com/livetemplate/livetemplate/upload v0.0.0
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
 	github.com/prometheus/client_golang v1.25.0
@@ -38,6 +39,7 @@ require (
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/otlptranslator v1.0.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
+	github.com/tus/tusd/v2 v2.9.1 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/otel v1.47.0 // indirect
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
@@ -45,6 +47,7 @@ require (
 	go.opentelemetry.io/otel/sdk v1.47.0 // indirect
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
 	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/exp v0.0.0-20250106191152-7588d65b2ba8 // indirect
 	golang.org/x/net v0.63.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
@@ -54,4 +57,5 @@ replace (
 	github.com/livetemplate/livetemplate => ../
 	github.com/livetemplate/livetemplate/client => ../client
 	github.com/livetemplate/livetemplate/cluster => ../cluster
+	github.com/livetemplate/livetemplate/upload => ../upload
 )

@@ -99,7 +99,8 @@ func TestDeclarations(t *testing.T) {
 	run(t, dir, "go", "mod", "init", "guide")
 	run(t, dir, "go", "mod", "edit",
 		"-replace", "github.com/livetemplate/livetemplate="+checkout,
-		"-replace", "github.com/livetemplate/livetemplate/cluster="+filepath.Join(checkout, "cluster"))
+		"-replace", "github.com/livetemplate/livetemplate/cluster="+filepath.Join(checkout, "cluster"),
+		"-replace", "github.com/livetemplate/livetemplate/upload="+filepath.Join(checkout, "upload"))
 	run(t, dir, "go", "mod", "tidy")
 	run(t, dir, "go", "vet", ".")
 }
@@ -116,6 +117,7 @@ var imports = map[string]string{
 	"livetemplate":     "github.com/livetemplate/livetemplate",
 	"cluster":          "github.com/livetemplate/livetemplate/cluster",
 	"livetemplatetest": "github.com/livetemplate/livetemplate/livetemplatetest",
+	"upload":           "github.com/livetemplate/livetemplate/upload",
 }
 
 // goFile is code as a file of package main that imports what code names.
