@@ -47,7 +47,7 @@ var catalogue = []example{
 	{Name: "To-do list", Path: "/todo/", Dir: "todo",
 		Summary: "Keyed rows to add, check, reorder and delete, shared by everyone who opens the list, and a form the server validates as you type, each viewer's own."},
 	{Name: "Multi-tab chat", Path: "/chat/", Dir: "chat",
-		Summary: "Open it in several tabs: one socket for all of them, held by a leading tab; close that tab and the chat goes on."},
+		Summary: "Open it in several tabs: one socket for all of them, held by a leading tab; close that tab and the chat goes on. Drop images and files in the room."},
 	{Name: "Notifications", Path: "/notify/", Dir: "notify",
 		Summary: "A page of your own, fed by a topic: every chat message reaches every notifications page, which keeps those that mention you."},
 }
