@@ -272,6 +272,7 @@ const uploadPage = `<!doctype html><title>upload</title>
 <script type="module">
 const chunk = await import("/livetemplate.js?upload");
 const root = document.querySelector("[data-lvt-root]");
+if (location.hash === "#later") { window.ready = true; await new Promise((go) => window.begin = go); } // files are chosen first
 window.log = []; window.asks = []; window.progress = 0; window.open = true;
 const specs = {photos: {accept: ["image/*", ".txt", ".bin"], max_size: 30 << 20, max_files: 3, auto: true}, later: {auto: false}};
 const answer = (m) => m.files.some((f) => f.name === "refused.txt")
@@ -480,6 +481,15 @@ func TestUploadChunk(t *testing.T) {
 		if got := browsertest.MustEval[string](tab, `window.log.join(" ")`); got != "done:later:b.txt:ok submit:1" {
 			t.Errorf("log %q, want the upload, then the form's submit", got)
 		}
+	})
+
+	t.Run("chosen before the chunk started", func(t *testing.T) {
+		tab := b.Tab(t)
+		tab.Navigate(srv.URL + "/upload#later")
+		tab.WaitFor("window.ready", 10*time.Second)
+		choose(t, tab, "#pick", files["d.txt"])
+		browsertest.MustEval[bool](tab, "window.begin(), true")
+		tab.WaitFor(logHas(tab, "done:photos:d.txt:ok"), 10*time.Second)
 	})
 
 	t.Run("asked again on a new connection", func(t *testing.T) {

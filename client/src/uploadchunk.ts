@@ -106,6 +106,8 @@ class Uploads implements UploadSink {
     this.listen_(r, "drop", (e) => this.dropped_(e as DragEvent), false);
     this.listen_(document, "paste", (e) => this.pasted_(e as ClipboardEvent), false); // a paste goes to the focused element, or the body
     this.listen_(r, "submit", (e) => this.submitted_(e as SubmitEvent), true); // before the bindings' submit
+    // Files chosen while the chunk loaded: their change came before its listener.
+    for (const t of r.querySelectorAll<HTMLInputElement>(`input[type=file][${UPLOAD}]`)) if (t.files?.length) this.picked_(t);
   }
 
   frame(m: object): void {
@@ -148,7 +150,11 @@ class Uploads implements UploadSink {
 
   private changed_(e: Event): void {
     const t = e.target;
-    if (!(t instanceof HTMLInputElement) || t.type !== "file" || !t.hasAttribute(UPLOAD)) return;
+    if (t instanceof HTMLInputElement && t.type === "file" && t.hasAttribute(UPLOAD)) this.picked_(t);
+  }
+
+  // picked takes the files chosen in the upload input t.
+  private picked_(t: HTMLInputElement): void {
     this.choose_(t.getAttribute(UPLOAD) ?? "", [...(t.files ?? [])], t);
     if (this.spec_(t.getAttribute(UPLOAD) ?? "").auto !== false) t.value = ""; // the same file may be chosen again
   }
