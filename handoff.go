@@ -57,6 +57,7 @@ func (a *Application) handOver() {
 		p.disconnect(ErrApplicationClosed)
 		p.role.stop()
 	}
+	a.closeUploads()
 	a.cancel()
 	a.sweeper.Wait()
 	a.metrics.stop()

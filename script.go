@@ -30,6 +30,7 @@ var (
 	classicScript = newScript(bundle.Script)
 	moduleScript  = newScript(bundle.Module)
 	navScript     = newScript(bundle.Nav)
+	uploadScript  = newScript(bundle.Upload)
 )
 
 // ScriptHandler serves the browser client. A request whose path ends in
@@ -38,7 +39,8 @@ var (
 // connects the page it is on by itself (see docs/client.md). A request with
 // the query "nav" (the client's own URL, "/livetemplate.js?nav") gets the
 // client's chunk, an ES module that it loads on demand (live navigation,
-// client-side commands, the indicator; docs/client.md):
+// client-side commands, the indicator; docs/client.md), and one with the
+// query "upload" the chunk of uploads, which a page with an upload input loads:
 //
 //	mux.Handle("GET /livetemplate.js", livetemplate.ScriptHandler())
 //	mux.Handle("GET /livetemplate.mjs", livetemplate.ScriptHandler())
@@ -52,6 +54,8 @@ func ScriptHandler() http.Handler {
 		s := classicScript
 		if r.URL.Query().Has("nav") {
 			s = navScript
+		} else if r.URL.Query().Has("upload") {
+			s = uploadScript
 		} else if strings.HasSuffix(r.URL.Path, ".mjs") {
 			s = moduleScript
 		}

@@ -81,3 +81,18 @@ func TestScriptHandlerNav(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptHandlerUpload gets the uploads' chunk at the client's own URLs
+// with the query upload.
+func TestScriptHandlerUpload(t *testing.T) {
+	for _, url := range []string{"/livetemplate.js?upload", "/livetemplate.mjs?upload", "/static/livetemplate.js?upload="} {
+		res := getScript(t, url, nil)
+		up, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 || !strings.Contains(string(up), "LiveTemplate-Upload-Result") || !strings.Contains(string(up), "export") {
+			t.Errorf("GET %s: %d, not the upload chunk: %.80s", url, res.StatusCode, up)
+		}
+		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
+			t.Errorf("GET %s: Content-Type = %q", url, ct)
+		}
+	}
+}

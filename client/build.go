@@ -33,7 +33,8 @@ var entries = []struct {
 	{"src/global.ts", "livetemplate.js", api.FormatIIFE},
 	{"src/index.ts", "livetemplate.mjs", api.FormatESModule},
 	{"src/devoverlay.ts", "livetemplate-dev.js", api.FormatIIFE},
-	{"src/navchunk.ts", "livetemplate-nav.mjs", api.FormatESModule}, // the chunk that the others load on demand (docs/client.md)
+	{"src/navchunk.ts", "livetemplate-nav.mjs", api.FormatESModule},       // the chunk that the others load on demand (docs/client.md)
+	{"src/uploadchunk.ts", "livetemplate-upload.mjs", api.FormatESModule}, // the uploads' chunk, loaded by a page with an upload input
 }
 
 // Dir is the directory of this package's sources, for tools that run from

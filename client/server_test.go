@@ -57,6 +57,10 @@ func testMux(t *testing.T, app *livetemplate.Application, extra map[string]http.
 				w.Write(files["livetemplate-nav.mjs"])
 				return
 			}
+			if r.URL.Query().Has("upload") { // and the uploads' chunk
+				w.Write(files["livetemplate-upload.mjs"])
+				return
+			}
 			w.Write(body)
 		})
 	}

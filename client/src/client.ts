@@ -15,6 +15,8 @@ import { createSocket, type CloseInfo, type SocketOptions, type SocketState } fr
 import { exec, prefetch } from "./run";
 import { reloadOnce, StatusView, type Status } from "./status";
 import { joinVersion, step, type Action, type Input, type PageMessage, type PageSync, type SyncState } from "./sync";
+import { uploads, type UploadSink } from "./upload";
+import type { UploadSpec } from "./uploadspec";
 import { View } from "./view";
 
 export { LiveTemplateError };
@@ -89,6 +91,8 @@ interface Message extends PageMessage {
   reply?: unknown;
   redirect?: string; // an ack's: the handler sends this tab to the URL, loaded as a document
   navigate?: string; // the same, navigated live
+  ref?: string; // an upload answer's
+  uploads?: Record<string, UploadSpec>; // joined's: the page's declared uploads
 }
 
 /** A live page's connection to the server. */
@@ -119,6 +123,8 @@ export class LiveTemplateClient {
   private status_: StatusView | null = null;
   private navs_ = false; // it listens to the document's live links
   private stopped_: LiveTemplateError | null = null;
+  private up_: Promise<UploadSink | null> | null = null; // the upload chunk, once the page has an upload input
+  private specs_: Record<string, UploadSpec> | undefined;
 
   constructor(options: ClientOptions = {}) {
     this.options = options;
@@ -238,6 +244,21 @@ export class LiveTemplateClient {
     this.link_?.close();
     this.hookHost_?.close();
     clearTimeout(this.retry_);
+    this.endUploads_();
+  }
+
+  // uploads starts the upload chunk once the page has an upload input; a failed load is tried again later.
+  private uploads_(): void {
+    const root = this.view_?.root;
+    if (this.up_ || !root) return;
+    const up = (this.up_ = uploads({ root, specs: () => this.specs_, send: (m) => this.write_(m) }));
+    void up?.then((u) => u || this.up_ !== up || (this.up_ = null));
+  }
+
+  private endUploads_(): void {
+    void this.up_?.then((u) => u?.close());
+    this.up_ = null;
+    this.specs_ = undefined;
   }
 
   private handlers_(shared: boolean): LinkHandlers {
@@ -371,7 +392,11 @@ export class LiveTemplateClient {
     if (m.type === C.T_ACK) this.ack_(m);
     else if (m.type === C.T_PAGE_TOKEN) m.token && this.feed_({ type: "token", token: m.token });
     else if (m.type === C.T_DEV) (m.page ?? "") === this.name_ && this.dev_(m);
-    else if (m.type !== C.T_PONG) this.feed_({ type: "message", m: m as PageMessage & { type: string } });
+    else if (m.type === C.T_UPLOAD || (m.type === C.T_ERROR && m.ref)) void this.up_?.then((u) => u?.frame(m));
+    else if (m.type !== C.T_PONG) {
+      if (m.type === C.T_JOINED) this.specs_ = m.uploads;
+      this.feed_({ type: "message", m: m as PageMessage & { type: string } });
+    }
   }
 
   // dev hands a development mode message to dev.ts, which is in the chunk: the chunk's
@@ -396,6 +421,8 @@ export class LiveTemplateClient {
       case "connected":
         this.setStatus_("connected");
         this.ev_.emit("connected", { v: a.v });
+        this.uploads_();
+        void this.up_?.then((u) => u?.connected());
         return this.hookHost_?.up(a.missed);
       case "render":
       case "diff":
@@ -435,6 +462,7 @@ export class LiveTemplateClient {
       return;
     }
     this.busy_.refresh();
+    this.uploads_();
     this.status_?.show();
     this.ev_.emit("updated", { v: a.v });
   }
@@ -508,6 +536,7 @@ export class LiveTemplateClient {
     this.unbind_ = null;
     this.hookHost_?.close();
     this.hookHost_ = null;
+    this.endUploads_();
     clearTimeout(this.retry_);
     clearTimeout(this.held_);
     this.held_ = undefined;

@@ -14,6 +14,8 @@ export const T_ERROR = "error";
 export const T_PONG = "pong";
 /** A server push to a page's hooks: {type, page?, name, data?} (planned: the server does not send it yet). */
 export const T_PUSH = "push";
+/** An upload ask, and the server's answer to it, matched by ref (uploadchunk.ts). */
+export const T_UPLOAD = "upload";
 /** Development mode's report of an error or a reload: {type, page?, kind, template?, event?, message?} (dev.ts). */
 export const T_DEV = "dev";
 

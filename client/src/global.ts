@@ -4,6 +4,7 @@
 //	<script src="/livetemplate.js" data-live="/live" data-token="{{PAGE_TOKEN}}" data-version="{{PAGE_VERSION}}" defer></script>
 import * as api from "./client";
 import { scriptURL } from "./nav";
+import { scriptURL as uploadURL } from "./upload";
 
 declare global {
   interface Window {
@@ -18,7 +19,10 @@ window.LiveTemplateClient = api.LiveTemplateClient;
 window.LiveTemplateError = api.LiveTemplateError;
 
 // The chunk (navigation, the commands' code) is served at this script's URL.
-if (document.currentScript instanceof HTMLScriptElement) scriptURL(document.currentScript.src);
+if (document.currentScript instanceof HTMLScriptElement) {
+  scriptURL(document.currentScript.src);
+  uploadURL(document.currentScript.src);
+}
 
 const script = document.currentScript;
 const live = script?.getAttribute("data-live");

@@ -1,10 +1,12 @@
 // The client's public API, as the ES module livetemplate.mjs exports it.
 import * as commands from "./commands";
 import { scriptURL } from "./nav";
+import { scriptURL as uploadURL } from "./upload";
 import { useCommands } from "./run";
 
 // The chunk is served at this module's URL; the module has the commands' code already.
 scriptURL(import.meta.url);
+uploadURL(import.meta.url);
 useCommands(commands);
 
 export { LiveTemplateClient, LiveTemplateError } from "./client";

@@ -104,6 +104,8 @@ export declare class LiveTemplateClient {
     private status_;
     private navs_;
     private stopped_;
+    private up_;
+    private specs_;
     constructor(options?: ClientOptions);
     /** The connection's state: connecting, open, backoff or closed. */
     get state(): SocketState;
@@ -136,6 +138,8 @@ export declare class LiveTemplateClient {
     navigate(url: string): Promise<void>;
     private go_;
     private leave_;
+    private uploads_;
+    private endUploads_;
     private handlers_;
     private solo_;
     /**

@@ -11,6 +11,8 @@ export declare const T_ERROR = "error";
 export declare const T_PONG = "pong";
 /** A server push to a page's hooks: {type, page?, name, data?} (planned: the server does not send it yet). */
 export declare const T_PUSH = "push";
+/** An upload ask, and the server's answer to it, matched by ref (uploadchunk.ts). */
+export declare const T_UPLOAD = "upload";
 /** Development mode's report of an error or a reload: {type, page?, kind, template?, event?, message?} (dev.ts). */
 export declare const T_DEV = "dev";
 /** Error codes the client acts on (the server's are in docs/protocol.md). */

@@ -125,12 +125,18 @@ func run(ctx context.Context, args []string, out io.Writer, onReady ready) error
 		return err
 	}
 	defer m.close()
-	app, err := newApp(c, b, livetemplate.WithMeterProvider(m.provider))
+	fl, err := openFiles(c)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	site, err := newSite(app, ln.Addr().String(), urls, b.natsURL)
+	defer fl.close()
+	app, err := newApp(c, b, livetemplate.WithMeterProvider(m.provider), fl.up.Option())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	site, err := newSite(app, fl, ln.Addr().String(), urls, b.natsURL)
 	if err != nil {
 		app.Close()
 		ln.Close()

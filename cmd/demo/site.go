@@ -47,7 +47,7 @@ var catalogue = []example{
 	{Name: "To-do list", Path: "/todo/", Dir: "todo",
 		Summary: "Keyed rows to add, check, reorder and delete, shared by everyone who opens the list, and a form the server validates as you type, each viewer's own."},
 	{Name: "Multi-tab chat", Path: "/chat/", Dir: "chat",
-		Summary: "Open it in several tabs: one socket for all of them, held by a leading tab; close that tab and the chat goes on."},
+		Summary: "Open it in several tabs: one socket for all of them, held by a leading tab; close that tab and the chat goes on. Drop images and files in the room."},
 	{Name: "Notifications", Path: "/notify/", Dir: "notify",
 		Summary: "A page of your own, fed by a topic: every chat message reaches every notifications page, which keeps those that mention you."},
 }
@@ -59,12 +59,14 @@ type site struct {
 	board *dashboard.Board
 }
 
-// newSite mounts the examples on app and a mux. instance (the address
+// newSite mounts the examples on app and a mux, and the upload server of
+// fl (the chat room takes files). instance (the address
 // served), urls (where it is reached) and natsURL are shown on the index
 // page.
-func newSite(app *livetemplate.Application, instance string, urls []string, natsURL string) (*site, error) {
+func newSite(app *livetemplate.Application, fl *files, instance string, urls []string, natsURL string) (*site, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/live", app.Handler())
+	mux.Handle(fl.up.Endpoint(), fl.up)
 	mux.Handle("GET /livetemplate.js", livetemplate.ScriptHandler())
 	mux.Handle("GET /demo.css", http.FileServerFS(static))
 	mux.Handle("GET /favicon.svg", http.FileServerFS(static))
@@ -76,7 +78,7 @@ func newSite(app *livetemplate.Application, instance string, urls []string, nats
 	if err := todo.Mount(app, mux); err != nil {
 		return nil, err
 	}
-	if err := chat.Mount(app, mux); err != nil {
+	if err := chat.Mount(app, mux, chat.WithFiles(fl.room)); err != nil {
 		return nil, err
 	}
 	signin.Mount(app, mux)

@@ -16,6 +16,8 @@ import (
 	"io/fs"
 	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -44,6 +46,7 @@ type Room struct {
 	NextID   int
 	Here     []string // the names of the members in the room, sorted
 	Guests   int      // the browsers in the room without a name
+	Files    bool     // the room takes images and files (WithFiles)
 }
 
 // Message is one message of the room; its ID is its row's data-key.
@@ -52,6 +55,7 @@ type Message struct {
 	Name string
 	Text string
 	At   string // HH:MM
+	File *File  // a file's message shows it instead of Text
 }
 
 //go:embed chat.html chat.js
@@ -65,15 +69,24 @@ var Templates fs.FS = files
 // Mount registers the room's template and events on app, and its routes on
 // mux: GET /chat/ serves the room, GET /chat/chat.js its script, GET
 // /chat/connections?browser=ID how many connections of that browser app
-// holds.
-func Mount(app *livetemplate.Application, mux *http.ServeMux) error {
+// holds; with [WithFiles], the room's upload and GET /chat/files/{id}.
+func Mount(app *livetemplate.Application, mux *http.ServeMux, opts ...Option) error {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := app.RegisterTemplateFS(Template, Templates, "chat.html"); err != nil {
 		return fmt.Errorf("chat: %w", err)
 	}
-	if err := app.HandleEvent(Template, "send", sender(app)); err != nil {
+	if err := app.HandleEvent(Template, "send", sender(app, o.dir)); err != nil {
 		return fmt.Errorf("chat: %w", err)
 	}
-	mux.HandleFunc("GET /chat/{$}", func(w http.ResponseWriter, r *http.Request) { serve(app, w) })
+	if o.dir != "" {
+		if err := mountFiles(app, mux, o.dir); err != nil {
+			return err
+		}
+	}
+	mux.HandleFunc("GET /chat/{$}", func(w http.ResponseWriter, r *http.Request) { serve(app, w, o.dir != "") })
 	mux.HandleFunc("GET /chat/chat.js", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFileFS(w, r, files, "chat.js")
 	})
@@ -97,8 +110,8 @@ func connections(app *livetemplate.Application, w http.ResponseWriter, r *http.R
 // its name: one room on every instance of a cluster, kept across restarts
 // with a durable store, and made anew when it ended (nobody used it for the
 // application's idle time to live).
-func serve(app *livetemplate.Application, w http.ResponseWriter) {
-	room, err := app.SharedPage(Name, Template, func() (any, error) { return Room{NextID: 1}, nil })
+func serve(app *livetemplate.Application, w http.ResponseWriter, files bool) {
+	room, err := app.SharedPage(Name, Template, func() (any, error) { return Room{NextID: 1, Files: files}, nil })
 	var html string
 	if err == nil {
 		html, err = room.Render()
@@ -119,9 +132,9 @@ const Topic = "chat"
 // sender returns the handler of the event send: it adds the message to the
 // room, then publishes it to Topic. Notifications are a bonus: a publish
 // that fails (no page handles the topic) fails nothing.
-func sender(app *livetemplate.Application) livetemplate.EventHandler {
+func sender(app *livetemplate.Application, dir string) livetemplate.EventHandler {
 	return func(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) error {
-		m, err := send(ctx, p, e)
+		m, err := send(ctx, p, e, dir)
 		if err == nil {
 			app.Publish(ctx, Topic, m)
 		}
@@ -131,12 +144,13 @@ func sender(app *livetemplate.Application) livetemplate.EventHandler {
 
 // send adds the event's message to the room, under the sender's name: the
 // member's it signed in as, else the one it gave. It returns the message
-// as the room shows it.
-func send(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) (Message, error) {
+// as the room shows it. Files of the room are in dir.
+func send(ctx context.Context, p *livetemplate.Page, e livetemplate.Event, dir string) (Message, error) {
 	var m Message
 	if err := e.Decode(&m); err != nil {
 		return Message{}, err
 	}
+	m.File = nil // the room's upload handler adds files
 	if member := signin.Of(ctx); member.Name != "" {
 		m.Name = member.Name
 	}
@@ -149,15 +163,29 @@ func send(ctx context.Context, p *livetemplate.Page, e livetemplate.Event) (Mess
 	case m.Name == "":
 		m.Name = "someone"
 	}
+	return add(ctx, p, m, dir)
+}
+
+// add adds m to the room, and deletes from dir the files of the messages
+// that the room no longer shows. It returns m as the room shows it.
+func add(ctx context.Context, p *livetemplate.Page, m Message, dir string) (Message, error) {
 	m.At = time.Now().Format("15:04")
+	var gone []Message
 	_, err := p.Modify(ctx, func(data any) (any, error) {
 		r := data.(Room)
 		m.ID = r.NextID
 		r.NextID++
+		cut := max(0, len(r.Messages)-keep+1)
+		gone = r.Messages[:cut]
 		// A new slice: the page's data is never changed in place.
-		r.Messages = append(slices.Clone(r.Messages[max(0, len(r.Messages)-keep+1):]), m)
+		r.Messages = append(slices.Clone(r.Messages[cut:]), m)
 		return r, nil
 	})
+	for _, g := range gone {
+		if err == nil && g.File != nil && dir != "" && uploadID.MatchString(g.File.ID) {
+			os.Remove(filepath.Join(dir, g.File.ID))
+		}
+	}
 	return m, err
 }
 

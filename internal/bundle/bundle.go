@@ -29,3 +29,10 @@ var Dev []byte
 //
 //go:embed livetemplate-nav.mjs
 var Nav []byte
+
+// Upload is livetemplate-upload.mjs, the chunk of uploads (checks, the tus
+// client, progress) that the client loads on demand from its own URL with the
+// query "upload" when its page has an upload input.
+//
+//go:embed livetemplate-upload.mjs
+var Upload []byte
