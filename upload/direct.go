@@ -96,14 +96,20 @@ func (s *Server) check(ctx context.Context, t livetemplate.UploadTicket) (string
 	}
 	res := fmt.Sprintf("upload_refused %s: %d bytes arrived, not the %d announced", clean(t.Name), size, t.Size)
 	if size == t.Size {
-		typ, err := s.s3.sniff(ctx, key)
-		if err != nil {
-			return "", err
+		typ := http.DetectContentType(nil) // of an empty object, which a ranged GET cannot read
+		if size > 0 {
+			if typ, err = s.s3.sniff(ctx, key); err != nil {
+				return "", err
+			}
 		}
 		if res, err = s.hand(ctx, t, livetemplate.UploadedFile{Size: size, ContentType: typ, Key: key}); err != nil {
 			return "", err
 		}
 	}
+	// The verdict is final now: a client that goes away does not stop its
+	// keeping.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
+	defer cancel()
 	if res != "ok" {
 		if err := s.s3.remove(ctx, key); err != nil {
 			return "", err

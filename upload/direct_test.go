@@ -181,6 +181,19 @@ func TestDirectRefusals(t *testing.T) {
 	fx.onlyResults()
 }
 
+// TestDirectEmpty: an empty file is checked without reading its bytes.
+func TestDirectEmpty(t *testing.T) {
+	fx, store := newDirect(t, nil)
+	ids, tokens := fx.grant([]string{"empty.pdf"}, []int{0})
+	fx.putObject(ids[0], nil)
+	if got := fx.completion(ids[0], tokens[0]).Header.Get(upload.ResultHeader); got != "ok" {
+		t.Fatalf("an empty PDF: %q", got)
+	}
+	if got := fx.received(); len(got) != 1 || got[0].f.Size != 0 || len(store.keys()) != 1 {
+		t.Fatalf("handler got %d files, objects %q", len(got), store.keys())
+	}
+}
+
 // TestDirectTokens: a forged token is refused; a completion with an
 // expired token is refused and deletes the object.
 func TestDirectTokens(t *testing.T) {
