@@ -75,7 +75,7 @@ type UploadedFile struct {
 	// kept when the handler accepts the file, deleted when it rejects it.
 	Key string `json:"k,omitempty"`
 
-	open func(ctx context.Context, key string) (io.ReadCloser, error) // the presigner's OpenUpload, for Key
+	store UploadPresigner // the upload server that opens Key (an interface, so that the type stays comparable)
 }
 
 // Reader opens the file for reading, wherever it is: the object Key of the
@@ -84,10 +84,10 @@ func (f UploadedFile) Reader(ctx context.Context) (io.ReadCloser, error) {
 	if f.Key == "" {
 		return f.Open()
 	}
-	if f.open == nil {
+	if f.store == nil {
 		return nil, fmt.Errorf("livetemplate: uploaded file %q: the upload server cannot open object %q", f.Name, f.Key)
 	}
-	r, err := f.open(ctx, f.Key)
+	r, err := f.store.OpenUpload(ctx, f.Key)
 	if err != nil {
 		return nil, fmt.Errorf("livetemplate: uploaded file %q: %w", f.Name, err)
 	}
@@ -264,9 +264,7 @@ func (a *Application) uploadEventLocked(templateName, name string) EventHandler 
 		if err := json.Unmarshal(e.Data, &f); err != nil {
 			return fmt.Errorf("livetemplate: upload %q: %w", name, err)
 		}
-		if ps != nil {
-			f.open = ps.OpenUpload
-		}
+		f.store = ps
 		return d.h(ctx, p, f)
 	}
 }
