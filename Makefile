@@ -18,7 +18,7 @@ test: fmt-check vet tscheck unit fuzz
 # parity cases). Needs Go only (and the module proxy once). `make test` is
 # what CI runs.
 quick: fmt-check vet
-	@set -e; for m in . cluster upload; do echo "test $$m"; (cd $$m && $(GO) test -short -count=1 ./...); done
+	@set -e; for m in . cluster upload; do echo "test $$m"; (cd $$m && $(GO) test -short -count=1 -skip 'InBrowser$$' ./...); done
 	@echo "test cmd (not the browser tests)"; cd cmd && $(GO) test -short -count=1 -skip 'InBrowser$$' ./...
 	@echo "test client (the bundle, not the browser tests)"; cd client && $(GO) test -count=1 -run '^TestBundle' .
 

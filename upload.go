@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"os"
@@ -66,8 +67,31 @@ type UploadedFile struct {
 	ContentType string `json:"t"` // its type, as its first bytes say (http.DetectContentType)
 	// Path is where the file is, on a file system that the page's owner
 	// shares with the upload server. The server deletes it once the
-	// handler has returned: move it (os.Rename) to keep it.
+	// handler has returned: move it (os.Rename) to keep it. Empty when
+	// the file went straight to storage (Key).
 	Path string `json:"p"`
+	// Key is the file's object key in the storage of an [UploadPresigner]
+	// when the browser sent it straight there, else empty. The object is
+	// kept when the handler accepts the file, deleted when it rejects it.
+	Key string `json:"k,omitempty"`
+
+	store UploadPresigner // the upload server that opens Key (an interface, so that the type stays comparable)
+}
+
+// Reader opens the file for reading, wherever it is: the object Key of the
+// upload server's storage, or the file at Path.
+func (f UploadedFile) Reader(ctx context.Context) (io.ReadCloser, error) {
+	if f.Key == "" {
+		return f.Open()
+	}
+	if f.store == nil {
+		return nil, fmt.Errorf("livetemplate: uploaded file %q: the upload server cannot open object %q", f.Name, f.Key)
+	}
+	r, err := f.store.OpenUpload(ctx, f.Key)
+	if err != nil {
+		return nil, fmt.Errorf("livetemplate: uploaded file %q: %w", f.Name, err)
+	}
+	return r, nil
 }
 
 // Open opens the file for reading.
@@ -234,11 +258,13 @@ func (a *Application) uploadEventLocked(templateName, name string) EventHandler 
 	if d == nil {
 		return nil
 	}
+	ps, _ := a.cfg.uploads.(UploadPresigner)
 	return func(ctx context.Context, p *Page, e Event) error {
 		var f UploadedFile
 		if err := json.Unmarshal(e.Data, &f); err != nil {
 			return fmt.Errorf("livetemplate: upload %q: %w", name, err)
 		}
+		f.store = ps
 		return d.h(ctx, p, f)
 	}
 }
@@ -257,6 +283,21 @@ type UploadServer interface {
 	// Close is called once by Application.Close; it returns once no
 	// goroutine of the server's runs.
 	Close() error
+}
+
+// An UploadPresigner is an [UploadServer] that can have browsers send files
+// straight to a storage (such as S3) by a presigned URL, so that the bytes
+// skip the application's servers. The browser then asks the server's
+// endpoint to complete the upload, and the server hands the stored object
+// to the handler ([UploadedFile.Key]).
+type UploadPresigner interface {
+	UploadServer
+	// Presign returns the URL to which the browser PUTs the file of the
+	// upload of t, whose token is tok, and the headers the PUT must
+	// carry. An empty URL has the browser send the file to Endpoint.
+	Presign(ctx context.Context, t UploadTicket, tok string) (url string, header map[string]string, err error)
+	// OpenUpload opens the stored object key of a completed upload.
+	OpenUpload(ctx context.Context, key string) (io.ReadCloser, error)
 }
 
 // WithUploads makes s the server of the application's uploads: the upload
@@ -341,6 +382,9 @@ func (c *conn) upload(m protocol.Message) {
 		return
 	}
 	grants, e := h.grant(c, p, m.Name, m.Files)
+	if e == nil {
+		e = h.presign(c.ctx, grants, p, m.Name, m.Files)
+	}
 	if e != nil {
 		c.refuse(m, e)
 		return
@@ -441,6 +485,34 @@ func (h *UploadHost) grant(c *conn, p *Page, name string, files []protocol.File)
 		grants[i].Token = h.app.keys.Seal(uploadSealDomain, b)
 	}
 	return grants, nil
+}
+
+// presignTimeout bounds the presigning of one upload request's URLs.
+const presignTimeout = 5 * time.Second
+
+// presign adds to the grants the presigned URLs of the upload server, if
+// it presigns. On an error, the grants' room is freed.
+func (h *UploadHost) presign(ctx context.Context, grants []protocol.Grant, p *Page, name string, files []protocol.File) *protocol.Error {
+	ps, ok := h.app.cfg.uploads.(UploadPresigner)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, presignTimeout)
+	defer cancel()
+	until := time.Now().Add(h.app.cfg.uploadTTL)
+	for i, f := range files {
+		t := UploadTicket{ID: grants[i].ID, Upload: name, Page: p.id, Size: int64(f.Size), Name: f.Name, Type: f.Type, Expires: until}
+		u, hdr, err := ps.Presign(ctx, t, grants[i].Token)
+		if err != nil {
+			for _, g := range grants {
+				h.Release(UploadTicket{ID: g.ID})
+			}
+			h.app.logError("livetemplate: presigning an upload", slog.Any("error", err))
+			return &protocol.Error{Code: protocol.CodeUnavailable, Message: "the upload cannot be prepared now: retry"}
+		}
+		grants[i].Put, grants[i].Header = u, hdr
+	}
+	return nil
 }
 
 // hold keeps the identity w of the granted uploads until their tokens

@@ -118,6 +118,7 @@ var imports = map[string]string{
 	"cluster":          "github.com/livetemplate/livetemplate/cluster",
 	"livetemplatetest": "github.com/livetemplate/livetemplate/livetemplatetest",
 	"upload":           "github.com/livetemplate/livetemplate/upload",
+	"s3":               "github.com/aws/aws-sdk-go-v2/service/s3",
 }
 
 // goFile is code as a file of package main that imports what code names.

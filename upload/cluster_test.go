@@ -2,11 +2,12 @@ package upload_test
 
 import (
 	"context"
+	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -42,14 +43,14 @@ func (r *ran) all() []string {
 
 // clusterInstance starts an instance of the gallery application in a
 // cluster on the NATS server at natsURL, with an upload server on dir, and
-// returns it as a fixture (with no page yet).
-func clusterInstance(t *testing.T, natsURL, dir, name string, log *ran) *fixture {
+// returns it as a fixture (with no page yet). The handler reads the file.
+func clusterInstance(t *testing.T, natsURL, dir, name string, log *ran, opts ...upload.Option) *fixture {
 	t.Helper()
 	nc, err := nats.Connect(natsURL, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
-	up, err := upload.New(dir)
+	up, err := upload.New(dir, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,12 +66,18 @@ func clusterInstance(t *testing.T, natsURL, dir, name string, log *ran) *fixture
 	}
 	cfg := livetemplate.UploadConfig{Accept: []string{"image/*"}, MaxSize: 1 << 20, MaxFiles: 2}
 	err = app.HandleUpload("gallery", "photos", cfg, func(ctx context.Context, p *livetemplate.Page, f livetemplate.UploadedFile) error {
-		if _, err := os.Stat(f.Path); err != nil {
+		r, err := f.Reader(ctx)
+		if err != nil {
 			return err
+		}
+		n, err := io.Copy(io.Discard, r)
+		r.Close()
+		if err != nil || n != f.Size {
+			return fmt.Errorf("read %d bytes of %d: %v", n, f.Size, err)
 		}
 		who, _ := livetemplate.Identity[string](ctx)
 		log.add(name + " " + f.Name + " " + who)
-		_, err := p.Modify(ctx, func(data any) (any, error) { return append(data.([]string), f.Name), nil })
+		_, err = p.Modify(ctx, func(data any) (any, error) { return append(data.([]string), f.Name), nil })
 		return err
 	})
 	if err != nil {
@@ -148,6 +155,45 @@ func TestAnyInstance(t *testing.T) {
 		t.Fatalf("handler runs %q: want each file once, on the owner a, with the uploader's identity", got)
 	}
 	if d := page.Data().([]string); len(d) != 2 {
+		t.Fatalf("page on A: %q", d)
+	}
+}
+
+// TestAnyInstanceDirect: with two instances sharing a directory and a
+// bucket, a file sent straight to storage for a page that instance A owns
+// is completed on B: the handler runs once, on A, reading the object; a
+// completion sent again to A gets the verdict without running it again.
+func TestAnyInstanceDirect(t *testing.T) {
+	natsSrv, err := embedded.Start(embedded.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		natsSrv.Shutdown()
+		natsSrv.WaitForShutdown()
+	})
+	store := newFakeS3(t)
+	dir, log := t.TempDir(), new(ran)
+	a := clusterInstance(t, natsSrv.ClientURL(), dir, "a", log, upload.WithPresigner(store.presigner()))
+	b := clusterInstance(t, natsSrv.ClientURL(), dir, "b", log, upload.WithPresigner(store.presigner()))
+	page, err := a.app.NewPage("gallery", []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.page = page
+	a.header = http.Header{"Cookie": {"user=ann"}}
+	ids, tokens := a.grant([]string{"cat.png"}, []int{50_000})
+	a.putObject(ids[0], pngBytes(50_000))
+	if got := b.completion(ids[0], tokens[0]).Header.Get(upload.ResultHeader); got != "ok" {
+		t.Fatalf("completion on B: %q", got)
+	}
+	if got := a.completion(ids[0], tokens[0]).Header.Get(upload.ResultHeader); got != "ok" {
+		t.Fatalf("completion sent again, to A: %q", got)
+	}
+	if got := log.all(); len(got) != 1 || got[0] != "a cat.png ann" {
+		t.Fatalf("handler runs %q: want one, on the owner a, with the uploader's identity", got)
+	}
+	if d := page.Data().([]string); len(d) != 1 {
 		t.Fatalf("page on A: %q", d)
 	}
 }

@@ -17,5 +17,12 @@
 //	app, err := livetemplate.NewApplication(up.Option())
 //	mux.Handle(upload.DefaultEndpoint, up)
 //
-// Its own module keeps tusd out of the library's dependencies.
+// With [WithPresigner] and an [S3Presigner], browsers send the bytes
+// straight to a bucket of an S3-compatible storage by presigned URLs
+// instead, and then ask this server to complete each upload: it checks
+// the stored object (size, first bytes) and hands it to the handler once,
+// as for tus.
+//
+// Its own module keeps tusd and the AWS SDK out of the library's
+// dependencies.
 package upload

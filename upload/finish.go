@@ -94,27 +94,35 @@ func (s *Server) finish(ctx context.Context, t livetemplate.UploadTicket, size i
 	if err != nil {
 		return "", err
 	}
-	name := filepath.Base(filepath.FromSlash(strings.ReplaceAll(t.Name, `\`, "/")))
-	res := "upload_refused " + clean(name) + ": type not accepted"
-	if t.Config.Accepts(name, typ) {
-		f := livetemplate.UploadedFile{Name: name, Size: size, ContentType: typ, Path: path}
-		err := s.host.Complete(context.WithoutCancel(ctx), t, f)
-		switch {
-		case err == nil:
-			res = "ok"
-		case errors.Is(err, livetemplate.ErrUploadRejected):
-			res = "rejected " + clean(err.Error())
-		case pageEnded(err):
-			res = "page_closed the page of this upload ended"
-		default:
-			return "", err
-		}
+	res, err := s.hand(ctx, t, livetemplate.UploadedFile{Size: size, ContentType: typ, Path: path})
+	if err != nil {
+		return "", err
 	}
 	if err := s.remember(t, res); err != nil {
 		return "", err
 	}
 	s.discard(t)
 	return res, nil
+}
+
+// hand hands the file f of t, of the type its first bytes say, to the
+// application if the upload accepts that type, and returns the verdict. An
+// error says the application could not take the file now.
+func (s *Server) hand(ctx context.Context, t livetemplate.UploadTicket, f livetemplate.UploadedFile) (string, error) {
+	f.Name = filepath.Base(filepath.FromSlash(strings.ReplaceAll(t.Name, `\`, "/")))
+	if !t.Config.Accepts(f.Name, f.ContentType) {
+		return "upload_refused " + clean(f.Name) + ": type not accepted", nil
+	}
+	err := s.host.Complete(context.WithoutCancel(ctx), t, f)
+	switch {
+	case err == nil:
+		return "ok", nil
+	case errors.Is(err, livetemplate.ErrUploadRejected):
+		return "rejected " + clean(err.Error()), nil
+	case pageEnded(err):
+		return "page_closed the page of this upload ended", nil
+	}
+	return "", err
 }
 
 // sniff returns the content type of the file at path, as its first bytes

@@ -55,6 +55,7 @@ type Server struct {
 	locks keyed        // one completion of an upload id at a time
 	turns turns        // one request of an upload id at a time
 
+	s3    *S3Presigner             // WithPresigner, or nil
 	host  *livetemplate.UploadHost // set by Start
 	stop  chan struct{}
 	swept sync.WaitGroup
@@ -175,6 +176,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r = r.WithContext(context.WithValue(r.Context(), ticketKey{}, t))
 	switch {
+	case s.s3 != nil && id != "" && r.Method == http.MethodPost:
+		s.complete(w, r, t)
+		return
+	case s.s3 != nil && id != "" && r.Method == http.MethodDelete && s.presigned(id):
+		s.cancel(w, r, t)
+		return
 	case r.Method == http.MethodPost && id == "":
 		s.create(w, r, t)
 		return
@@ -195,10 +202,12 @@ func (s *Server) refuse(w http.ResponseWriter, t livetemplate.UploadTicket, err 
 		return
 	case errors.Is(err, livetemplate.ErrExpiredUploadToken):
 		s.discard(t)
+		s.discardObject(t)
 		fail(w, http.StatusUnauthorized, "expired_upload_token", "the upload token expired: upload the file again")
 		return
 	case pageEnded(err):
 		s.discard(t)
+		s.discardObject(t)
 		fail(w, http.StatusGone, "page_closed", "the page of this upload ended")
 		return
 	}
@@ -268,7 +277,7 @@ func (s *Server) path(id, ext string) string { return filepath.Join(s.dir, id+ex
 
 // discard deletes every file of the upload of t and frees its room.
 func (s *Server) discard(t livetemplate.UploadTicket) {
-	if t.ID == "" || strings.ContainsAny(t.ID, `/\`) {
+	if !validID(t.ID) {
 		return
 	}
 	for _, ext := range []string{"", ".info", ".token"} {
@@ -287,3 +296,6 @@ func (s *Server) serveTus(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	s.tus.ServeHTTP(w, r.WithContext(ctx))
 }
+
+// validID reports whether id may name files of the server's directory.
+func validID(id string) bool { return id != "" && !strings.ContainsAny(id, `/\`) }

@@ -55,8 +55,15 @@ type fixture struct {
 	header http.Header // the socket's handshake headers (cookies)
 	keep   string      // where the handler moves files named keep*
 
-	mu  sync.Mutex
-	got []received
+	mu   sync.Mutex
+	got  []received
+	puts map[string]put // the presigned PUTs of the grants, by upload id
+}
+
+// put is a grant's presigned PUT.
+type put struct {
+	url    string
+	header map[string]string
 }
 
 func newFixture(t *testing.T, appOpts []livetemplate.Option, upOpts ...upload.Option) *fixture {
@@ -95,7 +102,12 @@ func newFixture(t *testing.T, appOpts []livetemplate.Option, upOpts ...upload.Op
 }
 
 func (fx *fixture) handle(ctx context.Context, p *livetemplate.Page, f livetemplate.UploadedFile) error {
-	b, err := os.ReadFile(f.Path)
+	r, err := f.Reader(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := io.ReadAll(r)
+	r.Close()
 	if err != nil {
 		return err
 	}
@@ -149,13 +161,24 @@ func (fx *fixture) grant(names []string, sizes []int) (ids, tokens []string) {
 		}
 		var m struct {
 			Type, Code, Message string
-			Files               []struct{ ID, Token string }
+			Files               []struct {
+				ID, Token, Put string
+				Headers        map[string]string
+			}
 		}
 		json.Unmarshal(b, &m)
 		switch m.Type {
 		case "upload":
+			fx.mu.Lock()
+			defer fx.mu.Unlock()
 			for _, f := range m.Files {
 				ids, tokens = append(ids, f.ID), append(tokens, f.Token)
+				if f.Put != "" {
+					if fx.puts == nil {
+						fx.puts = make(map[string]put)
+					}
+					fx.puts[f.ID] = put{f.Put, f.Headers}
+				}
 			}
 			return ids, tokens
 		case "error":

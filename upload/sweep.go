@@ -35,7 +35,7 @@ func (s *Server) sweepOnce(now time.Time) {
 	for _, e := range entries {
 		name := e.Name()
 		switch {
-		case strings.HasSuffix(name, ".token"):
+		case strings.HasSuffix(name, ".token") || strings.HasSuffix(name, ".object"):
 			s.sweepUpload(filepath.Join(s.dir, name))
 		case strings.HasSuffix(name, ".result"):
 			if expires, _, ok := readResult(filepath.Join(s.dir, name)); !ok || !now.Before(expires) {
@@ -45,8 +45,8 @@ func (s *Server) sweepOnce(now time.Time) {
 	}
 }
 
-// sweepUpload deletes the files of the upload whose token file is at path,
-// if the token no longer holds.
+// sweepUpload deletes the files (or the stored object) of the upload whose
+// token file (.token, or .object) is at path, if the token no longer holds.
 func (s *Server) sweepUpload(path string) {
 	tok, err := os.ReadFile(path)
 	if err != nil {
@@ -58,9 +58,11 @@ func (s *Server) sweepUpload(path string) {
 		return
 	case errors.Is(err, livetemplate.ErrInvalidUploadToken):
 		// Signed by a key no longer held: its upload can never complete.
-		id := strings.TrimSuffix(filepath.Base(path), ".token")
+		id := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 		s.discard(livetemplate.UploadTicket{ID: id})
+		s.discardObject(livetemplate.UploadTicket{ID: id})
 	case errors.Is(err, livetemplate.ErrExpiredUploadToken) || pageEnded(err):
 		s.discard(t)
+		s.discardObject(t)
 	}
 }

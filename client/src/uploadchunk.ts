@@ -11,7 +11,7 @@
 // events (docs/client.md, "Uploads").
 
 import { accepts, bytes, refusals, type UploadSpec } from "./uploadspec";
-import { TusError, TusUpload, type TusResult } from "./uploadtus";
+import { PutUpload, TusError, TusUpload, type FileUpload, type PutTarget, type TusResult } from "./uploadtus";
 
 export type { UploadSpec };
 
@@ -62,9 +62,15 @@ interface Item {
   state: State;
   loaded: number;
   id: string;
-  up: TusUpload | null;
+  up: FileUpload | null;
   el: HTMLElement | null; // its entry in the lists
   preview: string; // its object URL, "" when none
+}
+
+/** The server's leave to upload one file: put when it goes straight to storage. */
+interface Grant extends Partial<PutTarget> {
+  id: string;
+  token: string;
 }
 
 /** The answer of the server to an upload ask. */
@@ -72,7 +78,7 @@ interface Answer {
   type: string;
   ref?: string;
   endpoint?: string;
-  files?: { id: string; token: string }[];
+  files?: Grant[];
   code?: string;
   message?: string;
   retry_after?: number;
@@ -249,18 +255,19 @@ class Uploads implements UploadSink {
     });
   }
 
-  private async send_(it: Item, endpoint: string, f: { id: string; token: string } | undefined): Promise<void> {
+  private async send_(it: Item, endpoint: string, f: Grant | undefined): Promise<void> {
     if (it.state !== "asking") return; // canceled meanwhile: its token expires unused
     if (!f || !endpoint) return this.fail_(it, new TusError("bad_message", "no token for the file"));
     it.id = f.id;
-    it.up = new TusUpload(it.file, it.file.name, {
+    const o = {
       endpoint,
       token: f.token,
-      onProgress: (n) => {
+      onProgress: (n: number) => {
         it.loaded = n;
         this.progress_(it);
       },
-    });
+    };
+    it.up = f.put ? new PutUpload(it.file, { ...f, put: f.put }, o) : new TusUpload(it.file, it.file.name, o);
     this.set_(it, "uploading");
     let r: TusResult;
     try {

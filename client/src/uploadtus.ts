@@ -50,32 +50,29 @@ export class TusError extends Error {
 // retry is a failure after which the upload goes on from the server's offset.
 class Retry extends Error {}
 
-/** One file's upload: start it once; abort cancels it. */
-export class TusUpload {
-  private url_ = ""; // the upload's URL, once created
-  private offset_ = 0;
-  private xhr_: XMLHttpRequest | null = null;
-  private canceled_ = false;
+/** One file's upload, of either kind: start it once; abort cancels it. */
+export interface FileUpload {
+  start(): Promise<TusResult>;
+  abort(): Promise<void>;
+}
 
-  constructor(
-    private readonly file_: Blob,
-    private readonly name_: string,
-    private readonly o_: TusOptions,
-  ) {}
+// Sender is what both kinds of upload share: one request at a time, given up when it stalls, and
+// failures retried after a backoff.
+abstract class Sender {
+  protected xhr_: XMLHttpRequest | null = null;
+  protected canceled_ = false;
 
-  /** Uploads the file; resolves with the server's result once it has every byte. */
-  async start(): Promise<TusResult> {
+  constructor(protected readonly o_: TusOptions) {}
+
+  // retry runs step until it gives a result, trying again after a Retry; lost tells step that
+  // the last try failed.
+  protected async retry_(step: (lost: boolean) => Promise<TusResult | null>): Promise<TusResult> {
     let fails = 0;
-    let lost = false; // the offset may have moved: ask the server
+    let lost = false;
     for (;;) {
       try {
-        if (!this.url_) await this.create_();
-        else if (lost) {
-          const r = await this.head_();
-          if (r) return r;
-        }
+        const r = await step(lost);
         lost = false;
-        const r = await this.patch_();
         fails = 0;
         if (r) return r;
       } catch (e) {
@@ -86,6 +83,69 @@ export class TusUpload {
         if (this.canceled_) throw new TusError("canceled", "canceled");
       }
     }
+  }
+
+  // send makes one request with headers h; it rejects with Retry on a network error, a stall or
+  // a 5xx, and resolves with the request for any other answer. Body progress counts from from.
+  protected send_(method: string, url: string, h: Record<string, string>, body?: Blob, from = 0): Promise<XMLHttpRequest> {
+    if (this.canceled_) return Promise.reject(new TusError("canceled", "canceled"));
+    return new Promise((resolve, reject) => {
+      const x = (this.xhr_ = new XMLHttpRequest());
+      x.open(method, url);
+      for (const [k, v] of Object.entries(h)) x.setRequestHeader(k, v);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stalled = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => x.abort(), this.o_.stall ?? 30_000);
+      };
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        reject(this.canceled_ ? new TusError("canceled", "canceled") : new Retry(why));
+      };
+      x.onerror = () => fail("network error");
+      x.onabort = () => fail("stalled");
+      x.onload = () => {
+        clearTimeout(timer);
+        if (x.status >= 500) reject(new Retry(`HTTP ${x.status}`));
+        else resolve(x);
+      };
+      x.upload.onprogress = (e) => {
+        stalled();
+        if (body) this.o_.onProgress?.(from + e.loaded);
+      };
+      stalled();
+      x.send(body ?? null);
+    });
+  }
+
+  protected headers_(): Record<string, string> {
+    return { "Tus-Resumable": "1.0.0", [TOKEN_HEADER]: this.o_.token };
+  }
+}
+
+/** One file's upload with tus: start it once; abort cancels it. */
+export class TusUpload extends Sender implements FileUpload {
+  private url_ = ""; // the upload's URL, once created
+  private offset_ = 0;
+
+  constructor(
+    private readonly file_: Blob,
+    private readonly name_: string,
+    o: TusOptions,
+  ) {
+    super(o);
+  }
+
+  /** Uploads the file; resolves with the server's result once it has every byte. */
+  start(): Promise<TusResult> {
+    return this.retry_(async (lost) => {
+      if (!this.url_) await this.create_();
+      else if (lost) {
+        const r = await this.head_();
+        if (r) return r;
+      }
+      return this.patch_();
+    });
   }
 
   /** Cancels the upload: the request under way stops, and the server deletes what it has. */
@@ -101,7 +161,7 @@ export class TusUpload {
 
   private async create_(): Promise<void> {
     const meta = `filename ${b64(this.name_)}` + (this.file_.type ? `,filetype ${b64(this.file_.type)}` : "");
-    const x = await this.send_("POST", this.o_.endpoint, { "Upload-Length": String(this.file_.size), "Upload-Metadata": meta });
+    const x = await this.tus_("POST", this.o_.endpoint, { "Upload-Length": String(this.file_.size), "Upload-Metadata": meta });
     const loc = x.getResponseHeader("Location");
     if (x.status !== 201 || !loc) throw failure(x);
     this.url_ = new URL(loc, new URL(this.o_.endpoint, location.href)).href;
@@ -110,7 +170,7 @@ export class TusUpload {
 
   // head learns the server's offset; a result when the file is complete.
   private async head_(): Promise<TusResult | null> {
-    const x = await this.send_("HEAD", this.url_, {});
+    const x = await this.tus_("HEAD", this.url_, {});
     if (x.status < 200 || x.status > 299) throw failure(x);
     this.offset_ = Number(x.getResponseHeader("Upload-Offset")) || 0;
     this.o_.onProgress?.(this.offset_);
@@ -121,49 +181,84 @@ export class TusUpload {
   private async patch_(): Promise<TusResult | null> {
     const end = Math.min(this.file_.size, this.offset_ + (this.o_.chunkSize ?? 8 << 20));
     const h = { "Upload-Offset": String(this.offset_), "Content-Type": "application/offset+octet-stream" };
-    const x = await this.send_("PATCH", this.url_, h, this.file_.slice(this.offset_, end));
+    const x = await this.tus_("PATCH", this.url_, h, this.file_.slice(this.offset_, end));
     if (x.status !== 204 && x.status !== 200) throw failure(x);
     this.offset_ = Number(x.getResponseHeader("Upload-Offset")) || end;
     this.o_.onProgress?.(this.offset_);
     return this.offset_ >= this.file_.size ? result(x) : null;
   }
 
-  private headers_(): Record<string, string> {
-    return { "Tus-Resumable": "1.0.0", [TOKEN_HEADER]: this.o_.token };
+  // tus sends a request of the protocol; a 409 (the offset moved) is a Retry too.
+  private async tus_(method: string, url: string, h: Record<string, string>, body?: Blob): Promise<XMLHttpRequest> {
+    const x = await this.send_(method, url, { ...this.headers_(), ...h }, body, this.offset_);
+    if (x.status === 409) throw new Retry("HTTP 409");
+    return x;
+  }
+}
+
+/** Where a file goes straight to storage: the upload answer's put and headers, and the file's id. */
+export interface PutTarget {
+  id: string;
+  put: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * One file's upload straight to storage: PUT to the presigned URL (whole: a dropped PUT is sent
+ * again), then POST endpoint + id to have the server complete it; abort cancels it.
+ */
+export class PutUpload extends Sender implements FileUpload {
+  private stored_ = false; // the PUT succeeded
+  private begun_ = false; // the PUT was sent
+
+  constructor(
+    private readonly file_: Blob,
+    private readonly to_: PutTarget,
+    o: TusOptions,
+  ) {
+    super(o);
   }
 
-  // send makes one request; it rejects with Retry on a network error, a stall, a 5xx or a 409
-  // (the offset moved), and resolves with the request for any other answer.
-  private send_(method: string, url: string, h: Record<string, string>, body?: Blob): Promise<XMLHttpRequest> {
-    if (this.canceled_) return Promise.reject(new TusError("canceled", "canceled"));
-    return new Promise((resolve, reject) => {
-      const x = (this.xhr_ = new XMLHttpRequest());
-      x.open(method, url);
-      for (const [k, v] of Object.entries({ ...this.headers_(), ...h })) x.setRequestHeader(k, v);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const stalled = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => x.abort(), this.o_.stall ?? 30_000);
-      };
-      const fail = (why: string) => {
-        clearTimeout(timer);
-        reject(this.canceled_ ? new TusError("canceled", "canceled") : new Retry(why));
-      };
-      x.onerror = () => fail("network error");
-      x.onabort = () => fail("stalled");
-      x.onload = () => {
-        clearTimeout(timer);
-        if (x.status >= 500 || x.status === 409) reject(new Retry(`HTTP ${x.status}`));
-        else resolve(x);
-      };
-      const from = this.offset_;
-      x.upload.onprogress = (e) => {
-        stalled();
-        if (body) this.o_.onProgress?.(from + e.loaded);
-      };
-      stalled();
-      x.send(body ?? null);
+  /** Uploads the file; resolves with the server's result once the server took it. */
+  start(): Promise<TusResult> {
+    return this.retry_(async () => {
+      if (!this.stored_) await this.put_();
+      return this.complete_();
     });
+  }
+
+  /** Cancels the upload: the PUT under way stops, and the server deletes what storage has. */
+  abort(): Promise<void> {
+    this.canceled_ = true;
+    this.xhr_?.abort();
+    if (!this.begun_) return Promise.resolve();
+    return fetch(this.url_(), { method: "DELETE", headers: this.headers_(), keepalive: true }).then(
+      () => {},
+      () => {},
+    );
+  }
+
+  private async put_(): Promise<void> {
+    this.begun_ = true;
+    const x = await this.send_("PUT", this.to_.put, this.to_.headers ?? {}, this.file_);
+    if (x.status < 200 || x.status > 299) throw new TusError(`http_${x.status}`, `the storage refused the file (HTTP ${x.status})`);
+    this.stored_ = true;
+    this.o_.onProgress?.(this.file_.size);
+  }
+
+  // complete asks the server to take the stored file; a 409 says storage lacks it: PUT again.
+  private async complete_(): Promise<TusResult> {
+    const x = await this.send_("POST", this.url_(), this.headers_());
+    if (x.status === 409) {
+      this.stored_ = false;
+      throw new Retry("the file is not in storage");
+    }
+    if (x.status !== 200) throw failure(x);
+    return result(x);
+  }
+
+  private url_(): string {
+    return new URL(this.o_.endpoint + this.to_.id, location.href).href;
   }
 }
 

@@ -31,16 +31,27 @@ export declare class TusError extends Error {
     readonly code: string;
     constructor(code: string, message: string);
 }
-/** One file's upload: start it once; abort cancels it. */
-export declare class TusUpload {
+/** One file's upload, of either kind: start it once; abort cancels it. */
+export interface FileUpload {
+    start(): Promise<TusResult>;
+    abort(): Promise<void>;
+}
+declare abstract class Sender {
+    protected readonly o_: TusOptions;
+    protected xhr_: XMLHttpRequest | null;
+    protected canceled_: boolean;
+    constructor(o_: TusOptions);
+    protected retry_(step: (lost: boolean) => Promise<TusResult | null>): Promise<TusResult>;
+    protected send_(method: string, url: string, h: Record<string, string>, body?: Blob, from?: number): Promise<XMLHttpRequest>;
+    protected headers_(): Record<string, string>;
+}
+/** One file's upload with tus: start it once; abort cancels it. */
+export declare class TusUpload extends Sender implements FileUpload {
     private readonly file_;
     private readonly name_;
-    private readonly o_;
     private url_;
     private offset_;
-    private xhr_;
-    private canceled_;
-    constructor(file_: Blob, name_: string, o_: TusOptions);
+    constructor(file_: Blob, name_: string, o: TusOptions);
     /** Uploads the file; resolves with the server's result once it has every byte. */
     start(): Promise<TusResult>;
     /** Cancels the upload: the request under way stops, and the server deletes what it has. */
@@ -48,8 +59,32 @@ export declare class TusUpload {
     private create_;
     private head_;
     private patch_;
-    private headers_;
-    private send_;
+    private tus_;
+}
+/** Where a file goes straight to storage: the upload answer's put and headers, and the file's id. */
+export interface PutTarget {
+    id: string;
+    put: string;
+    headers?: Record<string, string>;
+}
+/**
+ * One file's upload straight to storage: PUT to the presigned URL (whole: a dropped PUT is sent
+ * again), then POST endpoint + id to have the server complete it; abort cancels it.
+ */
+export declare class PutUpload extends Sender implements FileUpload {
+    private readonly file_;
+    private readonly to_;
+    private stored_;
+    private begun_;
+    constructor(file_: Blob, to_: PutTarget, o: TusOptions);
+    /** Uploads the file; resolves with the server's result once the server took it. */
+    start(): Promise<TusResult>;
+    /** Cancels the upload: the PUT under way stops, and the server deletes what storage has. */
+    abort(): Promise<void>;
+    private put_;
+    private complete_;
+    private url_;
 }
 /** The wait before try n (from 1): base doubling up to max, with up to half again of jitter. */
 export declare function backoff(n: number, base: number, max: number): number;
+export {};

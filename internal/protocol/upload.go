@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"slices"
 	"strconv"
 )
 
@@ -22,15 +23,20 @@ type File struct {
 }
 
 // Grant is the server's leave to upload one file: its upload id and the
-// token that every HTTP request of the upload carries.
+// token that every HTTP request of the upload carries. Put, when set, is
+// a presigned URL to which the browser PUTs the file's bytes instead (the
+// upload goes straight to storage), with the headers Header.
 type Grant struct {
-	ID    string
-	Token string
+	ID     string
+	Token  string
+	Put    string
+	Header map[string]string
 }
 
 // Upload encodes the answer to an upload message: where to send the files
 // (endpoint) and a grant per file, in the order the message gave them.
-// {"type":"upload","endpoint":"/live/uploads/","files":[{"id":"up_1","token":"..."}]}.
+// {"type":"upload","endpoint":"/live/uploads/","files":[{"id":"up_1","token":"..."}]};
+// a grant with Put adds "put":"<url>" and, with Header, "headers":{...}.
 func Upload(endpoint string, grants []Grant) []byte {
 	b := appendString([]byte(`{"type":"upload","endpoint":`), endpoint)
 	b = append(b, `,"files":[`...)
@@ -40,9 +46,35 @@ func Upload(endpoint string, grants []Grant) []byte {
 		}
 		b = appendString(append(b, `{"id":`...), g.ID)
 		b = appendString(append(b, `,"token":`...), g.Token)
+		b = appendPut(b, g)
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)
+}
+
+// appendPut appends the put URL of g and its headers, if any, in the
+// order of their names.
+func appendPut(b []byte, g Grant) []byte {
+	if g.Put == "" {
+		return b
+	}
+	b = appendString(append(b, `,"put":`...), g.Put)
+	if len(g.Header) == 0 {
+		return b
+	}
+	names := make([]string, 0, len(g.Header))
+	for k := range g.Header {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	b = append(b, `,"headers":{`...)
+	for i, k := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(append(appendString(b, k), ':'), g.Header[k])
+	}
+	return append(b, '}')
 }
 
 // JoinedUploads encodes the message that ends a join, as [Joined] does,

@@ -28,10 +28,20 @@ func TestDecodeUpload(t *testing.T) {
 }
 
 func TestEncodeUpload(t *testing.T) {
-	got := string(Upload("/live/uploads/", []Grant{{"up_1", "t1"}, {"up_2", "t<2>"}}))
+	got := string(Upload("/live/uploads/", []Grant{{ID: "up_1", Token: "t1"}, {ID: "up_2", Token: "t<2>"}}))
 	want := `{"type":"upload","endpoint":"/live/uploads/","files":[{"id":"up_1","token":"t1"},{"id":"up_2","token":"t\u003c2\u003e"}]}`
 	if got != want {
 		t.Fatalf("Upload = %s, want %s", got, want)
+	}
+	got = string(Upload("/u/", []Grant{
+		{ID: "up_1", Token: "t1", Put: "https://s3.test/b/k?X-Amz-Signature=1&a=<", Header: map[string]string{"x-b": "2", "Content-Type": "image/png"}},
+		{ID: "up_2", Token: "t2", Put: "https://s3.test/b/k2"},
+	}))
+	want = `{"type":"upload","endpoint":"/u/","files":[` +
+		`{"id":"up_1","token":"t1","put":"https://s3.test/b/k?X-Amz-Signature=1\u0026a=\u003c","headers":{"Content-Type":"image/png","x-b":"2"}},` +
+		`{"id":"up_2","token":"t2","put":"https://s3.test/b/k2"}]}`
+	if got != want {
+		t.Fatalf("Upload with put = %s, want %s", got, want)
 	}
 	if got := string(JoinedUploads(3, nil)); got != `{"type":"joined","v":3}` {
 		t.Fatalf("JoinedUploads without uploads = %s", got)
