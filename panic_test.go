@@ -481,7 +481,9 @@ func TestPanickingStoreOverSocket(t *testing.T) {
 // process.)
 func TestPanickingStoreInBackground(t *testing.T) {
 	t.Run("Delete in the sweeper", func(t *testing.T) {
-		s := newPanicking(t, livetemplate.WithIdleTTL(300*time.Millisecond))
+		// The last page must be joined within one TTL of its creation:
+		// 300 ms was too short on a loaded machine under -race.
+		s := newPanicking(t, livetemplate.WithIdleTTL(time.Second))
 		p, _ := s.newPage(t, panicState{})
 		s.store.del.Store(true)
 		s.log.waitLogged(t)
