@@ -184,7 +184,7 @@ export class LiveTemplateClient {
     this.url_ = u.href;
     this.stopped_ = null;
     const root = this.options.root ?? document.querySelector(C.ROOT) ?? document;
-    this.status_ ??= new StatusView(root, this.options.indicator === true);
+    if (!this.status_) this.status_ = new StatusView(root, this.options.indicator === true);
     this.setStatus_("connecting");
     prefetch(); // the commands' code, in parallel with the connection: here by the first command
     if (this.options.bindings !== false) this.unbind_ = bind(root, (el, name, data) => this.send_(el, name, data));

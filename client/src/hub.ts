@@ -389,14 +389,13 @@ export class Hub {
   // join notes the join of name by tab: the first name of a page carries it, the others are quiet.
   private join_(tab: string, name: string, m: Up["m"]): Up["m"] {
     const token = m.token ?? "";
-    const s = this.shown_.get(name);
-    if (s) {
-      s.v = m.v ?? 0;
-      s.joins++;
-    } else this.shown_.set(name, { tab, token, v: m.v ?? 0, joins: 1 });
-    const c = this.carrier_.get(token);
-    if (c === undefined || c === name) this.carrier_.set(token, name);
-    return c === undefined || c === name ? m : { ...m, quiet: true };
+    let s = this.shown_.get(name);
+    if (!s) this.shown_.set(name, (s = { tab, token, v: 0, joins: 0 }));
+    s.v = m.v ?? 0;
+    s.joins++;
+    const c = this.carrier_.get(token) ?? name;
+    this.carrier_.set(token, c);
+    return c === name ? m : { ...m, quiet: true };
   }
 
   // leave forgets name, which leaves; a carrier first hands its page to another name of it.
@@ -404,9 +403,7 @@ export class Hub {
     const s = this.shown_.get(name);
     if (!s) return;
     this.shown_.delete(name);
-    if (this.carrier_.get(s.token) !== name) return;
-    this.carrier_.delete(s.token);
-    this.carry_(s.token);
+    this.recarry_(s.token, name);
   }
 
   // carry makes a name of the page of token its carrier, by a resync without quiet from the
@@ -421,7 +418,8 @@ export class Hub {
     }
   }
 
-  // recarry asks again for the carrier join of name, which the server refused, while it carries.
+  // recarry hands the page of token to another name (or asks again for the carrier join of name,
+  // which the server refused) while name carries it.
   private recarry_(token: string, name: string): void {
     if (this.carrier_.get(token) !== name) return;
     this.carrier_.delete(token);
