@@ -13,7 +13,7 @@ import { hubFor, type LeaderInfo, type Link, type LinkHandlers, type ServerMessa
 import { LiveTemplateError, Outbox, tabId, type Pending } from "./outbox";
 import { createSocket, type CloseInfo, type SocketOptions, type SocketState } from "./socket";
 import { exec, prefetch } from "./run";
-import { reloadOnce, StatusView, type Status } from "./status";
+import { StatusView, type Status } from "./status";
 import { joinVersion, step, type Action, type Input, type PageMessage, type PageSync, type SyncState } from "./sync";
 import { View } from "./view";
 
@@ -563,7 +563,7 @@ export class LiveTemplateClient {
     this.ev_.emit("gone", e);
     const g = this.options.gone ?? "reload";
     if (typeof g === "function") g(e);
-    else if (g === "reload") reloadOnce();
+    else if (g === "reload") loadChunk().then((c) => c.reloadOnce(), () => {}); // its code is in the chunk, loaded since connect
   }
 
   private setStatus_(s: Status): void {
