@@ -272,7 +272,7 @@ export class LiveTemplateClient {
 
   // leave leaves the page on the server and ends what was of it here.
   private leave_(): void {
-    for (const p of this.outbox_.of(this.name_)) this.settle_(p.id, new LiveTemplateError(C.E_CLOSED, "livetemplate: the page was left"), true);
+    for (const p of this.outbox_.of(this.name_)) this.settle_(p.id, new LiveTemplateError(C.E_CLOSED, "livetemplate: page left"), true);
     this.link_?.close();
     this.hookHost_?.close();
     clearTimeout(this.retry_);
@@ -286,7 +286,7 @@ export class LiveTemplateClient {
       state: (st, delay, attempt) => {
         this.log_("state", st, delay);
         if (st === "backoff") this.ev_.emit("reconnecting", { attempt, delay });
-        if (st === "closed" && !shared && this.stopped_ === null) this.stop_(new LiveTemplateError(C.E_REPLACED, "livetemplate: replaced by a newer connection"));
+        if (st === "closed" && !shared && this.stopped_ === null) this.stop_(new LiveTemplateError(C.E_REPLACED, "livetemplate: replaced"));
       },
       leader: () => this.ev_.emit("leader", this.info_()),
       pending: () => this.outbox_.size > 0 || (this.page_?.joins ?? 0) > 0,
@@ -334,7 +334,7 @@ export class LiveTemplateClient {
 
   /** Closes the connection for good; events without an ack are rejected with code closed. */
   close(): void {
-    this.stop_(new LiveTemplateError(C.E_CLOSED, "livetemplate: the client was closed"), false);
+    this.stop_(new LiveTemplateError(C.E_CLOSED, "livetemplate: closed"), false);
   }
 
   private send_(el: Element, name: string, data: EventData): void {
@@ -401,7 +401,7 @@ export class LiveTemplateClient {
 
   private receive_(data: ServerMessage): void {
     if (typeof data !== "object" || data === null || data instanceof ArrayBuffer) {
-      this.report_(new LiveTemplateError(C.E_BAD_MESSAGE, "livetemplate: not a JSON object"));
+      this.report_(new LiveTemplateError(C.E_BAD_MESSAGE, "livetemplate: not JSON"));
       return;
     }
     const m = data as Message;
@@ -468,7 +468,7 @@ export class LiveTemplateClient {
       else view.diff(a.d);
     } catch (e) {
       this.log_(a.do, "failed", e);
-      if (a.do === "render") this.report_(new LiveTemplateError(C.E_BAD_MESSAGE, `livetemplate: a render failed: ${String(e)}`));
+      if (a.do === "render") this.report_(new LiveTemplateError(C.E_BAD_MESSAGE, `livetemplate: render: ${String(e)}`));
       this.feed_({ type: "failed", name: a.name, render: a.do === "render" });
       return;
     }

@@ -76,8 +76,7 @@ export interface LeaderInfo {
 const STATE = "lt:state"; // leader -> all: its socket's state
 const HELLO = "lt:hello"; // tab -> all: who leads? (A leader waiting to reconnect does so at once.)
 const UP = "lt:up"; // tab -> leader: a client message for the socket
-const DOWN = "lt:down"; // leader -> tab: a server message for one of its pages
-const FAN = "lt:fan"; // leader -> all: a diff or push of a page, for the names listed
+const DOWN = "lt:down"; // leader -> a tab, or all: a server message for the pages named (a diff or push of a page that several tabs show)
 const PING = "lt:ping"; // follower -> leader: are you there?
 const PONG = "lt:pong"; // leader -> follower, from the message handler, which a hidden tab does not throttle
 
@@ -94,6 +93,7 @@ interface Up {
   gen: string;
   m: { type?: string; page?: string; token?: string; v?: number; quiet?: boolean };
 }
+// A DOWN message: m, for each of the pages named.
 interface Fan {
   m: ServerMessage;
   names: string[];
@@ -159,11 +159,7 @@ export class Hub {
       if (this.ready_) this.onState_(m.payload);
     });
     this.bus_.subscribe<Up>(UP, (m) => this.onUp_(m));
-    this.bus_.subscribe<ServerMessage>(DOWN, (m) => {
-      this.heard_(m.from);
-      this.dispatch_(m.payload);
-    });
-    this.bus_.subscribe<Fan>(FAN, (m) => {
+    this.bus_.subscribe<Fan>(DOWN, (m) => {
       this.heard_(m.from);
       if (m.from !== this.tab) for (const page of m.payload.names) this.dispatch_({ ...m.payload.m, page });
     });
@@ -451,7 +447,7 @@ export class Hub {
     if (s && !this.track_(s, m)) return;
     const tab = s?.tab ?? m.page.slice(0, m.page.indexOf("~"));
     if (tab === this.tab) this.dispatch_(m);
-    else this.bus_.publish(DOWN, m, tab);
+    else this.bus_.publish(DOWN, { m, names: [m.page] } satisfies Fan, tab);
   }
 
   // track follows the version of a name's page that its tab was handed, and its joins' answers;
@@ -476,7 +472,7 @@ export class Hub {
       if (s.token !== token || !this.takes_(s, m)) continue;
       (s.tab === this.tab ? own : names).push(name);
     }
-    if (names.length) this.bus_.publish(FAN, { m, names } satisfies Fan);
+    if (names.length) this.bus_.publish(DOWN, { m, names } satisfies Fan);
     for (const page of own) this.dispatch_({ ...m, page });
   }
 
