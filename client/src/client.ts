@@ -13,7 +13,7 @@ import { hubFor, type LeaderInfo, type Link, type LinkHandlers, type ServerMessa
 import { LiveTemplateError, Outbox, tabId, type Pending } from "./outbox";
 import { createSocket, type CloseInfo, type SocketOptions, type SocketState } from "./socket";
 import { exec, prefetch } from "./run";
-import { reloadOnce, StatusView, type Status } from "./status";
+import { StatusView, type Status } from "./status";
 import { joinVersion, step, type Action, type Input, type PageMessage, type PageSync, type SyncState } from "./sync";
 import { uploads, type UploadSink } from "./upload";
 import type { UploadSpec } from "./uploadspec";
@@ -190,7 +190,7 @@ export class LiveTemplateClient {
     this.url_ = u.href;
     this.stopped_ = null;
     const root = this.options.root ?? document.querySelector(C.ROOT) ?? document;
-    this.status_ ??= new StatusView(root, this.options.indicator === true);
+    if (!this.status_) this.status_ = new StatusView(root, this.options.indicator === true);
     this.setStatus_("connecting");
     prefetch(); // the commands' code, in parallel with the connection: here by the first command
     if (this.options.bindings !== false) this.unbind_ = bind(root, (el, name, data) => this.send_(el, name, data));
@@ -278,7 +278,7 @@ export class LiveTemplateClient {
 
   // leave leaves the page on the server and ends what was of it here.
   private leave_(): void {
-    for (const p of this.outbox_.of(this.name_)) this.settle_(p.id, new LiveTemplateError(C.E_CLOSED, "livetemplate: the page was left"), true);
+    for (const p of this.outbox_.of(this.name_)) this.settle_(p.id, new LiveTemplateError(C.E_CLOSED, "livetemplate: page left"), true);
     this.link_?.close();
     this.hookHost_?.close();
     clearTimeout(this.retry_);
@@ -307,7 +307,7 @@ export class LiveTemplateClient {
       state: (st, delay, attempt) => {
         this.log_("state", st, delay);
         if (st === "backoff") this.ev_.emit("reconnecting", { attempt, delay });
-        if (st === "closed" && !shared && this.stopped_ === null) this.stop_(new LiveTemplateError(C.E_REPLACED, "livetemplate: replaced by a newer connection"));
+        if (st === "closed" && !shared && this.stopped_ === null) this.stop_(new LiveTemplateError(C.E_REPLACED, "livetemplate: replaced"));
       },
       leader: () => this.ev_.emit("leader", this.info_()),
       pending: () => this.outbox_.size > 0 || (this.page_?.joins ?? 0) > 0,
@@ -355,7 +355,7 @@ export class LiveTemplateClient {
 
   /** Closes the connection for good; events without an ack are rejected with code closed. */
   close(): void {
-    this.stop_(new LiveTemplateError(C.E_CLOSED, "livetemplate: the client was closed"), false);
+    this.stop_(new LiveTemplateError(C.E_CLOSED, "livetemplate: closed"), false);
   }
 
   private send_(el: Element, name: string, data: EventData): void {
@@ -422,7 +422,7 @@ export class LiveTemplateClient {
 
   private receive_(data: ServerMessage): void {
     if (typeof data !== "object" || data === null || data instanceof ArrayBuffer) {
-      this.report_(new LiveTemplateError(C.E_BAD_MESSAGE, "livetemplate: not a JSON object"));
+      this.report_(new LiveTemplateError(C.E_BAD_MESSAGE, "livetemplate: not JSON"));
       return;
     }
     const m = data as Message;
@@ -495,7 +495,7 @@ export class LiveTemplateClient {
       else view.diff(a.d);
     } catch (e) {
       this.log_(a.do, "failed", e);
-      if (a.do === "render") this.report_(new LiveTemplateError(C.E_BAD_MESSAGE, `livetemplate: a render failed: ${String(e)}`));
+      if (a.do === "render") this.report_(new LiveTemplateError(C.E_BAD_MESSAGE, `livetemplate: render: ${String(e)}`));
       this.feed_({ type: "failed", name: a.name, render: a.do === "render" });
       return;
     }
@@ -592,7 +592,7 @@ export class LiveTemplateClient {
     this.ev_.emit("gone", e);
     const g = this.options.gone ?? "reload";
     if (typeof g === "function") g(e);
-    else if (g === "reload") reloadOnce();
+    else if (g === "reload") loadChunk().then((c) => c.reloadOnce(), () => {}); // its code is in the chunk, loaded since connect
   }
 
   private setStatus_(s: Status): void {

@@ -76,8 +76,7 @@ export interface LeaderInfo {
 const STATE = "lt:state"; // leader -> all: its socket's state
 const HELLO = "lt:hello"; // tab -> all: who leads? (A leader waiting to reconnect does so at once.)
 const UP = "lt:up"; // tab -> leader: a client message for the socket
-const DOWN = "lt:down"; // leader -> tab: a server message for one of its pages
-const FAN = "lt:fan"; // leader -> all: a diff or push of a page, for the names listed
+const DOWN = "lt:down"; // leader -> a tab, or all: a server message for the pages named (a diff or push of a page that several tabs show)
 const PING = "lt:ping"; // follower -> leader: are you there?
 const PONG = "lt:pong"; // leader -> follower, from the message handler, which a hidden tab does not throttle
 
@@ -94,6 +93,7 @@ interface Up {
   gen: string;
   m: { type?: string; page?: string; token?: string; v?: number; quiet?: boolean };
 }
+// A DOWN message: m, for each of the pages named.
 interface Fan {
   m: ServerMessage;
   names: string[];
@@ -159,11 +159,7 @@ export class Hub {
       if (this.ready_) this.onState_(m.payload);
     });
     this.bus_.subscribe<Up>(UP, (m) => this.onUp_(m));
-    this.bus_.subscribe<ServerMessage>(DOWN, (m) => {
-      this.heard_(m.from);
-      this.dispatch_(m.payload);
-    });
-    this.bus_.subscribe<Fan>(FAN, (m) => {
+    this.bus_.subscribe<Fan>(DOWN, (m) => {
       this.heard_(m.from);
       if (m.from !== this.tab) for (const page of m.payload.names) this.dispatch_({ ...m.payload.m, page });
     });
@@ -389,14 +385,13 @@ export class Hub {
   // join notes the join of name by tab: the first name of a page carries it, the others are quiet.
   private join_(tab: string, name: string, m: Up["m"]): Up["m"] {
     const token = m.token ?? "";
-    const s = this.shown_.get(name);
-    if (s) {
-      s.v = m.v ?? 0;
-      s.joins++;
-    } else this.shown_.set(name, { tab, token, v: m.v ?? 0, joins: 1 });
-    const c = this.carrier_.get(token);
-    if (c === undefined || c === name) this.carrier_.set(token, name);
-    return c === undefined || c === name ? m : { ...m, quiet: true };
+    let s = this.shown_.get(name);
+    if (!s) this.shown_.set(name, (s = { tab, token, v: 0, joins: 0 }));
+    s.v = m.v ?? 0;
+    s.joins++;
+    const c = this.carrier_.get(token) ?? name;
+    this.carrier_.set(token, c);
+    return c === name ? m : { ...m, quiet: true };
   }
 
   // leave forgets name, which leaves; a carrier first hands its page to another name of it.
@@ -404,9 +399,7 @@ export class Hub {
     const s = this.shown_.get(name);
     if (!s) return;
     this.shown_.delete(name);
-    if (this.carrier_.get(s.token) !== name) return;
-    this.carrier_.delete(s.token);
-    this.carry_(s.token);
+    this.recarry_(s.token, name);
   }
 
   // carry makes a name of the page of token its carrier, by a resync without quiet from the
@@ -421,7 +414,8 @@ export class Hub {
     }
   }
 
-  // recarry asks again for the carrier join of name, which the server refused, while it carries.
+  // recarry hands the page of token to another name (or asks again for the carrier join of name,
+  // which the server refused) while name carries it.
   private recarry_(token: string, name: string): void {
     if (this.carrier_.get(token) !== name) return;
     this.carrier_.delete(token);
@@ -453,7 +447,7 @@ export class Hub {
     if (s && !this.track_(s, m)) return;
     const tab = s?.tab ?? m.page.slice(0, m.page.indexOf("~"));
     if (tab === this.tab) this.dispatch_(m);
-    else this.bus_.publish(DOWN, m, tab);
+    else this.bus_.publish(DOWN, { m, names: [m.page] } satisfies Fan, tab);
   }
 
   // track follows the version of a name's page that its tab was handed, and its joins' answers;
@@ -478,7 +472,7 @@ export class Hub {
       if (s.token !== token || !this.takes_(s, m)) continue;
       (s.tab === this.tab ? own : names).push(name);
     }
-    if (names.length) this.bus_.publish(FAN, { m, names } satisfies Fan);
+    if (names.length) this.bus_.publish(DOWN, { m, names } satisfies Fan);
     for (const page of own) this.dispatch_({ ...m, page });
   }
 

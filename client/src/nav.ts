@@ -21,7 +21,7 @@ export function scriptURL(s: string): void {
 
 /** Loads the chunk, once: a failed load is tried again on the next call. */
 export function loadChunk(): Promise<Chunk> {
-  if (!src) return Promise.reject(new Error("livetemplate: no chunk URL"));
+  if (!src) return Promise.reject(new Error("livetemplate: no chunk"));
   return (chunk ??= import(src).catch((e: unknown) => {
     chunk = undefined;
     throw e;

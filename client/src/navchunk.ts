@@ -8,7 +8,8 @@
 // scroll position and moves the focus. It keeps the history entries of URL
 // patches (lvt-patch, a handler's Patch) too. The chunk has the client-side
 // commands' code too (run.ts loads it as the client connects), dev.ts, for
-// the messages of development mode, and the connection indicator.
+// the messages of development mode, the connection indicator, and the
+// reload of a page that is gone.
 
 import * as C from "./constants";
 import { load, wsURL } from "./nav";
@@ -16,6 +17,7 @@ import { load, wsURL } from "./nav";
 export { exec, kept } from "./commands";
 export { dev } from "./dev";
 export { indicate } from "./indicator";
+export { reloadOnce } from "./status";
 
 /** What the chunk needs of the client that navigates. */
 export interface NavHost {

@@ -49,7 +49,7 @@ export class Outbox {
   /** Adds an event with a new id, or throws outbox_full when max events wait for their ack. */
   add(page: string, name: string, data: unknown): [Pending, Promise<unknown>] {
     if (this.items_.size >= this.max) {
-      throw new LiveTemplateError(E_OUTBOX_FULL, `livetemplate: ${this.max} events wait for their ack: "${name}" not sent`);
+      throw new LiveTemplateError(E_OUTBOX_FULL, `livetemplate: ${this.max} events wait: "${name}" not sent`);
     }
     let p!: Pending;
     const promise = new Promise<unknown>((resolve, reject) => {

@@ -127,9 +127,9 @@ export class Builder extends Scanner {
     }
     let part: Part | null = null;
     if (inTag(this.s) && this.tf === f) {
-      part = this.tag_ ??= this.part_(new Part(f, this.ti, this.to, false, this.elemId_()));
+      part = this.tag_ || (this.tag_ = this.part_(new Part(f, this.ti, this.to, false, this.elemId_())));
     } else if (this.s === RAW && this.rf === f) {
-      part = this.rawp_ ??= this.part_(new Part(f, this.ri, this.ro, true, this.elemId_()));
+      part = this.rawp_ || (this.rawp_ = this.part_(new Part(f, this.ri, this.ro, true, this.elemId_())));
     }
     this.pure_++;
     this.value_(v, null);

@@ -1,6 +1,7 @@
 export { exec, kept } from "./commands";
 export { dev } from "./dev";
 export { indicate } from "./indicator";
+export { reloadOnce } from "./status";
 /** What the chunk needs of the client that navigates. */
 export interface NavHost {
     /** The client's endpoint, a ws: or wss: URL. */
