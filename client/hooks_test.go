@@ -286,3 +286,42 @@ func TestHooks(t *testing.T) {
 		}
 	})
 }
+
+// TestHooksBeforeChunk: the hooks' code is in the chunk, which the client
+// loads as it connects. Until it is here the page's hooks are not mounted,
+// and the server's pushes that come meanwhile wait for them: a push sent
+// while the chunk was held back reaches the hooks that mount once it came.
+func TestHooksBeforeChunk(t *testing.T) {
+	files, err := built()
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		if !r.URL.Query().Has("nav") {
+			w.Write(files["livetemplate.js"])
+			return
+		}
+		select {
+		case <-release:
+			w.Write(files["livetemplate-nav.mjs"])
+		case <-r.Context().Done():
+		}
+	})
+	s := newSite(t, siteConfig{src: hooksSrc, version: true, csp: strictCSP,
+		data:   func() any { return counter{Count: 1, Log: []string{"1"}} },
+		script: `<script src="/slow.js" data-live="/live" data-token="{{TOKEN}}"{{VERSION}}></script><script src="/hooks.js"></script>`,
+		extra:  map[string]http.Handler{"GET /hooks.js": jsHandler(hooksJS), "GET /slow.js": slow}})
+	tab := s.open(browsertest.Start(t), "/page")
+	if err := s.page().Push(t.Context(), "ping", 7); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the push arrives
+	if got := takeLog(t, tab); got != "" {
+		t.Fatalf("hook calls before the chunk came:\n%s", got)
+	}
+	close(release)
+	wantLog(t, tab, "mounted box 1", "mounted r1 1", "mounted still still", "ping box 7", "ping r1 7", "ping still 7")
+	noConsole(t, tab)
+}

@@ -7,7 +7,8 @@
 import { Busy, bind, type EventData } from "./bindings";
 import * as C from "./constants";
 import { Emitter, type Unsubscribe } from "./emitter";
-import { HookHost, hooks, type Hooks } from "./hooks";
+import type { HookHost } from "./hookhost";
+import { hookEnv, hooks, type Hooks } from "./hooks";
 import { listen, load, loadChunk, navigate, wsURL } from "./nav";
 import { hubFor, type LeaderInfo, type Link, type LinkHandlers, type ServerMessage } from "./hub";
 import { LiveTemplateError, Outbox, tabId, type Pending } from "./outbox";
@@ -124,6 +125,7 @@ export class LiveTemplateClient {
   private url_ = "";
   private unbind_: Unsubscribe | null = null;
   private hookHost_: HookHost | null = null;
+  private early_: [string, unknown][] | null = null; // pushes that wait for the hooks' code
   private status_: StatusView | null = null;
   private params_ = false; // the page has a params handler
   private stopped_: LiveTemplateError | null = null;
@@ -218,7 +220,7 @@ export class LiveTemplateClient {
     }
     this.feed_({ type: "add", name: this.name_, token, v });
     if (!shared) this.link_ = this.solo_(h);
-    this.hookHost_ = new HookHost(root, this, this.options.hooks);
+    this.hooks_(root);
     this.params_ = params;
     this.sendParams_();
   }
@@ -281,8 +283,24 @@ export class LiveTemplateClient {
     for (const p of this.outbox_.of(this.name_)) this.settle_(p.id, new LiveTemplateError(C.E_CLOSED, "livetemplate: page left"), true);
     this.link_?.close();
     this.hookHost_?.close();
+    this.hookHost_ = this.early_ = null;
     clearTimeout(this.retry_);
     this.endUploads_();
+  }
+
+  // hooks makes the hooks' host of root once their code, in the chunk, is here; the server's
+  // pushes to them wait for it meanwhile.
+  private hooks_(root: Element | Document): void {
+    this.early_ = [];
+    loadChunk().then(
+      (c) => {
+        if (this.view_?.root !== root || this.hookHost_ || !this.early_) return;
+        const h = (this.hookHost_ = c.hookHost(hookEnv, root, this, this.options.hooks));
+        for (const [n, d] of this.early_) h.push(n, d);
+        this.early_ = null;
+      },
+      () => {},
+    );
   }
 
   // uploads starts the upload chunk once the page has an upload input; a failed load is tried again later.
@@ -478,7 +496,7 @@ export class LiveTemplateClient {
         idle(() => this.feed_({ type: "idle", name: a.name }));
         return;
       case "push":
-        return this.hookHost_?.push(a.event, a.data);
+        return this.hookHost_ ? this.hookHost_.push(a.event, a.data) : void this.early_?.push([a.event, a.data]);
       case "error":
         return this.report_(new LiveTemplateError(a.code, a.message));
       case "stop":
@@ -576,7 +594,7 @@ export class LiveTemplateClient {
     this.unbind_?.();
     this.unbind_ = null;
     this.hookHost_?.close();
-    this.hookHost_ = null;
+    this.hookHost_ = this.early_ = null;
     this.endUploads_();
     clearTimeout(this.retry_);
     clearTimeout(this.held_);

@@ -7,15 +7,16 @@
 // join the new page on the same connection, then restores the entry's
 // scroll position and moves the focus. It keeps the history entries of URL
 // patches (lvt-patch, a handler's Patch) too. The chunk has the client-side
-// commands' code too (run.ts loads it as the client connects), dev.ts, for
-// the messages of development mode, the connection indicator, and the
-// reload of a page that is gone.
+// commands' code too (run.ts loads it as the client connects), the hooks'
+// code (hookhost.ts), dev.ts, for the messages of development mode, the
+// connection indicator, and the reload of a page that is gone.
 
 import * as C from "./constants";
 import { load, wsURL } from "./nav";
 
 export { exec, kept } from "./commands";
 export { dev } from "./dev";
+export { hookHost } from "./hookhost";
 export { indicate } from "./indicator";
 export { reloadOnce } from "./status";
 

@@ -103,6 +103,7 @@ export declare class LiveTemplateClient {
     private url_;
     private unbind_;
     private hookHost_;
+    private early_;
     private status_;
     private params_;
     private stopped_;
@@ -148,6 +149,7 @@ export declare class LiveTemplateClient {
     navigate(url: string): Promise<void>;
     private go_;
     private leave_;
+    private hooks_;
     private uploads_;
     private endUploads_;
     private handlers_;

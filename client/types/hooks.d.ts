@@ -1,5 +1,6 @@
 import type { Command } from "./commands";
 import type { Unsubscribe } from "./emitter";
+import { watch } from "./morph";
 /** What a hook's callbacks get as this (with whatever they keep on it). */
 export interface HookContext {
     /** The element with the lvt-hook attribute. */
@@ -30,44 +31,23 @@ export interface Hook<T extends object = {
 }
 /** Hooks by name. */
 export type Hooks = Record<string, Hook<object>>;
-/** The client's part that its hooks use. */
-export interface HookClient {
-    pushEvent(name: string, data?: unknown): Promise<unknown>;
+/** What the hooks' code in the chunk gets of the client's bundle. */
+export interface HookEnv {
+    /** The registry (LiveTemplateClient.hooks). */
+    hooks: Hooks;
+    /** How many hooks were registered on it. */
+    named(): number;
+    /** The hosts of the tab's pages, scanned when a hook is registered. */
+    hosts: Set<{
+        scan(): void;
+    }>;
+    /** The bundle's morph, which tells the hooks of patches. */
+    watch: typeof watch;
 }
 /**
  * The hooks of every client of the page (LiveTemplateClient.hooks): a hook
  * registered after a client connected mounts on the elements already there.
  */
 export declare const hooks: Hooks;
-/** The hooks of one client's page: mounts, destroys and tells them about the connection. */
-export declare class HookHost {
-    readonly root: Element | Document;
-    private readonly client_;
-    private readonly own_;
-    private readonly live_;
-    private since_;
-    private out_;
-    /** Reconnected, and the changes the page missed are on their way: reconnected follows them. */
-    missed: boolean;
-    private timer_?;
-    constructor(root: Element | Document, client_: HookClient, own_?: Hooks);
-    /** Destroys the hooks whose elements left the page and mounts those of new elements, in document order. */
-    scan(): void;
-    private mount_;
-    private unmount_;
-    /** Hands a server push to the hooks that handle name. */
-    push(name: string, data: unknown): void;
-    /** The page's connection went: the hooks hear of it if it stays away for HOOK_GRACE. */
-    down(): void;
-    private lost_;
-    /**
-     * The page is joined again; missed: the server is sending changes that it
-     * missed (before the client applies them). The hooks hear disconnected now
-     * (if they did not yet), and reconnected once the page shows them.
-     */
-    up(missed: boolean): void;
-    /** The page is connected and up to date again: reconnected. */
-    back(): void;
-    /** Destroys every hook: the client was closed. */
-    close(): void;
-}
+/** The bundle's part of the hooks, for the chunk. */
+export declare const hookEnv: HookEnv;

@@ -1,5 +1,6 @@
 export { exec, kept } from "./commands";
 export { dev } from "./dev";
+export { hookHost } from "./hookhost";
 export { indicate } from "./indicator";
 export { reloadOnce } from "./status";
 /** What the chunk needs of the client that navigates. */
