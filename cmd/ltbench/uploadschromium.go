@@ -19,6 +19,7 @@ import (
 	"github.com/livetemplate/livetemplate/client/browsertest"
 	"github.com/livetemplate/livetemplate/internal/ltbench"
 	"github.com/livetemplate/livetemplate/upload"
+	"github.com/livetemplate/livetemplate/upload/uploadbench"
 )
 
 func init() { ltbench.Register("uploads-chromium", runUploadsChromium) }
@@ -125,7 +126,7 @@ func uploadServer(dir string, size int64) (*httptest.Server, func(), error) {
 	mux.Handle(up.Endpoint(), up)
 	mux.Handle("GET /livetemplate.js", livetemplate.ScriptHandler())
 	mux.HandleFunc("GET /page", func(w http.ResponseWriter, r *http.Request) { servePage(app, w) })
-	mux.HandleFunc("POST /plain", func(w http.ResponseWriter, r *http.Request) { plainPost(dir, w, r) })
+	mux.HandleFunc("POST /plain", uploadbench.PlainPost(dir))
 	srv := httptest.NewServer(mux)
 	return srv, func() { srv.Close(); app.Close() }, nil
 }
@@ -142,23 +143,6 @@ func servePage(app *livetemplate.Application, w http.ResponseWriter) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	io.WriteString(w, html)
-}
-
-// plainPost is the baseline: the body goes to a file of dir, as the upload
-// server's go to its directory.
-func plainPost(dir string, w http.ResponseWriter, r *http.Request) {
-	f, err := os.CreateTemp(dir, "plain")
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	if _, err := io.Copy(f, r.Body); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // uploadOnce opens the page in tab, uploads the file with the client, then

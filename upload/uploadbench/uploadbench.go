@@ -113,7 +113,7 @@ func newBench(o Options) (*bench, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/live", b.app.Handler())
 	mux.Handle(upload.DefaultEndpoint, up)
-	mux.HandleFunc("POST /plain", b.plain)
+	mux.HandleFunc("POST /plain", PlainPost(b.dir))
 	b.srv = httptest.NewServer(mux)
 	return b, nil
 }
@@ -135,20 +135,24 @@ func (b *bench) register() error {
 	return err
 }
 
-// plain is the baseline: a POST whose body goes to a file.
-func (b *bench) plain(w http.ResponseWriter, r *http.Request) {
-	f, err := os.CreateTemp(b.dir, "plain")
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
+// PlainPost is the baseline of the throughput ratios: a handler of POSTs
+// whose body goes to a file of dir, as the upload server's go to its
+// directory.
+func PlainPost(dir string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f, err := os.CreateTemp(dir, "plain")
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer os.Remove(f.Name())
+		defer f.Close()
+		if _, err := io.Copy(f, r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	if _, err := io.Copy(f, r.Body); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 func (b *bench) close() {
