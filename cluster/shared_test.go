@@ -158,7 +158,8 @@ func TestSharedPage(t *testing.T) {
 	for _, i := range []int{2, 0, 1} {
 		anew = append(anew, []*livetemplate.Page{sharedAfter(t, ctx, again[i], pages[i][0])})
 	}
-	if p := onePage(t, again, anew); p.GetToken() != room.GetToken() || p.Data().(counter).Log[0] != "made by f" {
+	order := []*instance{again[2], again[0], again[1]} // anew's order
+	if p := onePage(t, order, anew); p.GetToken() != room.GetToken() || p.Data().(counter).Log[0] != "made by f" {
 		t.Fatalf("after Close: same token %v, data %v", p.GetToken() == room.GetToken(), p.Data())
 	}
 }
