@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,9 +37,11 @@ type tusFile struct {
 	name    string
 	size    int64
 	data    []byte
-	read    int64  // bytes read from PATCH bodies, resent ones too
-	fails   int    // injected failures so far
-	verdict string // the application's, once it has the file
+	read    int64           // bytes read from PATCH bodies, resent ones too
+	patches []int64         // the Content-Length of each PATCH
+	took    []time.Duration // how long the server took to read each
+	fails   int             // injected failures so far
+	verdict string          // the application's, once it has the file
 }
 
 // tusServer serves tus 1.0.0 (core, creation, termination) at /up/. A file
@@ -128,7 +131,9 @@ func (s *tusServer) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *tusServer) patch(w http.ResponseWriter, r *http.Request, f *tusFile) {
+	start := time.Now()
 	s.mu.Lock()
+	f.patches = append(f.patches, r.ContentLength)
 	off := int64(len(f.data))
 	first := f.fails == 0
 	if first && (strings.HasPrefix(f.name, "flaky") || strings.HasPrefix(f.name, "drop")) {
@@ -166,6 +171,9 @@ func (s *tusServer) patch(w http.ResponseWriter, r *http.Request, f *tusFile) {
 	if first && strings.HasPrefix(f.name, "drop") {
 		panic(http.ErrAbortHandler) // the connection drops mid-request
 	}
+	s.mu.Lock()
+	f.took = append(f.took, time.Since(start))
+	s.mu.Unlock()
 	w.Header().Set("Upload-Offset", strconv.FormatInt(off, 10))
 	s.result(w, f, off)
 	w.WriteHeader(http.StatusNoContent)
@@ -255,6 +263,19 @@ func (s *tusServer) file(name string) (data []byte, read int64, ok bool) {
 		}
 	}
 	return nil, 0, false
+}
+
+// patchesOf returns the lengths of the PATCHes of the file name, and how
+// long the server took to read each.
+func (s *tusServer) patchesOf(name string) ([]int64, []time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.files {
+		if f.name == name {
+			return slices.Clone(f.patches), slices.Clone(f.took)
+		}
+	}
+	return nil, nil
 }
 
 // uploadPage runs the chunk with a host that answers asks as the server does
@@ -350,6 +371,18 @@ func TestUploadChunk(t *testing.T) {
 		tab.WaitFor(logHas(tab, "done:photos:big.bin:ok"), 30*time.Second)
 		if read := sameFile(t, tus, "big.bin", files["big.bin"]); read != 20<<20 {
 			t.Errorf("big.bin: %d bytes read, want each once", read)
+		}
+		// 8 MiB first, then at most twice the one before; after a fast one
+		// (well under the client's second), twice: the 12 MiB left.
+		patches, took := tus.patchesOf("big.bin")
+		for i, n := range patches {
+			if i == 0 && n != 8<<20 || i > 0 && n > 2*patches[i-1] {
+				t.Errorf("big.bin's PATCHes: %v bytes, want 8 MiB first, then at most twice the one before", patches)
+				break
+			}
+		}
+		if len(took) > 0 && took[0] < 300*time.Millisecond && (len(patches) < 2 || patches[1] != 12<<20) {
+			t.Errorf("big.bin's PATCHes: %v bytes, the first read in %v: want the rest in the second", patches, took[0])
 		}
 		got := browsertest.MustEval[[]string](tab, `[document.querySelector("#list li").getAttribute("data-lvt-upload-state"),
 			document.querySelector("#list li progress").value + "/" + document.querySelector("#list li progress").max,

@@ -8,7 +8,10 @@ export interface TusOptions {
     endpoint: string;
     /** The file's upload token. */
     token: string;
-    /** Bytes per PATCH (8 MiB): what a dropped request may have to send again at most. */
+    /**
+     * Bytes of the first PATCH (8 MiB). A PATCH that took less than a second makes the next twice as
+     * large, up to 8 times this; a failure brings it back to this.
+     */
     chunkSize?: number;
     /** Failed tries in a row before the upload fails (8). */
     retries?: number;
@@ -51,6 +54,7 @@ export declare class TusUpload extends Sender implements FileUpload {
     private readonly name_;
     private url_;
     private offset_;
+    private size_;
     constructor(file_: Blob, name_: string, o: TusOptions);
     /** Uploads the file; resolves with the server's result once it has every byte. */
     start(): Promise<TusResult>;
