@@ -1,6 +1,7 @@
 package livetemplate
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -125,8 +126,8 @@ func (a *Application) HandleUpload(templateName, uploadName string, cfg UploadCo
 	case cfg.MaxSize < 0 || cfg.MaxFiles < 0:
 		return fmt.Errorf("livetemplate: handle upload %q: negative MaxSize or MaxFiles", uploadName)
 	}
-	cfg.MaxSize = cmpOr(cfg.MaxSize, DefaultUploadMaxSize)
-	cfg.MaxFiles = cmpOr(cfg.MaxFiles, 1)
+	cfg.MaxSize = cmp.Or(cfg.MaxSize, DefaultUploadMaxSize)
+	cfg.MaxFiles = cmp.Or(cfg.MaxFiles, 1)
 	cfg.Accept = append([]string(nil), cfg.Accept...)
 	a.tmu.Lock()
 	defer a.tmu.Unlock()
@@ -142,13 +143,6 @@ func (a *Application) HandleUpload(templateName, uploadName string, cfg UploadCo
 	}
 	a.uploads[key] = &declared{cfg: cfg, h: h}
 	return nil
-}
-
-func cmpOr[T int | int64](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // declared is an upload that a template declares.

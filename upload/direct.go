@@ -63,7 +63,6 @@ func (s *Server) presigned(id string) bool {
 // application once; the answer carries the verdict in ResultHeader, as
 // does the answer to a completion sent again.
 func (s *Server) complete(w http.ResponseWriter, r *http.Request, t livetemplate.UploadTicket) {
-	defer s.locks.lock(t.ID)()
 	res, ok := s.result(t.ID)
 	if !ok {
 		if !s.presigned(t.ID) {
@@ -126,7 +125,6 @@ func (s *Server) check(ctx context.Context, t livetemplate.UploadTicket) (string
 // cancel serves DELETE <endpoint><id> of an upload sent straight to
 // storage: its object is deleted, unless the upload completed.
 func (s *Server) cancel(w http.ResponseWriter, r *http.Request, t livetemplate.UploadTicket) {
-	defer s.locks.lock(t.ID)()
 	if !s.presigned(t.ID) {
 		fail(w, http.StatusNotFound, "unknown_upload", "no such upload, or it is complete")
 		return
@@ -148,7 +146,7 @@ func (s *Server) discardObject(t livetemplate.UploadTicket) {
 	if s.s3 == nil || !validID(t.ID) {
 		return
 	}
-	defer s.locks.lock(t.ID)()
+	defer s.turns.hold(t.ID)()
 	if !s.presigned(t.ID) {
 		return
 	}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tus/tusd/v2/pkg/handler"
@@ -85,7 +84,6 @@ func (s *Server) info(ctx context.Context, id string) (handler.FileInfo, error) 
 // says the application could not take the file now; it may be finished
 // again later.
 func (s *Server) finish(ctx context.Context, t livetemplate.UploadTicket, size int64) (string, error) {
-	defer s.locks.lock(t.ID)()
 	if res, ok := s.result(t.ID); ok {
 		return res, nil
 	}
@@ -185,39 +183,4 @@ func readResult(path string) (expires time.Time, res string, ok bool) {
 		return time.Time{}, "", false
 	}
 	return time.UnixMilli(ms), res, true
-}
-
-// keyed is a lock per key.
-type keyed struct {
-	mu    sync.Mutex // guards locks
-	locks map[string]*keyLock
-}
-
-type keyLock struct {
-	sync.Mutex
-	users int // holders and waiters, guarded by keyed.mu
-}
-
-// lock locks key and returns its unlock.
-func (k *keyed) lock(key string) (unlock func()) {
-	k.mu.Lock()
-	if k.locks == nil {
-		k.locks = make(map[string]*keyLock)
-	}
-	l := k.locks[key]
-	if l == nil {
-		l = new(keyLock)
-		k.locks[key] = l
-	}
-	l.users++
-	k.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		k.mu.Lock()
-		if l.users--; l.users == 0 {
-			delete(k.locks, key)
-		}
-		k.mu.Unlock()
-	}
 }

@@ -52,8 +52,7 @@ type Server struct {
 
 	store filestore.FileStore
 	tus   http.Handler // tusd's handler, behind the endpoint's prefix
-	locks keyed        // one completion of an upload id at a time
-	turns turns        // one request of an upload id at a time
+	turns turns        // one request of an upload id (or the sweeper's work on it) at a time
 
 	s3    *S3Presigner             // WithPresigner, or nil
 	host  *livetemplate.UploadHost // set by Start
@@ -166,14 +165,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, "unknown_upload", "the token is for another upload")
 		return
 	}
-	if id != "" {
-		leave, err := s.turns.enter(id, w, r)
-		if err != nil {
-			fail(w, http.StatusServiceUnavailable, "upload_busy", err.Error())
-			return
-		}
-		defer leave()
+	leave, err := s.turns.enter(t.ID, w, r)
+	if err != nil {
+		fail(w, http.StatusServiceUnavailable, "upload_busy", err.Error())
+		return
 	}
+	defer leave()
 	r = r.WithContext(context.WithValue(r.Context(), ticketKey{}, t))
 	switch {
 	case s.s3 != nil && id != "" && r.Method == http.MethodPost:

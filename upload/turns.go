@@ -23,7 +23,8 @@ const (
 // errBusy is the end of a wait for an upload's turn that did not come.
 var errBusy = errors.New("another request of this upload is still running")
 
-// turns lets one request of an upload run at a time. A new request of an
+// turns lets one request of an upload, or the sweeper's work on it, run at a
+// time. A new request of an
 // upload (a client resuming after a drop asks HEAD at once) stops the one
 // running, which may wait for bytes from a connection that is gone, and
 // waits for its end. tusd does the same with its locker's release requests,
@@ -36,10 +37,10 @@ type turns struct {
 }
 
 type turn struct {
-	rc    *http.ResponseController
-	body  *watchedBody  // nil for a request without a body
-	ended bool          // under turns.mu
-	done  chan struct{} // closed when the request ended
+	rc    *http.ResponseController // nil outside a request
+	body  *watchedBody             // nil for a request without a body
+	ended bool                     // under turns.mu
+	done  chan struct{}            // closed when the request ended
 }
 
 // watchedBody tells whether a request's body is being read now.
@@ -75,6 +76,23 @@ func (q *turns) enter(id string, w http.ResponseWriter, r *http.Request) (leave 
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), turnWait)
 	defer cancel()
+	if err := q.take(ctx, id, mine); err != nil {
+		return nil, errBusy
+	}
+	return func() { q.leave(id, mine) }, nil
+}
+
+// hold takes the turn of upload id for work outside a request (the
+// sweeper's, a refused request's), stopping and waiting out the request
+// that runs, and returns the call that ends the turn.
+func (q *turns) hold(id string) (release func()) {
+	mine := &turn{done: make(chan struct{})}
+	_ = q.take(context.Background(), id, mine) // no deadline: it waits
+	return func() { q.leave(id, mine) }
+}
+
+// take makes mine the turn of upload id once no other turn runs.
+func (q *turns) take(ctx context.Context, id string, mine *turn) error {
 	for {
 		q.mu.Lock()
 		cur := q.running[id]
@@ -84,12 +102,12 @@ func (q *turns) enter(id string, w http.ResponseWriter, r *http.Request) (leave 
 			}
 			q.running[id] = mine
 			q.mu.Unlock()
-			return func() { q.leave(id, mine) }, nil
+			return nil
 		}
 		cur.stop()
 		q.mu.Unlock()
 		if err := q.wait(ctx, cur); err != nil {
-			return nil, errBusy
+			return err
 		}
 	}
 }

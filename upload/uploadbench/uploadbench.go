@@ -6,6 +6,7 @@
 package uploadbench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,17 +36,10 @@ type Options struct {
 }
 
 func (o *Options) defaults() {
-	o.Size = cmpOr(o.Size, 100_000_000)
-	o.LargeSize = cmpOr(o.LargeSize, 1_000_000_000)
-	o.Chunk = cmpOr(o.Chunk, 8<<20)
-	o.Rounds = int(cmpOr(int64(o.Rounds), 5))
-}
-
-func cmpOr(v, def int64) int64 {
-	if v == 0 {
-		return def
-	}
-	return v
+	o.Size = cmp.Or(o.Size, 100_000_000)
+	o.LargeSize = cmp.Or(o.LargeSize, 1_000_000_000)
+	o.Chunk = cmp.Or(o.Chunk, 8<<20)
+	o.Rounds = cmp.Or(o.Rounds, 5)
 }
 
 // Result holds the measurements.
