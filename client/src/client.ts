@@ -304,9 +304,10 @@ export class LiveTemplateClient {
   }
 
   // uploads starts the upload chunk once the page has an upload input; a failed load is tried again later.
+  // Only a page whose joined declared uploads looks for one: this runs after every patch.
   private uploads_(): void {
     const root = this.view_?.root;
-    if (this.up_ || !root) return;
+    if (this.up_ || !root || !this.specs_) return;
     const up = (this.up_ = uploads({ root, specs: () => this.specs_, send: (m) => this.write_(m) }));
     void up?.then((u) => u || this.up_ !== up || (this.up_ = null));
   }
