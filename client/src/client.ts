@@ -451,7 +451,10 @@ export class LiveTemplateClient {
     else if (m.type === C.T_DEV) (m.page ?? "") === this.name_ && this.dev_(m);
     else if (m.type === C.T_UPLOAD || (m.type === C.T_ERROR && m.ref)) void this.up_?.then((u) => u?.frame(m));
     else if (m.type !== C.T_PONG) {
-      if (m.type === C.T_JOINED) this.specs_ = m.uploads;
+      if (m.type === C.T_JOINED) {
+        this.specs_ = m.uploads;
+        this.uploads_(); // a page loaded without data-version is connected before its joined
+      }
       this.feed_({ type: "message", m: m as PageMessage & { type: string } });
     }
   }
